@@ -1,0 +1,103 @@
+# min_prog_trace: build, cross-build, install, test and run the tracing
+# experiment. `make help` lists the targets.
+
+HOST_ARCH := $(shell uname -m)
+
+# Buildroot calls `make CROSS_COMPILE=aarch64-buildroot-linux-musl-`: the
+# architecture is the first field of the prefix.
+ifneq ($(CROSS_COMPILE),)
+ARCH ?= $(firstword $(subst -, ,$(notdir $(CROSS_COMPILE))))
+else
+ARCH ?= $(HOST_ARCH)
+endif
+ifeq ($(filter $(ARCH),x86_64 aarch64),)
+$(error ARCH=$(ARCH) is not supported: use ARCH=aarch64 or ARCH=x86_64)
+endif
+
+# The C compiler is only the linker driver of the static target binaries.
+ifneq ($(CROSS_COMPILE),)
+TARGET_CC := $(CROSS_COMPILE)gcc
+else ifeq ($(ARCH),$(HOST_ARCH))
+TARGET_CC := cc
+else
+TARGET_CC := $(ARCH)-linux-gnu-gcc
+endif
+
+CARGO ?= cargo
+TARGET := $(ARCH)-unknown-linux-musl
+TARGET_ENV := $(shell echo $(TARGET) | tr a-z- A-Z_)
+OUT := out/$(ARCH)
+DESTDIR ?=
+PREFIX ?= /usr
+
+# Static, not PIE, no C start files: the target crates bring their own entry.
+TARGET_RUSTFLAGS := -C relocation-model=static -C link-self-contained=no -C target-feature=+crt-static
+CARGO_TARGET := CARGO_TARGET_$(TARGET_ENV)_LINKER=$(TARGET_CC) \
+	CARGO_TARGET_$(TARGET_ENV)_RUSTFLAGS="$(TARGET_RUSTFLAGS)" \
+	$(CARGO) build --release --locked --target $(TARGET)
+
+BINS := $(OUT)/ftrace_it $(OUT)/min $(OUT)/min.large
+
+.PHONY: all install deps sizes test check-msrv lint unit-test payload-test trace bench help FORCE
+.DEFAULT_GOAL := all
+
+all: $(BINS)
+
+# cargo knows what is up to date; make only copies under the install names.
+$(OUT)/ftrace_it $(OUT)/min $(OUT)/min.large: FORCE
+	$(CARGO_TARGET) -p ftrace_it -p min -p min_large
+	@mkdir -p $(OUT)
+	@cp target/$(TARGET)/release/ftrace_it $(OUT)/ftrace_it
+	@cp target/$(TARGET)/release/min $(OUT)/min
+	@cp target/$(TARGET)/release/min_large $(OUT)/min.large
+
+FORCE:
+
+install: $(BINS)
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
+
+deps:
+	@scripts/deps.sh
+
+sizes: deps
+	@$(MAKE) --no-print-directory ARCH=x86_64 all >/dev/null
+	@$(MAKE) --no-print-directory ARCH=aarch64 all >/dev/null
+	@scripts/sizes.sh
+
+# Host tools and tests.
+unit-test: deps
+	$(CARGO) test --workspace --locked
+
+payload-test: deps
+	@$(MAKE) --no-print-directory ARCH=x86_64 all
+	@$(MAKE) --no-print-directory ARCH=aarch64 all
+	PAYLOAD_DIR=$(CURDIR)/out $(CARGO) test --locked -p payload_checks
+
+# Buildroot 2024.02.4 builds the target crates with Rust 1.74.1.
+check-msrv: deps
+	CARGO_TARGET_DIR=target/msrv $(CARGO) +1.74.1 build --locked -p ftrace_it -p min -p min_large
+
+lint: deps
+	$(CARGO) fmt --all --check
+	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
+
+TEST_TARGETS := lint check-msrv unit-test payload-test
+BENCH_TARGETS :=
+
+include $(wildcard mk/*.mk)
+
+test: $(TEST_TARGETS)
+	@echo "make test: all passed"
+
+bench: $(BENCH_TARGETS)
+
+help:
+	@echo "make                build ftrace_it, min, min.large for ARCH (default: host) into out/ARCH/"
+	@echo "make ARCH=aarch64   cross-build (also: CROSS_COMPILE=aarch64-linux-gnu-)"
+	@echo "make install        install into DESTDIR/usr/bin"
+	@echo "make trace          boot an aarch64 guest and trace min and min.large into results/ARCH/"
+	@echo "make test           every test, including the ones that boot a guest"
+	@echo "make sizes          binary sizes against their budgets"
+	@echo "make bench          speed figures"
+	@echo "make deps           install what a fresh Debian machine lacks"

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs what a fresh Debian machine lacks for building, tracing and testing.
+# Idempotent: every step checks before it installs, so `make test` can call it
+# each time at almost no cost.
+set -euo pipefail
+
+debs=(
+	gcc-aarch64-linux-gnu libc6-dev-arm64-cross
+	qemu-system-arm qemu-system-x86 qemu-user-static
+	linux-source-6.12 flex bison bc libssl-dev libelf-dev
+	strace xz-utils
+)
+missing=()
+for p in "${debs[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+	echo "deps: installing ${missing[*]}" >&2
+	export DEBIAN_FRONTEND=noninteractive
+	sudo=""
+	[ "$(id -u)" -eq 0 ] || sudo=sudo
+	$sudo apt-get update -qq
+	# Recommends pull an older qemu-utils that conflicts with the machine's.
+	$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+fi
+
+installed_targets=$(rustup target list --installed)
+for t in aarch64-unknown-linux-musl x86_64-unknown-linux-musl; do
+	grep -qx "$t" <<<"$installed_targets" || rustup target add "$t" >&2
+done
+# Buildroot 2024.02.4 ships Rust 1.74.1: the target crates must build with it.
+rustup toolchain list | grep -q '^1\.74\.1' || rustup toolchain install 1.74.1 --profile minimal >&2
