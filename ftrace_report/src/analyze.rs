@@ -1,0 +1,790 @@
+//! Streaming analysis: attribution by pid, phases, contexts, edges.
+//! Memory grows with distinct functions, edges and tasks, not with events.
+
+use std::io::{self, Read};
+
+use crate::model::{Context, Phase, CONTEXTS, PHASES};
+use crate::names::{class, FxHashMap, Interner, NONE};
+use crate::parse::{self, GraphKind, Line, Skip, SKIPS};
+
+/// Number of phase x context cells.
+pub const CELLS: usize = PHASES.len() * CONTEXTS.len();
+
+/// function_graph stacks deeper than this are cut (bounded memory on any input).
+const MAX_DEPTH: usize = 512;
+/// Nested irq markers beyond this are not counted.
+const MAX_IRQ_NESTING: u32 = 64;
+/// Lines longer than this are skipped as unparsable without being buffered.
+const MAX_LINE: usize = 1 << 20;
+
+#[derive(Debug)]
+pub enum Error {
+    Io(io::Error),
+    /// A line that must be valid is not (the `ftrace_it` header).
+    Input { line: u64, msg: String },
+}
+
+impl From<io::Error> for Error {
+    fn from(e: io::Error) -> Error {
+        Error::Io(e)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TargetSource {
+    Option,
+    Header,
+    /// First task to enter `execve`, at this line.
+    Execve { line: u64 },
+}
+
+impl TargetSource {
+    pub fn describe(self) -> String {
+        match self {
+            TargetSource::Option => "--pid".into(),
+            TargetSource::Header => "ftrace_it header".into(),
+            TargetSource::Execve { line } => format!("first task to enter execve (line {line})"),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CpuStat {
+    pub cpu: u32,
+    pub entries: u64,
+    pub overrun: u64,
+    pub commit_overrun: u64,
+    pub dropped: u64,
+}
+
+/// The `# ftrace_it.KEY: VALUE` lines.
+#[derive(Clone, Debug, Default)]
+pub struct Header {
+    pub entries: Vec<(String, String)>,
+    pub pid: Option<u32>,
+    pub tracer: Option<String>,
+    pub lost_events: Option<u64>,
+    pub cpus: Vec<CpuStat>,
+}
+
+/// Where one phase of the target starts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PhaseStart {
+    pub line: u64,
+    pub ts: Option<u64>,
+}
+
+/// Event counts of one caller -> callee edge, per phase x context cell.
+#[derive(Clone, Debug)]
+pub struct EdgeStat {
+    pub cells: [u64; CELLS],
+}
+
+impl EdgeStat {
+    pub fn mask(&self) -> u32 {
+        let mut m = 0;
+        for (i, &c) in self.cells.iter().enumerate() {
+            if c != 0 {
+                m |= 1 << i;
+            }
+        }
+        m
+    }
+
+    pub fn count(&self, mask: u32) -> u64 {
+        self.cells
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| mask & (1 << i) != 0)
+            .map(|(_, &c)| c)
+            .sum()
+    }
+}
+
+/// Everything recorded about one task.
+#[derive(Clone, Debug)]
+pub struct Acc {
+    pub pid: u32,
+    pub phase: Phase,
+    /// exec phase: the way back to user mode has been seen.
+    returned: bool,
+    /// Key: caller id << 32 | callee id (caller `NONE` when unknown).
+    pub edges: FxHashMap<u64, EdgeStat>,
+    pub counts: [u64; CELLS],
+    pub phase_start: [Option<PhaseStart>; 4],
+    pub first_ts: Option<u64>,
+    pub last_ts: Option<u64>,
+    /// Command names in the order they appear: (name, first line, events).
+    pub comms: Vec<(Vec<u8>, u64, u64)>,
+}
+
+impl Acc {
+    fn new(pid: u32) -> Acc {
+        Acc {
+            pid,
+            phase: Phase::PreExec,
+            returned: false,
+            edges: FxHashMap::default(),
+            counts: [0; CELLS],
+            phase_start: [None; 4],
+            first_ts: None,
+            last_ts: None,
+            comms: Vec::new(),
+        }
+    }
+
+    /// The phase rules (README "Phases").
+    fn step(&mut self, cf: u8, cp: u8, top: bool) {
+        let c = cf | cp;
+        self.phase = match self.phase {
+            Phase::PreExec if c & class::EXECVE != 0 => Phase::Exec,
+            Phase::Exec | Phase::Run if c & class::EXIT != 0 => Phase::Exit,
+            Phase::Exec if c & class::USER_ENTRY != 0 => Phase::Run,
+            Phase::Exec
+                if self.returned
+                    && (c & class::KERNEL_ENTRY != 0 || (top && cf & class::RET_USER == 0)) =>
+            {
+                Phase::Run
+            }
+            Phase::Exec => {
+                if c & class::RET_USER != 0 {
+                    self.returned = true;
+                }
+                Phase::Exec
+            }
+            p => p,
+        };
+    }
+}
+
+/// Per task: events and the last command name (every task, target or not).
+#[derive(Clone, Debug, Default)]
+pub struct TaskInfo {
+    pub pid: u32,
+    pub events: u64,
+    pub comm: Vec<u8>,
+}
+
+#[derive(Clone, Copy, Debug, Default)]
+struct CpuState {
+    pid: Option<u32>,
+    irq: u32,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Frame {
+    func: u32,
+    ctx: Option<Context>,
+}
+
+/// Which optional columns and markers the input had.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Format {
+    pub function_lines: u64,
+    pub function_flags: u64,
+    pub graph_lines: u64,
+    pub graph_proc: u64,
+    pub graph_abstime: u64,
+    pub graph_irq_markers: u64,
+    pub graph_switches: u64,
+    pub kmsg_spliced: u64,
+}
+
+pub struct Analysis {
+    pub names: Interner,
+    pub header: Header,
+    /// `# tracer: NAME`
+    pub tracer_line: Option<String>,
+    pub format: Format,
+    pub lines: u64,
+    pub events: u64,
+    /// function_graph events whose task is not known.
+    pub unattributed: u64,
+    pub skipped: [u64; SKIPS.len()],
+    pub first_skipped_line: [u64; SKIPS.len()],
+    pub header_lines: u64,
+    /// Sum of `[LOST N EVENTS]` markers, and how many there were.
+    pub lost_marked: u64,
+    pub lost_markers: u64,
+    pub first_ts: Option<u64>,
+    pub last_ts: Option<u64>,
+    pub target: Option<(u32, TargetSource)>,
+    /// The target's record (`None` until the target is known and has events).
+    pub acc: Option<Acc>,
+    /// Before the target is known: a record per task.
+    pending: FxHashMap<u32, Acc>,
+    tasks: Vec<TaskInfo>,
+    task_index: FxHashMap<u32, usize>,
+    last_task: Option<(u32, usize)>,
+    cpus: FxHashMap<u32, CpuState>,
+    stacks: FxHashMap<u64, Vec<Frame>>,
+}
+
+fn lossy(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+fn flag_context(flags: Option<&[u8]>) -> Context {
+    match flags {
+        Some(f) if f.len() >= 3 => Context::from_flag(f[2]),
+        _ => Context::Unknown,
+    }
+}
+
+impl Analysis {
+    pub fn new(pid: Option<u32>) -> Analysis {
+        Analysis {
+            names: Interner::default(),
+            header: Header::default(),
+            tracer_line: None,
+            format: Format::default(),
+            lines: 0,
+            events: 0,
+            unattributed: 0,
+            skipped: [0; SKIPS.len()],
+            first_skipped_line: [0; SKIPS.len()],
+            header_lines: 0,
+            lost_marked: 0,
+            lost_markers: 0,
+            first_ts: None,
+            last_ts: None,
+            target: pid.map(|p| (p, TargetSource::Option)),
+            acc: pid.map(Acc::new),
+            pending: FxHashMap::default(),
+            tasks: Vec::new(),
+            task_index: FxHashMap::default(),
+            last_task: None,
+            cpus: FxHashMap::default(),
+            stacks: FxHashMap::default(),
+        }
+    }
+
+    /// Streams `r` line by line in large chunks.
+    pub fn read<R: Read>(&mut self, mut r: R) -> Result<(), Error> {
+        let mut buf = vec![0u8; 2 * MAX_LINE];
+        let (mut start, mut end) = (0usize, 0usize);
+        let mut overlong = false;
+        loop {
+            if end == buf.len() {
+                if start > 0 {
+                    buf.copy_within(start..end, 0);
+                    end -= start;
+                    start = 0;
+                } else {
+                    overlong = true;
+                    end = 0;
+                }
+            }
+            let n = match r.read(&mut buf[end..]) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(Error::Io(e)),
+            };
+            let scan_from = end;
+            end += n;
+            for nl in memchr::memchr_iter(b'\n', &buf[scan_from..end]) {
+                let p = scan_from + nl;
+                if overlong {
+                    self.lines += 1;
+                    self.skip(Skip::Unparsable);
+                    overlong = false;
+                } else {
+                    self.line(&buf[start..p])?;
+                }
+                start = p + 1;
+            }
+            if start == end {
+                start = 0;
+                end = 0;
+            }
+        }
+        if end > start || overlong {
+            self.lines += 1;
+            self.skip(Skip::PartialLine);
+        }
+        Ok(())
+    }
+
+    fn skip(&mut self, s: Skip) {
+        let i = s as usize;
+        if self.skipped[i] == 0 {
+            self.first_skipped_line[i] = self.lines;
+        }
+        self.skipped[i] += 1;
+    }
+
+    /// One complete line (without `\n`).
+    pub fn line(&mut self, raw: &[u8]) -> Result<(), Error> {
+        self.lines += 1;
+        match parse::parse_line(raw) {
+            Line::Func(f) => {
+                self.format.function_lines += 1;
+                if f.flags.is_some() {
+                    self.format.function_flags += 1;
+                }
+                if f.kmsg {
+                    self.format.kmsg_spliced += 1;
+                }
+                let callee = self.names.intern(f.func);
+                let caller = match f.parent {
+                    Some(p) => self.names.intern(p),
+                    None => NONE,
+                };
+                let ctx = flag_context(f.flags);
+                self.event(Some(f.pid), f.comm, callee, caller, ctx, Some(f.ts), false);
+            }
+            Line::Graph(g) => self.graph(g),
+            Line::Switch { cpu, pid } => {
+                self.format.graph_switches += 1;
+                self.cpus.entry(cpu).or_default().pid = Some(pid);
+            }
+            Line::IrqEnter { cpu } => {
+                self.format.graph_irq_markers += 1;
+                let c = self.cpus.entry(cpu).or_default();
+                c.irq = (c.irq + 1).min(MAX_IRQ_NESTING);
+            }
+            Line::IrqExit { cpu } => {
+                self.format.graph_irq_markers += 1;
+                let c = self.cpus.entry(cpu).or_default();
+                c.irq = c.irq.saturating_sub(1);
+            }
+            Line::Header { key, value } => {
+                self.header_lines += 1;
+                self.header_entry(key, value)?;
+            }
+            Line::Tracer(t) => {
+                self.header_lines += 1;
+                self.tracer_line = Some(lossy(t));
+            }
+            Line::Lost { count, .. } => {
+                self.lost_markers += 1;
+                self.lost_marked = self.lost_marked.saturating_add(count);
+            }
+            Line::Skip(s) => self.skip(s),
+        }
+        Ok(())
+    }
+
+    fn header_entry(&mut self, key: &[u8], value: &[u8]) -> Result<(), Error> {
+        let (k, v) = (lossy(key), lossy(value));
+        let bad = |what: &str| Error::Input {
+            line: self.lines,
+            msg: format!("bad ftrace_it header: {k}: '{v}' is not {what}"),
+        };
+        match k.as_str() {
+            "pid" => {
+                let pid: u32 = v.parse().map_err(|_| bad("a pid"))?;
+                self.header.pid = Some(pid);
+                if self.target.is_none() {
+                    self.target = Some((pid, TargetSource::Header));
+                    self.acc = Some(self.pending.remove(&pid).unwrap_or_else(|| Acc::new(pid)));
+                    self.pending.clear();
+                }
+            }
+            "tracer" => self.header.tracer = Some(v.clone()),
+            "lost_events" => {
+                self.header.lost_events = Some(v.parse().map_err(|_| bad("a number"))?);
+            }
+            _ if k.len() > 3 && k.starts_with("cpu") && k[3..].bytes().all(|b| b.is_ascii_digit()) => {
+                let mut s = CpuStat {
+                    cpu: k[3..].parse().map_err(|_| bad("a CPU number"))?,
+                    ..CpuStat::default()
+                };
+                for kv in v.split_whitespace() {
+                    let Some((name, num)) = kv.split_once('=') else {
+                        return Err(bad("a list of NAME=N"));
+                    };
+                    let n: u64 = num.parse().map_err(|_| bad("a list of NAME=N"))?;
+                    match name {
+                        "entries" => s.entries = n,
+                        "overrun" => s.overrun = n,
+                        "commit_overrun" => s.commit_overrun = n,
+                        "dropped" => s.dropped = n,
+                        _ => {}
+                    }
+                }
+                self.header.cpus.push(s);
+            }
+            _ => {}
+        }
+        self.header.entries.push((k, v));
+        Ok(())
+    }
+
+    fn graph(&mut self, g: parse::GraphLine<'_>) {
+        self.format.graph_lines += 1;
+        if g.pid.is_some() {
+            self.format.graph_proc += 1;
+        }
+        if g.ts.is_some() {
+            self.format.graph_abstime += 1;
+        }
+        let cpu = self.cpus.get(&g.cpu).copied().unwrap_or_default();
+        if let Some(p) = g.pid {
+            self.cpus.entry(g.cpu).or_default().pid = Some(p);
+        }
+        // Without the proc column the task is known from the last context
+        // switch on this CPU, or from the header (ftrace_it filters by pid).
+        let pid = g.pid.or(cpu.pid).or(self.header.pid);
+        let key = match pid {
+            Some(p) => u64::from(p),
+            None => (1 << 40) | u64::from(g.cpu),
+        };
+        let depth = g.depth.min(MAX_DEPTH);
+        let stack = self.stacks.entry(key).or_default();
+        stack.truncate(depth);
+        let (name, is_entry) = match g.kind {
+            GraphKind::Exit => return,
+            GraphKind::Entry(n) => (n, true),
+            GraphKind::Leaf(n) => (n, false),
+        };
+        while stack.len() < depth {
+            stack.push(Frame {
+                func: NONE,
+                ctx: None,
+            });
+        }
+        let (caller, caller_ctx) = match depth.checked_sub(1).and_then(|i| stack.get(i)) {
+            Some(f) => (f.func, f.ctx),
+            None => (NONE, None),
+        };
+        let callee = self.names.intern(name);
+        let ctx = match g.flags {
+            Some(_) => flag_context(g.flags),
+            None => {
+                let mut c = caller_ctx.unwrap_or(Context::Process);
+                if cpu.irq > 0 && c < Context::Hardirq {
+                    c = Context::Hardirq;
+                }
+                self.names.root(callee).unwrap_or(c)
+            }
+        };
+        if is_entry {
+            stack.push(Frame {
+                func: callee,
+                ctx: Some(ctx),
+            });
+        }
+        self.event(pid, b"", callee, caller, ctx, g.ts, depth == 0);
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn event(
+        &mut self,
+        pid: Option<u32>,
+        comm: &[u8],
+        callee: u32,
+        caller: u32,
+        ctx: Context,
+        ts: Option<u64>,
+        top: bool,
+    ) {
+        self.events += 1;
+        self.names.mark_callee(callee);
+        if let Some(t) = ts {
+            self.first_ts.get_or_insert(t);
+            self.last_ts = Some(t);
+        }
+        let Some(pid) = pid else {
+            self.unattributed += 1;
+            return;
+        };
+        self.task(pid, comm);
+        let cf = self.names.class(callee);
+        let cp = self.names.class(caller);
+        let line = self.lines;
+        let acc = match self.target {
+            Some((t, _)) if t == pid => match self.acc.as_mut() {
+                Some(a) => a,
+                None => return,
+            },
+            Some(_) => return,
+            None => self.pending.entry(pid).or_insert_with(|| Acc::new(pid)),
+        };
+        acc.step(cf, cp, top);
+        record(acc, comm, callee, caller, ctx, ts, line);
+        if self.target.is_none() && acc.phase != Phase::PreExec {
+            self.target = Some((pid, TargetSource::Execve { line }));
+            self.acc = self.pending.remove(&pid);
+            self.pending.clear();
+        }
+    }
+
+    fn task(&mut self, pid: u32, comm: &[u8]) {
+        let i = match self.last_task {
+            Some((p, i)) if p == pid => i,
+            _ => {
+                let n = self.tasks.len();
+                let i = *self.task_index.entry(pid).or_insert(n);
+                if i == n {
+                    self.tasks.push(TaskInfo {
+                        pid,
+                        ..TaskInfo::default()
+                    });
+                }
+                self.last_task = Some((pid, i));
+                i
+            }
+        };
+        let t = &mut self.tasks[i];
+        t.events += 1;
+        if !comm.is_empty() && t.comm != comm {
+            t.comm = comm.to_vec();
+        }
+    }
+
+    /// Every task seen, most events first.
+    pub fn tasks(&self) -> Vec<TaskInfo> {
+        let mut v = self.tasks.clone();
+        v.sort_by(|a, b| b.events.cmp(&a.events).then(a.pid.cmp(&b.pid)));
+        v
+    }
+
+    /// Events lost according to the header and the `[LOST]` markers.
+    pub fn lost(&self) -> u64 {
+        let hdr = self.header.lost_events.unwrap_or(0);
+        let cpus: u64 = self
+            .header
+            .cpus
+            .iter()
+            .map(|c| c.overrun.saturating_add(c.dropped))
+            .fold(0, u64::saturating_add);
+        hdr.max(cpus).saturating_add(self.lost_marked)
+    }
+
+    pub fn tracer(&self) -> String {
+        if let Some(t) = self.header.tracer.as_ref().or(self.tracer_line.as_ref()) {
+            return t.clone();
+        }
+        if self.format.graph_lines > self.format.function_lines {
+            "function_graph".into()
+        } else if self.format.function_lines > 0 {
+            "function".into()
+        } else {
+            "unknown".into()
+        }
+    }
+}
+
+fn record(
+    acc: &mut Acc,
+    comm: &[u8],
+    callee: u32,
+    caller: u32,
+    ctx: Context,
+    ts: Option<u64>,
+    line: u64,
+) {
+    let phase = acc.phase;
+    let cell = phase as usize * CONTEXTS.len() + ctx as usize;
+    acc.counts[cell] += 1;
+    if acc.phase_start[phase as usize].is_none() {
+        acc.phase_start[phase as usize] = Some(PhaseStart { line, ts });
+    }
+    if let Some(t) = ts {
+        acc.first_ts.get_or_insert(t);
+        acc.last_ts = Some(t);
+    }
+    if !comm.is_empty() {
+        match acc.comms.last_mut() {
+            Some((c, _, n)) if c.as_slice() == comm => *n += 1,
+            _ => acc.comms.push((comm.to_vec(), line, 1)),
+        }
+    }
+    let key = (u64::from(caller) << 32) | u64::from(callee);
+    acc.edges
+        .entry(key)
+        .or_insert_with(|| EdgeStat { cells: [0; CELLS] })
+        .cells[cell] += 1;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(text: &str, pid: Option<u32>) -> Analysis {
+        let mut a = Analysis::new(pid);
+        a.read(text.as_bytes()).unwrap();
+        a
+    }
+
+    fn phase_of(a: &Analysis, callee: &str) -> Vec<Phase> {
+        let acc = a.acc.as_ref().unwrap();
+        let mut v = Vec::new();
+        for (k, e) in &acc.edges {
+            if a.names.name((*k & 0xffff_ffff) as u32) == callee.as_bytes() {
+                for p in PHASES {
+                    let m: u32 = (0..CONTEXTS.len())
+                        .map(|c| 1 << (p as usize * CONTEXTS.len() + c))
+                        .sum();
+                    if e.mask() & m != 0 {
+                        v.push(p);
+                    }
+                }
+            }
+        }
+        v.sort();
+        v.dedup();
+        v
+    }
+
+    const X86: &str = "\
+ launcher-10 [001] ..... 1.000001: sched_setaffinity <-__x64_sys_sched_setaffinity
+ other-11 [000] ..... 1.000002: __x64_sys_execve <-do_syscall_64
+ launcher-10 [001] ..... 1.000003: __x64_sys_execve <-do_syscall_64
+ launcher-10 [001] ..... 1.000004: getname <-__x64_sys_execve
+ min-10 [001] ..... 1.000005: syscall_exit_to_user_mode_prepare <-syscall_exit_to_user_mode
+ min-10 [001] d.... 1.000006: switch_fpu_return <-exit_to_user_mode_prepare
+ min-10 [001] ..... 1.000007: lock_mm_and_find_vma <-do_user_addr_fault
+ min-10 [001] d.h.. 1.000008: hrtimer_interrupt <-__sysvec_apic_timer_interrupt
+ min-10 [001] ..s.. 1.000009: run_timer_softirq <-__do_softirq
+ min-10 [001] d.... 1.000010: get_signal <-arch_do_signal_or_restart
+ min-10 [001] d.... 1.000011: do_group_exit <-get_signal
+";
+
+    #[test]
+    fn target_is_first_task_entering_execve() {
+        let a = run(X86, None);
+        assert_eq!(a.target, Some((11, TargetSource::Execve { line: 2 })));
+        let b = run(&X86.replace(" other-11 [000] ..... 1.000002: __x64_sys_execve <-do_syscall_64\n", ""), None);
+        assert_eq!(b.target.map(|t| t.0), Some(10));
+        // The launcher's event before execve is kept as pre-exec.
+        assert_eq!(phase_of(&b, "sched_setaffinity"), vec![Phase::PreExec]);
+    }
+
+    #[test]
+    fn pid_option_and_header_win() {
+        let a = run(X86, Some(10));
+        assert_eq!(a.target, Some((10, TargetSource::Option)));
+        let h = format!("# ftrace_it.version: 1\n# ftrace_it.pid: 10\n{X86}");
+        let a = run(&h, None);
+        assert_eq!(a.target, Some((10, TargetSource::Header)));
+        assert_eq!(a.header.pid, Some(10));
+    }
+
+    #[test]
+    fn phases_x86_function() {
+        let a = run(X86, Some(10));
+        assert_eq!(phase_of(&a, "sched_setaffinity"), vec![Phase::PreExec]);
+        assert_eq!(phase_of(&a, "__x64_sys_execve"), vec![Phase::Exec]);
+        assert_eq!(phase_of(&a, "getname"), vec![Phase::Exec]);
+        assert_eq!(phase_of(&a, "switch_fpu_return"), vec![Phase::Exec]);
+        assert_eq!(phase_of(&a, "lock_mm_and_find_vma"), vec![Phase::Run]);
+        assert_eq!(phase_of(&a, "hrtimer_interrupt"), vec![Phase::Run]);
+        assert_eq!(phase_of(&a, "get_signal"), vec![Phase::Exit]);
+        assert_eq!(phase_of(&a, "do_group_exit"), vec![Phase::Exit]);
+        let acc = a.acc.as_ref().unwrap();
+        let run = Phase::Run as usize * CONTEXTS.len();
+        assert_eq!(acc.counts[run + Context::Process as usize], 1);
+        assert_eq!(acc.counts[run + Context::Hardirq as usize], 1);
+        assert_eq!(acc.counts[run + Context::Softirq as usize], 1);
+        let names: Vec<_> = acc.comms.iter().map(|c| c.0.clone()).collect();
+        assert_eq!(names, vec![b"launcher".to_vec(), b"min".to_vec()]);
+    }
+
+    #[test]
+    fn kernel_entry_during_exec_does_not_end_it() {
+        let t = "\
+ a-5 [001] ..... 1.1: __arm64_sys_execve <-invoke_syscall
+ a-5 [001] d.h.. 1.2: irq_enter_rcu <-el1_interrupt
+ a-5 [001] ..... 1.3: do_mem_abort <-el1_abort
+ a-5 [001] ..... 1.4: load_elf_binary <-bprm_execve
+ a-5 [001] ..... 1.5: do_mem_abort <-el0_ia
+";
+        let a = run(t, None);
+        assert_eq!(phase_of(&a, "irq_enter_rcu"), vec![Phase::Exec]);
+        assert_eq!(phase_of(&a, "load_elf_binary"), vec![Phase::Exec]);
+        assert_eq!(phase_of(&a, "do_mem_abort"), vec![Phase::Exec, Phase::Run]);
+    }
+
+    #[test]
+    fn graph_nesting_contexts_and_phases() {
+        let t = "\
+# tracer: function_graph
+ 1)   min-7    |               |  __arm64_sys_execve() {
+ 1)   min-7    |               |    do_execveat_common.isra.0() {
+ 1)   min-7    |   0.100 us    |      alloc_bprm();
+ 1)   min-7    |   9.000 us    |    }
+ 1)   min-7    |   9.900 us    |  }
+ 1)   min-7    |   0.100 us    |  exit_to_user_mode_prepare();
+ 1)   min-7    |  ==========> |
+ 1)   min-7    |               |  gic_handle_irq() {
+ 1)   min-7    |   0.100 us    |    handle_percpu_devid_irq();
+ 1)   min-7    |   0.100 us    |  }
+ 1)   min-7    |  <========== |
+ 1)   min-7    |               |  irq_exit_rcu() {
+ 1)   min-7    |   0.100 us    |    __do_softirq();
+ 1)   min-7    |   0.100 us    |  }
+";
+        let a = run(t, None);
+        assert_eq!(a.target.map(|t| t.0), Some(7));
+        assert_eq!(phase_of(&a, "alloc_bprm"), vec![Phase::Exec]);
+        assert_eq!(phase_of(&a, "gic_handle_irq"), vec![Phase::Run]);
+        let acc = a.acc.as_ref().unwrap();
+        let id = |n: &str| {
+            (0..a.names.len() as u32)
+                .find(|&i| a.names.name(i) == n.as_bytes())
+                .unwrap()
+        };
+        let edge = |c: &str, f: &str| acc.edges.get(&((u64::from(id(c)) << 32) | u64::from(id(f))));
+        assert!(edge("do_execveat_common.isra.0", "alloc_bprm").is_some());
+        let h = edge("gic_handle_irq", "handle_percpu_devid_irq").unwrap();
+        assert_eq!(h.mask(), 1 << (Phase::Run as usize * CONTEXTS.len() + Context::Hardirq as usize));
+        let s = edge("irq_exit_rcu", "__do_softirq").unwrap();
+        assert_eq!(s.mask(), 1 << (Phase::Run as usize * CONTEXTS.len() + Context::Softirq as usize));
+        assert_eq!(a.tracer(), "function_graph");
+    }
+
+    #[test]
+    fn graph_without_proc_uses_switch_lines() {
+        let t = "\
+ 0)               |  foo() {
+ ------------------------------------------
+ 0)  launche-3    =>    min-4   
+ ------------------------------------------
+
+ 0)               |  __x64_sys_execve() {
+ 0)   1.000 us    |    getname();
+";
+        let a = run(t, None);
+        assert_eq!(a.unattributed, 1);
+        assert_eq!(a.target.map(|t| t.0), Some(4));
+        assert_eq!(a.format.graph_switches, 1);
+        assert_eq!(a.skipped[Skip::Separator as usize], 2);
+        assert_eq!(a.skipped[Skip::Blank as usize], 1);
+    }
+
+    #[test]
+    fn header_values_are_checked() {
+        let mut a = Analysis::new(None);
+        let e = a.read(&b"# ftrace_it.version: 1\n# ftrace_it.pid: x\n"[..]).unwrap_err();
+        match e {
+            Error::Input { line, msg } => {
+                assert_eq!(line, 2);
+                assert!(msg.contains("pid"), "{msg}");
+            }
+            Error::Io(e) => panic!("{e}"),
+        }
+        let a = run(
+            "# ftrace_it.cpu1: entries=5 overrun=3 commit_overrun=0 dropped=2\n# ftrace_it.lost_events: 5\nCPU:1 [LOST 7 EVENTS]\n",
+            None,
+        );
+        assert_eq!(a.header.cpus[0].overrun, 3);
+        assert_eq!(a.lost(), 12);
+    }
+
+    #[test]
+    fn partial_last_line_and_overlong_lines() {
+        let a = run(" a-1 [000] ..... 1.0: foo <-bar\n a-1 [000] ..... 1.1: fo", None);
+        assert_eq!(a.events, 1);
+        assert_eq!(a.skipped[Skip::PartialLine as usize], 1);
+        let mut long = vec![b'x'; 3 * MAX_LINE];
+        long.extend_from_slice(b"\n a-1 [000] ..... 1.0: foo <-bar\n");
+        let mut a = Analysis::new(None);
+        a.read(&long[..]).unwrap();
+        assert_eq!(a.events, 1);
+        assert_eq!(a.lines, 2);
+        assert_eq!(a.skipped[Skip::Unparsable as usize], 1);
+    }
+}

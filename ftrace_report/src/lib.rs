@@ -1,0 +1,8 @@
+//! Kernel footprint of one program from an ftrace `function` or
+//! `function_graph` trace. See README.md for the rules.
+
+pub mod analyze;
+pub mod model;
+pub mod names;
+pub mod parse;
+pub mod report;

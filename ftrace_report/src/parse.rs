@@ -1,0 +1,699 @@
+//! Line parsers for the text output of the `function` and `function_graph`
+//! tracers. Total functions: every byte string maps to some `Line`.
+
+/// Why a line carries no event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Skip {
+    Blank = 0,
+    Comment,
+    KernelMessage,
+    Separator,
+    StackTrace,
+    OtherEvent,
+    BufferStarted,
+    Unparsable,
+    PartialLine,
+}
+
+pub const SKIPS: [Skip; 9] = [
+    Skip::Blank,
+    Skip::Comment,
+    Skip::KernelMessage,
+    Skip::Separator,
+    Skip::StackTrace,
+    Skip::OtherEvent,
+    Skip::BufferStarted,
+    Skip::Unparsable,
+    Skip::PartialLine,
+];
+
+impl Skip {
+    pub fn name(self) -> &'static str {
+        match self {
+            Skip::Blank => "blank",
+            Skip::Comment => "comment",
+            Skip::KernelMessage => "kernel-message",
+            Skip::Separator => "separator",
+            Skip::StackTrace => "stack-trace",
+            Skip::OtherEvent => "other-event",
+            Skip::BufferStarted => "buffer-started",
+            Skip::Unparsable => "unparsable",
+            Skip::PartialLine => "partial-last-line",
+        }
+    }
+
+    pub fn describe(self) -> &'static str {
+        match self {
+            Skip::Blank => "empty line",
+            Skip::Comment => "`#` comment or column header",
+            Skip::KernelMessage => "kernel log message (`[   1.234567] ...`)",
+            Skip::Separator => "function_graph separator line",
+            Skip::StackTrace => "stack trace (`<stack trace>`, `=> ` lines)",
+            Skip::OtherEvent => "event that is not a function call (trace_printk, tracepoint)",
+            Skip::BufferStarted => "`##### CPU N buffer started ####`",
+            Skip::Unparsable => "not an ftrace line",
+            Skip::PartialLine => "last line without a newline (cut off)",
+        }
+    }
+}
+
+/// A `function` tracer event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FuncLine<'a> {
+    pub comm: &'a [u8],
+    pub pid: u32,
+    pub cpu: u32,
+    /// irq-info column (`d.h1.`), absent without `options/irq-info`.
+    pub flags: Option<&'a [u8]>,
+    /// Timestamp in nanoseconds (or counter ticks for counter clocks).
+    pub ts: u64,
+    pub func: &'a [u8],
+    pub parent: Option<&'a [u8]>,
+    /// A kernel log message was written into the middle of this line and
+    /// was cut off.
+    pub kmsg: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GraphKind<'a> {
+    /// `func() {`
+    Entry(&'a [u8]),
+    /// `func();`
+    Leaf(&'a [u8]),
+    /// `}`
+    Exit,
+}
+
+/// A `function_graph` tracer line with a call or a return.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GraphLine<'a> {
+    pub cpu: u32,
+    /// From the `funcgraph-proc` column.
+    pub pid: Option<u32>,
+    /// From the `latency-format` column.
+    pub flags: Option<&'a [u8]>,
+    /// From the `funcgraph-abstime` column.
+    pub ts: Option<u64>,
+    pub depth: usize,
+    pub kind: GraphKind<'a>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Line<'a> {
+    Func(FuncLine<'a>),
+    Graph(GraphLine<'a>),
+    /// function_graph context switch: ` 1)  a-1   =>   b-2  `.
+    Switch { cpu: u32, pid: u32 },
+    /// function_graph `==========>` (irq entry).
+    IrqEnter { cpu: u32 },
+    /// function_graph `<==========` (irq exit).
+    IrqExit { cpu: u32 },
+    /// `# ftrace_it.KEY: VALUE`
+    Header { key: &'a [u8], value: &'a [u8] },
+    /// `# tracer: NAME`
+    Tracer(&'a [u8]),
+    /// `CPU:N [LOST M EVENTS]`
+    Lost { cpu: u32, count: u64 },
+    Skip(Skip),
+}
+
+fn trim_start(s: &[u8]) -> &[u8] {
+    let n = s.iter().take_while(|&&b| b == b' ' || b == b'\t').count();
+    &s[n..]
+}
+
+fn trim_end(s: &[u8]) -> &[u8] {
+    let n = s
+        .iter()
+        .rev()
+        .take_while(|&&b| b == b' ' || b == b'\t')
+        .count();
+    &s[..s.len() - n]
+}
+
+fn trim(s: &[u8]) -> &[u8] {
+    trim_end(trim_start(s))
+}
+
+fn parse_u64(s: &[u8]) -> Option<u64> {
+    if s.is_empty() || s.len() > 19 {
+        return None;
+    }
+    let mut v = 0u64;
+    for &b in s {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        v = v * 10 + u64::from(b - b'0');
+    }
+    Some(v)
+}
+
+fn parse_u32(s: &[u8]) -> Option<u32> {
+    parse_u64(s).and_then(|v| u32::try_from(v).ok())
+}
+
+/// `SECS.FRACTION` (or a plain counter) to nanoseconds.
+pub fn parse_ts(s: &[u8]) -> Option<u64> {
+    let (int, frac) = match memchr::memchr(b'.', s) {
+        Some(d) => (&s[..d], &s[d + 1..]),
+        None => (s, &b""[..]),
+    };
+    let secs = parse_u64(int)?;
+    if frac.is_empty() {
+        return if s.contains(&b'.') { None } else { Some(secs) };
+    }
+    if frac.len() > 9 {
+        return None;
+    }
+    let mut ns = parse_u64(frac)?;
+    for _ in frac.len()..9 {
+        ns *= 10;
+    }
+    secs.checked_mul(1_000_000_000)?.checked_add(ns)
+}
+
+/// `[   12.345678]` at the start of `s`.
+fn kmsg_stamp(s: &[u8]) -> bool {
+    if s.first() != Some(&b'[') {
+        return false;
+    }
+    let Some(end) = memchr::memchr(b']', s) else {
+        return false;
+    };
+    let inner = trim_start(&s[1..end]);
+    match memchr::memchr(b'.', inner) {
+        Some(d) => parse_u64(&inner[..d]).is_some() && parse_u64(&inner[d + 1..]).is_some(),
+        None => false,
+    }
+}
+
+fn is_symbol_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_' || b == b'.' || b == b'$'
+}
+
+/// A symbol as `%ps` prints it: `name`, `name+0x1c/0x40` (sym-offset),
+/// followed by ` [module]` or ` <address>` (sym-addr). Returns the name.
+fn symbol(part: &[u8]) -> Option<&[u8]> {
+    let part = trim(part);
+    let end = part.iter().position(|&b| b == b' ').unwrap_or(part.len());
+    let tok = &part[..end];
+    let name = match memchr::memchr(b'+', tok) {
+        Some(p) => &tok[..p],
+        None => tok,
+    };
+    if name.is_empty() || !name.iter().all(|&b| is_symbol_byte(b)) {
+        return None;
+    }
+    for extra in part[end..].split(|&b| b == b' ').filter(|t| !t.is_empty()) {
+        let ok = (extra.first() == Some(&b'[') && extra.last() == Some(&b']'))
+            || (extra.first() == Some(&b'<') && extra.last() == Some(&b'>'));
+        if !ok {
+            return None;
+        }
+    }
+    Some(name)
+}
+
+/// Parses one line (without its `\n`).
+pub fn parse_line(line: &[u8]) -> Line<'_> {
+    let mut s = line;
+    while let [rest @ .., b'\r'] = s {
+        s = rest;
+    }
+    while let [b'\r', rest @ ..] = s {
+        s = rest;
+    }
+    let t = trim_start(s);
+    match t.first() {
+        None => return Line::Skip(Skip::Blank),
+        Some(b'#') => return parse_comment(t),
+        Some(b'[') if kmsg_stamp(t) => return Line::Skip(Skip::KernelMessage),
+        Some(b'<') if t.len() > 3 && t[2] == b'>' && kmsg_stamp(&t[3..]) => {
+            return Line::Skip(Skip::KernelMessage)
+        }
+        Some(b'=') if t.starts_with(b"=> ") => return Line::Skip(Skip::StackTrace),
+        Some(b'-') if trim_end(t).iter().all(|&b| b == b'-') => {
+            return Line::Skip(Skip::Separator)
+        }
+        Some(b'C') if t.starts_with(b"CPU:") => {
+            if let Some(l) = parse_lost(t) {
+                return l;
+            }
+        }
+        _ => {}
+    }
+    if let Some(l) = parse_function(s) {
+        return l;
+    }
+    if let Some(l) = parse_graph(s) {
+        return l;
+    }
+    Line::Skip(Skip::Unparsable)
+}
+
+fn parse_comment(t: &[u8]) -> Line<'_> {
+    if let Some(rest) = t.strip_prefix(b"# ftrace_it.") {
+        if let Some(colon) = memchr::memchr(b':', rest) {
+            let key = trim(&rest[..colon]);
+            if !key.is_empty() && key.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'_') {
+                return Line::Header {
+                    key,
+                    value: trim(&rest[colon + 1..]),
+                };
+            }
+        }
+    }
+    if let Some(rest) = t.strip_prefix(b"# tracer:") {
+        return Line::Tracer(trim(rest));
+    }
+    if t.starts_with(b"#####") && memchr::memmem::find(t, b"buffer started").is_some() {
+        return Line::Skip(Skip::BufferStarted);
+    }
+    Line::Skip(Skip::Comment)
+}
+
+/// `CPU:1 [LOST 1234 EVENTS]`
+fn parse_lost(t: &[u8]) -> Option<Line<'_>> {
+    let rest = t.strip_prefix(b"CPU:")?;
+    let sp = memchr::memchr(b' ', rest)?;
+    let cpu = parse_u32(&rest[..sp])?;
+    let rest = trim(&rest[sp..]).strip_prefix(b"[LOST ")?;
+    let sp = memchr::memchr(b' ', rest)?;
+    let count = parse_u64(&rest[..sp])?;
+    if !rest[sp..].starts_with(b" EVENTS]") {
+        return None;
+    }
+    Some(Line::Lost { cpu, count })
+}
+
+/// `COMM-PID [(TGID)] [CPU] [FLAGS] TS: func <-parent`; `None` when the line
+/// does not have the task and CPU columns.
+fn parse_function(s: &[u8]) -> Option<Line<'_>> {
+    let mut from = 0;
+    let (open, close) = loop {
+        let p = from + memchr::memchr(b'[', &s[from..])?;
+        from = p + 1;
+        if p == 0 || s[p - 1] != b' ' {
+            continue;
+        }
+        let digits = s[p + 1..].iter().take_while(|b| b.is_ascii_digit()).count();
+        let q = p + 1 + digits;
+        if digits > 0 && digits <= 6 && s.get(q) == Some(&b']') {
+            break (p, q);
+        }
+    };
+    let cpu = parse_u32(&s[open + 1..close])?;
+    let mut head = trim_end(&s[..open]);
+    if head.last() == Some(&b')') {
+        let lp = memchr::memrchr(b'(', head)?;
+        head = trim_end(&head[..lp]);
+    }
+    let dash = memchr::memrchr(b'-', head)?;
+    let pid = parse_u32(&head[dash + 1..])?;
+    let comm = trim_start(&head[..dash]);
+
+    let rest = trim_start(&s[close + 1..]);
+    let end = rest.iter().position(|&b| b == b' ').unwrap_or(rest.len());
+    let (flags, ts_tok, after) = if rest[..end].last() == Some(&b':') {
+        (None, &rest[..end - 1], &rest[end..])
+    } else {
+        let r2 = trim_start(&rest[end..]);
+        let e2 = r2.iter().position(|&b| b == b' ').unwrap_or(r2.len());
+        if r2[..e2].last() != Some(&b':') {
+            return Some(Line::Skip(Skip::Unparsable));
+        }
+        (Some(&rest[..end]), &r2[..e2 - 1], &r2[e2..])
+    };
+    let Some(ts) = parse_ts(ts_tok) else {
+        return Some(Line::Skip(Skip::Unparsable));
+    };
+    let mut text = trim_start(after);
+    let mut kmsg = false;
+    if let Some(b) = memchr::memchr(b'[', text) {
+        if kmsg_stamp(&text[b..]) {
+            text = &text[..b];
+            kmsg = true;
+        }
+    }
+    let text = trim_end(text);
+    if text == b"<stack trace>" {
+        return Some(Line::Skip(Skip::StackTrace));
+    }
+    let mut arrow = None;
+    let mut i = 0;
+    while let Some(off) = memchr::memchr(b'<', &text[i..]) {
+        let p = i + off;
+        if p > 0 && text[p - 1] == b' ' && text.get(p + 1) == Some(&b'-') {
+            arrow = Some(p);
+            break;
+        }
+        i = p + 1;
+    }
+    let Some(a) = arrow else {
+        return Some(Line::Skip(Skip::OtherEvent));
+    };
+    let (Some(func), Some(parent)) = (symbol(&text[..a]), symbol(&text[a + 2..])) else {
+        return Some(Line::Skip(Skip::OtherEvent));
+    };
+    Some(Line::Func(FuncLine {
+        comm,
+        pid,
+        cpu,
+        flags,
+        ts,
+        func,
+        parent: Some(parent),
+        kmsg,
+    }))
+}
+
+fn is_duration(t: &[u8]) -> bool {
+    let t = trim_start(match t.first() {
+        Some(b'+' | b'!' | b'#' | b'*' | b'@' | b'$') => &t[1..],
+        _ => t,
+    });
+    t.first().is_some_and(|b| b.is_ascii_digit())
+        && (t.ends_with(b" us") || t.ends_with(b" ms") || t.ends_with(b" s"))
+}
+
+/// `comm-pid` as print_graph_proc writes it.
+fn comm_pid(t: &[u8]) -> Option<u32> {
+    let dash = memchr::memrchr(b'-', t)?;
+    parse_u32(&t[dash + 1..])
+}
+
+/// `[ABSTIME |] CPU) [comm-pid |] [lat |] [DURATION] |  INDENT text`.
+fn parse_graph(s: &[u8]) -> Option<Line<'_>> {
+    let mut r = trim_start(s);
+    let mut ts = None;
+    let num = r
+        .iter()
+        .take_while(|&&b| b.is_ascii_digit() || b == b'.')
+        .count();
+    if num > 0 && num < r.len() && r[..num].contains(&b'.') {
+        let after = trim_start(&r[num..]);
+        if after.first() == Some(&b'|') {
+            ts = Some(parse_ts(&r[..num])?);
+            r = trim_start(&after[1..]);
+        }
+    }
+    let digits = r.iter().take_while(|b| b.is_ascii_digit()).count();
+    if digits == 0 || r.get(digits) != Some(&b')') {
+        return None;
+    }
+    let cpu = parse_u32(&r[..digits])?;
+    let mut rest = &r[digits + 1..];
+    if memchr::memmem::find(rest, b"==========>").is_some() {
+        return Some(Line::IrqEnter { cpu });
+    }
+    if memchr::memmem::find(rest, b"<==========").is_some() {
+        return Some(Line::IrqExit { cpu });
+    }
+    if memchr::memchr(b'|', rest).is_none() {
+        if let Some(a) = memchr::memmem::find(rest, b" => ") {
+            return Some(match comm_pid(trim(&rest[a + 4..])) {
+                Some(pid) => Line::Switch { cpu, pid },
+                None => Line::Skip(Skip::Unparsable),
+            });
+        }
+        return Some(Line::Skip(Skip::Unparsable));
+    }
+    let mut pid = None;
+    let mut flags = None;
+    let text = loop {
+        let Some(bar) = memchr::memchr(b'|', rest) else {
+            return Some(Line::Skip(Skip::Unparsable));
+        };
+        let seg = trim(&rest[..bar]);
+        let after = &rest[bar + 1..];
+        if seg.is_empty() || is_duration(seg) {
+            break after;
+        }
+        if pid.is_none() && flags.is_none() {
+            if let Some(p) = comm_pid(seg) {
+                pid = Some(p);
+                rest = after;
+                continue;
+            }
+        }
+        if flags.is_some() || seg.len() > 8 {
+            return Some(Line::Skip(Skip::Unparsable));
+        }
+        flags = Some(seg);
+        rest = after;
+    };
+    let indent = text.iter().take_while(|&&b| b == b' ').count();
+    let depth = indent.saturating_sub(2) / 2;
+    let body = trim_end(&text[indent..]);
+    let kind = if body.first() == Some(&b'}') {
+        GraphKind::Exit
+    } else if body.starts_with(b"/*") {
+        return Some(Line::Skip(Skip::OtherEvent));
+    } else {
+        let Some(paren) = memchr::memchr(b'(', body) else {
+            return Some(Line::Skip(Skip::Unparsable));
+        };
+        let Some(name) = symbol(&body[..paren]) else {
+            return Some(Line::Skip(Skip::Unparsable));
+        };
+        let tail = &body[paren..];
+        if tail.starts_with(b"() {") {
+            GraphKind::Entry(name)
+        } else if tail.starts_with(b"();") {
+            GraphKind::Leaf(name)
+        } else {
+            return Some(Line::Skip(Skip::Unparsable));
+        }
+    };
+    Some(Line::Graph(GraphLine {
+        cpu,
+        pid,
+        flags,
+        ts,
+        depth,
+        kind,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn func(line: &str) -> FuncLine<'_> {
+        match parse_line(line.as_bytes()) {
+            Line::Func(f) => f,
+            other => panic!("not a function line: {other:?}"),
+        }
+    }
+
+    fn graph(line: &str) -> GraphLine<'_> {
+        match parse_line(line.as_bytes()) {
+            Line::Graph(g) => g,
+            other => panic!("not a graph line: {other:?}"),
+        }
+    }
+
+    fn skip(line: &str) -> Skip {
+        match parse_line(line.as_bytes()) {
+            Line::Skip(s) => s,
+            other => panic!("not skipped: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn function_with_irq_info() {
+        let f = func("       ftrace_it-92      [001] dN.2.     5.214403: select_task_rq_fair <-try_to_wake_up");
+        assert_eq!(f.comm, b"ftrace_it");
+        assert_eq!(f.pid, 92);
+        assert_eq!(f.cpu, 1);
+        assert_eq!(f.flags, Some(&b"dN.2."[..]));
+        assert_eq!(f.ts, 5_214_403_000);
+        assert_eq!(f.func, b"select_task_rq_fair");
+        assert_eq!(f.parent, Some(&b"try_to_wake_up"[..]));
+        assert!(!f.kmsg);
+    }
+
+    #[test]
+    fn function_old_four_column_flags() {
+        let f = func("          <idle>-0     [000] d.h1  1234.567890: irq_enter <-do_IRQ");
+        assert_eq!(f.comm, b"<idle>");
+        assert_eq!(f.pid, 0);
+        assert_eq!(f.flags, Some(&b"d.h1"[..]));
+    }
+
+    #[test]
+    fn function_without_irq_info() {
+        let f = func("             min-94    [001]     5.226242: __x64_sys_execve <-do_syscall_64");
+        assert_eq!(f.flags, None);
+        assert_eq!(f.pid, 94);
+        assert_eq!(f.func, b"__x64_sys_execve");
+    }
+
+    #[test]
+    fn function_with_tgid() {
+        let f = func("       ftrace_it-94      (     94) [000] ..... 5.2: getname <-__x64_sys_execve");
+        assert_eq!(f.pid, 94);
+        assert_eq!(f.comm, b"ftrace_it");
+        let g = func("     kworker/1:2-51      (-------) [001] d.s1. 5.3: run_timer_softirq <-__do_softirq");
+        assert_eq!(g.pid, 51);
+        assert_eq!(g.comm, b"kworker/1:2");
+        assert_eq!(g.flags, Some(&b"d.s1."[..]));
+    }
+
+    #[test]
+    fn function_comm_with_spaces_and_dashes() {
+        let f = func("  Web Content-x-1234    [003] ..... 10.000001: a <-b");
+        assert_eq!(f.comm, b"Web Content-x");
+        assert_eq!(f.pid, 1234);
+    }
+
+    #[test]
+    fn function_crlf_offsets_and_modules() {
+        let f = func("min-94 [001] ..... 5.1: do_fault+0x1c/0x40 <-__handle_mm_fault+0x5f0/0x9a0\r");
+        assert_eq!(f.func, b"do_fault");
+        assert_eq!(f.parent, Some(&b"__handle_mm_fault"[..]));
+        let m = func("min-94 [001] ..... 5.1: e1000_xmit [e1000] <-dev_hard_start_xmit");
+        assert_eq!(m.func, b"e1000_xmit");
+        let a = func("min-94 [001] ..... 5.1: foo <ffffffff81000000> <-bar <ffffffff81000100>");
+        assert_eq!(a.func, b"foo");
+        assert_eq!(a.parent, Some(&b"bar"[..]));
+    }
+
+    #[test]
+    fn function_with_spliced_kernel_message() {
+        let f = func("             min-94      [001] .....     5.234033: unregister_hw_breakpoint <-flush_ptrace_hw_breakpoint[   27.013141] random: crng init done");
+        assert_eq!(f.parent, Some(&b"flush_ptrace_hw_breakpoint"[..]));
+        assert!(f.kmsg);
+    }
+
+    #[test]
+    fn non_function_events() {
+        assert_eq!(
+            skip("  ftrace_it-94 [000] ..... 5.2: <stack trace>"),
+            Skip::StackTrace
+        );
+        assert_eq!(skip(" => __x64_sys_execve"), Skip::StackTrace);
+        assert_eq!(
+            skip("  bash-1 [000] ..... 5.2: sched_switch: prev_comm=bash prev_pid=1"),
+            Skip::OtherEvent
+        );
+        assert_eq!(
+            skip("  bash-1 [000] ..... 5.2: tracing_mark_write: hello <-world"),
+            Skip::OtherEvent
+        );
+        assert_eq!(skip("  bash-1 [000] ..... notatime: a <-b"), Skip::Unparsable);
+    }
+
+    #[test]
+    fn headers_and_comments() {
+        assert_eq!(
+            parse_line(b"# ftrace_it.pid: 44"),
+            Line::Header {
+                key: b"pid",
+                value: b"44"
+            }
+        );
+        assert_eq!(
+            parse_line(b"# ftrace_it.cpu1: entries=5 overrun=0 commit_overrun=0 dropped=0\r"),
+            Line::Header {
+                key: b"cpu1",
+                value: b"entries=5 overrun=0 commit_overrun=0 dropped=0"
+            }
+        );
+        assert_eq!(parse_line(b"# tracer: function_graph"), Line::Tracer(b"function_graph"));
+        assert_eq!(skip("#"), Skip::Comment);
+        assert_eq!(
+            skip("# entries-in-buffer/entries-written: 77741/77741   #P:2"),
+            Skip::Comment
+        );
+        assert_eq!(
+            skip("#           TASK-PID     CPU#  |||||  TIMESTAMP  FUNCTION"),
+            Skip::Comment
+        );
+        assert_eq!(skip("##### CPU 1 buffer started ####"), Skip::BufferStarted);
+    }
+
+    #[test]
+    fn misc_lines() {
+        assert_eq!(skip(""), Skip::Blank);
+        assert_eq!(skip("  \r"), Skip::Blank);
+        assert_eq!(skip("[   12.345678] random: crng init done"), Skip::KernelMessage);
+        assert_eq!(skip("<6>[   12.345678] random: crng init done"), Skip::KernelMessage);
+        assert_eq!(skip(" ------------------------------------------"), Skip::Separator);
+        assert_eq!(skip("hello world"), Skip::Unparsable);
+        assert_eq!(
+            parse_line(b"CPU:1 [LOST 1234 EVENTS]"),
+            Line::Lost { cpu: 1, count: 1234 }
+        );
+    }
+
+    #[test]
+    fn graph_plain() {
+        let g = graph(" 1)               |  __x64_sys_execve() {");
+        assert_eq!(g.cpu, 1);
+        assert_eq!(g.depth, 0);
+        assert_eq!(g.kind, GraphKind::Entry(b"__x64_sys_execve"));
+        assert_eq!(g.pid, None);
+        let l = graph(" 1)   0.345 us    |      kmem_cache_alloc();");
+        assert_eq!(l.depth, 2);
+        assert_eq!(l.kind, GraphKind::Leaf(b"kmem_cache_alloc"));
+        let e = graph(" 1) + 12.345 us   |    }");
+        assert_eq!(e.depth, 1);
+        assert_eq!(e.kind, GraphKind::Exit);
+        let t = graph(" 0) ! 123.456 us  |  } /* do_syscall_64 */");
+        assert_eq!(t.kind, GraphKind::Exit);
+        assert_eq!(t.depth, 0);
+        let r = graph(" 0)   1.000 us    |    getname(); /* = 0xffff0000 */");
+        assert_eq!(r.kind, GraphKind::Leaf(b"getname"));
+    }
+
+    #[test]
+    fn graph_proc_abstime_and_latency() {
+        let g = graph(" 1)   min-94    |               |  do_execveat_common.isra.0() {");
+        assert_eq!(g.pid, Some(94));
+        assert_eq!(g.kind, GraphKind::Entry(b"do_execveat_common.isra.0"));
+        let a = graph("  123.456789 |   0)  ftrace_-44    |   0.345 us    |      alloc_bprm();");
+        assert_eq!(a.ts, Some(123_456_789_000));
+        assert_eq!(a.cpu, 0);
+        assert_eq!(a.pid, Some(44));
+        assert_eq!(a.depth, 2);
+        let l = graph(" 0)   min-94    |  d.h1 |   0.345 us    |  irq_enter_rcu();");
+        assert_eq!(l.flags, Some(&b"d.h1"[..]));
+        assert_eq!(l.depth, 0);
+        let b = graph("  123.456789 |   0)               |  foo() {");
+        assert_eq!(b.ts, Some(123_456_789_000));
+        assert_eq!(b.pid, None);
+    }
+
+    #[test]
+    fn graph_markers_and_switches() {
+        assert_eq!(
+            parse_line(b" 1)  ==========> |"),
+            Line::IrqEnter { cpu: 1 }
+        );
+        assert_eq!(
+            parse_line(b" 1)   min-94    |  <========== |"),
+            Line::IrqExit { cpu: 1 }
+        );
+        assert_eq!(
+            parse_line(b" 1)  ftrace_-94    =>    min-94   "),
+            Line::Switch { cpu: 1, pid: 94 }
+        );
+        assert_eq!(
+            skip(" 0)   min-94    |               |  /* sched_switch: prev_comm=min */"),
+            Skip::OtherEvent
+        );
+    }
+
+    #[test]
+    fn timestamps() {
+        assert_eq!(parse_ts(b"5.214403"), Some(5_214_403_000));
+        assert_eq!(parse_ts(b"123"), Some(123));
+        assert_eq!(parse_ts(b"1.123456789"), Some(1_123_456_789));
+        assert_eq!(parse_ts(b"1.1234567890"), None);
+        assert_eq!(parse_ts(b"1."), None);
+        assert_eq!(parse_ts(b"x.1"), None);
+        assert_eq!(parse_ts(b"99999999999999999.1"), None);
+    }
+}
