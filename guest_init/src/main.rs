@@ -1,1 +1,224 @@
-fn main() {}
+//! PID 1 of the tracing guest.
+//!
+//! Mounts proc, sysfs, devtmpfs and tracefs, follows `/etc/mpt.plan` (see
+//! `plan.rs`): for each run saves the settings a launcher may touch, runs
+//! `/usr/bin/ftrace_it ARGS`, saves them again; then ships every result file
+//! with a SHA-256 manifest to the host and powers the machine off. Nothing
+//! else runs in the guest. Progress lines start with `mpt:`; the last one is
+//! `mpt: done` or `mpt: FAILED: <reason>`, which vmrun looks for.
+
+mod plan;
+mod ship;
+mod state;
+
+use std::ffi::CString;
+use std::fs;
+use std::io::{self, BufWriter, Write};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+const PLAN: &str = "/etc/mpt.plan";
+const OUT: &str = "/tmp/out";
+const FTRACE_IT: &str = "/usr/bin/ftrace_it";
+const TRACEFS: &str = "/sys/kernel/tracing";
+
+fn main() {
+    let start = Instant::now();
+    let outcome = run(&start);
+    match &outcome {
+        Ok(()) => println!("mpt: done in {:.2}s", start.elapsed().as_secs_f64()),
+        Err(e) => println!("mpt: FAILED: {e}"),
+    }
+    let _ = io::stdout().flush();
+    // SAFETY: plain system calls; PID 1 must never return.
+    unsafe {
+        libc::sync();
+        libc::reboot(libc::RB_POWER_OFF);
+    }
+    loop {
+        std::thread::park();
+    }
+}
+
+fn run(start: &Instant) -> Result<(), String> {
+    for (fstype, target) in [
+        ("proc", "/proc"),
+        ("sysfs", "/sys"),
+        ("devtmpfs", "/dev"),
+        ("tracefs", TRACEFS),
+    ] {
+        mount(fstype, target)?;
+    }
+    let text = fs::read_to_string(PLAN).map_err(|e| format!("{PLAN}: {e}"))?;
+    let plan = plan::parse(&text).map_err(|e| format!("{PLAN}: {e}"))?;
+    fs::create_dir_all(OUT).map_err(|e| format!("{OUT}: {e}"))?;
+    let out = Path::new(OUT);
+    let say = |msg: String| println!("mpt: [{:.2}s] {msg}", start.elapsed().as_secs_f64());
+    say(format!("init up, {} run(s)", plan.runs.len()));
+
+    copy("/proc/cmdline", &out.join("cmdline"));
+    copy("/proc/kallsyms", &out.join("kallsyms"));
+    copy("/proc/config.gz", &out.join("config.gz"));
+    copy("/proc/interrupts", &out.join("interrupts.before"));
+    let mut table = String::from("# id\texit\tseconds\n");
+    for r in &plan.runs {
+        let snap = || state::snapshot(Path::new(TRACEFS), Path::new("/proc"), Path::new("/sys"));
+        write(
+            &out.join(format!("{}.state-before", r.id)),
+            snap().as_bytes(),
+        )?;
+        say(format!("run {}: ftrace_it {}", r.id, r.args.join(" ")));
+        let t = Instant::now();
+        let log = fs::File::create(out.join(format!("{}.ftrace_it.log", r.id)))
+            .map_err(|e| format!("{}.ftrace_it.log: {e}", r.id))?;
+        let status = Command::new(FTRACE_IT)
+            .args(&r.args)
+            .env_clear()
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().map_err(|e| e.to_string())?)
+            .stderr(log)
+            .status()
+            .map_err(|e| format!("cannot start {FTRACE_IT}: {e}"))?;
+        let secs = t.elapsed().as_secs_f64();
+        let exit = exit_text(&status);
+        write(
+            &out.join(format!("{}.exit", r.id)),
+            format!("{exit}\n").as_bytes(),
+        )?;
+        write(
+            &out.join(format!("{}.state-after", r.id)),
+            snap().as_bytes(),
+        )?;
+        table.push_str(&format!("{}\t{exit}\t{secs:.3}\n", r.id));
+        say(format!("run {}: {exit} after {secs:.2}s", r.id));
+    }
+    copy("/proc/interrupts", &out.join("interrupts.after"));
+    write(&out.join("runs.tsv"), table.as_bytes())?;
+
+    let files = read_all(out)?;
+    let bytes: usize = files.iter().map(|(_, d)| d.len()).sum();
+    say(format!(
+        "shipping {} files, {bytes} bytes, by {:?}",
+        files.len(),
+        plan.channel
+    ));
+    match plan.channel {
+        plan::Channel::Semihosting => ship::semihosting(&files),
+        plan::Channel::Console => ship::console(&files, &mut console()),
+    }
+    .map_err(|e| format!("shipping results: {e}"))?;
+    if !plan.console_copies.is_empty() {
+        let copies: Vec<(String, Vec<u8>)> = files
+            .into_iter()
+            .filter(|(n, _)| plan.console_copies.contains(n))
+            .collect();
+        if copies.len() != plan.console_copies.len() {
+            return Err(format!(
+                "console copy: some of {:?} were not produced",
+                plan.console_copies
+            ));
+        }
+        say(format!("console copy of {:?}", plan.console_copies));
+        let noise = plan.console_noise.then(KernelNoise::start);
+        let sent = ship::console(&copies, &mut console());
+        let messages = noise.map(KernelNoise::stop).unwrap_or(0);
+        sent.map_err(|e| format!("console copy: {e}"))?;
+        say(format!(
+            "console copy sent, {messages} kernel messages printed meanwhile"
+        ));
+    }
+    Ok(())
+}
+
+fn console() -> BufWriter<io::StdoutLock<'static>> {
+    BufWriter::with_capacity(64 << 10, io::stdout().lock())
+}
+
+fn mount(fstype: &str, target: &str) -> Result<(), String> {
+    let _ = fs::create_dir_all(target);
+    let c = |s: &str| CString::new(s).expect("no NUL in constants");
+    let (src, dst, ty) = (c(fstype), c(target), c(fstype));
+    // SAFETY: valid NUL-terminated strings, no data argument.
+    let rc = unsafe { libc::mount(src.as_ptr(), dst.as_ptr(), ty.as_ptr(), 0, std::ptr::null()) };
+    let err = io::Error::last_os_error();
+    if rc != 0 && err.raw_os_error() != Some(libc::EBUSY) {
+        return Err(format!("mount {fstype} on {target}: {err}"));
+    }
+    Ok(())
+}
+
+/// Optional inputs (kallsyms, config.gz) are skipped when the kernel lacks them.
+fn copy(from: &str, to: &Path) {
+    if let Ok(data) = fs::read(from) {
+        let _ = fs::write(to, data);
+    }
+}
+
+fn write(path: &Path, data: &[u8]) -> Result<(), String> {
+    fs::write(path, data).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+fn exit_text(status: &std::process::ExitStatus) -> String {
+    use std::os::unix::process::ExitStatusExt;
+    match (status.code(), status.signal()) {
+        (Some(code), _) => code.to_string(),
+        (None, Some(sig)) => format!("signal {sig}"),
+        (None, None) => "unknown".into(),
+    }
+}
+
+fn read_all(dir: &Path) -> Result<Vec<(String, Vec<u8>)>, String> {
+    let mut files = Vec::new();
+    let entries = fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let data = fs::read(e.path()).map_err(|err| format!("{}: {err}", e.path().display()))?;
+        files.push((name, data));
+    }
+    files.sort();
+    Ok(files)
+}
+
+/// Kernel messages printed on the console from another thread while frames
+/// are being written, so frames and messages really interleave: the host's
+/// test checks the decoder copes with it.
+struct KernelNoise {
+    stop: Arc<AtomicBool>,
+    thread: std::thread::JoinHandle<usize>,
+}
+
+impl KernelNoise {
+    fn start() -> Self {
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        let thread = std::thread::spawn(move || {
+            let Ok(mut kmsg) = fs::OpenOptions::new().write(true).open("/dev/kmsg") else {
+                return 0;
+            };
+            let mut n = 0;
+            while !flag.load(Ordering::Relaxed) {
+                // Level 1 (alert): printed on the console whatever the loglevel.
+                if kmsg
+                    .write_all(
+                        format!("<1>mpt-noise {n}: a kernel message between frames\n").as_bytes(),
+                    )
+                    .is_err()
+                {
+                    break;
+                }
+                n += 1;
+                std::thread::sleep(std::time::Duration::from_millis(3));
+            }
+            n
+        });
+        KernelNoise { stop, thread }
+    }
+
+    fn stop(self) -> usize {
+        self.stop.store(true, Ordering::Relaxed);
+        self.thread.join().unwrap_or(0)
+    }
+}
