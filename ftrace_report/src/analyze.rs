@@ -21,7 +21,10 @@ const MAX_LINE: usize = 1 << 20;
 pub enum Error {
     Io(io::Error),
     /// A line that must be valid is not (the `ftrace_it` header).
-    Input { line: u64, msg: String },
+    Input {
+        line: u64,
+        msg: String,
+    },
 }
 
 impl From<io::Error> for Error {
@@ -35,7 +38,9 @@ pub enum TargetSource {
     Option,
     Header,
     /// First task to enter `execve`, at this line.
-    Execve { line: u64 },
+    Execve {
+        line: u64,
+    },
 }
 
 impl TargetSource {
@@ -65,6 +70,30 @@ pub struct Header {
     pub tracer: Option<String>,
     pub lost_events: Option<u64>,
     pub cpus: Vec<CpuStat>,
+}
+
+/// A timestamp kept as printed: copying it costs less than parsing every
+/// line's.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Stamp {
+    len: u8,
+    bytes: [u8; 20],
+}
+
+impl Stamp {
+    fn set(&mut self, ts: &[u8]) {
+        let n = ts.len().min(self.bytes.len());
+        self.bytes[..n].copy_from_slice(&ts[..n]);
+        self.len = n as u8;
+    }
+
+    /// Nanoseconds (or counter ticks), `None` if never set.
+    pub fn get(&self) -> Option<u64> {
+        match self.len {
+            0 => None,
+            n => parse::parse_ts(&self.bytes[..n as usize]),
+        }
+    }
 }
 
 /// Where one phase of the target starts.
@@ -113,7 +142,7 @@ pub struct Acc {
     pub counts: [u64; CELLS],
     pub phase_start: [Option<PhaseStart>; 4],
     pub first_ts: Option<u64>,
-    pub last_ts: Option<u64>,
+    pub last_ts: Stamp,
     /// Command names in the order they appear: (name, first line, events).
     pub comms: Vec<(Vec<u8>, u64, u64)>,
 }
@@ -128,7 +157,7 @@ impl Acc {
             counts: [0; CELLS],
             phase_start: [None; 4],
             first_ts: None,
-            last_ts: None,
+            last_ts: Stamp::default(),
             comms: Vec::new(),
         }
     }
@@ -163,6 +192,8 @@ pub struct TaskInfo {
     pub pid: u32,
     pub events: u64,
     pub comm: Vec<u8>,
+    /// `comm` with the column padding it had: compared on every event.
+    comm_padded: Vec<u8>,
 }
 
 #[derive(Clone, Copy, Debug, Default)]
@@ -192,6 +223,8 @@ pub struct Format {
 
 pub struct Analysis {
     pub names: Interner,
+    /// `func <-parent` text -> (callee, caller): one lookup per line.
+    calls: FxHashMap<Box<[u8]>, (u32, u32)>,
     pub header: Header,
     /// `# tracer: NAME`
     pub tracer_line: Option<String>,
@@ -207,7 +240,7 @@ pub struct Analysis {
     pub lost_marked: u64,
     pub lost_markers: u64,
     pub first_ts: Option<u64>,
-    pub last_ts: Option<u64>,
+    pub last_ts: Stamp,
     pub target: Option<(u32, TargetSource)>,
     /// The target's record (`None` until the target is known and has events).
     pub acc: Option<Acc>,
@@ -235,6 +268,7 @@ impl Analysis {
     pub fn new(pid: Option<u32>) -> Analysis {
         Analysis {
             names: Interner::default(),
+            calls: FxHashMap::default(),
             header: Header::default(),
             tracer_line: None,
             format: Format::default(),
@@ -247,7 +281,7 @@ impl Analysis {
             lost_marked: 0,
             lost_markers: 0,
             first_ts: None,
-            last_ts: None,
+            last_ts: Stamp::default(),
             target: pid.map(|p| (p, TargetSource::Option)),
             acc: pid.map(Acc::new),
             pending: FxHashMap::default(),
@@ -317,22 +351,41 @@ impl Analysis {
     /// One complete line (without `\n`).
     pub fn line(&mut self, raw: &[u8]) -> Result<(), Error> {
         self.lines += 1;
-        match parse::parse_line(raw) {
+        match parse::parse_line_lazy(raw) {
             Line::Func(f) => {
+                let (callee, caller) = match self.calls.get(f.text) {
+                    Some(&ids) => ids,
+                    None => match parse::parse_call(f.text) {
+                        Err(s) => {
+                            self.skip(s);
+                            return Ok(());
+                        }
+                        Ok(c) => {
+                            let ids = (self.names.intern(c.func), self.names.intern(c.parent));
+                            if c.kmsg {
+                                // Not cached: each splice is a different text.
+                                self.format.kmsg_spliced += 1;
+                            } else {
+                                self.calls.insert(f.text.into(), ids);
+                            }
+                            ids
+                        }
+                    },
+                };
                 self.format.function_lines += 1;
                 if f.flags.is_some() {
                     self.format.function_flags += 1;
                 }
-                if f.kmsg {
-                    self.format.kmsg_spliced += 1;
-                }
-                let callee = self.names.intern(f.func);
-                let caller = match f.parent {
-                    Some(p) => self.names.intern(p),
-                    None => NONE,
-                };
                 let ctx = flag_context(f.flags);
-                self.event(Some(f.pid), f.comm, callee, caller, ctx, Some(f.ts), false);
+                self.event(
+                    Some(f.pid),
+                    f.comm_padded,
+                    callee,
+                    caller,
+                    ctx,
+                    Some(f.ts),
+                    false,
+                );
             }
             Line::Graph(g) => self.graph(g),
             Line::Switch { cpu, pid } => {
@@ -386,7 +439,10 @@ impl Analysis {
             "lost_events" => {
                 self.header.lost_events = Some(v.parse().map_err(|_| bad("a number"))?);
             }
-            _ if k.len() > 3 && k.starts_with("cpu") && k[3..].bytes().all(|b| b.is_ascii_digit()) => {
+            _ if k.len() > 3
+                && k.starts_with("cpu")
+                && k[3..].bytes().all(|b| b.is_ascii_digit()) =>
+            {
                 let mut s = CpuStat {
                     cpu: k[3..].parse().map_err(|_| bad("a CPU number"))?,
                     ..CpuStat::default()
@@ -477,20 +533,22 @@ impl Analysis {
         callee: u32,
         caller: u32,
         ctx: Context,
-        ts: Option<u64>,
+        ts: Option<&[u8]>,
         top: bool,
     ) {
         self.events += 1;
         self.names.mark_callee(callee);
         if let Some(t) = ts {
-            self.first_ts.get_or_insert(t);
-            self.last_ts = Some(t);
+            if self.first_ts.is_none() {
+                self.first_ts = parse::parse_ts(t);
+            }
+            self.last_ts.set(t);
         }
         let Some(pid) = pid else {
             self.unattributed += 1;
             return;
         };
-        self.task(pid, comm);
+        let renamed = self.task(pid, comm);
         let cf = self.names.class(callee);
         let cp = self.names.class(caller);
         let line = self.lines;
@@ -503,7 +561,7 @@ impl Analysis {
             None => self.pending.entry(pid).or_insert_with(|| Acc::new(pid)),
         };
         acc.step(cf, cp, top);
-        record(acc, comm, callee, caller, ctx, ts, line);
+        record(acc, comm, renamed, callee, caller, ctx, ts, line);
         if self.target.is_none() && acc.phase != Phase::PreExec {
             self.target = Some((pid, TargetSource::Execve { line }));
             self.acc = self.pending.remove(&pid);
@@ -511,7 +569,8 @@ impl Analysis {
         }
     }
 
-    fn task(&mut self, pid: u32, comm: &[u8]) {
+    /// Counts the event; true when the task's name differs from its last one.
+    fn task(&mut self, pid: u32, comm_padded: &[u8]) -> bool {
         let i = match self.last_task {
             Some((p, i)) if p == pid => i,
             _ => {
@@ -529,9 +588,15 @@ impl Analysis {
         };
         let t = &mut self.tasks[i];
         t.events += 1;
-        if !comm.is_empty() && t.comm != comm {
-            t.comm = comm.to_vec();
+        if !comm_padded.is_empty() && t.comm_padded != comm_padded {
+            t.comm_padded = comm_padded.to_vec();
+            let comm = parse::trim_start(comm_padded);
+            if t.comm != comm {
+                t.comm = comm.to_vec();
+                return true;
+            }
         }
+        false
     }
 
     /// Every task seen, most events first.
@@ -567,29 +632,36 @@ impl Analysis {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn record(
     acc: &mut Acc,
     comm: &[u8],
+    renamed: bool,
     callee: u32,
     caller: u32,
     ctx: Context,
-    ts: Option<u64>,
+    ts: Option<&[u8]>,
     line: u64,
 ) {
     let phase = acc.phase;
     let cell = phase as usize * CONTEXTS.len() + ctx as usize;
     acc.counts[cell] += 1;
     if acc.phase_start[phase as usize].is_none() {
-        acc.phase_start[phase as usize] = Some(PhaseStart { line, ts });
+        acc.phase_start[phase as usize] = Some(PhaseStart {
+            line,
+            ts: ts.and_then(parse::parse_ts),
+        });
     }
     if let Some(t) = ts {
-        acc.first_ts.get_or_insert(t);
-        acc.last_ts = Some(t);
+        if acc.first_ts.is_none() {
+            acc.first_ts = parse::parse_ts(t);
+        }
+        acc.last_ts.set(t);
     }
     if !comm.is_empty() {
         match acc.comms.last_mut() {
-            Some((c, _, n)) if c.as_slice() == comm => *n += 1,
-            _ => acc.comms.push((comm.to_vec(), line, 1)),
+            Some((_, _, n)) if !renamed => *n += 1,
+            _ => acc.comms.push((parse::trim_start(comm).to_vec(), line, 1)),
         }
     }
     let key = (u64::from(caller) << 32) | u64::from(callee);
@@ -647,7 +719,13 @@ mod tests {
     fn target_is_first_task_entering_execve() {
         let a = run(X86, None);
         assert_eq!(a.target, Some((11, TargetSource::Execve { line: 2 })));
-        let b = run(&X86.replace(" other-11 [000] ..... 1.000002: __x64_sys_execve <-do_syscall_64\n", ""), None);
+        let b = run(
+            &X86.replace(
+                " other-11 [000] ..... 1.000002: __x64_sys_execve <-do_syscall_64\n",
+                "",
+            ),
+            None,
+        );
         assert_eq!(b.target.map(|t| t.0), Some(10));
         // The launcher's event before execve is kept as pre-exec.
         assert_eq!(phase_of(&b, "sched_setaffinity"), vec![Phase::PreExec]);
@@ -727,12 +805,21 @@ mod tests {
                 .find(|&i| a.names.name(i) == n.as_bytes())
                 .unwrap()
         };
-        let edge = |c: &str, f: &str| acc.edges.get(&((u64::from(id(c)) << 32) | u64::from(id(f))));
+        let edge = |c: &str, f: &str| {
+            acc.edges
+                .get(&((u64::from(id(c)) << 32) | u64::from(id(f))))
+        };
         assert!(edge("do_execveat_common.isra.0", "alloc_bprm").is_some());
         let h = edge("gic_handle_irq", "handle_percpu_devid_irq").unwrap();
-        assert_eq!(h.mask(), 1 << (Phase::Run as usize * CONTEXTS.len() + Context::Hardirq as usize));
+        assert_eq!(
+            h.mask(),
+            1 << (Phase::Run as usize * CONTEXTS.len() + Context::Hardirq as usize)
+        );
         let s = edge("irq_exit_rcu", "__do_softirq").unwrap();
-        assert_eq!(s.mask(), 1 << (Phase::Run as usize * CONTEXTS.len() + Context::Softirq as usize));
+        assert_eq!(
+            s.mask(),
+            1 << (Phase::Run as usize * CONTEXTS.len() + Context::Softirq as usize)
+        );
         assert_eq!(a.tracer(), "function_graph");
     }
 
@@ -758,7 +845,9 @@ mod tests {
     #[test]
     fn header_values_are_checked() {
         let mut a = Analysis::new(None);
-        let e = a.read(&b"# ftrace_it.version: 1\n# ftrace_it.pid: x\n"[..]).unwrap_err();
+        let e = a
+            .read(&b"# ftrace_it.version: 1\n# ftrace_it.pid: x\n"[..])
+            .unwrap_err();
         match e {
             Error::Input { line, msg } => {
                 assert_eq!(line, 2);
@@ -776,7 +865,10 @@ mod tests {
 
     #[test]
     fn partial_last_line_and_overlong_lines() {
-        let a = run(" a-1 [000] ..... 1.0: foo <-bar\n a-1 [000] ..... 1.1: fo", None);
+        let a = run(
+            " a-1 [000] ..... 1.0: foo <-bar\n a-1 [000] ..... 1.1: fo",
+            None,
+        );
         assert_eq!(a.events, 1);
         assert_eq!(a.skipped[Skip::PartialLine as usize], 1);
         let mut long = vec![b'x'; 3 * MAX_LINE];

@@ -1,1 +1,396 @@
-fn main() {}
+//! `ftrace_report`: the kernel footprint of one program from an ftrace trace.
+
+use std::ffi::OsString;
+use std::fs::File;
+use std::io::{self, Write};
+use std::process::ExitCode;
+
+use ftrace_report::analyze::{Analysis, Error};
+use ftrace_report::model::{Context, Phase, Selection, CONTEXTS, PHASES};
+use ftrace_report::report::{self, Filter};
+
+const EXIT_DIFFERENT: u8 = 1;
+const EXIT_USAGE: u8 = 2;
+const EXIT_READ: u8 = 3;
+const EXIT_INPUT: u8 = 4;
+const EXIT_NO_TARGET: u8 = 5;
+const EXIT_WRITE: u8 = 6;
+
+const USAGE: &str = "\
+usage: ftrace_report COMMAND [OPTIONS] TRACE...
+
+The kernel footprint of one program from an ftrace `function` or
+`function_graph` trace (ftrace_it -o files, `cat trace`, `cat trace_pipe`,
+serial console captures). Events are attributed to the target task by pid.
+
+Commands:
+  funcs TRACE      sorted unique functions of the target, one per line
+  summary TRACE    target, tracer, time span, events and unique functions per
+                   phase x context, lost events, skipped lines, top functions
+  graph TRACE      caller -> callee graph (DOT or JSON)
+  diff A B         functions and edges only in A, only in B, in both
+  help [COMMAND]   this text, or a command's
+
+TRACE `-` reads standard input.
+`ftrace_report COMMAND --help` lists the command's options.";
+
+const COMMON: &str = "\
+Target and filters:
+  --pid N            target pid (default: the ftrace_it header's, else the
+                     first task to enter execve)
+  --phase LIST       comma-separated: pre-exec, exec, run, exit, all
+                     (default: exec,run,exit)
+  --context LIST     comma-separated: process, softirq, hardirq, nmi,
+                     unknown, all (default: all)
+  --callers-only     only functions seen as callers (`<-parent`) and never
+                     as callees anywhere in the trace
+  --normalize        strip compiler suffixes (.constprop.N, .isra.N,
+                     .part.N, .cold, .llvm.N, ...)
+  -h, --help         this help";
+
+const EXIT_CODES: &str = "\
+Exit status:
+  0  success
+  1  diff --exit-code: the traces differ
+  2  usage error
+  3  a trace cannot be opened or read
+  4  a trace is invalid (bad ftrace_it header line, or no trace event at all)
+  5  no target: no --pid, no ftrace_it header and no task enters execve,
+     or the target pid has no event
+  6  standard output cannot be written";
+
+fn command_help(cmd: &str) -> Option<String> {
+    let (synopsis, what, extra) = match cmd {
+        "funcs" => (
+            "ftrace_report funcs [OPTIONS] TRACE",
+            "Prints the sorted (byte order) unique functions of the target, callees and\ncallers, one per line.",
+            "",
+        ),
+        "summary" => (
+            "ftrace_report summary [OPTIONS] TRACE",
+            "Prints the target pid and how it was found, the tracer and input format,\nthe time span, events and unique functions per phase x context, lost-event\ninformation, skipped lines and why, and the top functions by calls. The\nfilters select the functions counted at the end and the top list.",
+            "  --json             JSON instead of text\n",
+        ),
+        "graph" => (
+            "ftrace_report graph [OPTIONS] TRACE",
+            "Prints the caller -> callee graph of the target: DOT with one\n`\"caller\" -> \"callee\";` line per edge (functions without a known caller\nor callee as `\"name\";`), or JSON with nodes, edges and call counts.",
+            "  --format dot|json  output format (default: dot)\n",
+        ),
+        "diff" => (
+            "ftrace_report diff [OPTIONS] A B",
+            "Compares the footprints of two traces (each with its own target, found\nas usual; --pid applies to both): functions and edges only in A, only\nin B, and in both.",
+            "  --json             JSON instead of text\n  --exit-code        exit with 1 when the traces differ\n",
+        ),
+        _ => return None,
+    };
+    Some(format!(
+        "usage: {synopsis}\n\n{what}\n\n{COMMON}\n{extra}\n{EXIT_CODES}\n"
+    ))
+}
+
+struct Args {
+    cmd: String,
+    files: Vec<String>,
+    pid: Option<u32>,
+    phases: Option<Vec<Phase>>,
+    contexts: Option<Vec<Context>>,
+    callers_only: bool,
+    normalize: bool,
+    json: bool,
+    exit_code: bool,
+}
+
+enum Parsed {
+    Run(Args),
+    Print(String),
+}
+
+fn usage_err(msg: impl std::fmt::Display) -> (u8, String) {
+    (
+        EXIT_USAGE,
+        format!("{msg}\nTry 'ftrace_report --help' or 'ftrace_report COMMAND --help'."),
+    )
+}
+
+fn list<T: Copy>(
+    v: &str,
+    what: &str,
+    all: &[T],
+    parse: fn(&str) -> Option<T>,
+) -> Result<Vec<T>, (u8, String)> {
+    let mut out = Vec::new();
+    for item in v.split(',') {
+        if item == "all" {
+            out.extend_from_slice(all);
+        } else {
+            out.push(parse(item).ok_or_else(|| usage_err(format!("unknown {what} '{item}'")))?);
+        }
+    }
+    Ok(out)
+}
+
+fn parse_args(args: Vec<OsString>) -> Result<Parsed, (u8, String)> {
+    use lexopt::prelude::*;
+    let mut p = lexopt::Parser::from_args(args);
+    let cmd = match p.next().map_err(usage_err)? {
+        Some(Value(v)) => v.string().map_err(usage_err)?,
+        Some(Short('h') | Long("help")) => {
+            return Ok(Parsed::Print(format!("{USAGE}\n\n{EXIT_CODES}\n")))
+        }
+        Some(Short('V') | Long("version")) => {
+            return Ok(Parsed::Print(format!(
+                "ftrace_report {}\n",
+                env!("CARGO_PKG_VERSION")
+            )))
+        }
+        Some(a) => return Err(usage_err(a.unexpected())),
+        None => return Err(usage_err("missing command")),
+    };
+    if cmd == "help" {
+        return Ok(Parsed::Print(match p.next().map_err(usage_err)? {
+            Some(Value(v)) => {
+                let c = v.string().map_err(usage_err)?;
+                command_help(&c).ok_or_else(|| usage_err(format!("unknown command '{c}'")))?
+            }
+            _ => format!("{USAGE}\n\n{EXIT_CODES}\n"),
+        }));
+    }
+    let Some(help) = command_help(&cmd) else {
+        return Err(usage_err(format!("unknown command '{cmd}'")));
+    };
+    let mut a = Args {
+        cmd: cmd.clone(),
+        files: Vec::new(),
+        pid: None,
+        phases: None,
+        contexts: None,
+        callers_only: false,
+        normalize: false,
+        json: false,
+        exit_code: false,
+    };
+    while let Some(arg) = p.next().map_err(usage_err)? {
+        match arg {
+            Short('h') | Long("help") => return Ok(Parsed::Print(help)),
+            Long("pid") => {
+                let v = p.value().map_err(usage_err)?.string().map_err(usage_err)?;
+                a.pid = Some(
+                    v.parse()
+                        .map_err(|_| usage_err(format!("--pid: '{v}' is not a pid")))?,
+                );
+            }
+            Long("phase") => {
+                let v = p.value().map_err(usage_err)?.string().map_err(usage_err)?;
+                a.phases = Some(list(&v, "phase", &PHASES, Phase::parse)?);
+            }
+            Long("context") => {
+                let v = p.value().map_err(usage_err)?.string().map_err(usage_err)?;
+                a.contexts = Some(list(&v, "context", &CONTEXTS, Context::parse)?);
+            }
+            Long("callers-only") => a.callers_only = true,
+            Long("normalize") => a.normalize = true,
+            Long("json") if cmd == "summary" || cmd == "diff" => a.json = true,
+            Long("exit-code") if cmd == "diff" => a.exit_code = true,
+            Long("format") if cmd == "graph" => {
+                let v = p.value().map_err(usage_err)?.string().map_err(usage_err)?;
+                a.json = match v.as_str() {
+                    "dot" => false,
+                    "json" => true,
+                    _ => return Err(usage_err(format!("--format: '{v}' is not dot or json"))),
+                };
+            }
+            Value(v) => a.files.push(v.string().map_err(usage_err)?),
+            other => return Err(usage_err(other.unexpected())),
+        }
+    }
+    let want = if cmd == "diff" { 2 } else { 1 };
+    if a.files.len() != want {
+        return Err(usage_err(format!(
+            "{cmd} takes {want} trace file{}, got {}",
+            if want == 1 { "" } else { "s" },
+            a.files.len()
+        )));
+    }
+    Ok(Parsed::Run(a))
+}
+
+fn analyse(file: &str, pid: Option<u32>) -> Result<Analysis, (u8, String)> {
+    let mut an = Analysis::new(pid);
+    let res = if file == "-" {
+        an.read(io::stdin().lock())
+    } else {
+        match File::open(file) {
+            Ok(f) => an.read(f),
+            Err(e) => return Err((EXIT_READ, format!("{file}: cannot open: {e}"))),
+        }
+    };
+    match res {
+        Ok(()) => {}
+        Err(Error::Io(e)) => {
+            return Err((
+                EXIT_READ,
+                format!("{file}: read error after line {}: {e}", an.lines),
+            ))
+        }
+        Err(Error::Input { line, msg }) => {
+            return Err((
+                EXIT_INPUT,
+                format!("{file}:{line}: {msg}; fix or remove that line"),
+            ))
+        }
+    }
+    if an.events == 0 {
+        let skipped: Vec<String> = ftrace_report::parse::SKIPS
+            .iter()
+            .filter(|s| an.skipped[**s as usize] > 0)
+            .map(|s| format!("{} {}", an.skipped[*s as usize], s.name()))
+            .collect();
+        return Err((
+            EXIT_INPUT,
+            format!(
+                "{file}: no function or function_graph event in {} lines (skipped: {}); is this an ftrace text trace?",
+                an.lines,
+                if skipped.is_empty() { "none".into() } else { skipped.join(", ") }
+            ),
+        ));
+    }
+    Ok(an)
+}
+
+/// Checks that footprint commands have a target with events; warns about
+/// losses and a target that never reaches execve.
+fn require_target(an: &Analysis, file: &str) -> Result<(), (u8, String)> {
+    let Some((pid, _)) = an.target else {
+        let tasks: Vec<String> = an
+            .tasks()
+            .iter()
+            .take(5)
+            .map(|t| {
+                format!(
+                    "{} ({}, {} events)",
+                    t.pid,
+                    String::from_utf8_lossy(&t.comm),
+                    t.events
+                )
+            })
+            .collect();
+        return Err((
+            EXIT_NO_TARGET,
+            format!(
+                "{file}: no target: no ftrace_it header and no task enters execve; pass --pid N (busiest tasks: {})",
+                tasks.join(", ")
+            ),
+        ));
+    };
+    let events: u64 = an.acc.as_ref().map_or(0, |a| a.counts.iter().sum());
+    if events == 0 {
+        return Err((
+            EXIT_NO_TARGET,
+            format!("{file}: target pid {pid} has no event; check --pid or the header"),
+        ));
+    }
+    if an
+        .acc
+        .as_ref()
+        .is_some_and(|a| a.phase_start[Phase::Exec as usize].is_none())
+    {
+        eprintln!(
+            "ftrace_report: warning: {file}: pid {pid} never enters execve: all its events are pre-exec (use --phase pre-exec)"
+        );
+    }
+    let lost = an.lost();
+    if lost > 0 {
+        eprintln!(
+            "ftrace_report: warning: {file}: {lost} events were lost: the result may be incomplete"
+        );
+    }
+    Ok(())
+}
+
+fn run(a: Args) -> Result<u8, (u8, String)> {
+    let filter = Filter {
+        sel: match (&a.phases, &a.contexts) {
+            (None, None) => Selection::default_phases(),
+            (p, c) => Selection::new(
+                p.as_deref()
+                    .unwrap_or(&[Phase::Exec, Phase::Run, Phase::Exit]),
+                c.as_deref().unwrap_or(&CONTEXTS),
+            ),
+        },
+        callers_only: a.callers_only,
+        normalize: a.normalize,
+    };
+    let out: Vec<u8>;
+    let mut status = 0;
+    match a.cmd.as_str() {
+        "summary" => {
+            let an = analyse(&a.files[0], a.pid)?;
+            out = if a.json {
+                report::summary_json(&an, &a.files[0], &filter).into_bytes()
+            } else {
+                report::summary_text(&an, &a.files[0], &filter).into_bytes()
+            };
+        }
+        "funcs" | "graph" => {
+            let an = analyse(&a.files[0], a.pid)?;
+            require_target(&an, &a.files[0])?;
+            let fp = report::footprint(&an, &filter);
+            out = match (a.cmd.as_str(), a.json) {
+                ("funcs", _) => report::funcs_text(&fp),
+                (_, false) => report::graph_dot(&fp),
+                (_, true) => report::graph_json(&an, &fp, &filter),
+            };
+        }
+        _ => {
+            let (fa, fb) = (&a.files[0], &a.files[1]);
+            let an_a = analyse(fa, a.pid)?;
+            require_target(&an_a, fa)?;
+            let fp_a = report::footprint(&an_a, &filter);
+            drop(an_a);
+            let an_b = analyse(fb, a.pid)?;
+            require_target(&an_b, fb)?;
+            let fp_b = report::footprint(&an_b, &filter);
+            let d = report::diff(&fp_a, &fp_b);
+            if a.exit_code
+                && !(d.funcs[0].is_empty()
+                    && d.funcs[1].is_empty()
+                    && d.edges[0].is_empty()
+                    && d.edges[1].is_empty())
+            {
+                status = EXIT_DIFFERENT;
+            }
+            out = if a.json {
+                report::diff_json(&d, fa, fb)
+            } else {
+                report::diff_text(&d, fa, fb)
+            };
+        }
+    }
+    write_out(&out)?;
+    Ok(status)
+}
+
+fn write_out(b: &[u8]) -> Result<(), (u8, String)> {
+    let mut o = io::stdout().lock();
+    match o.write_all(b).and_then(|_| o.flush()) {
+        Ok(()) => Ok(()),
+        // A reader that has seen enough (`| head`) is not an error.
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err((EXIT_WRITE, format!("standard output: {e}"))),
+    }
+}
+
+fn main() -> ExitCode {
+    let res = match parse_args(std::env::args_os().skip(1).collect()) {
+        Ok(Parsed::Print(s)) => write_out(s.as_bytes()).map(|_| 0),
+        Ok(Parsed::Run(a)) => run(a),
+        Err(e) => Err(e),
+    };
+    match res {
+        Ok(code) => ExitCode::from(code),
+        Err((code, msg)) => {
+            eprintln!("ftrace_report: {msg}");
+            ExitCode::from(code)
+        }
+    }
+}

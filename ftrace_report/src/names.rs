@@ -27,14 +27,10 @@ impl Hasher for FxHasher {
             self.add(u64::from_le_bytes(bytes[..8].try_into().unwrap_or([0; 8])));
             bytes = &bytes[8..];
         }
-        if bytes.len() >= 4 {
-            self.add(u64::from(u32::from_le_bytes(
-                bytes[..4].try_into().unwrap_or([0; 4]),
-            )));
-            bytes = &bytes[4..];
-        }
-        for &b in bytes {
-            self.add(u64::from(b));
+        if !bytes.is_empty() {
+            let mut last = [0u8; 8];
+            last[..bytes.len()].copy_from_slice(bytes);
+            self.add(u64::from_le_bytes(last));
         }
     }
 
@@ -244,8 +240,7 @@ pub fn root_context(norm: &[u8]) -> Option<crate::model::Context> {
     let is = |list: &[&str]| list.iter().any(|n| n.as_bytes() == norm);
     if is(NMI_ROOTS) {
         Some(Context::Nmi)
-    } else if is(HARDIRQ_ROOTS) || norm.starts_with(b"__sysvec_") || norm.starts_with(b"sysvec_")
-    {
+    } else if is(HARDIRQ_ROOTS) || norm.starts_with(b"__sysvec_") || norm.starts_with(b"sysvec_") {
         Some(Context::Hardirq)
     } else if is(SOFTIRQ_ROOTS) {
         Some(Context::Softirq)
@@ -358,7 +353,10 @@ mod tests {
     #[test]
     fn normalize_strips_compiler_suffixes() {
         let n = |s: &str| String::from_utf8(normalize(s.as_bytes()).to_vec()).unwrap();
-        assert_eq!(n("__mutex_unlock_slowpath.constprop.0"), "__mutex_unlock_slowpath");
+        assert_eq!(
+            n("__mutex_unlock_slowpath.constprop.0"),
+            "__mutex_unlock_slowpath"
+        );
         assert_eq!(n("count.constprop.0.isra.0"), "count");
         assert_eq!(n("getname_flags.part.0"), "getname_flags");
         assert_eq!(n("do_execveat_common.isra.0"), "do_execveat_common");
@@ -381,7 +379,10 @@ mod tests {
         assert_eq!(classify(b"el0_svc"), class::RET_USER);
         assert_eq!(classify(b"syscall_exit_to_user_mode"), class::RET_USER);
         assert_eq!(classify(b"do_user_addr_fault"), class::KERNEL_ENTRY);
-        assert_eq!(classify(b"sysvec_apic_timer_interrupt"), class::KERNEL_ENTRY);
+        assert_eq!(
+            classify(b"sysvec_apic_timer_interrupt"),
+            class::KERNEL_ENTRY
+        );
         assert_eq!(classify(b"schedule"), 0);
     }
 

@@ -60,18 +60,17 @@ impl Skip {
 /// A `function` tracer event.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct FuncLine<'a> {
-    pub comm: &'a [u8],
+    /// The command name with the column's padding (see `FuncLine::comm`).
+    pub comm_padded: &'a [u8],
     pub pid: u32,
     pub cpu: u32,
     /// irq-info column (`d.h1.`), absent without `options/irq-info`.
     pub flags: Option<&'a [u8]>,
-    /// Timestamp in nanoseconds (or counter ticks for counter clocks).
-    pub ts: u64,
-    pub func: &'a [u8],
-    pub parent: Option<&'a [u8]>,
-    /// A kernel log message was written into the middle of this line and
-    /// was cut off.
-    pub kmsg: bool,
+    /// Timestamp as printed (`valid_ts`; `parse_ts` gives nanoseconds).
+    pub ts: &'a [u8],
+    /// What follows the timestamp: `func <-parent` for a call (see
+    /// `parse_call`).
+    pub text: &'a [u8],
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -92,8 +91,8 @@ pub struct GraphLine<'a> {
     pub pid: Option<u32>,
     /// From the `latency-format` column.
     pub flags: Option<&'a [u8]>,
-    /// From the `funcgraph-abstime` column.
-    pub ts: Option<u64>,
+    /// From the `funcgraph-abstime` column, as printed (`valid_ts`).
+    pub ts: Option<&'a [u8]>,
     pub depth: usize,
     pub kind: GraphKind<'a>,
 }
@@ -103,22 +102,43 @@ pub enum Line<'a> {
     Func(FuncLine<'a>),
     Graph(GraphLine<'a>),
     /// function_graph context switch: ` 1)  a-1   =>   b-2  `.
-    Switch { cpu: u32, pid: u32 },
+    Switch {
+        cpu: u32,
+        pid: u32,
+    },
     /// function_graph `==========>` (irq entry).
-    IrqEnter { cpu: u32 },
+    IrqEnter {
+        cpu: u32,
+    },
     /// function_graph `<==========` (irq exit).
-    IrqExit { cpu: u32 },
+    IrqExit {
+        cpu: u32,
+    },
     /// `# ftrace_it.KEY: VALUE`
-    Header { key: &'a [u8], value: &'a [u8] },
+    Header {
+        key: &'a [u8],
+        value: &'a [u8],
+    },
     /// `# tracer: NAME`
     Tracer(&'a [u8]),
     /// `CPU:N [LOST M EVENTS]`
-    Lost { cpu: u32, count: u64 },
+    Lost {
+        cpu: u32,
+        count: u64,
+    },
     Skip(Skip),
 }
 
-fn trim_start(s: &[u8]) -> &[u8] {
-    let n = s.iter().take_while(|&&b| b == b' ' || b == b'\t').count();
+pub fn trim_start(s: &[u8]) -> &[u8] {
+    // Columns are padded with runs of spaces: skip them eight at a time.
+    let mut n = 0;
+    while s.len() >= n + 8 && s[n..n + 8] == [b' '; 8] {
+        n += 8;
+    }
+    n += s[n..]
+        .iter()
+        .take_while(|&&b| b == b' ' || b == b'\t')
+        .count();
     &s[n..]
 }
 
@@ -149,19 +169,48 @@ fn parse_u64(s: &[u8]) -> Option<u64> {
     Some(v)
 }
 
+#[inline]
 fn parse_u32(s: &[u8]) -> Option<u32> {
-    parse_u64(s).and_then(|v| u32::try_from(v).ok())
+    if s.is_empty() || s.len() > 9 {
+        return parse_u64(s).and_then(|v| u32::try_from(v).ok());
+    }
+    let mut v = 0u32;
+    for &b in s {
+        let d = b.wrapping_sub(b'0');
+        if d > 9 {
+            return None;
+        }
+        v = v * 10 + u32::from(d);
+    }
+    Some(v)
+}
+
+/// `SECS.FRACTION` with at most 10 + 9 digits, or a counter of at most 19
+/// digits: what `parse_ts` turns into a number without overflow.
+pub fn valid_ts(s: &[u8]) -> bool {
+    let int = s.iter().take_while(|b| b.is_ascii_digit()).count();
+    match s.get(int) {
+        None => (1..=19).contains(&int),
+        Some(b'.') => {
+            let frac = &s[int + 1..];
+            (1..=10).contains(&int)
+                && (1..=9).contains(&frac.len())
+                && frac.iter().all(|b| b.is_ascii_digit())
+        }
+        Some(_) => false,
+    }
 }
 
 /// `SECS.FRACTION` (or a plain counter) to nanoseconds.
 pub fn parse_ts(s: &[u8]) -> Option<u64> {
-    let (int, frac) = match memchr::memchr(b'.', s) {
+    let d = s.iter().position(|&b| b == b'.');
+    let (int, frac) = match d {
         Some(d) => (&s[..d], &s[d + 1..]),
         None => (s, &b""[..]),
     };
     let secs = parse_u64(int)?;
-    if frac.is_empty() {
-        return if s.contains(&b'.') { None } else { Some(secs) };
+    if d.is_none() {
+        return Some(secs);
     }
     if frac.len() > 9 {
         return None;
@@ -188,41 +237,85 @@ fn kmsg_stamp(s: &[u8]) -> bool {
     }
 }
 
-fn is_symbol_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b == b'_' || b == b'.' || b == b'$'
-}
+/// Bytes of a kernel symbol name.
+static SYMBOL_BYTE: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        t[b] = c.is_ascii_alphanumeric() || c == b'_' || c == b'.' || c == b'$';
+        b += 1;
+    }
+    t
+};
 
 /// A symbol as `%ps` prints it: `name`, `name+0x1c/0x40` (sym-offset),
 /// followed by ` [module]` or ` <address>` (sym-addr). Returns the name.
 fn symbol(part: &[u8]) -> Option<&[u8]> {
-    let part = trim(part);
-    let end = part.iter().position(|&b| b == b' ').unwrap_or(part.len());
-    let tok = &part[..end];
-    let name = match memchr::memchr(b'+', tok) {
-        Some(p) => &tok[..p],
-        None => tok,
-    };
-    if name.is_empty() || !name.iter().all(|&b| is_symbol_byte(b)) {
+    let n = part.len();
+    let mut i = 0;
+    while i < n && part[i] == b' ' {
+        i += 1;
+    }
+    let start = i;
+    while i < n && SYMBOL_BYTE[part[i] as usize] {
+        i += 1;
+    }
+    let name = &part[start..i];
+    if name.is_empty() {
         return None;
     }
-    for extra in part[end..].split(|&b| b == b' ').filter(|t| !t.is_empty()) {
-        let ok = (extra.first() == Some(&b'[') && extra.last() == Some(&b']'))
-            || (extra.first() == Some(&b'<') && extra.last() == Some(&b'>'));
-        if !ok {
-            return None;
+    if i < n && part[i] == b'+' {
+        while i < n && part[i] != b' ' {
+            i += 1;
         }
     }
-    Some(name)
+    loop {
+        if i < n && part[i] != b' ' {
+            return None;
+        }
+        while i < n && part[i] == b' ' {
+            i += 1;
+        }
+        if i == n {
+            return Some(name);
+        }
+        let close = match part[i] {
+            b'[' => b']',
+            b'<' => b'>',
+            _ => return None,
+        };
+        let j = i + part[i..].iter().position(|&b| b == b' ').unwrap_or(n - i);
+        if j - i < 2 || part[j - 1] != close {
+            return None;
+        }
+        i = j;
+    }
 }
 
 /// Parses one line (without its `\n`).
 pub fn parse_line(line: &[u8]) -> Line<'_> {
+    match parse_line_lazy(line) {
+        Line::Func(f) => match parse_call(f.text) {
+            Ok(_) => Line::Func(f),
+            Err(s) => Line::Skip(s),
+        },
+        l => l,
+    }
+}
+
+/// Like `parse_line`, but the text of a `Line::Func` may still fail
+/// `parse_call` (the analyser checks it once per distinct text).
+pub fn parse_line_lazy(line: &[u8]) -> Line<'_> {
     let mut s = line;
     while let [rest @ .., b'\r'] = s {
         s = rest;
     }
     while let [b'\r', rest @ ..] = s {
         s = rest;
+    }
+    if let Some(l) = parse_function(s) {
+        return l;
     }
     let t = trim_start(s);
     match t.first() {
@@ -233,18 +326,13 @@ pub fn parse_line(line: &[u8]) -> Line<'_> {
             return Line::Skip(Skip::KernelMessage)
         }
         Some(b'=') if t.starts_with(b"=> ") => return Line::Skip(Skip::StackTrace),
-        Some(b'-') if trim_end(t).iter().all(|&b| b == b'-') => {
-            return Line::Skip(Skip::Separator)
-        }
+        Some(b'-') if trim_end(t).iter().all(|&b| b == b'-') => return Line::Skip(Skip::Separator),
         Some(b'C') if t.starts_with(b"CPU:") => {
             if let Some(l) = parse_lost(t) {
                 return l;
             }
         }
         _ => {}
-    }
-    if let Some(l) = parse_function(s) {
-        return l;
     }
     if let Some(l) = parse_graph(s) {
         return l;
@@ -287,8 +375,8 @@ fn parse_lost(t: &[u8]) -> Option<Line<'_>> {
     Some(Line::Lost { cpu, count })
 }
 
-/// `COMM-PID [(TGID)] [CPU] [FLAGS] TS: func <-parent`; `None` when the line
-/// does not have the task and CPU columns.
+/// `COMM-PID [(TGID)] [CPU] [FLAGS] TS: text`; `None` when the line does not
+/// have the task and CPU columns.
 fn parse_function(s: &[u8]) -> Option<Line<'_>> {
     let mut from = 0;
     let (open, close) = loop {
@@ -309,9 +397,16 @@ fn parse_function(s: &[u8]) -> Option<Line<'_>> {
         let lp = memchr::memrchr(b'(', head)?;
         head = trim_end(&head[..lp]);
     }
-    let dash = memchr::memrchr(b'-', head)?;
+    let digits = head.iter().rev().take_while(|b| b.is_ascii_digit()).count();
+    let dash = head.len().checked_sub(digits + 1)?;
+    if head[dash] != b'-' {
+        return None;
+    }
     let pid = parse_u32(&head[dash + 1..])?;
-    let comm = trim_start(&head[..dash]);
+    let comm_padded = &head[..dash];
+    if trim_start(comm_padded).first() == Some(&b'#') {
+        return None;
+    }
 
     let rest = trim_start(&s[close + 1..]);
     let end = rest.iter().position(|&b| b == b' ').unwrap_or(rest.len());
@@ -325,47 +420,60 @@ fn parse_function(s: &[u8]) -> Option<Line<'_>> {
         }
         (Some(&rest[..end]), &r2[..e2 - 1], &r2[e2..])
     };
-    let Some(ts) = parse_ts(ts_tok) else {
+    if !valid_ts(ts_tok) {
         return Some(Line::Skip(Skip::Unparsable));
-    };
-    let mut text = trim_start(after);
+    }
+    Some(Line::Func(FuncLine {
+        comm_padded,
+        pid,
+        cpu,
+        flags,
+        ts: ts_tok,
+        text: trim_end(trim_start(after)),
+    }))
+}
+
+impl<'a> FuncLine<'a> {
+    pub fn comm(&self) -> &'a [u8] {
+        trim_start(self.comm_padded)
+    }
+}
+
+/// The call of a function tracer line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Call<'a> {
+    pub func: &'a [u8],
+    pub parent: &'a [u8],
+    /// A kernel log message was written into the line and has been cut off.
+    pub kmsg: bool,
+}
+
+/// `func <-parent` (with optional offsets, modules, addresses, and a kernel
+/// log message glued to its end by a console capture).
+pub fn parse_call(text: &[u8]) -> Result<Call<'_>, Skip> {
+    let mut text = text;
     let mut kmsg = false;
     if let Some(b) = memchr::memchr(b'[', text) {
         if kmsg_stamp(&text[b..]) {
-            text = &text[..b];
+            text = trim_end(&text[..b]);
             kmsg = true;
         }
     }
-    let text = trim_end(text);
     if text == b"<stack trace>" {
-        return Some(Line::Skip(Skip::StackTrace));
+        return Err(Skip::StackTrace);
     }
-    let mut arrow = None;
     let mut i = 0;
     while let Some(off) = memchr::memchr(b'<', &text[i..]) {
         let p = i + off;
         if p > 0 && text[p - 1] == b' ' && text.get(p + 1) == Some(&b'-') {
-            arrow = Some(p);
-            break;
+            return match (symbol(&text[..p]), symbol(&text[p + 2..])) {
+                (Some(func), Some(parent)) => Ok(Call { func, parent, kmsg }),
+                _ => Err(Skip::OtherEvent),
+            };
         }
         i = p + 1;
     }
-    let Some(a) = arrow else {
-        return Some(Line::Skip(Skip::OtherEvent));
-    };
-    let (Some(func), Some(parent)) = (symbol(&text[..a]), symbol(&text[a + 2..])) else {
-        return Some(Line::Skip(Skip::OtherEvent));
-    };
-    Some(Line::Func(FuncLine {
-        comm,
-        pid,
-        cpu,
-        flags,
-        ts,
-        func,
-        parent: Some(parent),
-        kmsg,
-    }))
+    Err(Skip::OtherEvent)
 }
 
 fn is_duration(t: &[u8]) -> bool {
@@ -394,7 +502,10 @@ fn parse_graph(s: &[u8]) -> Option<Line<'_>> {
     if num > 0 && num < r.len() && r[..num].contains(&b'.') {
         let after = trim_start(&r[num..]);
         if after.first() == Some(&b'|') {
-            ts = Some(parse_ts(&r[..num])?);
+            if !valid_ts(&r[..num]) {
+                return None;
+            }
+            ts = Some(&r[..num]);
             r = trim_start(&after[1..]);
         }
     }
@@ -504,20 +615,25 @@ mod tests {
     #[test]
     fn function_with_irq_info() {
         let f = func("       ftrace_it-92      [001] dN.2.     5.214403: select_task_rq_fair <-try_to_wake_up");
-        assert_eq!(f.comm, b"ftrace_it");
+        assert_eq!(f.comm(), b"ftrace_it");
         assert_eq!(f.pid, 92);
         assert_eq!(f.cpu, 1);
         assert_eq!(f.flags, Some(&b"dN.2."[..]));
-        assert_eq!(f.ts, 5_214_403_000);
-        assert_eq!(f.func, b"select_task_rq_fair");
-        assert_eq!(f.parent, Some(&b"try_to_wake_up"[..]));
-        assert!(!f.kmsg);
+        assert_eq!(parse_ts(f.ts), Some(5_214_403_000));
+        assert_eq!(
+            parse_call(f.text),
+            Ok(Call {
+                func: b"select_task_rq_fair",
+                parent: b"try_to_wake_up",
+                kmsg: false
+            })
+        );
     }
 
     #[test]
     fn function_old_four_column_flags() {
         let f = func("          <idle>-0     [000] d.h1  1234.567890: irq_enter <-do_IRQ");
-        assert_eq!(f.comm, b"<idle>");
+        assert_eq!(f.comm(), b"<idle>");
         assert_eq!(f.pid, 0);
         assert_eq!(f.flags, Some(&b"d.h1"[..]));
     }
@@ -527,44 +643,52 @@ mod tests {
         let f = func("             min-94    [001]     5.226242: __x64_sys_execve <-do_syscall_64");
         assert_eq!(f.flags, None);
         assert_eq!(f.pid, 94);
-        assert_eq!(f.func, b"__x64_sys_execve");
+        assert_eq!(parse_call(f.text).unwrap().func, b"__x64_sys_execve");
     }
 
     #[test]
     fn function_with_tgid() {
-        let f = func("       ftrace_it-94      (     94) [000] ..... 5.2: getname <-__x64_sys_execve");
+        let f =
+            func("       ftrace_it-94      (     94) [000] ..... 5.2: getname <-__x64_sys_execve");
         assert_eq!(f.pid, 94);
-        assert_eq!(f.comm, b"ftrace_it");
-        let g = func("     kworker/1:2-51      (-------) [001] d.s1. 5.3: run_timer_softirq <-__do_softirq");
+        assert_eq!(f.comm(), b"ftrace_it");
+        let g = func(
+            "     kworker/1:2-51      (-------) [001] d.s1. 5.3: run_timer_softirq <-__do_softirq",
+        );
         assert_eq!(g.pid, 51);
-        assert_eq!(g.comm, b"kworker/1:2");
+        assert_eq!(g.comm(), b"kworker/1:2");
         assert_eq!(g.flags, Some(&b"d.s1."[..]));
     }
 
     #[test]
     fn function_comm_with_spaces_and_dashes() {
         let f = func("  Web Content-x-1234    [003] ..... 10.000001: a <-b");
-        assert_eq!(f.comm, b"Web Content-x");
+        assert_eq!(f.comm(), b"Web Content-x");
         assert_eq!(f.pid, 1234);
     }
 
     #[test]
     fn function_crlf_offsets_and_modules() {
-        let f = func("min-94 [001] ..... 5.1: do_fault+0x1c/0x40 <-__handle_mm_fault+0x5f0/0x9a0\r");
-        assert_eq!(f.func, b"do_fault");
-        assert_eq!(f.parent, Some(&b"__handle_mm_fault"[..]));
+        let f =
+            func("min-94 [001] ..... 5.1: do_fault+0x1c/0x40 <-__handle_mm_fault+0x5f0/0x9a0\r");
+        let c = parse_call(f.text).unwrap();
+        assert_eq!(
+            (c.func, c.parent),
+            (&b"do_fault"[..], &b"__handle_mm_fault"[..])
+        );
         let m = func("min-94 [001] ..... 5.1: e1000_xmit [e1000] <-dev_hard_start_xmit");
-        assert_eq!(m.func, b"e1000_xmit");
+        assert_eq!(parse_call(m.text).unwrap().func, b"e1000_xmit");
         let a = func("min-94 [001] ..... 5.1: foo <ffffffff81000000> <-bar <ffffffff81000100>");
-        assert_eq!(a.func, b"foo");
-        assert_eq!(a.parent, Some(&b"bar"[..]));
+        let c = parse_call(a.text).unwrap();
+        assert_eq!((c.func, c.parent), (&b"foo"[..], &b"bar"[..]));
     }
 
     #[test]
     fn function_with_spliced_kernel_message() {
         let f = func("             min-94      [001] .....     5.234033: unregister_hw_breakpoint <-flush_ptrace_hw_breakpoint[   27.013141] random: crng init done");
-        assert_eq!(f.parent, Some(&b"flush_ptrace_hw_breakpoint"[..]));
-        assert!(f.kmsg);
+        let c = parse_call(f.text).unwrap();
+        assert_eq!(c.parent, b"flush_ptrace_hw_breakpoint");
+        assert!(c.kmsg);
     }
 
     #[test]
@@ -582,7 +706,10 @@ mod tests {
             skip("  bash-1 [000] ..... 5.2: tracing_mark_write: hello <-world"),
             Skip::OtherEvent
         );
-        assert_eq!(skip("  bash-1 [000] ..... notatime: a <-b"), Skip::Unparsable);
+        assert_eq!(
+            skip("  bash-1 [000] ..... notatime: a <-b"),
+            Skip::Unparsable
+        );
     }
 
     #[test]
@@ -601,7 +728,10 @@ mod tests {
                 value: b"entries=5 overrun=0 commit_overrun=0 dropped=0"
             }
         );
-        assert_eq!(parse_line(b"# tracer: function_graph"), Line::Tracer(b"function_graph"));
+        assert_eq!(
+            parse_line(b"# tracer: function_graph"),
+            Line::Tracer(b"function_graph")
+        );
         assert_eq!(skip("#"), Skip::Comment);
         assert_eq!(
             skip("# entries-in-buffer/entries-written: 77741/77741   #P:2"),
@@ -618,13 +748,25 @@ mod tests {
     fn misc_lines() {
         assert_eq!(skip(""), Skip::Blank);
         assert_eq!(skip("  \r"), Skip::Blank);
-        assert_eq!(skip("[   12.345678] random: crng init done"), Skip::KernelMessage);
-        assert_eq!(skip("<6>[   12.345678] random: crng init done"), Skip::KernelMessage);
-        assert_eq!(skip(" ------------------------------------------"), Skip::Separator);
+        assert_eq!(
+            skip("[   12.345678] random: crng init done"),
+            Skip::KernelMessage
+        );
+        assert_eq!(
+            skip("<6>[   12.345678] random: crng init done"),
+            Skip::KernelMessage
+        );
+        assert_eq!(
+            skip(" ------------------------------------------"),
+            Skip::Separator
+        );
         assert_eq!(skip("hello world"), Skip::Unparsable);
         assert_eq!(
             parse_line(b"CPU:1 [LOST 1234 EVENTS]"),
-            Line::Lost { cpu: 1, count: 1234 }
+            Line::Lost {
+                cpu: 1,
+                count: 1234
+            }
         );
     }
 
@@ -654,7 +796,7 @@ mod tests {
         assert_eq!(g.pid, Some(94));
         assert_eq!(g.kind, GraphKind::Entry(b"do_execveat_common.isra.0"));
         let a = graph("  123.456789 |   0)  ftrace_-44    |   0.345 us    |      alloc_bprm();");
-        assert_eq!(a.ts, Some(123_456_789_000));
+        assert_eq!(a.ts.and_then(parse_ts), Some(123_456_789_000));
         assert_eq!(a.cpu, 0);
         assert_eq!(a.pid, Some(44));
         assert_eq!(a.depth, 2);
@@ -662,16 +804,13 @@ mod tests {
         assert_eq!(l.flags, Some(&b"d.h1"[..]));
         assert_eq!(l.depth, 0);
         let b = graph("  123.456789 |   0)               |  foo() {");
-        assert_eq!(b.ts, Some(123_456_789_000));
+        assert_eq!(b.ts.and_then(parse_ts), Some(123_456_789_000));
         assert_eq!(b.pid, None);
     }
 
     #[test]
     fn graph_markers_and_switches() {
-        assert_eq!(
-            parse_line(b" 1)  ==========> |"),
-            Line::IrqEnter { cpu: 1 }
-        );
+        assert_eq!(parse_line(b" 1)  ==========> |"), Line::IrqEnter { cpu: 1 });
         assert_eq!(
             parse_line(b" 1)   min-94    |  <========== |"),
             Line::IrqExit { cpu: 1 }
@@ -695,5 +834,25 @@ mod tests {
         assert_eq!(parse_ts(b"1."), None);
         assert_eq!(parse_ts(b"x.1"), None);
         assert_eq!(parse_ts(b"99999999999999999.1"), None);
+        for ok in [
+            "5.214403",
+            "0.1",
+            "9999999999.999999999",
+            "1234567890123456789",
+        ] {
+            assert!(valid_ts(ok.as_bytes()), "{ok}");
+            assert!(parse_ts(ok.as_bytes()).is_some(), "{ok}");
+        }
+        for bad in [
+            "",
+            ".1",
+            "1.",
+            "12345678901.1",
+            "1.1234567890",
+            "1x",
+            "12345678901234567890",
+        ] {
+            assert!(!valid_ts(bad.as_bytes()), "{bad}");
+        }
     }
 }
