@@ -1,28 +1,89 @@
-//! `min`: the smallest program the kernel can run. `_start` adds two numbers
-//! and spins forever without a single system call, so that a trace of it
-//! shows only what the kernel needs to load and run a program.
+//! `ftrace_it`: runs one program pinned to one CPU and traces it, and only
+//! it, with ftrace; then puts every setting it changed back.
+//!
+//! A static binary without libc: `_start` hands the initial stack pointer to
+//! Rust, system calls go through rustix's raw Linux backend, all buffers have
+//! a fixed size and nothing is allocated.
 #![no_std]
 #![no_main]
 
+mod args;
+mod fsutil;
+mod irq;
+mod mem;
+mod out;
+mod session;
+
+use args::{Argv, Parsed};
+use out::{stdout, write_all, Buf, Fail};
+
+// The kernel starts us with argc at the stack pointer, then argv, NULL, envp,
+// NULL, auxv. Keep the stack aligned for the call and never return.
 #[cfg(target_arch = "x86_64")]
 core::arch::global_asm!(
     ".globl _start",
     "_start:",
-    "    mov eax, 1",
-    "    add eax, 2",
-    "2:  jmp 2b",
+    "    xor ebp, ebp",
+    "    mov rdi, rsp",
+    "    and rsp, -16",
+    "    call ftrace_it_main",
+    "    ud2",
 );
 
 #[cfg(target_arch = "aarch64")]
 core::arch::global_asm!(
     ".globl _start",
     "_start:",
-    "    mov w0, #1",
-    "    add w0, w0, #2",
-    "2:  b 2b",
+    "    mov x29, #0",
+    "    mov x30, #0",
+    "    mov x0, sp",
+    "    bl ftrace_it_main",
+    "    brk #0",
 );
 
-#[panic_handler]
-fn panic(_: &core::panic::PanicInfo) -> ! {
-    loop {}
+#[no_mangle]
+unsafe extern "C" fn ftrace_it_main(sp: *const usize) -> ! {
+    let argc = *sp;
+    let argv = sp.add(1) as *const *const u8;
+    // rustix finds the vDSO (for clock_gettime) through the auxiliary
+    // vector, which follows the environment.
+    rustix::param::init(argv.add(argc + 1) as *mut *mut u8);
+    let code = run(Argv { argc, argv });
+    rustix::runtime::exit_group(code as i32)
 }
+
+fn run(a: Argv) -> u8 {
+    match args::parse(a) {
+        Err(Fail(code)) => code,
+        Ok(Parsed::Help) => {
+            let _ = write_all(stdout(), args::HELP);
+            0
+        }
+        Ok(Parsed::Version) => {
+            let mut b = Buf::<32>::new();
+            b.s(b"ftrace_it ").s(args::VERSION).s(b"\n");
+            let _ = write_all(stdout(), b.bytes());
+            0
+        }
+        Ok(Parsed::Run(o)) => session::run(&o, a),
+    }
+}
+
+#[panic_handler]
+fn panic(info: &core::panic::PanicInfo) -> ! {
+    let mut m = out::msg();
+    m.s(b"internal error");
+    if let Some(l) = info.location() {
+        m.s(b" at ")
+            .s(l.file().as_bytes())
+            .s(b":")
+            .n(l.line() as u64);
+    }
+    out::say(&mut m);
+    rustix::runtime::exit_group(out::E_IO as i32)
+}
+
+/// The prebuilt `core` refers to the unwinding personality even though this
+/// binary aborts on panic; nothing ever calls it.
+#[no_mangle]
+extern "C" fn rust_eh_personality() {}

@@ -1,0 +1,154 @@
+//! Fixed-size text buffers, output and one-line errors.
+
+use rustix::fd::{AsFd, BorrowedFd};
+use rustix::io::{self, Errno};
+
+/// Tool errors: the message is already on stderr, this is the exit status.
+pub struct Fail(pub u8);
+
+pub type Res<T> = Result<T, Fail>;
+
+/// Exit statuses of the tool itself (the program's own status otherwise).
+pub const E_USAGE: u8 = 64;
+pub const E_PROGRAM: u8 = 65;
+pub const E_PERM: u8 = 66;
+pub const E_TRACEFS: u8 = 67;
+pub const E_TRACER: u8 = 68;
+pub const E_CPU: u8 = 69;
+pub const E_EXEC: u8 = 70;
+pub const E_LOST: u8 = 71;
+pub const E_RESTORE: u8 = 72;
+pub const E_IO: u8 = 73;
+
+/// A byte buffer that silently truncates: messages never fail to format.
+pub struct Buf<const N: usize> {
+    len: usize,
+    b: [u8; N],
+}
+
+impl<const N: usize> Buf<N> {
+    pub const fn new() -> Self {
+        Buf { len: 0, b: [0; N] }
+    }
+
+    pub fn s(&mut self, x: &[u8]) -> &mut Self {
+        let n = x.len().min(N - self.len);
+        self.b[self.len..self.len + n].copy_from_slice(&x[..n]);
+        self.len += n;
+        self
+    }
+
+    pub fn n(&mut self, v: u64) -> &mut Self {
+        let mut t = [0u8; 20];
+        let mut i = t.len();
+        let mut v = v;
+        loop {
+            i -= 1;
+            t[i] = b'0' + (v % 10) as u8;
+            v /= 10;
+            if v == 0 {
+                break;
+            }
+        }
+        self.s(&t[i..])
+    }
+
+    pub fn bytes(&self) -> &[u8] {
+        &self.b[..self.len]
+    }
+
+    pub fn clear(&mut self) {
+        self.len = 0;
+    }
+}
+
+pub type Msg = Buf<768>;
+
+pub fn stdout() -> BorrowedFd<'static> {
+    // SAFETY: fd 1 stays open for the life of the process.
+    unsafe { rustix::stdio::stdout() }
+}
+
+pub fn stderr() -> BorrowedFd<'static> {
+    // SAFETY: fd 2 stays open for the life of the process.
+    unsafe { rustix::stdio::stderr() }
+}
+
+pub fn write_all<Fd: AsFd>(fd: Fd, mut data: &[u8]) -> io::Result<()> {
+    while !data.is_empty() {
+        match io::write(&fd, data) {
+            Ok(0) => return Err(Errno::IO),
+            Ok(n) => data = &data[n..],
+            Err(Errno::INTR) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+/// Starts a message with the tool's name.
+pub fn msg() -> Msg {
+    let mut m = Msg::new();
+    m.s(b"ftrace_it: ");
+    m
+}
+
+/// Prints `m` as one line on stderr.
+pub fn say(m: &mut Msg) {
+    m.s(b"\n");
+    let _ = write_all(stderr(), m.bytes());
+}
+
+/// Prints `m` and returns the failure with exit status `code`.
+pub fn fail(m: &mut Msg, code: u8) -> Fail {
+    say(m);
+    Fail(code)
+}
+
+/// Permission problems get their own status; everything else is I/O.
+pub fn code_of(e: Errno) -> u8 {
+    if e == Errno::ACCESS || e == Errno::PERM || e == Errno::ROFS {
+        E_PERM
+    } else {
+        E_IO
+    }
+}
+
+pub fn errtext(e: Errno) -> &'static [u8] {
+    const T: &[(Errno, &[u8])] = &[
+        (Errno::NOENT, b"no such file or directory"),
+        (Errno::ACCESS, b"permission denied"),
+        (Errno::PERM, b"operation not permitted"),
+        (Errno::BUSY, b"device or resource busy"),
+        (Errno::INVAL, b"invalid argument"),
+        (Errno::IO, b"input/output error"),
+        (Errno::NOEXEC, b"exec format error"),
+        (Errno::NODEV, b"no such device"),
+        (Errno::NOTDIR, b"not a directory"),
+        (Errno::ISDIR, b"is a directory"),
+        (Errno::NOSPC, b"no space left on device"),
+        (Errno::ROFS, b"read-only file system"),
+        (Errno::NOMEM, b"out of memory"),
+        (Errno::TOOBIG, b"argument list too long"),
+        (Errno::TXTBSY, b"text file busy"),
+        (Errno::LOOP, b"too many levels of symbolic links"),
+        (Errno::NAMETOOLONG, b"file name too long"),
+        (Errno::SRCH, b"no such process"),
+        (Errno::AGAIN, b"resource temporarily unavailable"),
+    ];
+    for (k, v) in T {
+        if *k == e {
+            return v;
+        }
+    }
+    b"system error"
+}
+
+/// Appends `: <error text> (errno N)`.
+pub fn with_errno(m: &mut Msg, e: Errno) -> &mut Msg {
+    m.s(b": ")
+        .s(errtext(e))
+        .s(b" (errno ")
+        .n(e.raw_os_error() as u64)
+        .s(b")")
+}
