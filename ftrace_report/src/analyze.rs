@@ -2,6 +2,8 @@
 //! Memory grows with distinct functions, edges and tasks, not with events.
 
 use std::io::{self, Read};
+use std::sync::mpsc;
+use std::thread;
 
 use crate::model::{Context, Phase, CONTEXTS, PHASES};
 use crate::names::{class, FxHashMap, Interner, NONE};
@@ -16,6 +18,8 @@ const MAX_DEPTH: usize = 512;
 const MAX_IRQ_NESTING: u32 = 64;
 /// Lines longer than this are skipped as unparsable without being buffered.
 const MAX_LINE: usize = 1 << 20;
+/// Read size.
+const CHUNK: usize = 1 << 20;
 
 #[derive(Debug)]
 pub enum Error {
@@ -293,47 +297,67 @@ impl Analysis {
         }
     }
 
-    /// Streams `r` line by line in large chunks.
-    pub fn read<R: Read>(&mut self, mut r: R) -> Result<(), Error> {
-        let mut buf = vec![0u8; 2 * MAX_LINE];
-        let (mut start, mut end) = (0usize, 0usize);
-        let mut overlong = false;
-        loop {
-            if end == buf.len() {
-                if start > 0 {
-                    buf.copy_within(start..end, 0);
-                    end -= start;
-                    start = 0;
-                } else {
-                    overlong = true;
-                    end = 0;
+    /// Streams `r` line by line. A second thread reads large chunks, so
+    /// copying the input overlaps with parsing.
+    pub fn read<R: Read + Send + 'static>(&mut self, mut r: R) -> Result<(), Error> {
+        let (full_tx, full_rx) = mpsc::sync_channel::<io::Result<(Vec<u8>, usize)>>(2);
+        let (empty_tx, empty_rx) = mpsc::channel::<Vec<u8>>();
+        // Not joined: after an input error the reader may still be blocked
+        // in read(); its next send fails and it ends.
+        thread::spawn(move || loop {
+            let mut buf = empty_rx.try_recv().unwrap_or_else(|_| vec![0; CHUNK]);
+            let res = loop {
+                match r.read(&mut buf) {
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    res => break res,
                 }
-            }
-            let n = match r.read(&mut buf[end..]) {
-                Ok(0) => break,
-                Ok(n) => n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(Error::Io(e)),
             };
-            let scan_from = end;
-            end += n;
-            for nl in memchr::memchr_iter(b'\n', &buf[scan_from..end]) {
-                let p = scan_from + nl;
+            let done = !matches!(res, Ok(n) if n > 0);
+            if full_tx.send(res.map(|n| (buf, n))).is_err() || done {
+                return;
+            }
+        });
+        let mut carry: Vec<u8> = Vec::new();
+        let mut overlong = false;
+        for msg in full_rx {
+            let (buf, n) = msg?;
+            if n == 0 {
+                break;
+            }
+            let data = &buf[..n];
+            let mut start = 0;
+            for nl in memchr::memchr_iter(b'\n', data) {
                 if overlong {
                     self.lines += 1;
                     self.skip(Skip::Unparsable);
                     overlong = false;
+                } else if carry.is_empty() {
+                    self.line(&data[start..nl])?;
                 } else {
-                    self.line(&buf[start..p])?;
+                    carry.extend_from_slice(&data[start..nl]);
+                    let line = std::mem::take(&mut carry);
+                    if line.len() > MAX_LINE {
+                        self.lines += 1;
+                        self.skip(Skip::Unparsable);
+                    } else {
+                        self.line(&line)?;
+                    }
+                    carry = line;
+                    carry.clear();
                 }
-                start = p + 1;
+                start = nl + 1;
             }
-            if start == end {
-                start = 0;
-                end = 0;
+            if !overlong {
+                carry.extend_from_slice(&data[start..]);
+                if carry.len() > MAX_LINE {
+                    overlong = true;
+                    carry.clear();
+                }
             }
+            // The reader may be gone already; the buffer is then dropped.
+            let _ = empty_tx.send(buf);
         }
-        if end > start || overlong {
+        if !carry.is_empty() || overlong {
             self.lines += 1;
             self.skip(Skip::PartialLine);
         }
@@ -677,7 +701,7 @@ mod tests {
 
     fn run(text: &str, pid: Option<u32>) -> Analysis {
         let mut a = Analysis::new(pid);
-        a.read(text.as_bytes()).unwrap();
+        a.read(io::Cursor::new(text.as_bytes().to_vec())).unwrap();
         a
     }
 
@@ -874,7 +898,7 @@ mod tests {
         let mut long = vec![b'x'; 3 * MAX_LINE];
         long.extend_from_slice(b"\n a-1 [000] ..... 1.0: foo <-bar\n");
         let mut a = Analysis::new(None);
-        a.read(&long[..]).unwrap();
+        a.read(io::Cursor::new(long)).unwrap();
         assert_eq!(a.events, 1);
         assert_eq!(a.lines, 2);
         assert_eq!(a.skipped[Skip::Unparsable as usize], 1);

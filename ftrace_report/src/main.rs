@@ -217,7 +217,7 @@ fn parse_args(args: Vec<OsString>) -> Result<Parsed, (u8, String)> {
 fn analyse(file: &str, pid: Option<u32>) -> Result<Analysis, (u8, String)> {
     let mut an = Analysis::new(pid);
     let res = if file == "-" {
-        an.read(io::stdin().lock())
+        an.read(io::stdin())
     } else {
         match File::open(file) {
             Ok(f) => an.read(f),

@@ -378,6 +378,10 @@ fn parse_lost(t: &[u8]) -> Option<Line<'_>> {
 /// `COMM-PID [(TGID)] [CPU] [FLAGS] TS: text`; `None` when the line does not
 /// have the task and CPU columns.
 fn parse_function(s: &[u8]) -> Option<Line<'_>> {
+    // ftrace writes its comments from the first column.
+    if s.first() == Some(&b'#') {
+        return None;
+    }
     let mut from = 0;
     let (open, close) = loop {
         let p = from + memchr::memchr(b'[', &s[from..])?;
@@ -404,9 +408,6 @@ fn parse_function(s: &[u8]) -> Option<Line<'_>> {
     }
     let pid = parse_u32(&head[dash + 1..])?;
     let comm_padded = &head[..dash];
-    if trim_start(comm_padded).first() == Some(&b'#') {
-        return None;
-    }
 
     let rest = trim_start(&s[close + 1..]);
     let end = rest.iter().position(|&b| b == b' ').unwrap_or(rest.len());

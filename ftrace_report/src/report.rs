@@ -703,7 +703,8 @@ mod tests {
 
     fn analysis(text: &str) -> Analysis {
         let mut a = Analysis::new(None);
-        a.read(text.as_bytes()).unwrap();
+        a.read(std::io::Cursor::new(text.as_bytes().to_vec()))
+            .unwrap();
         a
     }
 

@@ -1,0 +1,281 @@
+//! Golden tests of every command on a real trace: the C original tracing
+//! `min` on Debian's 6.1 x86_64 kernel with the function tracer (launcher,
+//! `cat`, kworkers mixed in, CRLF line ends, a kernel message glued into a
+//! line). `UPDATE_GOLDEN=1 cargo test -p ftrace_report` rewrites the files
+//! in tests/golden/ (review the diff).
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+const FIXTURE: &str = "x86_64-debian6.1-original-function-min.trace.xz";
+
+fn manifest() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Work directory with `fixture.trace` (decompressed) and `truncated.trace`
+/// (its first 460,000 bytes: ends in the middle of a line).
+fn workdir() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("ftrace_report-golden");
+        fs::create_dir_all(&dir).unwrap();
+        let xz = manifest().join("tests/data").join(FIXTURE);
+        let out = Command::new("xz")
+            .arg("-dc")
+            .arg(&xz)
+            .output()
+            .expect("xz not found: install xz-utils (scripts/deps.sh)");
+        assert!(out.status.success(), "xz -dc {}: {:?}", xz.display(), out);
+        fs::write(dir.join("fixture.trace"), &out.stdout).unwrap();
+        fs::write(dir.join("truncated.trace"), &out.stdout[..460_000]).unwrap();
+        dir
+    })
+}
+
+fn fixture_text() -> String {
+    String::from_utf8(fs::read(workdir().join("fixture.trace")).unwrap()).unwrap()
+}
+
+fn run(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_ftrace_report"))
+        .args(args)
+        .current_dir(workdir())
+        .output()
+        .unwrap()
+}
+
+fn golden(name: &str, args: &[&str]) {
+    let out = run(args);
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let path = manifest().join("tests/golden").join(name);
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        fs::write(&path, &out.stdout).unwrap();
+        return;
+    }
+    let want = fs::read(&path)
+        .unwrap_or_else(|e| panic!("{}: {e} (UPDATE_GOLDEN=1 creates it)", path.display()));
+    assert!(
+        out.stdout == want,
+        "{args:?} differs from {}; UPDATE_GOLDEN=1 rewrites it:\n{}",
+        path.display(),
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
+
+#[test]
+fn funcs_default() {
+    golden("funcs.txt", &["funcs", "fixture.trace"]);
+}
+
+#[test]
+fn funcs_filters() {
+    golden(
+        "funcs-normalize.txt",
+        &["funcs", "--normalize", "fixture.trace"],
+    );
+    golden(
+        "funcs-callers-only.txt",
+        &["funcs", "--callers-only", "fixture.trace"],
+    );
+    golden(
+        "funcs-pre-exec.txt",
+        &["funcs", "--phase", "pre-exec", "fixture.trace"],
+    );
+    golden(
+        "funcs-run-hardirq.txt",
+        &[
+            "funcs",
+            "--phase",
+            "run",
+            "--context",
+            "hardirq",
+            "fixture.trace",
+        ],
+    );
+    golden(
+        "funcs-pid-92.txt",
+        &["funcs", "--pid", "92", "--phase", "all", "fixture.trace"],
+    );
+}
+
+#[test]
+fn summary() {
+    golden("summary.txt", &["summary", "fixture.trace"]);
+    golden("summary.json", &["summary", "--json", "fixture.trace"]);
+    golden("summary-truncated.txt", &["summary", "truncated.trace"]);
+}
+
+#[test]
+fn graph() {
+    golden("graph.dot", &["graph", "fixture.trace"]);
+    golden(
+        "graph-run-softirq.json",
+        &[
+            "graph",
+            "--phase",
+            "run",
+            "--context",
+            "softirq",
+            "--format",
+            "json",
+            "fixture.trace",
+        ],
+    );
+}
+
+#[test]
+fn diff() {
+    golden("diff.txt", &["diff", "fixture.trace", "truncated.trace"]);
+    golden(
+        "diff-exit.json",
+        &[
+            "diff",
+            "--json",
+            "--phase",
+            "exit",
+            "truncated.trace",
+            "fixture.trace",
+        ],
+    );
+    let same = run(&["diff", "--exit-code", "fixture.trace", "fixture.trace"]);
+    assert_eq!(same.status.code(), Some(0));
+    let differ = run(&["diff", "--exit-code", "fixture.trace", "truncated.trace"]);
+    assert_eq!(differ.status.code(), Some(1));
+}
+
+/// An independent, naive reading of the fixture: every function named on
+/// the lines of pid 94 from its first line mentioning execve on.
+#[test]
+fn funcs_match_a_naive_pid_reading() {
+    let text = fixture_text();
+    let mut naive = BTreeSet::new();
+    let mut started = false;
+    for line in text.lines() {
+        let line = line.trim_end_matches('\r');
+        let Some(task_end) = line.find(" [") else {
+            continue;
+        };
+        if !line[..task_end].trim_end().ends_with("-94") {
+            continue;
+        }
+        let call = &line[line.find(": ").unwrap() + 2..];
+        started |= call.contains("execve");
+        if !started {
+            continue;
+        }
+        // A console capture glued a kernel message to one line.
+        let call = call.split('[').next().unwrap();
+        let (f, p) = call.split_once(" <-").unwrap();
+        naive.insert(f.trim().to_string());
+        naive.insert(p.trim().to_string());
+    }
+    let out = run(&["funcs", "fixture.trace"]);
+    let ours: BTreeSet<String> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(String::from)
+        .collect();
+    assert_eq!(ours, naive);
+    // The one-liner of the seed finds functions of other tasks and misses
+    // none of ours here; what matters is that ours are exactly pid 94's.
+    assert!(ours.len() > 700, "{}", ours.len());
+}
+
+#[test]
+fn exit_codes_and_errors() {
+    let usage = run(&["funcs"]);
+    assert_eq!(usage.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&usage.stderr).contains("funcs takes 1 trace file"));
+    assert_eq!(run(&["frobnicate", "x"]).status.code(), Some(2));
+    assert_eq!(
+        run(&["funcs", "--phase", "later", "fixture.trace"])
+            .status
+            .code(),
+        Some(2)
+    );
+
+    let missing = run(&["funcs", "no-such.trace"]);
+    assert_eq!(missing.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("no-such.trace: cannot open"));
+
+    let dir = workdir();
+    fs::write(dir.join("garbage.trace"), b"hello\nworld\n").unwrap();
+    let garbage = run(&["funcs", "garbage.trace"]);
+    assert_eq!(garbage.status.code(), Some(4));
+    assert!(String::from_utf8_lossy(&garbage.stderr).contains("2 unparsable"));
+
+    fs::write(
+        dir.join("badheader.trace"),
+        b"# ftrace_it.version: 1\n# ftrace_it.pid: many\n",
+    )
+    .unwrap();
+    let bad = run(&["summary", "badheader.trace"]);
+    assert_eq!(bad.status.code(), Some(4));
+    assert!(
+        String::from_utf8_lossy(&bad.stderr)
+            .contains("badheader.trace:2: bad ftrace_it header: pid"),
+        "{}",
+        String::from_utf8_lossy(&bad.stderr)
+    );
+
+    fs::write(
+        dir.join("noexec.trace"),
+        b" a-1 [000] ..... 1.0: foo <-bar\n",
+    )
+    .unwrap();
+    let none = run(&["funcs", "noexec.trace"]);
+    assert_eq!(none.status.code(), Some(5));
+    assert!(String::from_utf8_lossy(&none.stderr).contains("pass --pid N"));
+    let nopid = run(&["funcs", "--pid", "7", "noexec.trace"]);
+    assert_eq!(nopid.status.code(), Some(5));
+    let pid1 = run(&["funcs", "--pid", "1", "--phase", "pre-exec", "noexec.trace"]);
+    assert_eq!(pid1.status.code(), Some(0));
+    assert_eq!(pid1.stdout, b"bar\nfoo\n");
+}
+
+#[test]
+fn help_is_complete() {
+    let top = run(&["--help"]);
+    assert_eq!(top.status.code(), Some(0));
+    let text = String::from_utf8(top.stdout).unwrap();
+    for cmd in ["funcs", "summary", "graph", "diff"] {
+        assert!(text.contains(cmd), "{cmd}");
+        let h = run(&[cmd, "--help"]);
+        assert_eq!(h.status.code(), Some(0));
+        let h = String::from_utf8(h.stdout).unwrap();
+        for needle in [
+            "usage: ftrace_report",
+            "--phase",
+            "--context",
+            "--pid",
+            "Exit status",
+            "5  no target",
+        ] {
+            assert!(h.contains(needle), "{cmd} --help lacks {needle}");
+        }
+    }
+    assert_eq!(run(&["help", "graph"]).stdout, run(&["graph", "-h"]).stdout);
+    assert!(String::from_utf8(run(&["graph", "--help"]).stdout)
+        .unwrap()
+        .contains("--format dot|json"));
+}
+
+#[test]
+fn stdin_is_read_with_dash() {
+    let out = Command::new(env!("CARGO_BIN_EXE_ftrace_report"))
+        .args(["funcs", "-"])
+        .current_dir(workdir())
+        .stdin(fs::File::open(workdir().join("fixture.trace")).unwrap())
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_eq!(out.stdout, run(&["funcs", "fixture.trace"]).stdout);
+}
