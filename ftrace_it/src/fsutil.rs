@@ -12,6 +12,7 @@ pub struct Path {
 }
 
 impl Path {
+    #[inline(never)]
     pub fn new(parts: &[&[u8]]) -> Path {
         let mut p = Path {
             len: 0,
@@ -25,16 +26,15 @@ impl Path {
 
     pub fn push(&mut self, x: &[u8]) -> &mut Self {
         // Keep room for the NUL; option parsing bounds the user's pieces.
-        let n = x.len().min(self.b.len() - 1 - self.len);
-        self.b[self.len..self.len + n].copy_from_slice(&x[..n]);
-        self.len += n;
+        let end = self.b.len() - 1;
+        crate::out::append(&mut self.b[..end], &mut self.len, x);
         self
     }
 
     pub fn num(&mut self, v: u64) -> &mut Self {
-        let mut t = crate::out::Buf::<20>::new();
-        t.n(v);
-        self.push(t.bytes())
+        let mut t = [0u8; 20];
+        let i = crate::out::decimal(&mut t, v);
+        self.push(&t[i..])
     }
 
     pub fn bytes(&self) -> &[u8] {

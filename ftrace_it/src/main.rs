@@ -45,9 +45,6 @@ core::arch::global_asm!(
 unsafe extern "C" fn ftrace_it_main(sp: *const usize) -> ! {
     let argc = *sp;
     let argv = sp.add(1) as *const *const u8;
-    // rustix finds the vDSO (for clock_gettime) through the auxiliary
-    // vector, which follows the environment.
-    rustix::param::init(argv.add(argc + 1) as *mut *mut u8);
     let code = run(Argv { argc, argv });
     rustix::runtime::exit_group(code as i32)
 }

@@ -32,24 +32,13 @@ impl<const N: usize> Buf<N> {
     }
 
     pub fn s(&mut self, x: &[u8]) -> &mut Self {
-        let n = x.len().min(N - self.len);
-        self.b[self.len..self.len + n].copy_from_slice(&x[..n]);
-        self.len += n;
+        append(&mut self.b, &mut self.len, x);
         self
     }
 
     pub fn n(&mut self, v: u64) -> &mut Self {
         let mut t = [0u8; 20];
-        let mut i = t.len();
-        let mut v = v;
-        loop {
-            i -= 1;
-            t[i] = b'0' + (v % 10) as u8;
-            v /= 10;
-            if v == 0 {
-                break;
-            }
-        }
+        let i = decimal(&mut t, v);
         self.s(&t[i..])
     }
 
@@ -59,6 +48,28 @@ impl<const N: usize> Buf<N> {
 
     pub fn clear(&mut self) {
         self.len = 0;
+    }
+}
+
+/// Shared by every buffer size, so it exists once in the binary.
+#[inline(never)]
+pub fn append(b: &mut [u8], len: &mut usize, x: &[u8]) {
+    let n = x.len().min(b.len() - *len);
+    b[*len..*len + n].copy_from_slice(&x[..n]);
+    *len += n;
+}
+
+/// Writes `v` in decimal at the end of `t`; returns where it starts.
+#[inline(never)]
+pub fn decimal(t: &mut [u8; 20], mut v: u64) -> usize {
+    let mut i = t.len();
+    loop {
+        i -= 1;
+        t[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            return i;
+        }
     }
 }
 
@@ -87,6 +98,7 @@ pub fn write_all<Fd: AsFd>(fd: Fd, mut data: &[u8]) -> io::Result<()> {
 }
 
 /// Starts a message with the tool's name.
+#[inline(never)]
 pub fn msg() -> Msg {
     let mut m = Msg::new();
     m.s(b"ftrace_it: ");
@@ -99,7 +111,17 @@ pub fn say(m: &mut Msg) {
     let _ = write_all(stderr(), m.bytes());
 }
 
+/// `cannot <verb> <name>: <error>`, with the status the error calls for.
+#[cold]
+#[inline(never)]
+pub fn io_fail(verb: &[u8], name: &[u8], e: Errno) -> Fail {
+    let mut m = msg();
+    m.s(verb).s(name);
+    fail(with_errno(&mut m, e), code_of(e))
+}
+
 /// Prints `m` and returns the failure with exit status `code`.
+#[inline(never)]
 pub fn fail(m: &mut Msg, code: u8) -> Fail {
     say(m);
     Fail(code)
@@ -145,6 +167,7 @@ pub fn errtext(e: Errno) -> &'static [u8] {
 }
 
 /// Appends `: <error text> (errno N)`.
+#[inline(never)]
 pub fn with_errno(m: &mut Msg, e: Errno) -> &mut Msg {
     m.s(b": ")
         .s(errtext(e))

@@ -7,7 +7,7 @@ use crate::fsutil::{
 };
 use crate::irq;
 use crate::out::{
-    code_of, fail, msg, say, stdout, with_errno, write_all, Buf, Fail, Res, E_CPU, E_EXEC, E_IO,
+    fail, io_fail, msg, say, stdout, with_errno, write_all, Buf, Fail, Res, E_CPU, E_EXEC, E_IO,
     E_LOST, E_PERM, E_PROGRAM, E_RESTORE, E_TRACEFS, E_TRACER,
 };
 use core::ffi::CStr;
@@ -18,7 +18,10 @@ use rustix::fs::{self, FileType, Mode, OFlags};
 use rustix::io::{self, Errno};
 use rustix::process::{self, CpuSet, Pid, Signal, WaitOptions, WaitStatus};
 use rustix::runtime::{self, Fork, How, Sigaction, Sigset};
-use rustix::time::{clock_gettime, ClockId, Timespec};
+use rustix::time::{
+    timerfd_create, timerfd_gettime, timerfd_settime, Itimerspec, TimerfdClockId, TimerfdFlags,
+    TimerfdTimerFlags, Timespec,
+};
 
 const SIGHUP: u32 = 1;
 const SIGINT: u32 = 2;
@@ -168,17 +171,38 @@ pub fn run(o: &Opts, a: Argv) -> u8 {
     }
 }
 
-fn now_ms() -> u64 {
-    let t = clock_gettime(ClockId::Monotonic);
-    t.tv_sec as u64 * 1000 + t.tv_nsec as u64 / 1_000_000
+fn start_timer(ms: u64) -> Res<OwnedFd> {
+    let t = timerfd_create(TimerfdClockId::Monotonic, TimerfdFlags::CLOEXEC).and_then(|fd| {
+        let spec = Itimerspec {
+            it_interval: Timespec {
+                tv_sec: 0,
+                tv_nsec: 0,
+            },
+            it_value: timespec(ms),
+        };
+        timerfd_settime(&fd, TimerfdTimerFlags::empty(), &spec).map(|_| fd)
+    });
+    t.map_err(|e| io_fail(b"cannot start the --duration timer", b"", e))
+}
+
+/// Milliseconds until the timer expires, rounded up; 0 once it has.
+fn left_ms(t: &OwnedFd) -> u64 {
+    match timerfd_gettime(t) {
+        Ok(s) => s.it_value.tv_sec as u64 * 1000 + (s.it_value.tv_nsec as u64).div_ceil(1_000_000),
+        Err(_) => 0,
+    }
+}
+
+fn timespec(ms: u64) -> Timespec {
+    Timespec {
+        tv_sec: (ms / 1000) as i64,
+        tv_nsec: ((ms % 1000) * 1_000_000) as i64,
+    }
 }
 
 /// Waits up to `ms` (None: forever) for one of the blocked signals.
 fn wait_sig(set: &Sigset, ms: Option<u64>) -> Ev {
-    let ts = ms.map(|ms| Timespec {
-        tv_sec: (ms / 1000) as i64,
-        tv_nsec: ((ms % 1000) * 1_000_000) as i64,
-    });
+    let ts = ms.map(timespec);
     // SAFETY: the signals in `set` are blocked and have no handler.
     match unsafe { runtime::sigtimedwait(set, ts) } {
         // SAFETY: every siginfo starts with si_signo.
@@ -241,9 +265,7 @@ impl Session<'_> {
             ) {
                 Ok(fd) => self.output = Some(fd),
                 Err(e) => {
-                    let mut m = msg();
-                    m.s(b"cannot create ").s(out.to_bytes());
-                    return Err(fail(with_errno(&mut m, e), code_of(e)));
+                    return Err(io_fail(b"cannot create ", out.to_bytes(), e));
                 }
             }
         }
@@ -305,9 +327,7 @@ impl Session<'_> {
         let n = match read_file(p.c(), &mut buf) {
             Ok(n) => n,
             Err(e) => {
-                let mut m = msg();
-                m.s(b"cannot read ").s(p.bytes());
-                return Err(fail(with_errno(&mut m, e), code_of(e)));
+                return Err(io_fail(b"cannot read ", p.bytes(), e));
             }
         };
         let text = trim(&buf[..n]);
@@ -450,11 +470,7 @@ impl Session<'_> {
                 let _ = into.extend_from_slice(&buf[..n]);
                 Ok(())
             }
-            Err(e) => {
-                let mut m = msg();
-                m.s(b"cannot read ").s(p.bytes());
-                Err(fail(with_errno(&mut m, e), code_of(e)))
-            }
+            Err(e) => Err(io_fail(b"cannot read ", p.bytes(), e)),
         }
     }
 
@@ -557,9 +573,7 @@ impl Session<'_> {
         let fd = match open_read(p.c()) {
             Ok(fd) => fd,
             Err(e) => {
-                let mut m = msg();
-                m.s(b"cannot read ").s(p.bytes());
-                return Err(fail(with_errno(&mut m, e), code_of(e)));
+                return Err(io_fail(b"cannot read ", p.bytes(), e));
             }
         };
         let mut nums: Vec<u32, MAX_IRQS> = Vec::new();
@@ -577,9 +591,7 @@ impl Session<'_> {
                 Ok(k) => scan.feed(&buf[..k], &mut found),
                 Err(Errno::INTR) => {}
                 Err(e) => {
-                    let mut m = msg();
-                    m.s(b"cannot read ").s(p.bytes());
-                    return Err(fail(with_errno(&mut m, e), code_of(e)));
+                    return Err(io_fail(b"cannot read ", p.bytes(), e));
                 }
             }
         }
@@ -609,9 +621,7 @@ impl Session<'_> {
                 // No directory: an IRQ without a descriptor to route.
                 Err(Errno::NOENT) => {}
                 Err(e) => {
-                    let mut m = msg();
-                    m.s(b"cannot read ").s(p.bytes());
-                    return Err(fail(with_errno(&mut m, e), code_of(e)));
+                    return Err(io_fail(b"cannot read ", p.bytes(), e));
                 }
             }
         }
@@ -826,9 +836,7 @@ impl Session<'_> {
         // Opening `trace` with O_TRUNC empties the ring buffer.
         let mut p = self.tf(b"trace");
         if let Err(e) = open_write(p.c()) {
-            let mut m = msg();
-            m.s(b"cannot clear ").s(p.bytes());
-            return Err(fail(with_errno(&mut m, e), code_of(e)));
+            return Err(io_fail(b"cannot clear ", p.bytes(), e));
         }
         Ok(())
     }
@@ -848,9 +856,7 @@ impl Session<'_> {
                 // Per-CPU and chained IRQs cannot be routed: leave them.
                 Err(Errno::IO) | Err(Errno::INVAL) => {}
                 Err(e) => {
-                    let mut m = msg();
-                    m.s(b"cannot write ").s(p.bytes());
-                    return Err(fail(with_errno(&mut m, e), code_of(e)));
+                    return Err(io_fail(b"cannot write ", p.bytes(), e));
                 }
             }
         }
@@ -890,23 +896,23 @@ impl Session<'_> {
         let fd = match open_write(p.c()) {
             Ok(fd) => fd,
             Err(e) => {
-                let mut m = msg();
-                m.s(b"cannot open ").s(p.bytes());
-                return Err(fail(with_errno(&mut m, e), code_of(e)));
+                return Err(io_fail(b"cannot open ", p.bytes(), e));
             }
         };
         self.tracing_on.changed = true;
         if let Err(e) = write_all(&fd, b"1\n") {
-            let mut m = msg();
-            m.s(b"cannot write ").s(p.bytes());
-            return Err(fail(with_errno(&mut m, e), code_of(e)));
+            return Err(io_fail(b"cannot write ", p.bytes(), e));
         }
         // SAFETY: the shared page lives until exit.
         unsafe { &*self.shared }.go.store(1, Ordering::Release);
         drop(fd);
-        let deadline = self.o.duration_ms.map(|d| now_ms() + d);
+        // A one-shot timerfd counts down --duration; no clock reading needed.
+        let timer = match self.o.duration_ms {
+            Some(ms) => Some(start_timer(ms)?),
+            None => None,
+        };
         loop {
-            let left = deadline.map(|d| d.saturating_sub(now_ms()));
+            let left = timer.as_ref().map(left_ms);
             let ev = if left == Some(0) {
                 Ev::Timeout
             } else {
@@ -922,7 +928,7 @@ impl Session<'_> {
                     self.interrupted = Some(s);
                     break;
                 }
-                Ev::Timeout if deadline.is_some() => break,
+                Ev::Timeout if timer.is_some() => break,
                 _ => {}
             }
         }
@@ -944,9 +950,7 @@ impl Session<'_> {
             let n = match read_file(p.c(), &mut buf) {
                 Ok(n) => n,
                 Err(e) => {
-                    let mut m = msg();
-                    m.s(b"cannot read ").s(p.bytes());
-                    return Err(fail(with_errno(&mut m, e), code_of(e)));
+                    return Err(io_fail(b"cannot read ", p.bytes(), e));
                 }
             };
             let mut v = [0u64; 4];
@@ -975,9 +979,7 @@ impl Session<'_> {
         let trace = match open_read(p.c()) {
             Ok(fd) => fd,
             Err(e) => {
-                let mut m = msg();
-                m.s(b"cannot read ").s(p.bytes());
-                return Err(fail(with_errno(&mut m, e), code_of(e)));
+                return Err(io_fail(b"cannot read ", p.bytes(), e));
             }
         };
         // The function tracer's header says how many events were written and
@@ -986,9 +988,7 @@ impl Session<'_> {
         let first = match read_into(&trace, &mut chunk) {
             Ok(n) => n,
             Err(e) => {
-                let mut m = msg();
-                m.s(b"cannot read ").s(p.bytes());
-                return Err(fail(with_errno(&mut m, e), code_of(e)));
+                return Err(io_fail(b"cannot read ", p.bytes(), e));
             }
         };
         if lost == 0 {
@@ -997,11 +997,7 @@ impl Session<'_> {
         let out_name = self.o.output.map(|c| c.to_bytes()).unwrap_or(b"");
         let w = |data: &[u8]| -> Res<()> {
             let fd = self.output.as_ref().ok_or(Fail(E_IO))?;
-            write_all(fd, data).map_err(|e| {
-                let mut m = msg();
-                m.s(b"cannot write ").s(out_name);
-                fail(with_errno(&mut m, e), code_of(e))
-            })
+            write_all(fd, data).map_err(|e| io_fail(b"cannot write ", out_name, e))
         };
         let mut h = Buf::<4096>::new();
         let uts = rustix::system::uname();
@@ -1068,9 +1064,7 @@ impl Session<'_> {
                 Ok(n) => w(&chunk[..n])?,
                 Err(Errno::INTR) => {}
                 Err(e) => {
-                    let mut m = msg();
-                    m.s(b"cannot read ").s(p.bytes());
-                    return Err(fail(with_errno(&mut m, e), code_of(e)));
+                    return Err(io_fail(b"cannot read ", p.bytes(), e));
                 }
             }
         }
@@ -1186,11 +1180,7 @@ impl Session<'_> {
 }
 
 fn write_ctl(p: &mut Path, value: &[u8]) -> Res<()> {
-    write_file(p.c(), value).map_err(|e| {
-        let mut m = msg();
-        m.s(b"cannot write ").s(trim(value)).s(b" to ").s(p.bytes());
-        fail(with_errno(&mut m, e), code_of(e))
-    })
+    write_file(p.c(), value).map_err(|e| io_fail(b"cannot write to ", p.bytes(), e))
 }
 
 fn cs(b: &'static [u8]) -> &'static CStr {
