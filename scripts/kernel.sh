@@ -107,6 +107,8 @@ for f in "$image" vmlinux System.map .config; do
 	}
 done
 ln -sf "$image" "$build/boot-image"
+# For `make bench-vm`: what a cold run spends on the kernel.
+echo $((SECONDS - start)) >"$build/build-seconds"
 touch "$build/.done"
 say "built $build/$image"
 echo "$build"

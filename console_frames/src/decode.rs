@@ -282,51 +282,181 @@ fn clean_line(line: &[u8]) -> Vec<u8> {
 fn find_frame(lines: &[Vec<u8>], i: usize) -> Option<(Frame, usize, bool)> {
     let line = &lines[i];
     let marker = MARKER.as_bytes();
+    let mut buf = Vec::new();
     let starts = (0..line.len()).filter(|&s| line[s..].starts_with(marker));
-    let mut joined = Vec::new();
     for s in starts {
-        let cand = &line[s..];
-        if let Some(f) = parse(cand) {
+        if let Some(f) = parse(&line[s..]) {
             return Some((f, 0, false));
         }
-        // Foreign output inside the frame ends with a newline; the frame goes
-        // on at the start of a later line: try every cut point.
-        for k in 1..=MAX_NOISE_LINES {
-            let Some(rest) = lines.get(i + k) else { break };
-            if !could_end_frame(rest) {
-                continue;
-            }
-            for p in (marker.len()..=cand.len()).rev() {
-                joined.clear();
-                joined.extend_from_slice(&cand[..p]);
-                joined.extend_from_slice(rest);
-                if let Some(f) = parse(&joined) {
-                    return Some((f, k, true));
-                }
-            }
+        buf.clear();
+        if let Some((f, last)) = mend(lines, i, &line[s..], Shape::START, &mut buf, MAX_CUTS) {
+            return Some((f, last - i, true));
         }
     }
-    // Foreign output inside the marker itself: the line is the frame minus
+    // Foreign output inside the marker itself: this line is the frame minus
     // the first few characters of the marker.
     for j in 1..marker.len() {
         if line.starts_with(&marker[j..]) {
-            joined.clear();
-            joined.extend_from_slice(&marker[..j]);
-            joined.extend_from_slice(line);
-            if let Some(f) = parse(&joined) {
-                return Some((f, 0, true));
+            let state = marker[..j]
+                .iter()
+                .try_fold(Shape::START, |s, &b| s.step(b))?;
+            buf.clear();
+            buf.extend_from_slice(&marker[..j]);
+            if let Some((f, last)) = mend(lines, i, line, state, &mut buf, MAX_CUTS) {
+                return Some((f, last - i, true));
             }
         }
     }
     None
 }
 
-/// Whether `rest` can be the last part of a frame: it ends in ` CRC` unless
-/// it is shorter than that (then the cut was inside the CRC).
-fn could_end_frame(rest: &[u8]) -> bool {
-    match rest.len().checked_sub(9) {
-        Some(at) => rest[at] == b' ' && rest[at + 1..].iter().all(u8::is_ascii_hexdigit),
-        None => rest.iter().all(|&b| b == b' ' || b.is_ascii_hexdigit()),
+/// How many separate pieces of foreign output one frame may contain.
+const MAX_CUTS: usize = 4;
+/// How far before the first character that cannot belong to the frame the
+/// foreign output may start (a message may begin with letters or digits).
+const CUT_WINDOW: usize = 48;
+
+/// Completes the frame whose beginning is in `buf` (in shape state `state`)
+/// with `seg`, the rest of line `at`: either `seg` finishes it, or foreign
+/// output starts somewhere in `seg` and the frame goes on at the start of one
+/// of the next lines. Returns the frame and the index of its last line.
+fn mend(
+    lines: &[Vec<u8>],
+    at: usize,
+    seg: &[u8],
+    state: Shape,
+    buf: &mut Vec<u8>,
+    cuts_left: usize,
+) -> Option<(Frame, usize)> {
+    let mut states = vec![state];
+    for &b in seg {
+        match states[states.len() - 1].step(b) {
+            Some(s) => states.push(s),
+            None => break,
+        }
+    }
+    let fits = states.len() - 1;
+    let mark = buf.len();
+    if fits == seg.len() && states[fits].complete() {
+        buf.extend_from_slice(seg);
+        if let Some(f) = parse(buf) {
+            return Some((f, at));
+        }
+        buf.truncate(mark);
+    }
+    if cuts_left == 0 {
+        return None;
+    }
+    for p in (fits.saturating_sub(CUT_WINDOW)..=fits).rev() {
+        let st = states[p];
+        for k in 1..=MAX_NOISE_LINES {
+            let Some(next) = lines.get(at + k) else { break };
+            let continues = match next.first() {
+                Some(&b) => st.step(b).is_some(),
+                None => st.complete(),
+            };
+            if !continues {
+                continue;
+            }
+            buf.extend_from_slice(&seg[..p]);
+            if let Some(found) = mend(lines, at + k, next, st, buf, cuts_left - 1) {
+                return Some(found);
+            }
+            buf.truncate(mark);
+        }
+    }
+    None
+}
+
+/// What a frame can look like character by character, to tell where
+/// foreign output begins without knowing the frame: the marker, the type,
+/// then the type's space-separated fields.
+#[derive(Clone, Copy)]
+struct Shape {
+    /// Characters of the marker seen, then `MARKER.len()` + 0 (type next),
+    /// + 1 (space after the type next), + 2 (in the fields).
+    phase: usize,
+    kind: u8,
+    field: usize,
+    len: usize,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Field {
+    Name,
+    Number,
+    Base64,
+    Sha,
+    Crc,
+}
+
+impl Shape {
+    const START: Shape = Shape {
+        phase: 0,
+        kind: 0,
+        field: 0,
+        len: 0,
+    };
+
+    fn fields(self) -> &'static [Field] {
+        use Field::*;
+        match self.kind {
+            b'B' => &[Name, Number, Number, Sha, Crc],
+            b'D' => &[Name, Number, Base64, Crc],
+            _ => &[Name, Number, Sha, Crc],
+        }
+    }
+
+    fn step(self, b: u8) -> Option<Shape> {
+        let m = MARKER.len();
+        let mut s = self;
+        match self.phase {
+            p if p < m => {
+                (MARKER.as_bytes()[p] == b).then_some(())?;
+                s.phase += 1;
+            }
+            p if p == m => {
+                matches!(b, b'B' | b'D' | b'E').then_some(())?;
+                s.kind = b;
+                s.phase += 1;
+            }
+            p if p == m + 1 => {
+                (b == b' ').then_some(())?;
+                s.phase += 1;
+            }
+            _ => {
+                let fields = self.fields();
+                let f = fields[self.field];
+                if b == b' ' {
+                    let full = match f {
+                        Field::Sha => self.len == 64,
+                        Field::Crc => false,
+                        _ => self.len > 0,
+                    };
+                    (full && self.field + 1 < fields.len()).then_some(())?;
+                    s.field += 1;
+                    s.len = 0;
+                    return Some(s);
+                }
+                let (ok, max) = match f {
+                    Field::Name => (b.is_ascii_alphanumeric() || b"._+-%".contains(&b), 1024),
+                    Field::Number => (b.is_ascii_digit(), 20),
+                    Field::Base64 => (
+                        b.is_ascii_alphanumeric() || b"+/=".contains(&b),
+                        CHUNK / 3 * 4,
+                    ),
+                    Field::Sha => (b.is_ascii_digit() || (b'a'..=b'f').contains(&b), 64),
+                    Field::Crc => (b.is_ascii_digit() || (b'a'..=b'f').contains(&b), 8),
+                };
+                (ok && self.len < max).then_some(())?;
+                s.len += 1;
+            }
+        }
+        Some(s)
+    }
+
+    fn complete(self) -> bool {
+        self.phase == MARKER.len() + 2 && self.field + 1 == self.fields().len() && self.len == 8
     }
 }
 
@@ -481,6 +611,30 @@ mod tests {
             capture.push_str(noise);
             capture.push_str(&line[cut..]);
             capture.push_str("\r\n");
+        }
+        let d = decode(capture.as_bytes());
+        assert!(d.problems.is_empty(), "{:?}", d.problems);
+        assert_eq!(d.repaired, lines.len());
+        assert_eq!(d.files[0].data, data);
+    }
+
+    #[test]
+    fn cuts_several_messages_out_of_one_frame() {
+        let data = sample(3 * CHUNK, 7);
+        let text = String::from_utf8(framed(&[("t", &data)])).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        // As seen on a real console: one message in the payload and one
+        // right after the CRC; and messages without a timestamp that start
+        // like base64.
+        let mut capture = String::new();
+        for (n, line) in lines.iter().enumerate() {
+            let (a, b, c) = (40 + n * 7, 600 + n, line.len());
+            capture.push_str(&line[..a]);
+            capture.push_str("[   10.811696] mpt-noise 394: a message\r\n");
+            capture.push_str(&line[a..b.min(c)]);
+            capture.push_str("random: crng init done\r\n");
+            capture.push_str(&line[b.min(c)..c]);
+            capture.push_str("[   10.815851] mpt-noise 395: another\r\n\r\n");
         }
         let d = decode(capture.as_bytes());
         assert!(d.problems.is_empty(), "{:?}", d.problems);

@@ -59,6 +59,7 @@ fn run(start: &Instant) -> Result<(), String> {
     let say = |msg: String| println!("mpt: [{:.2}s] {msg}", start.elapsed().as_secs_f64());
     say(format!("init up, {} run(s)", plan.runs.len()));
 
+    expand_ring_buffer();
     copy("/proc/cmdline", &out.join("cmdline"));
     copy("/proc/kallsyms", &out.join("kallsyms"));
     copy("/proc/config.gz", &out.join("config.gz"));
@@ -131,6 +132,26 @@ fn run(start: &Instant) -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+/// The kernel allocates the ring buffer on the first tracer use and never
+/// gives it back; `buffer_size_kb` then reads `1410` where it read
+/// `7 (expanded: 1408)`. Expanding it up front makes the settings read the
+/// same before and after every run, the first one included.
+fn expand_ring_buffer() {
+    let path = format!("{TRACEFS}/buffer_size_kb");
+    let Ok(now) = fs::read_to_string(&path) else {
+        return;
+    };
+    if let Some(kb) = now
+        .split_once("(expanded: ")
+        .and_then(|(_, rest)| rest.split_once(')'))
+        .map(|(kb, _)| kb.trim())
+    {
+        if let Err(e) = fs::write(&path, format!("{kb}\n")) {
+            println!("mpt: warning: cannot expand the ring buffer ({path}: {e})");
+        }
+    }
 }
 
 fn console() -> BufWriter<io::StdoutLock<'static>> {

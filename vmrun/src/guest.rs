@@ -39,7 +39,7 @@ enum Event {
 pub fn run(boot: &Boot, progress: &dyn Fn(&str)) -> Result<(), GuestError> {
     let log = File::create(&boot.log)
         .map_err(|e| GuestError::Start(format!("{}: {e}", boot.log.display())))?;
-    let stderr_path = boot.log.with_extension("qemu-stderr");
+    let stderr_path = boot.log.with_file_name("qemu.stderr");
     let stderr = File::create(&stderr_path)
         .map_err(|e| GuestError::Start(format!("{}: {e}", stderr_path.display())))?;
     let mut child = Command::new(&boot.program)

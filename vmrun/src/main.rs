@@ -434,7 +434,7 @@ fn run(o: &Options) -> Result<(), Failure> {
     let secs: f64 = o.duration.parse().unwrap_or(1.0);
     let timeout = o
         .timeout
-        .unwrap_or(60 + runs.len() as u64 * (secs.ceil() as u64 + 30));
+        .unwrap_or(60 + runs.len() as u64 * (secs.ceil() as u64 + 15));
     say(&format!(
         "booting the {} guest ({program}, {}, {} run(s), results by {channel})",
         o.arch,
@@ -497,8 +497,8 @@ fn run(o: &Options) -> Result<(), Failure> {
         .iter()
         .filter_map(|r| {
             let t = o.results.join(format!("{}.trace", r.id));
+            let size = fs::metadata(&t).ok()?.len();
             let exit = fs::read_to_string(o.results.join(format!("{}.exit", r.id))).ok()?;
-            let size = fs::metadata(&t).map(|m| m.len()).unwrap_or(0);
             Some(format!(
                 "{}.trace {} KiB (ftrace_it exit {})",
                 r.id,

@@ -1,0 +1,73 @@
+# The QEMU guest flow (vmrun/README.md): `make trace`, `make vm-test`,
+# `make bench-vm`. Included by the top Makefile.
+
+# The experiment is about the aarch64 guest: `make trace` means aarch64
+# unless ARCH is given explicitly (command line or environment).
+VM_ARCH := $(if $(filter command line environment environment override,$(origin ARCH)),$(ARCH),aarch64)
+VM_TARGET_DIR := $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)
+VM_INIT := $(VM_TARGET_DIR)/$(VM_ARCH)-unknown-linux-musl/release/guest_init
+VMRUN := $(VM_TARGET_DIR)/release/vmrun
+VM_REPORT := $(VM_TARGET_DIR)/release/ftrace_report
+
+# Knobs of `make trace`.
+TRACER ?= function
+DURATION ?= 1
+PAYLOADS ?= min min.large
+ACCEL ?= tcg
+RESULTS ?= results/$(VM_ARCH)
+# Empty: semihosting on aarch64, the console elsewhere.
+CHANNEL ?=
+# Empty: vmrun picks one from the number of runs and DURATION.
+TIMEOUT ?=
+
+# A bare name is one of ours in out/ARCH/, anything else a path.
+VM_PAYLOAD_ARGS = $(foreach p,$(PAYLOADS),--payload $(if $(findstring /,$(p)),$(p),out/$(VM_ARCH)/$(p)))
+VM_ARGS = --arch $(VM_ARCH) --init $(VM_INIT) --ftrace-it out/$(VM_ARCH)/ftrace_it \
+	--accel $(ACCEL) $(if $(CHANNEL),--channel $(CHANNEL)) $(if $(TIMEOUT),--timeout $(TIMEOUT))
+
+.PHONY: vm-tools vm-test bench-vm
+
+# Everything but the kernel; cargo and kernel.sh skip what is up to date.
+vm-tools: deps
+	@$(MAKE) --no-print-directory ARCH=$(VM_ARCH) all
+	$(CARGO) build --release --locked --target $(VM_ARCH)-unknown-linux-musl -p guest_init
+	$(CARGO) build --release --locked -p vmrun
+	@$(CARGO) build --release --locked -p ftrace_report 2>/dev/null \
+		|| echo "vm: ftrace_report does not build: no summaries this time" >&2
+
+trace: vm-tools
+	@kdir=$$(scripts/kernel.sh $(VM_ARCH)) && \
+	$(VMRUN) run $(VM_ARGS) --kernel-dir "$$kdir" $(VM_PAYLOAD_ARGS) \
+		--tracer $(TRACER) --duration $(DURATION) --results $(RESULTS) \
+		$$([ -x $(VM_REPORT) ] && echo --report $(VM_REPORT))
+
+# One boot runs min and min.large, a function_graph run, a missing program
+# and a bad CPU, and sends a console copy with kernel messages interleaved;
+# the tests then check the real traces and settings it brought back.
+VM_TEST_RESULTS := $(VM_TARGET_DIR)/vm-test/$(VM_ARCH)
+vm-test: vm-tools
+	@kdir=$$(scripts/kernel.sh $(VM_ARCH)) && \
+	$(VMRUN) run $(VM_ARGS) --kernel-dir "$$kdir" --payload out/$(VM_ARCH)/min \
+		--payload out/$(VM_ARCH)/min.large --tracer function --duration 1 --checks \
+		--results $(VM_TEST_RESULTS)
+	VM_RESULTS=$(VM_TEST_RESULTS) $(CARGO) test --locked -p vmrun --features guest-tests --test guest
+
+TEST_TARGETS += vm-test
+
+# Warm run: everything built and the kernel cached, so this is the time a
+# user waits for `make trace` once set up. The cold figure adds the kernel
+# build time kernel.sh recorded when it filled the cache.
+bench-vm: vm-tools
+	@kdir=$$(scripts/kernel.sh $(VM_ARCH) 2>/dev/null) && \
+	start=$$(date +%s.%N) && \
+	{ $(MAKE) --no-print-directory trace VM_ARCH=$(VM_ARCH) >$(VM_TARGET_DIR)/bench-vm.log 2>&1 \
+		|| { cat $(VM_TARGET_DIR)/bench-vm.log; exit 1; }; } && \
+	end=$$(date +%s.%N) && \
+	warm=$$(echo "$$end - $$start" | bc) && \
+	kbuild=$$(cat "$$kdir/build-seconds" 2>/dev/null || echo unknown) && \
+	printf 'bench-vm: warm `make trace` (%s, %s, kernel cached): %.1f s wall (target <= 10 s)\n' \
+		$(VM_ARCH) "$(PAYLOADS)" "$$warm" && \
+	if [ "$$kbuild" != unknown ]; then \
+		printf 'bench-vm: cold run = kernel build %s s (measured when the cache was filled) + tools + warm run: about %.0f s (target <= 360 s)\n' \
+			"$$kbuild" "$$(echo "$$kbuild + $$warm" | bc)"; \
+	else echo "bench-vm: kernel build time not recorded (cache filled by an older kernel.sh)"; fi

@@ -1,0 +1,453 @@
+//! Checks on the results of a real guest boot: `make vm-test` boots the
+//! guest once with `vmrun run --checks` (min and min.large with the function
+//! tracer, min with function_graph, a missing program, a bad CPU, and a
+//! console copy of the function_graph trace sent while kernel messages are
+//! printed) and runs these tests on what came back (VM_RESULTS=DIR).
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::PathBuf;
+
+fn results() -> PathBuf {
+    let dir = std::env::var_os("VM_RESULTS").map(PathBuf::from).expect(
+        "VM_RESULTS=DIR (results of `vmrun run --checks`): run these through `make vm-test`",
+    );
+    assert!(
+        dir.join("manifest.sha256").exists(),
+        "{}: no guest results",
+        dir.display()
+    );
+    dir
+}
+
+fn read(name: &str) -> String {
+    let path = results().join(name);
+    fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn arch() -> String {
+    let cfg = read("config");
+    if cfg.contains("\nCONFIG_ARM64=y") {
+        "aarch64".into()
+    } else {
+        "x86_64".into()
+    }
+}
+
+/// A trace file from ftrace_it -o: `# ftrace_it.KEY: VALUE` lines, then the
+/// kernel's trace text.
+struct Trace {
+    header: BTreeMap<String, String>,
+    body: Vec<String>,
+}
+
+impl Trace {
+    fn load(id: &str) -> Trace {
+        let text = read(&format!("{id}.trace"));
+        let mut header = BTreeMap::new();
+        let mut body = Vec::new();
+        for line in text.lines() {
+            if let Some(kv) = line.strip_prefix("# ftrace_it.") {
+                let (k, v) = kv.split_once(": ").unwrap_or((kv, ""));
+                header.insert(k.to_string(), v.to_string());
+            } else {
+                body.push(line.to_string());
+            }
+        }
+        assert!(!body.is_empty(), "{id}.trace has no trace text");
+        Trace { header, body }
+    }
+
+    fn pid(&self) -> u32 {
+        self.header["pid"]
+            .parse()
+            .expect("ftrace_it.pid is a number")
+    }
+
+    /// The function tracer's events, in order.
+    fn events(&self) -> Vec<Event> {
+        self.body.iter().filter_map(|l| Event::parse(l)).collect()
+    }
+
+    /// The events of the traced program from its execve entry on.
+    fn target_events(&self) -> Vec<Event> {
+        let pid = self.pid();
+        let all: Vec<Event> = self.events().into_iter().filter(|e| e.pid == pid).collect();
+        let at = all
+            .iter()
+            .position(|e| e.func == execve())
+            .expect("the target's execve is in the trace");
+        all[at..].to_vec()
+    }
+}
+
+#[derive(Clone, Debug)]
+struct Event {
+    pid: u32,
+    flags: String,
+    func: String,
+    parent: String,
+}
+
+impl Event {
+    /// `  min-68  [001] d.h1.  12.345678: func <-parent`
+    fn parse(line: &str) -> Option<Event> {
+        if line.starts_with('#') {
+            return None;
+        }
+        let open = line.find(" [")?;
+        let (task, rest) = line.split_at(open);
+        let pid = task.trim().rsplit_once('-')?.1.parse().ok()?;
+        let rest = &rest[rest.find("] ")? + 2..];
+        let mut it = rest.split_whitespace();
+        let flags = it.next()?.to_string();
+        it.next()?.strip_suffix(':')?;
+        let func = it.next()?.to_string();
+        let parent = it
+            .next()
+            .and_then(|p| p.strip_prefix("<-"))
+            .unwrap_or("")
+            .to_string();
+        Some(Event {
+            pid,
+            flags,
+            func,
+            parent,
+        })
+    }
+
+    /// Interrupts disabled (the flags column's first character).
+    fn irqs_off(&self) -> bool {
+        self.flags.starts_with('d')
+    }
+}
+
+fn execve() -> &'static str {
+    if arch() == "aarch64" {
+        "__arm64_sys_execve"
+    } else {
+        "__x64_sys_execve"
+    }
+}
+
+fn runs() -> BTreeMap<String, String> {
+    read("runs.tsv")
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .map(|l| {
+            let f: Vec<&str> = l.split('\t').collect();
+            (f[0].to_string(), f[1].to_string())
+        })
+        .collect()
+}
+
+#[test]
+fn kernel_config_keeps_the_tracing_options_after_olddefconfig() {
+    // `config` is the guest kernel's .config: kernel.config completed by
+    // `make olddefconfig` on Debian's 6.12 source.
+    let cfg = read("config");
+    for opt in [
+        "FUNCTION_TRACER",
+        "FUNCTION_GRAPH_TRACER",
+        "DYNAMIC_FTRACE",
+        "BLK_DEV_INITRD",
+        "DEVTMPFS",
+    ] {
+        assert!(
+            cfg.lines().any(|l| l == format!("CONFIG_{opt}=y")),
+            "CONFIG_{opt}=y is gone from the guest kernel's config"
+        );
+    }
+}
+
+#[test]
+fn every_file_matches_the_guests_manifest() {
+    let manifest = read("manifest.sha256");
+    let mut n = 0;
+    for line in manifest.lines() {
+        let (sum, name) = line.split_once("  ").expect("sha256sum format");
+        let data = fs::read(results().join(name)).unwrap();
+        assert_eq!(console_frames::sha256_hex(&data), sum, "{name}");
+        n += 1;
+    }
+    for name in [
+        "min.trace",
+        "min.large.trace",
+        "fgraph.trace",
+        "kallsyms",
+        "interrupts.before",
+        "interrupts.after",
+    ] {
+        assert!(
+            manifest.contains(&format!("  {name}\n")),
+            "{name} missing from the manifest"
+        );
+    }
+    assert!(n >= 20, "only {n} files came back");
+}
+
+#[test]
+fn runs_end_with_the_documented_exit_codes() {
+    let runs = runs();
+    // --duration kills the never-ending payloads: 128 + SIGKILL.
+    for id in ["min", "min.large", "fgraph"] {
+        assert_eq!(
+            runs[id],
+            "137",
+            "{id}: {}",
+            read(&format!("{id}.ftrace_it.log"))
+        );
+    }
+    assert_eq!(
+        runs["missing"],
+        "65",
+        "missing program: {}",
+        read("missing.ftrace_it.log")
+    );
+    assert_eq!(
+        runs["badcpu"],
+        "69",
+        "bad CPU: {}",
+        read("badcpu.ftrace_it.log")
+    );
+    for id in ["missing", "badcpu"] {
+        let log = read(&format!("{id}.ftrace_it.log"));
+        assert_eq!(
+            log.lines().count(),
+            1,
+            "{id}: one-line error expected, got {log:?}"
+        );
+    }
+}
+
+#[test]
+fn settings_and_irq_affinities_are_restored_after_every_run() {
+    for id in runs().keys() {
+        let before = read(&format!("{id}.state-before"));
+        let after = read(&format!("{id}.state-after"));
+        assert!(
+            before.contains("tracefs/current_tracer: "),
+            "{id}: no tracefs state"
+        );
+        assert!(
+            before.contains("/smp_affinity: "),
+            "{id}: no IRQ affinities"
+        );
+        assert_eq!(before, after, "{id} left settings changed");
+    }
+}
+
+#[test]
+fn the_targets_first_event_is_its_execve() {
+    // The system call entry that leads to execve (arm64: el0_svc ->
+    // do_el0_svc -> invoke_syscall -> __arm64_sys_execve).
+    let entry: &[&str] = if arch() == "aarch64" {
+        &[
+            "do_el0_svc",
+            "invoke_syscall",
+            "invoke_syscall.constprop.0",
+            "el0_svc_common",
+        ]
+    } else {
+        &["do_syscall_64", "x64_sys_call"]
+    };
+    for id in ["min", "min.large"] {
+        let t = Trace::load(id);
+        let pid = t.pid();
+        let mine: Vec<Event> = t.events().into_iter().filter(|e| e.pid == pid).collect();
+        let at = mine
+            .iter()
+            .position(|e| e.func == execve())
+            .unwrap_or_else(|| panic!("{id}: no {} of pid {pid}", execve()));
+        let mut before = &mine[..at];
+        while before
+            .last()
+            .is_some_and(|e| entry.contains(&e.func.as_str()))
+        {
+            before = &before[..before.len() - 1];
+        }
+        assert!(
+            at > before.len(),
+            "{id}: no system call entry before {}",
+            execve()
+        );
+        // The program spins until released, so one timer tick may land
+        // before its execve: nothing else of it may.
+        let interrupts = before.iter().filter(|e| e.func == "irq_enter_rcu").count();
+        let one_interrupt = before.is_empty()
+            || (before[0].func == "irq_enter_rcu"
+                && interrupts == 1
+                && before.iter().all(Event::irqs_off));
+        assert!(
+            one_interrupt,
+            "{id}: {} events of pid {pid} before its execve ({interrupts} interrupts), first {:?}",
+            before.len(),
+            before.first()
+        );
+    }
+}
+
+#[test]
+fn no_ring_buffer_reader_artefacts_in_the_targets_trace() {
+    const ARTEFACTS: &[&str] = &[
+        "rb_wake_up_waiters",
+        "ring_buffer_wake_waiters",
+        "arch_irq_work_raise",
+        "irq_work_queue",
+        "__irq_work_queue_local",
+        "irq_work_single",
+    ];
+    for id in ["min", "min.large"] {
+        let events = Trace::load(id).target_events();
+        assert!(
+            events.len() > 100,
+            "{id}: only {} target events",
+            events.len()
+        );
+        let found: Vec<&Event> = events
+            .iter()
+            .filter(|e| ARTEFACTS.contains(&e.func.as_str()))
+            .collect();
+        assert!(
+            found.is_empty(),
+            "{id}: {} tracing artefacts, e.g. {:?}",
+            found.len(),
+            found[0]
+        );
+    }
+}
+
+#[test]
+fn no_events_lost() {
+    for id in ["min", "min.large", "fgraph"] {
+        let t = Trace::load(id);
+        assert_eq!(
+            t.header.get("lost_events").map(String::as_str),
+            Some("0"),
+            "{id}"
+        );
+        let stats: Vec<(&String, &String)> = t
+            .header
+            .iter()
+            .filter(|(k, _)| {
+                k.len() > 3 && k.starts_with("cpu") && k[3..].bytes().all(|b| b.is_ascii_digit())
+            })
+            .collect();
+        assert!(!stats.is_empty(), "{id}: no per-CPU stats in the header");
+        for (cpu, v) in stats {
+            for field in ["overrun", "commit_overrun", "dropped"] {
+                assert!(v.contains(&format!("{field}=0")), "{id} {cpu}: {v}");
+            }
+        }
+        assert!(
+            !t.body.iter().any(|l| l.contains("LOST")),
+            "{id}: LOST marker in the trace"
+        );
+    }
+}
+
+#[test]
+fn min_large_faults_in_its_text_more_often_than_min() {
+    let count = |id: &str| {
+        let events = Trace::load(id).target_events();
+        let n = |f: &dyn Fn(&Event) -> bool| events.iter().filter(|e| f(e)).count();
+        (
+            // A user instruction abort enters the fault handler from el0_ia.
+            n(&|e| e.parent == "el0_ia"),
+            n(&|e| e.func == "handle_mm_fault"),
+            n(&|e| e.func.starts_with("filemap_")),
+        )
+    };
+    let (min, large) = (count("min"), count("min.large"));
+    assert!(
+        large.0 > min.0 && large.1 > min.1 && large.2 > min.2,
+        "instruction aborts, handle_mm_fault, filemap_*: min.large {large:?}, min {min:?}"
+    );
+}
+
+#[test]
+fn function_graph_trace_is_nested_with_the_pid_on_every_line() {
+    let t = Trace::load("fgraph");
+    assert_eq!(t.header["tracer"], "function_graph");
+    let pid = t.pid();
+    let tag = format!("-{pid} ");
+    let lines: Vec<&String> = t
+        .body
+        .iter()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty() && !l.contains("------"))
+        .collect();
+    assert!(lines.len() > 100, "only {} lines", lines.len());
+    let (mut depth, mut max_depth, mut opened) = (0i64, 0i64, 0);
+    for l in &lines {
+        assert!(
+            l.contains(&tag) || l.contains("=>"),
+            "no pid {pid} in {l:?}"
+        );
+        // ` 1)   min-44    |   0.250 us    |      func();`
+        let code = l.rsplit('|').next().unwrap_or("").trim_end();
+        if code.ends_with('{') {
+            depth += 1;
+            opened += 1;
+            max_depth = max_depth.max(depth);
+        } else if code.trim() == "}" || code.trim_start().starts_with("} ") {
+            depth -= 1;
+        }
+    }
+    assert!(
+        opened > 10 && max_depth >= 3,
+        "not nested: {opened} calls opened, depth {max_depth}"
+    );
+}
+
+fn fgraph_copy(capture: &[u8]) -> Vec<u8> {
+    let d = console_frames::decode(capture);
+    assert!(d.problems.is_empty(), "{:?}", d.problems);
+    d.files
+        .into_iter()
+        .find(|f| f.name == "fgraph.trace")
+        .expect("fgraph.trace sent over the console")
+        .data
+}
+
+#[test]
+fn console_copy_from_the_guest_is_byte_exact() {
+    let capture = fs::read(results().join("boot.log")).unwrap();
+    let semihosted = fs::read(results().join("fgraph.trace")).unwrap();
+    let noise = String::from_utf8_lossy(&capture)
+        .matches("mpt-noise ")
+        .count();
+    assert!(
+        noise > 0,
+        "no kernel messages were printed during the console copy"
+    );
+    assert_eq!(fgraph_copy(&capture), semihosted);
+}
+
+#[test]
+fn console_copy_survives_crlf_and_more_interleaved_messages() {
+    let capture = fs::read(results().join("boot.log")).unwrap();
+    let semihosted = fs::read(results().join("fgraph.trace")).unwrap();
+    // What a terminal capture adds: CRLF, and messages landing anywhere in a
+    // line, every 97th line (deterministic, so a failure reproduces).
+    let text = String::from_utf8_lossy(&capture).into_owned();
+    let mut noisy = String::with_capacity(text.len() * 11 / 10);
+    for (n, line) in text.lines().enumerate() {
+        if n % 97 == 13 && line.len() > 2 {
+            let mut cut = (n * 31) % line.len();
+            while !line.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            noisy.push_str(&line[..cut]);
+            noisy.push_str(&format!(
+                "[ {n}.000000] injected message\r\n[ {n}.000001] and a second line\r\n"
+            ));
+            noisy.push_str(&line[cut..]);
+        } else {
+            noisy.push_str(line);
+        }
+        noisy.push_str("\r\n");
+    }
+    let d = console_frames::decode(noisy.as_bytes());
+    assert!(d.repaired > 10, "only {} frames needed repair", d.repaired);
+    assert_eq!(fgraph_copy(noisy.as_bytes()), semihosted);
+}
