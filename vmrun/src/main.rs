@@ -483,16 +483,16 @@ fn run(o: &Options) -> Result<(), Failure> {
         let (from, to) = (o.kernel_dir.join(from), work.join(to));
         fs::copy(&from, &to).map_err(io(&from))?;
     }
-    if let Some(report) = &o.report {
-        for r in runs.iter().filter(|r| names.contains(&r.id)) {
-            summarize(report, &work, &r.id, &say);
-        }
-    }
 
     if o.results.exists() {
         fs::remove_dir_all(&o.results).map_err(io(&o.results))?;
     }
     fs::rename(&work, &o.results).map_err(io(&o.results))?;
+    if let Some(report) = &o.report {
+        for r in runs.iter().filter(|r| names.contains(&r.id)) {
+            summarize(report, &o.results, &r.id, &say);
+        }
+    }
     let traces: Vec<String> = runs
         .iter()
         .filter_map(|r| {
