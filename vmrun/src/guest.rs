@@ -27,7 +27,7 @@ pub enum GuestError {
 
 enum Event {
     Progress(String),
-    Panic,
+    Panic(String),
     Done,
     Failed(String),
     Eof(io::Result<()>),
@@ -60,12 +60,14 @@ pub fn run(boot: &Boot, progress: &dyn Fn(&str)) -> Result<(), GuestError> {
     let reader = std::thread::spawn(move || watch(stdout, log, &tx));
 
     let deadline = Instant::now() + boot.timeout;
-    let (mut panicked, mut done, mut failed) = (false, false, None);
+    let (mut panicked, mut done, mut failed) = (None, false, None);
     let read_result = loop {
         let left = deadline.saturating_duration_since(Instant::now());
         match rx.recv_timeout(left) {
             Ok(Event::Progress(line)) => progress(&line),
-            Ok(Event::Panic) => panicked = true,
+            Ok(Event::Panic(line)) => {
+                panicked.get_or_insert(line);
+            }
             Ok(Event::Done) => done = true,
             Ok(Event::Failed(why)) => failed = Some(why),
             Ok(Event::Eof(r)) => break r,
@@ -85,8 +87,8 @@ pub fn run(boot: &Boot, progress: &dyn Fn(&str)) -> Result<(), GuestError> {
     let status = child
         .wait()
         .map_err(|e| GuestError::Guest(format!("waiting for QEMU: {e}")))?;
-    let why = if panicked {
-        Some("the guest kernel panicked".to_string())
+    let why = if let Some(line) = panicked {
+        Some(format!("the guest kernel panicked: {line}"))
     } else if let Some(f) = failed {
         Some(format!("the guest's init failed: {f}"))
     } else if !status.success() {
@@ -135,8 +137,8 @@ fn watch(stdout: impl Read, mut log: File, tx: &mpsc::Sender<Event>) {
             } else {
                 Some(Event::Progress(msg.to_string()))
             }
-        } else if text.contains("Kernel panic") {
-            Some(Event::Panic)
+        } else if let Some(at) = text.find("Kernel panic - ") {
+            Some(Event::Panic(text[at..].to_string()))
         } else {
             None
         };
