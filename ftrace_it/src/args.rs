@@ -9,44 +9,38 @@ pub const VERSION: &[u8] = b"0.1.0";
 pub const HELP: &[u8] = b"\
 Usage: ftrace_it [OPTIONS] [--] PROGRAM [ARGS...]
 
-Runs PROGRAM (a path, not searched in PATH) with an empty environment,
-pinned to one CPU, and traces it, and only it, with ftrace. Must run as root.
+Runs PROGRAM (a path; PATH is not searched) with an empty environment on one
+CPU and traces it, and only it, with ftrace. Run as root. Every setting it
+changes is restored on every exit path.
 
-Without -o: prints 'All set, press enter to start', waits for enter, traces
-until PROGRAM ends (or --duration), and leaves the trace in the ring buffer
-for a trace_pipe reader. With -o FILE: no prompt, no reader while PROGRAM
-runs; the whole buffer is written to FILE afterwards, with a header, and lost
-events are reported. Every setting changed is restored on every exit path.
+Without -o: prints 'All set, press enter to start', traces until PROGRAM
+ends, and leaves the trace in the ring buffer for a trace_pipe reader.
+With -o FILE: no prompt and no reader during the run; then FILE gets a
+header and the whole buffer, and lost events are reported.
 
-Options:
-  -o, --output FILE     record mode: write header + trace to FILE
+  -o, --output FILE     record mode, into FILE
       --tracer NAME     function (default) or function_graph
-      --cpu N           CPU the program runs on (default 1)
-      --housekeeping N  CPU that takes the routable IRQs (default 0)
+      --cpu N           CPU of the program (default 1)
+      --housekeeping N  CPU for the routable IRQs (default 0)
       --no-irq-routing  leave IRQ affinities alone
-      --duration SECS   stop after SECS seconds (decimals allowed): the
-                        program is killed with SIGKILL
-      --buffer-kb N     ring buffer size per CPU in KiB; default in record
-                        mode: 4096 + 4096 per second of --duration (16384
-                        without), at most a quarter of MemAvailable over
-                        all CPUs; without -o the size is left alone
+      --duration SECS   then SIGKILL the program (decimals allowed)
+      --buffer-kb N     ring buffer of the program's CPU, KiB; default with
+                        -o: 4096 + 4096 per second of --duration (16384
+                        without), at most 1/4 of MemAvailable
       --env NAME=VALUE  add to the program's environment (repeatable)
-      --tracefs DIR     tracefs to use, nothing is mounted (default
-                        /sys/kernel/tracing, mounted there if absent, then
-                        /sys/kernel/debug/tracing)
-      --procfs DIR      procfs for interrupts, irq/N and meminfo (default /proc)
-      --sysfs DIR       sysfs for devices/system/cpu/online (default /sys)
+      --tracefs DIR     use DIR, mount nothing (default /sys/kernel/tracing,
+                        then /sys/kernel/debug/tracing, else mount tracefs)
+      --procfs DIR      interrupts, irq/N/, meminfo (default /proc)
+      --sysfs DIR       devices/system/cpu/online (default /sys)
   -h, --help            this text
-  -V, --version         version
+  -V, --version         the version
 
-Exit status: the program's, or 128+N if it died from signal N (a --duration
-timeout kills it: 137), or 128+N if ftrace_it got SIGINT/SIGTERM/SIGHUP N.
-Errors of ftrace_it itself:
-  64 usage          65 PROGRAM missing or not executable
-  66 not root or permission denied     67 tracefs missing, not mountable
-  68 tracer not available              69 CPU out of range, offline, too few
-  70 exec of PROGRAM failed            71 events lost (record mode)
-  72 a setting could not be restored   73 other I/O error
+Exit status: the program's, or 128+N if signal N killed it (137 after
+--duration) or if ftrace_it got SIGINT/SIGTERM/SIGHUP N. Own errors:
+64 usage, 65 PROGRAM missing or not executable, 66 not root or permission
+denied, 67 no tracefs, 68 tracer not available, 69 CPU out of range,
+offline or too few, 70 exec failed, 71 events lost, 72 restore failed,
+73 other I/O error.
 ";
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -88,6 +82,8 @@ pub struct Opts {
     pub housekeeping_given: bool,
     pub irq_routing: bool,
     pub duration_ms: Option<u64>,
+    /// --duration as given, for the record header.
+    pub duration_text: &'static [u8],
     pub buffer_kb: Option<u64>,
     pub tracefs: Option<&'static [u8]>,
     pub procfs: &'static [u8],
@@ -99,7 +95,13 @@ pub struct Opts {
     pub env: [*const u8; MAX_ENV + 1],
 }
 
-const WITH_VALUE: &[&[u8]] = &[
+/// Option names; the first five take no value.
+const NAMES: [&[u8]; 16] = [
+    b"-h",
+    b"--help",
+    b"-V",
+    b"--version",
+    b"--no-irq-routing",
     b"-o",
     b"--output",
     b"--tracer",
@@ -113,14 +115,22 @@ const WITH_VALUE: &[&[u8]] = &[
     b"--sysfs",
 ];
 
+// Built once on the stack; there is no heap to box the options in.
+#[allow(clippy::large_enum_variant)]
 pub enum Parsed {
     Run(Opts),
     Help,
     Version,
 }
 
-fn usage(what: &[u8], arg: &[u8]) -> crate::out::Fail {
-    fail(msg().s(what).s(arg).s(b" (see --help)"), E_USAGE)
+fn usage(name: &[u8], what: &[u8], arg: &[u8]) -> crate::out::Fail {
+    fail(msg().s(name).s(what).s(arg).s(b" (see --help)"), E_USAGE)
+}
+
+/// The tail of an argument as a C string: it ends where the argument does.
+fn tail(v: &'static [u8]) -> &'static CStr {
+    // SAFETY: `v` is a suffix of an argument, which the kernel NUL-terminates.
+    unsafe { CStr::from_ptr(v.as_ptr() as *const core::ffi::c_char) }
 }
 
 /// Seconds with up to three decimals, as milliseconds.
@@ -141,13 +151,6 @@ fn parse_secs(s: &[u8]) -> Option<u64> {
     (total > 0).then_some(total)
 }
 
-fn dir_arg(v: &'static [u8], name: &[u8]) -> Res<&'static [u8]> {
-    if v.is_empty() || v.len() > 255 {
-        return Err(usage(name, b" needs a directory of at most 255 bytes"));
-    }
-    Ok(v)
-}
-
 pub fn parse(a: Argv) -> Res<Parsed> {
     let mut o = Opts {
         tracer: Tracer::Function,
@@ -157,6 +160,7 @@ pub fn parse(a: Argv) -> Res<Parsed> {
         housekeeping_given: false,
         irq_routing: true,
         duration_ms: None,
+        duration_text: b"none",
         buffer_kb: None,
         tracefs: None,
         procfs: b"/proc",
@@ -189,116 +193,85 @@ pub fn parse(a: Argv) -> Res<Parsed> {
         } else {
             (bytes, None)
         };
-        let flag = |o_inline: Option<&[u8]>| -> Res<()> {
-            match o_inline {
-                Some(_) => Err(usage(name, b" takes no value")),
-                None => Ok(()),
-            }
+        let Some(k) = NAMES.iter().position(|n| *n == name) else {
+            return Err(usage(b"unknown option ", bytes, b""));
         };
-        match name {
-            b"-h" | b"--help" => {
-                flag(inline)?;
-                return Ok(Parsed::Help);
+        if k < 5 {
+            if inline.is_some() {
+                return Err(usage(name, b" takes no value", b""));
             }
-            b"-V" | b"--version" => {
-                flag(inline)?;
-                return Ok(Parsed::Version);
+            match k {
+                0 | 1 => return Ok(Parsed::Help),
+                2 | 3 => return Ok(Parsed::Version),
+                _ => o.irq_routing = false,
             }
-            b"--no-irq-routing" => {
-                flag(inline)?;
-                o.irq_routing = false;
-                continue;
-            }
-            _ => {}
+            continue;
         }
-        if !WITH_VALUE.contains(&name) {
-            return Err(usage(b"unknown option ", bytes));
-        }
-        let value: &'static CStr = match inline {
-            Some(_) => arg,
+        let v: &'static [u8] = match inline {
+            Some(v) => v,
             None if i < a.argc => {
                 i += 1;
-                a.get(i - 1)
+                a.get(i - 1).to_bytes()
             }
-            None => return Err(usage(name, b" needs a value")),
+            None => return Err(usage(name, b" needs a value", b"")),
         };
-        // For `--x=v` and `-ov` the value is the tail of the same argument.
-        let vbytes: &'static [u8] = match inline {
-            Some(v) => v,
-            None => value.to_bytes(),
-        };
-        match name {
-            b"-o" | b"--output" => {
-                if vbytes.is_empty() {
-                    return Err(usage(name, b" needs a file name"));
-                }
-                let with_nul = value.to_bytes_with_nul();
-                let start = with_nul.len() - 1 - vbytes.len();
-                o.output = CStr::from_bytes_with_nul(&with_nul[start..]).ok();
+        let num = parse_u64(v).unwrap_or(u64::MAX);
+        let bad: &[u8] = match k {
+            5 | 6 if !v.is_empty() => {
+                o.output = Some(tail(v));
+                continue;
             }
-            b"--tracer" => {
-                o.tracer = match vbytes {
-                    b"function" => Tracer::Function,
-                    b"function_graph" => Tracer::Graph,
-                    _ => {
-                        return Err(usage(
-                            b"--tracer must be function or function_graph, not ",
-                            vbytes,
-                        ))
-                    }
-                }
-            }
-            b"--cpu" | b"--housekeeping" | b"--buffer-kb" => {
-                let v = match parse_u64(vbytes) {
-                    Some(v) => v,
-                    None => return Err(usage(name, b" needs a whole number")),
+            7 if v == b"function" || v == b"function_graph" => {
+                o.tracer = if v == b"function" {
+                    Tracer::Function
+                } else {
+                    Tracer::Graph
                 };
-                match name {
-                    b"--cpu" => {
-                        o.cpu = v;
-                        o.cpu_given = true;
-                    }
-                    b"--housekeeping" => {
-                        o.housekeeping = v;
-                        o.housekeeping_given = true;
-                    }
-                    _ if v == 0 || v > 64 * 1024 * 1024 => {
-                        return Err(usage(
-                            b"--buffer-kb must be between 1 and 67108864, not ",
-                            vbytes,
-                        ))
-                    }
-                    _ => o.buffer_kb = Some(v),
-                }
+                continue;
             }
-            b"--duration" => match parse_secs(vbytes) {
-                Some(ms) => o.duration_ms = Some(ms),
-                None => {
-                    return Err(usage(
-                        b"--duration needs seconds > 0 (up to 3 decimals), not ",
-                        vbytes,
-                    ))
+            8 | 9 if num < crate::fsutil::MAX_CPUS as u64 => {
+                if k == 8 {
+                    (o.cpu, o.cpu_given) = (num, true);
+                } else {
+                    (o.housekeeping, o.housekeeping_given) = (num, true);
                 }
+                continue;
+            }
+            10 if (1..=64 * 1024 * 1024).contains(&num) => {
+                o.buffer_kb = Some(num);
+                continue;
+            }
+            11 => match parse_secs(v) {
+                Some(ms) => {
+                    (o.duration_ms, o.duration_text) = (Some(ms), v);
+                    continue;
+                }
+                None => b" needs seconds > 0 with up to 3 decimals, not ",
             },
-            b"--env" => {
-                if !vbytes.contains(&b'=') {
-                    return Err(usage(b"--env needs NAME=VALUE, not ", vbytes));
-                }
-                if nenv == MAX_ENV {
-                    return Err(usage(b"too many --env", b""));
-                }
-                let with_nul = value.to_bytes_with_nul();
-                o.env[nenv] = with_nul[with_nul.len() - 1 - vbytes.len()..].as_ptr();
+            12 if v.contains(&b'=') && nenv < MAX_ENV => {
+                o.env[nenv] = v.as_ptr();
                 nenv += 1;
+                continue;
             }
-            b"--tracefs" => o.tracefs = Some(dir_arg(vbytes, name)?),
-            b"--procfs" => o.procfs = dir_arg(vbytes, name)?,
-            b"--sysfs" => o.sysfs = dir_arg(vbytes, name)?,
-            _ => unreachable!(),
-        }
+            13..=15 if !v.is_empty() && v.len() < 256 => {
+                match k {
+                    13 => o.tracefs = Some(v),
+                    14 => o.procfs = v,
+                    _ => o.sysfs = v,
+                }
+                continue;
+            }
+            5 | 6 => b" needs a file name",
+            7 => b" must be function or function_graph, not ",
+            8 | 9 => b" needs a CPU number (0-1023), not ",
+            10 => b" needs KiB between 1 and 67108864, not ",
+            12 => b" needs NAME=VALUE (at most 64 of them), not ",
+            _ => b" needs a directory (at most 255 bytes), not ",
+        };
+        return Err(usage(name, bad, v));
     }
     if i >= a.argc {
-        return Err(usage(b"missing PROGRAM", b""));
+        return Err(usage(b"missing PROGRAM", b"", b""));
     }
     o.prog = i;
     Ok(Parsed::Run(o))

@@ -43,7 +43,8 @@ impl Path {
 
     pub fn c(&mut self) -> &CStr {
         self.b[self.len] = 0;
-        CStr::from_bytes_until_nul(&self.b[..=self.len]).unwrap_or_default()
+        // SAFETY: NUL-terminated just above, within the buffer.
+        unsafe { CStr::from_ptr(self.b.as_ptr() as *const core::ffi::c_char) }
     }
 }
 
@@ -85,6 +86,12 @@ pub fn read_file(p: &CStr, buf: &mut [u8]) -> io::Result<usize> {
         }
     }
     Ok(n)
+}
+
+/// `read_file` that reports a failure as `cannot read PATH: ...`.
+#[inline(never)]
+pub fn read_or_fail(p: &mut Path, buf: &mut [u8]) -> crate::out::Res<usize> {
+    read_file(p.c(), buf).map_err(|e| crate::out::io_fail(b"cannot read ", p.bytes(), e))
 }
 
 /// Replaces the content of a control file with `data` in one write.
@@ -130,24 +137,39 @@ pub const MAX_CPUS: usize = 1024;
 pub struct CpuBits([u64; MAX_CPUS / 64]);
 
 impl CpuBits {
+    pub const fn empty() -> CpuBits {
+        CpuBits([0; MAX_CPUS / 64])
+    }
+
+    #[inline(never)]
     pub fn parse(s: &[u8]) -> Option<CpuBits> {
-        let mut bits = CpuBits([0; MAX_CPUS / 64]);
-        let s = trim(s);
-        if s.is_empty() {
-            return Some(bits);
-        }
-        for item in s.split(|&c| c == b',') {
-            let mut ends = item.splitn(2, |&c| c == b'-');
-            let lo = parse_u64(ends.next()?)?;
-            let hi = match ends.next() {
-                Some(h) => parse_u64(h)?,
-                None => lo,
-            };
-            if lo > hi || hi as usize >= MAX_CPUS {
-                return None;
-            }
-            for c in lo..=hi {
-                bits.0[c as usize / 64] |= 1 << (c % 64);
+        let mut bits = CpuBits::empty();
+        // Ranges `lo-hi` separated by commas; a lone number is `n-n`.
+        let (mut lo, mut cur, mut digits, mut range) = (0u64, 0u64, false, false);
+        for &c in trim(s).iter().chain(b",") {
+            match c {
+                b'0'..=b'9' if cur < MAX_CPUS as u64 => {
+                    cur = cur * 10 + (c - b'0') as u64;
+                    digits = true;
+                }
+                b'-' if digits && !range => {
+                    lo = cur;
+                    range = true;
+                    (cur, digits) = (0, false);
+                }
+                b',' if digits => {
+                    if !range {
+                        lo = cur;
+                    }
+                    if lo > cur || cur >= MAX_CPUS as u64 {
+                        return None;
+                    }
+                    for c in lo..=cur {
+                        bits.0[c as usize / 64] |= 1 << (c % 64);
+                    }
+                    (cur, digits, range) = (0, false, false);
+                }
+                _ => return None,
             }
         }
         Some(bits)
@@ -157,11 +179,51 @@ impl CpuBits {
         (cpu as usize) < MAX_CPUS && self.0[cpu as usize / 64] & (1 << (cpu % 64)) != 0
     }
 
+    /// The first CPU of the set at or after `from`.
+    #[inline(never)]
+    pub fn next(&self, from: u64) -> Option<u64> {
+        (from..MAX_CPUS as u64).find(|&c| self.has(c))
+    }
+
     pub fn count(&self) -> u32 {
         self.0.iter().map(|w| w.count_ones()).sum()
     }
+}
 
-    pub fn iter(&self) -> impl Iterator<Item = u64> + '_ {
-        (0..MAX_CPUS as u64).filter(|&c| self.has(c))
+/// The number after `key:` on the line that starts with it, as in
+/// `/proc/meminfo` (`MemAvailable:  123 kB`) or per-CPU `stats`.
+#[inline(never)]
+pub fn field(text: &[u8], key: &[u8]) -> Option<u64> {
+    for line in text.split(|&c| c == b'\n') {
+        if let Some(rest) = line.strip_prefix(key) {
+            if let Some(rest) = rest.strip_prefix(b":") {
+                return first_number(rest);
+            }
+        }
     }
+    None
+}
+
+/// The number at the start of `s`, after blanks.
+#[inline(never)]
+pub fn first_number(s: &[u8]) -> Option<u64> {
+    let s = ltrim(s);
+    let end = s
+        .iter()
+        .position(|c| !c.is_ascii_digit())
+        .unwrap_or(s.len());
+    parse_u64(&s[..end])
+}
+
+/// Strips leading blanks.
+pub fn ltrim(mut s: &[u8]) -> &[u8] {
+    while let [b' ' | b'\t', rest @ ..] = s {
+        s = rest;
+    }
+    s
+}
+
+/// Whether the blank-separated `list` contains `word`.
+pub fn has_word(list: &[u8], word: &[u8]) -> bool {
+    list.split(|c| c.is_ascii_whitespace()).any(|t| t == word)
 }

@@ -12,6 +12,7 @@ mod fsutil;
 mod irq;
 mod mem;
 mod out;
+mod record;
 mod session;
 
 use args::{Argv, Parsed};

@@ -6,6 +6,13 @@ use rustix::io::{self, Errno};
 /// Tool errors: the message is already on stderr, this is the exit status.
 pub struct Fail(pub u8);
 
+impl Fail {
+    /// The same failure (already reported) with another exit status.
+    pub fn with(self, code: u8) -> Fail {
+        Fail(code)
+    }
+}
+
 pub type Res<T> = Result<T, Fail>;
 
 /// Exit statuses of the tool itself (the program's own status otherwise).
@@ -146,17 +153,10 @@ pub fn errtext(e: Errno) -> &'static [u8] {
         (Errno::IO, b"input/output error"),
         (Errno::NOEXEC, b"exec format error"),
         (Errno::NODEV, b"no such device"),
-        (Errno::NOTDIR, b"not a directory"),
-        (Errno::ISDIR, b"is a directory"),
         (Errno::NOSPC, b"no space left on device"),
         (Errno::ROFS, b"read-only file system"),
-        (Errno::NOMEM, b"out of memory"),
         (Errno::TOOBIG, b"argument list too long"),
         (Errno::TXTBSY, b"text file busy"),
-        (Errno::LOOP, b"too many levels of symbolic links"),
-        (Errno::NAMETOOLONG, b"file name too long"),
-        (Errno::SRCH, b"no such process"),
-        (Errno::AGAIN, b"resource temporarily unavailable"),
     ];
     for (k, v) in T {
         if *k == e {

@@ -1,14 +1,15 @@
 //! One tracing session: check, save, set up, release the program, wait,
-//! record, restore.
+//! restore. Record mode's output is in `record.rs`.
 
-use crate::args::{Argv, Opts, Tracer, VERSION};
+use crate::args::{Argv, Opts, Tracer};
 use crate::fsutil::{
-    exists, open_read, open_write, parse_u64, read_file, read_into, trim, write_file, CpuBits, Path,
+    exists, field, first_number, has_word, open_read, open_write, read_file, read_or_fail, trim,
+    write_file, CpuBits, Path,
 };
 use crate::irq;
 use crate::out::{
     fail, io_fail, msg, say, stdout, with_errno, write_all, Buf, Fail, Res, E_CPU, E_EXEC, E_IO,
-    E_LOST, E_PERM, E_PROGRAM, E_RESTORE, E_TRACEFS, E_TRACER,
+    E_PERM, E_PROGRAM, E_RESTORE, E_TRACEFS, E_TRACER,
 };
 use core::ffi::CStr;
 use core::sync::atomic::{AtomicU32, Ordering};
@@ -30,8 +31,28 @@ const SIGCHLD: u32 = 17;
 
 const MAX_IRQS: usize = 1024;
 
-/// Saved content of a control file.
-type Saved = Vec<u8, 1024>;
+// The tracefs control files the session may change, by index in `ctl`.
+pub const ON: usize = 0;
+const TRACER: usize = 1;
+const PID: usize = 2;
+const BUFFER: usize = 3;
+const CPU_BUFFER: usize = 4;
+const GRAPH: usize = 5;
+const CTL_FILES: [&[u8]; 6] = [
+    b"tracing_on",
+    b"current_tracer",
+    b"set_ftrace_pid",
+    b"buffer_size_kb",
+    b"/buffer_size_kb",
+    b"options/funcgraph-proc",
+];
+
+/// A control file's content before the session, in the form that writes it
+/// back, and whether the session wrote to it.
+pub struct Ctl {
+    pub saved: Vec<u8, 1024>,
+    changed: bool,
+}
 
 struct Irq {
     n: u32,
@@ -39,38 +60,12 @@ struct Irq {
     moved: bool,
 }
 
-/// A control file the session may change, with what it held before.
-struct Ctl {
-    rel: &'static [u8],
-    saved: Saved,
-    changed: bool,
-}
-
-impl Ctl {
-    const fn new(rel: &'static [u8]) -> Ctl {
-        Ctl {
-            rel,
-            saved: Vec::new(),
-            changed: false,
-        }
-    }
-}
-
-/// How `buffer_size_kb` read before we changed it.
-enum BufferSize {
-    /// One size for all CPUs (the expanded size if never expanded).
-    All(u64),
-    /// Sizes differ per CPU: restored one by one.
-    PerCpu,
-}
-
 /// The page shared with the child: it says when it is pinned and spinning,
 /// we say when it may exec, and it reports a failure before exec.
 #[repr(C)]
-struct Shared {
+pub struct Shared {
     ready: AtomicU32,
     go: AtomicU32,
-    /// 1: pinning failed, 2: execve failed.
     stage: AtomicU32,
     errno: AtomicU32,
 }
@@ -80,13 +75,13 @@ const STAGE_EXEC: u32 = 2;
 
 /// How the program ended.
 #[derive(Clone, Copy)]
-enum End {
+pub enum End {
     Exited(u32),
     Signaled(u32),
 }
 
 impl End {
-    fn code(self) -> u8 {
+    pub fn code(self) -> u8 {
         match self {
             End::Exited(c) => c as u8,
             End::Signaled(s) => (128 + s) as u8,
@@ -101,32 +96,37 @@ enum Ev {
 }
 
 pub struct Session<'a> {
-    o: &'a Opts,
-    a: Argv,
+    pub o: &'a Opts,
+    pub a: Argv,
     tracefs: Path,
     mounted: bool,
-    online: CpuBits,
-    online_text: Vec<u8, 256>,
-    tracing_on: Ctl,
-    tracer: Ctl,
-    pid: Ctl,
-    graph_proc: Ctl,
-    buffer: Ctl,
-    buffer_old: BufferSize,
-    buffer_per_cpu: Vec<(u16, u64), 1024>,
-    buffer_kb: Option<u64>,
+    pub online: CpuBits,
+    pub online_text: Vec<u8, 256>,
+    pub ctl: [Ctl; 6],
+    /// The target CPU's ring buffer size while tracing, KiB.
+    pub buffer_kb: u64,
+    /// The buffers were never expanded: `buffer_size_kb` read
+    /// `N (expanded: M)`, and M is what any tracer would expand them to.
+    unexpanded: bool,
     irqs: Vec<Irq, MAX_IRQS>,
-    irqs_moved: u32,
+    pub irqs_moved: u32,
     sigset: Sigset,
     oldmask: Option<Sigset>,
     old_chld: Option<Sigaction>,
     shared: *const Shared,
     child: Option<Pid>,
     /// The program's pid, kept after it is reaped.
-    child_pid: Option<Pid>,
-    output: Option<OwnedFd>,
+    pub child_pid: Option<Pid>,
+    pub output: Option<OwnedFd>,
     /// SIGINT/SIGTERM/SIGHUP received by ftrace_it.
     interrupted: Option<u32>,
+}
+
+const fn ctl() -> Ctl {
+    Ctl {
+        saved: Vec::new(),
+        changed: false,
+    }
 }
 
 pub fn run(o: &Opts, a: Argv) -> u8 {
@@ -135,16 +135,11 @@ pub fn run(o: &Opts, a: Argv) -> u8 {
         a,
         tracefs: Path::new(&[]),
         mounted: false,
-        online: CpuBits::parse(b"").unwrap_or_else(|| unreachable!()),
+        online: CpuBits::empty(),
         online_text: Vec::new(),
-        tracing_on: Ctl::new(b"tracing_on"),
-        tracer: Ctl::new(b"current_tracer"),
-        pid: Ctl::new(b"set_ftrace_pid"),
-        graph_proc: Ctl::new(b"options/funcgraph-proc"),
-        buffer: Ctl::new(b"buffer_size_kb"),
-        buffer_old: BufferSize::All(0),
-        buffer_per_cpu: Vec::new(),
-        buffer_kb: None,
+        ctl: [ctl(), ctl(), ctl(), ctl(), ctl(), ctl()],
+        buffer_kb: 0,
+        unexpanded: false,
         irqs: Vec::new(),
         irqs_moved: 0,
         sigset: Sigset { sig: [0] },
@@ -156,40 +151,15 @@ pub fn run(o: &Opts, a: Argv) -> u8 {
         output: None,
         interrupted: None,
     };
-    let result = s.trace();
-    let restored = s.cleanup();
-    let code = match result {
-        Ok(code) => code,
-        Err(Fail(code)) => code,
+    let code = match s.trace() {
+        Ok(code) | Err(Fail(code)) => code,
     };
-    if !restored {
+    if !s.cleanup() {
         return E_RESTORE;
     }
     match s.interrupted {
-        Some(sig) if code < 64 || code > 73 => (128 + sig) as u8,
+        Some(sig) if !(64..=73).contains(&code) => (128 + sig) as u8,
         _ => code,
-    }
-}
-
-fn start_timer(ms: u64) -> Res<OwnedFd> {
-    let t = timerfd_create(TimerfdClockId::Monotonic, TimerfdFlags::CLOEXEC).and_then(|fd| {
-        let spec = Itimerspec {
-            it_interval: Timespec {
-                tv_sec: 0,
-                tv_nsec: 0,
-            },
-            it_value: timespec(ms),
-        };
-        timerfd_settime(&fd, TimerfdTimerFlags::empty(), &spec).map(|_| fd)
-    });
-    t.map_err(|e| io_fail(b"cannot start the --duration timer", b"", e))
-}
-
-/// Milliseconds until the timer expires, rounded up; 0 once it has.
-fn left_ms(t: &OwnedFd) -> u64 {
-    match timerfd_gettime(t) {
-        Ok(s) => s.it_value.tv_sec as u64 * 1000 + (s.it_value.tv_nsec as u64).div_ceil(1_000_000),
-        Err(_) => 0,
     }
 }
 
@@ -200,11 +170,29 @@ fn timespec(ms: u64) -> Timespec {
     }
 }
 
+/// A one-shot timer that counts down --duration; no clock reading needed.
+fn start_timer(ms: u64) -> Res<OwnedFd> {
+    let spec = Itimerspec {
+        it_interval: timespec(0),
+        it_value: timespec(ms),
+    };
+    timerfd_create(TimerfdClockId::Monotonic, TimerfdFlags::CLOEXEC)
+        .and_then(|fd| timerfd_settime(&fd, TimerfdTimerFlags::empty(), &spec).map(|_| fd))
+        .map_err(|e| io_fail(b"cannot start the --duration timer", b"", e))
+}
+
+/// Milliseconds until the timer expires, rounded up; 0 once it has.
+fn left_ms(t: &OwnedFd) -> u64 {
+    match timerfd_gettime(t) {
+        Ok(s) => s.it_value.tv_sec as u64 * 1000 + (s.it_value.tv_nsec as u64).div_ceil(1_000_000),
+        Err(_) => 0,
+    }
+}
+
 /// Waits up to `ms` (None: forever) for one of the blocked signals.
 fn wait_sig(set: &Sigset, ms: Option<u64>) -> Ev {
-    let ts = ms.map(timespec);
     // SAFETY: the signals in `set` are blocked and have no handler.
-    match unsafe { runtime::sigtimedwait(set, ts) } {
+    match unsafe { runtime::sigtimedwait(set, ms.map(timespec)) } {
         // SAFETY: every siginfo starts with si_signo.
         Ok(info) => Ev::Sig(unsafe { info.__bindgen_anon_1.__bindgen_anon_1.si_signo } as u32),
         Err(Errno::AGAIN) => Ev::Timeout,
@@ -228,21 +216,47 @@ fn prefault_stack() {
     core::hint::black_box(&mut a);
 }
 
+/// A C string from a literal that ends with `\0`.
+fn cs(b: &'static [u8]) -> &'static CStr {
+    // SAFETY: every caller passes a NUL-terminated literal.
+    unsafe { CStr::from_ptr(b.as_ptr() as *const core::ffi::c_char) }
+}
+
 impl Session<'_> {
-    fn tf(&self, rel: &[u8]) -> Path {
+    pub fn tf(&self, rel: &[u8]) -> Path {
         Path::new(&[self.tracefs.bytes(), b"/", rel])
     }
 
-    /// KiB per CPU during the trace; None if sizes differ per CPU.
-    fn buffer_in_use(&self) -> Option<u64> {
-        match (self.buffer_kb, &self.buffer_old) {
-            (Some(kb), _) | (None, &BufferSize::All(kb)) => Some(kb),
-            (None, BufferSize::PerCpu) => None,
+    /// The control file `ctl[i]`; the ring buffer size is the target CPU's.
+    fn ctl_path(&self, i: usize) -> Path {
+        if i == CPU_BUFFER {
+            self.per_cpu(self.o.cpu, CTL_FILES[i])
+        } else {
+            self.tf(CTL_FILES[i])
         }
     }
 
-    fn prog(&self) -> &'static CStr {
+    /// `<tracefs>/per_cpu/cpu<N>/<file>`
+    pub fn per_cpu(&self, cpu: u64, file: &[u8]) -> Path {
+        let mut p = self.tf(b"per_cpu/cpu");
+        p.num(cpu).push(file);
+        p
+    }
+
+    fn irq_path(&self, n: u32) -> Path {
+        let mut p = Path::new(&[self.o.procfs, b"/irq/"]);
+        p.num(n as u64).push(b"/smp_affinity_list");
+        p
+    }
+
+    pub fn prog(&self) -> &'static CStr {
         self.a.get(self.o.prog)
+    }
+
+    fn shared(&self) -> &Shared {
+        // SAFETY: the shared page is mapped before this is called and stays
+        // mapped until exit.
+        unsafe { &*self.shared }
     }
 
     fn trace(&mut self) -> Res<u8> {
@@ -258,36 +272,26 @@ impl Session<'_> {
         self.check_tracer()?;
         self.save()?;
         if let Some(out) = self.o.output {
-            match fs::open(
-                out,
-                OFlags::WRONLY | OFlags::CREATE | OFlags::TRUNC | OFlags::CLOEXEC,
-                Mode::from_raw_mode(0o644),
-            ) {
+            let flags = OFlags::WRONLY | OFlags::CREATE | OFlags::TRUNC | OFlags::CLOEXEC;
+            match fs::open(out, flags, Mode::from_raw_mode(0o644)) {
                 Ok(fd) => self.output = Some(fd),
-                Err(e) => {
-                    return Err(io_fail(b"cannot create ", out.to_bytes(), e));
-                }
+                Err(e) => return Err(io_fail(b"cannot create ", out.to_bytes(), e)),
             }
         }
-        self.block_signals()?;
+        self.block_signals();
         self.spawn()?;
         self.wait_ready()?;
         self.setup()?;
         if self.o.output.is_none() {
             self.prompt()?;
-            if self.interrupted.is_some() {
-                return Ok(0);
-            }
         }
         let end = self.release_and_wait()?;
-        self.stop_tracing()?;
-        // SAFETY: the shared page lives until exit.
-        let sh = unsafe { &*self.shared };
+        let mut p = self.ctl_path(ON);
+        write_ctl(&mut p, b"0\n")?;
+        let sh = self.shared();
         if sh.stage.load(Ordering::Acquire) == STAGE_EXEC {
             let e = Errno::from_raw_os_error(sh.errno.load(Ordering::Acquire) as i32);
-            let mut m = msg();
-            m.s(b"cannot execute ").s(self.prog().to_bytes());
-            return Err(fail(with_errno(&mut m, e), E_EXEC));
+            return Err(io_fail(b"cannot execute ", self.prog().to_bytes(), e).with(E_EXEC));
         }
         if self.output.is_some() {
             return self.record(end);
@@ -297,113 +301,88 @@ impl Session<'_> {
 
     fn check_program(&self) -> Res<()> {
         let p = self.prog();
-        let bad = |what: &[u8], e: Option<Errno>| {
-            let mut m = msg();
-            m.s(p.to_bytes()).s(what);
-            if let Some(e) = e {
-                with_errno(&mut m, e);
-            }
-            fail(&mut m, E_PROGRAM)
-        };
-        match fs::stat(p) {
-            Err(Errno::NOENT) => Err(bad(
-                b": no such file (PROGRAM is a path, PATH is not searched)",
-                None,
-            )),
-            Err(e) => Err(bad(b"", Some(e))),
+        let what: &[u8] = match fs::stat(p) {
+            Err(Errno::NOENT) => b": no such file (PROGRAM is a path, PATH is not searched)",
+            Err(e) => return Err(io_fail(b"cannot stat ", p.to_bytes(), e).with(E_PROGRAM)),
             Ok(st) if FileType::from_raw_mode(st.st_mode) != FileType::RegularFile => {
-                Err(bad(b": not a regular file", None))
+                b": not a regular file"
             }
-            Ok(_) => match fs::access(p, fs::Access::EXEC_OK) {
-                Ok(()) => Ok(()),
-                Err(_) => Err(bad(b": not executable (chmod +x it)", None)),
-            },
-        }
+            Ok(_) if fs::access(p, fs::Access::EXEC_OK).is_err() => {
+                b": not executable (chmod +x it)"
+            }
+            Ok(_) => return Ok(()),
+        };
+        Err(fail(msg().s(p.to_bytes()).s(what), E_PROGRAM))
     }
 
     fn check_cpus(&mut self) -> Res<()> {
         let mut p = Path::new(&[self.o.sysfs, b"/devices/system/cpu/online"]);
         let mut buf = [0u8; 256];
-        let n = match read_file(p.c(), &mut buf) {
-            Ok(n) => n,
-            Err(e) => {
-                return Err(io_fail(b"cannot read ", p.bytes(), e));
-            }
-        };
+        let n = read_or_fail(&mut p, &mut buf)?;
         let text = trim(&buf[..n]);
+        let _ = self.online_text.extend_from_slice(text);
         self.online = match CpuBits::parse(text) {
             Some(b) => b,
             None => {
                 return Err(fail(
-                    msg().s(p.bytes()).s(b": cannot parse '").s(text).s(b"'"),
+                    msg().s(p.bytes()).s(b": cannot parse ").s(text),
                     E_CPU,
                 ))
             }
         };
-        let _ = self.online_text.extend_from_slice(text);
         let o = self.o;
+        let mut m = msg();
         if self.online.count() < 2 && !(o.cpu_given && (o.housekeeping_given || !o.irq_routing)) {
-            return Err(fail(
-                msg()
-                    .s(b"only CPU ")
-                    .s(text)
-                    .s(b" is online: the program and the IRQs need a CPU each; pass --cpu N --no-irq-routing to trace anyway"),
-                E_CPU,
-            ));
+            m.s(b"only CPU ")
+                .s(text)
+                .s(b" is online: the program and the IRQs need a CPU each; \
+                  pass --cpu N --no-irq-routing to trace anyway");
+        } else if !self.online.has(o.cpu) {
+            m.s(b"--cpu ")
+                .n(o.cpu)
+                .s(b" is not online (online: ")
+                .s(text)
+                .s(b")");
+        } else if o.irq_routing && !self.online.has(o.housekeeping) {
+            m.s(b"--housekeeping ")
+                .n(o.housekeeping)
+                .s(b" is not online (online: ")
+                .s(text)
+                .s(b")");
+        } else if o.irq_routing && o.cpu == o.housekeeping && !o.housekeeping_given {
+            m.s(b"--cpu ").n(o.cpu).s(
+                b" is the housekeeping CPU: pass --housekeeping N (another CPU) or --no-irq-routing",
+            );
+        } else {
+            return Ok(());
         }
-        let check = |what: &[u8], cpu: u64| -> Res<()> {
-            if self.online.has(cpu) {
-                return Ok(());
-            }
-            Err(fail(
-                msg()
-                    .s(what)
-                    .n(cpu)
-                    .s(b" is not online (online: ")
-                    .s(text)
-                    .s(b")"),
-                E_CPU,
-            ))
-        };
-        check(b"--cpu ", o.cpu)?;
-        if o.irq_routing {
-            check(b"--housekeeping ", o.housekeeping)?;
-            if o.cpu == o.housekeeping && !o.housekeeping_given {
-                return Err(fail(
-                    msg()
-                        .s(b"--cpu ")
-                        .n(o.cpu)
-                        .s(b" is the housekeeping CPU: pass --housekeeping N (another CPU) or --no-irq-routing"),
-                    E_CPU,
-                ));
-            }
-        }
-        Ok(())
+        Err(fail(&mut m, E_CPU))
     }
 
     fn find_tracefs(&mut self) -> Res<()> {
         if let Some(dir) = self.o.tracefs {
             self.tracefs = Path::new(&[dir]);
-            if exists(self.tf(b"tracing_on").c()) {
+            if exists(self.tf(CTL_FILES[ON]).c()) {
                 return Ok(());
             }
             return Err(fail(
                 msg()
                     .s(dir)
-                    .s(b" is not a tracefs (no tracing_on): mount one there with 'mount -t tracefs nodev DIR' or drop --tracefs"),
+                    .s(b" is not a tracefs (no tracing_on): mount one with \
+                      'mount -t tracefs nodev DIR' or drop --tracefs"),
                 E_TRACEFS,
             ));
         }
         for dir in [
-            b"/sys/kernel/tracing" as &[u8],
-            b"/sys/kernel/debug/tracing",
+            b"/sys/kernel/debug/tracing" as &[u8],
+            b"/sys/kernel/tracing",
         ] {
             self.tracefs = Path::new(&[dir]);
-            if exists(self.tf(b"tracing_on").c()) {
+            if exists(self.tf(CTL_FILES[ON]).c()) {
                 return Ok(());
             }
         }
-        self.tracefs = Path::new(&[b"/sys/kernel/tracing"]);
+        // Not mounted: mount it at /sys/kernel/tracing, and unmount at the end.
         let r = rustix::mount::mount(
             cs(b"nodev\0"),
             self.tracefs.c(),
@@ -411,44 +390,31 @@ impl Session<'_> {
             rustix::mount::MountFlags::empty(),
             cs(b"\0"),
         );
+        let mut m = msg();
         match r {
             Ok(()) => {
                 self.mounted = true;
-                if exists(self.tf(b"tracing_on").c()) {
+                if exists(self.tf(CTL_FILES[ON]).c()) {
                     return Ok(());
                 }
-                Err(fail(
-                    msg().s(b"tracefs mounted on /sys/kernel/tracing has no tracing_on: the kernel lacks CONFIG_FTRACE"),
-                    E_TRACEFS,
-                ))
+                m.s(b"the tracefs mounted on /sys/kernel/tracing has no tracing_on: the kernel lacks CONFIG_FTRACE");
             }
             Err(e) => {
-                let mut m = msg();
-                m.s(b"tracefs is not mounted and mounting it on /sys/kernel/tracing failed");
-                with_errno(&mut m, e);
-                m.s(b": mount it and pass --tracefs DIR");
-                Err(fail(
-                    &mut m,
-                    if e == Errno::PERM { E_PERM } else { E_TRACEFS },
-                ))
+                m.s(b"no tracefs, and mounting one on /sys/kernel/tracing failed");
+                with_errno(&mut m, e).s(b": mount it and pass --tracefs DIR");
             }
         }
+        Err(fail(&mut m, E_TRACEFS))
     }
 
     fn check_tracer(&self) -> Res<()> {
         let mut p = self.tf(b"available_tracers");
         let mut buf = [0u8; 1024];
-        let n = match read_file(p.c(), &mut buf) {
-            Ok(n) => n,
-            Err(e) => {
-                let mut m = msg();
-                m.s(b"cannot read ").s(p.bytes());
-                return Err(fail(with_errno(&mut m, e), E_TRACER));
-            }
-        };
+        let n = read_file(p.c(), &mut buf)
+            .map_err(|e| io_fail(b"cannot read ", p.bytes(), e).with(E_TRACER))?;
         let name = self.o.tracer.name();
         let list = trim(&buf[..n]);
-        if list.split(|c| c.is_ascii_whitespace()).any(|t| t == name) {
+        if has_word(list, name) {
             return Ok(());
         }
         Err(fail(
@@ -457,95 +423,50 @@ impl Session<'_> {
                 .s(name)
                 .s(b" is not available in this kernel (available: ")
                 .s(list)
-                .s(b"): enable CONFIG_FUNCTION_TRACER / CONFIG_FUNCTION_GRAPH_TRACER"),
+                .s(b"): enable CONFIG_FUNCTION_TRACER and CONFIG_FUNCTION_GRAPH_TRACER"),
             E_TRACER,
         ))
     }
 
-    fn read_saved(&self, p: &mut Path, into: &mut Saved) -> Res<()> {
-        let mut buf = [0u8; 1024];
-        match read_file(p.c(), &mut buf) {
-            Ok(n) => {
-                into.clear();
-                let _ = into.extend_from_slice(&buf[..n]);
-                Ok(())
-            }
-            Err(e) => Err(io_fail(b"cannot read ", p.bytes(), e)),
-        }
-    }
-
-    fn save_ctl(&self, c: &mut Ctl) -> Res<()> {
-        let mut p = self.tf(c.rel);
-        self.read_saved(&mut p, &mut c.saved)
-    }
-
     /// Reads every setting the session will change, before changing any.
     fn save(&mut self) -> Res<()> {
-        let mut ctls = [
-            Ctl::new(b"tracing_on"),
-            Ctl::new(b"current_tracer"),
-            Ctl::new(b"set_ftrace_pid"),
-            Ctl::new(b"buffer_size_kb"),
-        ];
-        for c in ctls.iter_mut() {
-            self.save_ctl(c)?;
+        let n = if self.o.tracer == Tracer::Graph { 6 } else { 5 };
+        for i in 0..n {
+            let mut p = self.ctl_path(i);
+            let mut buf = [0u8; 1024];
+            let len = read_or_fail(&mut p, &mut buf)?;
+            let _ = self.ctl[i].saved.extend_from_slice(&buf[..len]);
         }
-        let [on, tracer, pid, buffer] = ctls;
-        self.tracing_on = on;
-        self.tracer = tracer;
-        self.pid = pid;
-        self.buffer = buffer;
-        if self.o.tracer == Tracer::Graph {
-            let mut g = Ctl::new(b"options/funcgraph-proc");
-            self.save_ctl(&mut g)?;
-            self.graph_proc = g;
+        // An empty pid filter reads "no pid"; opening with O_TRUNC clears it.
+        if trim(&self.ctl[PID].saved) == b"no pid" {
+            self.ctl[PID].saved.clear();
         }
-        self.save_buffer_size()?;
+        // Only the target CPU's buffer is resized: the program's events are
+        // all recorded there. Before the first tracer the buffers read
+        // "N (expanded: M)": they are expanded to M first, as switching the
+        // tracer would do anyway, and left at M.
+        let top = &mut self.ctl[BUFFER].saved;
+        if let Some(colon) = top.iter().position(|&c| c == b':') {
+            let m = first_number(&top[colon + 1..]).unwrap_or(0);
+            let mut v = Buf::<24>::new();
+            v.n(m).s(b"\n");
+            top.clear();
+            let _ = top.extend_from_slice(v.bytes());
+            self.unexpanded = true;
+        }
+        self.buffer_kb = match (self.o.buffer_kb, self.o.output) {
+            (Some(kb), _) => kb,
+            (None, Some(_)) => self.default_buffer_kb(),
+            (None, None) => first_number(&self.ctl[CPU_BUFFER].saved).unwrap_or(0),
+        };
         if self.o.irq_routing {
             self.save_irqs()?;
         }
         Ok(())
     }
 
-    fn save_buffer_size(&mut self) -> Res<()> {
-        let text = trim(&self.buffer.saved);
-        // "N", "N (expanded: M)" before first use, or "X" if CPUs differ.
-        let first = text.split(|&c| c == b' ').next().unwrap_or(b"");
-        self.buffer_old = if let Some(pos) = find(text, b"(expanded: ") {
-            let rest = &text[pos + 11..];
-            let end = rest.iter().position(|&c| c == b')').unwrap_or(rest.len());
-            BufferSize::All(parse_u64(&rest[..end]).unwrap_or(0))
-        } else if let Some(n) = parse_u64(first) {
-            BufferSize::All(n)
-        } else {
-            BufferSize::PerCpu
-        };
-        if let BufferSize::PerCpu = self.buffer_old {
-            for cpu in self.online.iter() {
-                let mut p = self.tf(b"per_cpu/cpu");
-                p.num(cpu).push(b"/buffer_size_kb");
-                let mut s = Saved::new();
-                self.read_saved(&mut p, &mut s)?;
-                let n = parse_u64(trim(&s)).unwrap_or(0);
-                let _ = self.buffer_per_cpu.push((cpu as u16, n));
-            }
-        }
-        self.buffer_kb = match (self.o.buffer_kb, self.o.output) {
-            (Some(kb), _) => Some(kb),
-            (None, Some(_)) => Some(self.default_buffer_kb()),
-            (None, None) => None,
-        };
-        if let (Some(kb), BufferSize::All(old)) = (self.buffer_kb, &self.buffer_old) {
-            if kb == *old {
-                self.buffer_kb = None;
-            }
-        }
-        Ok(())
-    }
-
     /// 4096 KiB plus 4096 KiB per second of --duration (16 MiB without),
-    /// capped so that all CPUs' buffers take at most a quarter of
-    /// MemAvailable.
+    /// at most a quarter of MemAvailable.
     fn default_buffer_kb(&self) -> u64 {
         let kb = match self.o.duration_ms {
             Some(ms) => 4096 + 4096 * ms.div_ceil(1000),
@@ -554,45 +475,26 @@ impl Session<'_> {
         let mut p = Path::new(&[self.o.procfs, b"/meminfo"]);
         let mut buf = [0u8; 4096];
         let n = read_file(p.c(), &mut buf).unwrap_or(0);
-        let avail = buf[..n]
-            .split(|&c| c == b'\n')
-            .find_map(|l| l.strip_prefix(b"MemAvailable:"))
-            .and_then(|v| {
-                let v = trim(v);
-                let v = v.strip_suffix(b" kB").unwrap_or(v);
-                parse_u64(ltrim(v))
-            });
-        match avail {
-            Some(a) => kb.min((a / 4 / self.online.count().max(1) as u64).max(1024)),
+        match field(&buf[..n], b"MemAvailable") {
+            Some(a) => kb.min((a / 4).max(1024)),
             None => kb,
         }
     }
 
     fn save_irqs(&mut self) -> Res<()> {
         let mut p = Path::new(&[self.o.procfs, b"/interrupts"]);
-        let fd = match open_read(p.c()) {
-            Ok(fd) => fd,
-            Err(e) => {
-                return Err(io_fail(b"cannot read ", p.bytes(), e));
-            }
-        };
+        let fd = open_read(p.c()).map_err(|e| io_fail(b"cannot read ", p.bytes(), e))?;
         let mut nums: Vec<u32, MAX_IRQS> = Vec::new();
         let mut overflow = false;
+        let mut found = |n: u32| overflow |= nums.push(n).is_err();
         let mut scan = irq::Scan::new();
         let mut buf = [0u8; 4096];
-        let mut found = |n: u32| {
-            if nums.push(n).is_err() {
-                overflow = true;
-            }
-        };
         loop {
             match io::read(&fd, &mut buf) {
                 Ok(0) => break,
                 Ok(k) => scan.feed(&buf[..k], &mut found),
                 Err(Errno::INTR) => {}
-                Err(e) => {
-                    return Err(io_fail(b"cannot read ", p.bytes(), e));
-                }
+                Err(e) => return Err(io_fail(b"cannot read ", p.bytes(), e)),
             }
         }
         scan.finish(&mut found);
@@ -605,8 +507,7 @@ impl Session<'_> {
             ));
         }
         for &n in nums.iter() {
-            let mut p = Path::new(&[self.o.procfs, b"/irq/"]);
-            p.num(n as u64).push(b"/smp_affinity_list");
+            let mut p = self.irq_path(n);
             let mut buf = [0u8; 96];
             match read_file(p.c(), &mut buf) {
                 Ok(k) => {
@@ -620,9 +521,7 @@ impl Session<'_> {
                 }
                 // No directory: an IRQ without a descriptor to route.
                 Err(Errno::NOENT) => {}
-                Err(e) => {
-                    return Err(io_fail(b"cannot read ", p.bytes(), e));
-                }
+                Err(e) => return Err(io_fail(b"cannot read ", p.bytes(), e)),
             }
         }
         Ok(())
@@ -630,17 +529,16 @@ impl Session<'_> {
 
     /// Blocks the signals we wait for, so none needs a handler, and makes
     /// sure SIGCHLD is generated even if we were started with it ignored.
-    fn block_signals(&mut self) -> Res<()> {
+    fn block_signals(&mut self) {
         for s in [SIGHUP, SIGINT, SIGTERM, SIGCHLD] {
             self.sigset.sig[0] |= 1 << (s - 1);
         }
-        // SAFETY: nothing in this process relies on these signals' delivery.
-        let old = unsafe { runtime::sigprocmask(How::BLOCK, Some(&self.sigset)) };
-        self.oldmask = old.ok();
-        // SAFETY: SIG_DFL (all zero) needs no handler or restorer.
-        let old = unsafe { runtime::sigaction(Signal::Child, Some(core::mem::zeroed())) };
-        self.old_chld = old.ok();
-        Ok(())
+        // SAFETY: nothing in this process relies on these signals' delivery;
+        // SIG_DFL (all zero) needs no handler or restorer.
+        unsafe {
+            self.oldmask = runtime::sigprocmask(How::BLOCK, Some(&self.sigset)).ok();
+            self.old_chld = runtime::sigaction(Signal::Child, Some(core::mem::zeroed())).ok();
+        }
     }
 
     fn spawn(&mut self) -> Res<()> {
@@ -653,22 +551,18 @@ impl Session<'_> {
                 rustix::mm::MapFlags::SHARED,
             )
         };
-        self.shared = match page {
-            Ok(p) => p as *const Shared,
-            Err(e) => return Err(fail(with_errno(msg().s(b"mmap"), e), E_IO)),
-        };
+        self.shared =
+            page.map_err(|e| io_fail(b"cannot map a shared page", b"", e))? as *const Shared;
         // Keep ourselves off the target CPU so the child never waits for us.
         let mut others = CpuSet::new();
-        let mut any = false;
-        for c in self.online.iter() {
+        let mut cpu = self.online.next(0);
+        while let Some(c) = cpu {
             if c != self.o.cpu && (c as usize) < CpuSet::MAX_CPU {
                 others.set(c as usize);
-                any = true;
             }
+            cpu = self.online.next(c + 1);
         }
-        if any {
-            let _ = process::sched_setaffinity(None, &others);
-        }
+        let _ = process::sched_setaffinity(None, &others);
         // SAFETY: single-threaded; the child only makes raw system calls.
         match unsafe { runtime::fork() } {
             Ok(Fork::Child(_)) => self.child_main(),
@@ -677,7 +571,7 @@ impl Session<'_> {
                 self.child_pid = Some(pid);
                 Ok(())
             }
-            Err(e) => Err(fail(with_errno(msg().s(b"fork"), e), E_IO)),
+            Err(e) => Err(io_fail(b"cannot fork", b"", e)),
         }
     }
 
@@ -686,8 +580,7 @@ impl Session<'_> {
     /// release is execve.
     fn child_main(&self) -> ! {
         prefault_stack();
-        // SAFETY: the shared page lives until exit.
-        let sh = unsafe { &*self.shared };
+        let sh = self.shared();
         let mut set = CpuSet::new();
         set.set(self.o.cpu as usize);
         if let Err(e) = process::sched_setaffinity(None, &set) {
@@ -696,7 +589,7 @@ impl Session<'_> {
             runtime::exit_group(127);
         }
         process::sched_yield();
-        // SAFETY: restores what the process had at start.
+        // SAFETY: puts back what the process had at start.
         unsafe {
             if let Some(old) = self.old_chld {
                 let _ = runtime::sigaction(Signal::Child, Some(old));
@@ -705,6 +598,7 @@ impl Session<'_> {
                 let _ = runtime::sigprocmask(How::SETMASK, Some(old));
             }
         }
+        // SAFETY: PROGRAM's index is within argv.
         let argv = unsafe { self.a.argv.add(self.o.prog) };
         let prog = self.prog();
         let env = self.o.env.as_ptr();
@@ -723,121 +617,90 @@ impl Session<'_> {
         let pid = self.child?;
         loop {
             match process::waitpid(Some(pid), opts) {
-                Ok(Some(st)) => {
-                    self.child = None;
-                    return Some(end_of(st));
-                }
                 Ok(None) => return None,
                 Err(Errno::INTR) => {}
-                Err(_) => {
+                r => {
                     self.child = None;
-                    return None;
+                    return r.ok().flatten().map(end_of);
                 }
             }
         }
     }
 
     fn kill_child(&mut self) -> Option<End> {
-        let pid = self.child?;
-        let _ = process::kill_process(pid, Signal::Kill);
+        let _ = process::kill_process(self.child?, Signal::Kill);
         self.reap(WaitOptions::empty())
     }
 
-    /// The child died before the release: say why.
-    fn early_death(&mut self, end: End) -> Fail {
-        // SAFETY: the shared page lives until exit.
-        let sh = unsafe { &*self.shared };
+    /// Handles a signal that arrives before the release: Err if the session
+    /// must stop.
+    fn pre_release_signal(&mut self, sig: u32) -> Res<()> {
+        if sig != SIGCHLD {
+            self.interrupted = Some(sig);
+            return Err(Fail(0));
+        }
+        let Some(end) = self.reap(WaitOptions::NOHANG) else {
+            return Ok(());
+        };
+        let sh = self.shared();
         let mut m = msg();
         if sh.stage.load(Ordering::Acquire) == STAGE_PIN {
             let e = Errno::from_raw_os_error(sh.errno.load(Ordering::Relaxed) as i32);
             m.s(b"cannot pin the program to CPU ").n(self.o.cpu);
-            return fail(with_errno(&mut m, e), E_CPU);
+            return Err(fail(with_errno(&mut m, e), E_CPU));
         }
-        m.s(b"the program's process died before the start (");
-        match end {
-            End::Exited(c) => m.s(b"exit status ").n(c as u64),
-            End::Signaled(s) => m.s(b"signal ").n(s as u64),
-        };
-        fail(m.s(b")"), E_EXEC)
-    }
-
-    /// Handles a signal that arrives while the child has not been released.
-    /// Returns true when the session must stop.
-    fn pre_release_signal(&mut self, sig: u32) -> Res<bool> {
-        if sig == SIGCHLD {
-            return match self.reap(WaitOptions::NOHANG) {
-                Some(end) => Err(self.early_death(end)),
-                None => Ok(false),
-            };
-        }
-        self.interrupted = Some(sig);
-        Ok(true)
+        m.s(b"the program's process died before the start (status ")
+            .n(end.code() as u64)
+            .s(b")");
+        Err(fail(&mut m, E_EXEC))
     }
 
     fn wait_ready(&mut self) -> Res<()> {
-        // SAFETY: the shared page lives until exit.
-        let sh = unsafe { &*self.shared };
-        while sh.ready.load(Ordering::Acquire) == 0 {
+        while self.shared().ready.load(Ordering::Acquire) == 0 {
             if let Ev::Sig(s) = wait_sig(&self.sigset, Some(1)) {
-                if self.pre_release_signal(s)? {
-                    return Err(Fail(0));
-                }
+                self.pre_release_signal(s)?;
             }
         }
         Ok(())
     }
 
-    fn set(&self, c: &mut Ctl, value: &[u8]) -> Res<()> {
-        let mut p = self.tf(c.rel);
-        c.changed = true;
+    fn set(&mut self, i: usize, value: &[u8]) -> Res<()> {
+        let mut p = self.ctl_path(i);
+        self.ctl[i].changed = true;
         write_ctl(&mut p, value)
     }
 
     /// Everything but `tracing_on=1`, in the order that keeps the trace pure:
     /// tracing off, IRQs away, buffer, pid filter, tracer, empty buffer.
     fn setup(&mut self) -> Res<()> {
-        let mut on = core::mem::replace(&mut self.tracing_on, Ctl::new(b""));
-        let r = if trim(&on.saved) != b"0" {
-            self.set(&mut on, b"0\n")
-        } else {
-            Ok(())
-        };
-        self.tracing_on = on;
-        r?;
+        if trim(&self.ctl[ON].saved) != b"0" {
+            self.set(ON, b"0\n")?;
+        }
         if self.o.irq_routing {
             self.route_irqs()?;
         }
-        if let Some(kb) = self.buffer_kb {
-            let mut b = core::mem::replace(&mut self.buffer, Ctl::new(b""));
-            let mut v = Buf::<24>::new();
-            v.n(kb).s(b"\n");
-            let r = self.set(&mut b, v.bytes());
-            self.buffer = b;
-            r?;
-        }
-        let mut pid = core::mem::replace(&mut self.pid, Ctl::new(b""));
         let mut v = Buf::<24>::new();
+        if self.o.buffer_kb.is_some() || self.o.output.is_some() {
+            if self.unexpanded {
+                v.s(&self.ctl[BUFFER].saved);
+                self.set(BUFFER, v.bytes())?;
+                v.clear();
+            }
+            v.n(self.buffer_kb).s(b"\n");
+            self.set(CPU_BUFFER, v.bytes())?;
+            v.clear();
+        }
         v.n(Pid::as_raw(self.child) as u64).s(b"\n");
-        let r = self.set(&mut pid, v.bytes());
-        self.pid = pid;
-        r?;
-        if self.o.tracer == Tracer::Graph && trim(&self.graph_proc.saved) != b"1" {
-            let mut g = core::mem::replace(&mut self.graph_proc, Ctl::new(b""));
-            let r = self.set(&mut g, b"1\n");
-            self.graph_proc = g;
-            r?;
+        self.set(PID, v.bytes())?;
+        if self.o.tracer == Tracer::Graph && trim(&self.ctl[GRAPH].saved) != b"1" {
+            self.set(GRAPH, b"1\n")?;
         }
-        let mut t = core::mem::replace(&mut self.tracer, Ctl::new(b""));
-        let mut v = Buf::<24>::new();
+        v.clear();
         v.s(self.o.tracer.name()).s(b"\n");
-        let r = self.set(&mut t, v.bytes());
-        self.tracer = t;
-        r?;
+        self.set(TRACER, v.bytes())?;
         // Opening `trace` with O_TRUNC empties the ring buffer.
         let mut p = self.tf(b"trace");
-        if let Err(e) = open_write(p.c()) {
-            return Err(io_fail(b"cannot clear ", p.bytes(), e));
-        }
+        open_write(p.c()).map_err(|e| io_fail(b"cannot clear ", p.bytes(), e))?;
         Ok(())
     }
 
@@ -845,9 +708,7 @@ impl Session<'_> {
         let mut v = Buf::<24>::new();
         v.n(self.o.housekeeping).s(b"\n");
         for i in 0..self.irqs.len() {
-            let n = self.irqs[i].n;
-            let mut p = Path::new(&[self.o.procfs, b"/irq/"]);
-            p.num(n as u64).push(b"/smp_affinity_list");
+            let mut p = self.irq_path(self.irqs[i].n);
             match write_file(p.c(), v.bytes()) {
                 Ok(()) => {
                     self.irqs[i].moved = true;
@@ -855,9 +716,7 @@ impl Session<'_> {
                 }
                 // Per-CPU and chained IRQs cannot be routed: leave them.
                 Err(Errno::IO) | Err(Errno::INVAL) => {}
-                Err(e) => {
-                    return Err(io_fail(b"cannot write ", p.bytes(), e));
-                }
+                Err(e) => return Err(io_fail(b"cannot write ", p.bytes(), e)),
             }
         }
         Ok(())
@@ -883,34 +742,25 @@ impl Session<'_> {
                 }
             }
             if let Ev::Sig(s) = wait_sig(&self.sigset, Some(0)) {
-                if self.pre_release_signal(s)? {
-                    return Ok(());
-                }
+                self.pre_release_signal(s)?;
             }
         }
     }
 
     /// `tracing_on=1`, release, and wait for the end, the timeout or a signal.
     fn release_and_wait(&mut self) -> Res<End> {
-        let mut p = self.tf(b"tracing_on");
-        let fd = match open_write(p.c()) {
-            Ok(fd) => fd,
-            Err(e) => {
-                return Err(io_fail(b"cannot open ", p.bytes(), e));
-            }
-        };
-        self.tracing_on.changed = true;
-        if let Err(e) = write_all(&fd, b"1\n") {
-            return Err(io_fail(b"cannot write ", p.bytes(), e));
-        }
-        // SAFETY: the shared page lives until exit.
-        unsafe { &*self.shared }.go.store(1, Ordering::Release);
-        drop(fd);
-        // A one-shot timerfd counts down --duration; no clock reading needed.
         let timer = match self.o.duration_ms {
             Some(ms) => Some(start_timer(ms)?),
             None => None,
         };
+        // Opened beforehand: between tracing_on=1 and the release there is
+        // one write and nothing else.
+        let mut p = self.tf(CTL_FILES[ON]);
+        let fd = open_write(p.c()).map_err(|e| io_fail(b"cannot open ", p.bytes(), e))?;
+        self.ctl[ON].changed = true;
+        write_all(&fd, b"1\n").map_err(|e| io_fail(b"cannot write to ", p.bytes(), e))?;
+        self.shared().go.store(1, Ordering::Release);
+        drop(fd);
         loop {
             let left = timer.as_ref().map(left_ms);
             let ev = if left == Some(0) {
@@ -935,302 +785,67 @@ impl Session<'_> {
         Ok(self.kill_child().unwrap_or(End::Signaled(9)))
     }
 
-    fn stop_tracing(&mut self) -> Res<()> {
-        let mut p = self.tf(b"tracing_on");
-        write_ctl(&mut p, b"0\n")
-    }
-
-    fn record(&mut self, end: End) -> Res<u8> {
-        let mut stats: Vec<(u16, [u64; 4]), 1024> = Vec::new();
-        let mut lost = 0u64;
-        for cpu in self.online.iter() {
-            let mut p = self.tf(b"per_cpu/cpu");
-            p.num(cpu).push(b"/stats");
-            let mut buf = [0u8; 1024];
-            let n = match read_file(p.c(), &mut buf) {
-                Ok(n) => n,
-                Err(e) => {
-                    return Err(io_fail(b"cannot read ", p.bytes(), e));
-                }
-            };
-            let mut v = [0u64; 4];
-            for line in buf[..n].split(|&c| c == b'\n') {
-                let Some(colon) = line.iter().position(|&c| c == b':') else {
-                    continue;
-                };
-                let key = &line[..colon];
-                let val = line[colon + 1..]
-                    .split(|c| c.is_ascii_whitespace())
-                    .find(|t| !t.is_empty())
-                    .and_then(parse_u64)
-                    .unwrap_or(0);
-                match key {
-                    b"entries" => v[0] = val,
-                    b"overrun" => v[1] = val,
-                    b"commit overrun" => v[2] = val,
-                    b"dropped events" => v[3] = val,
-                    _ => {}
-                }
-            }
-            lost += v[1] + v[2] + v[3];
-            let _ = stats.push((cpu as u16, v));
-        }
-        let mut p = self.tf(b"trace");
-        let trace = match open_read(p.c()) {
-            Ok(fd) => fd,
-            Err(e) => {
-                return Err(io_fail(b"cannot read ", p.bytes(), e));
-            }
-        };
-        // The function tracer's header says how many events were written and
-        // how many are still in the buffer.
-        let mut chunk = [0u8; 32768];
-        let first = match read_into(&trace, &mut chunk) {
-            Ok(n) => n,
-            Err(e) => {
-                return Err(io_fail(b"cannot read ", p.bytes(), e));
-            }
-        };
-        if lost == 0 {
-            lost = overwritten(&chunk[..first]);
-        }
-        let out_name = self.o.output.map(|c| c.to_bytes()).unwrap_or(b"");
-        let w = |data: &[u8]| -> Res<()> {
-            let fd = self.output.as_ref().ok_or(Fail(E_IO))?;
-            write_all(fd, data).map_err(|e| io_fail(b"cannot write ", out_name, e))
-        };
-        let mut h = Buf::<4096>::new();
-        let uts = rustix::system::uname();
-        h.s(b"# ftrace_it.version: ").s(VERSION);
-        h.s(b"\n# ftrace_it.kernel: ").s(uts.release().to_bytes());
-        h.s(b"\n# ftrace_it.machine: ").s(uts.machine().to_bytes());
-        h.s(b"\n# ftrace_it.tracer: ").s(self.o.tracer.name());
-        h.s(b"\n# ftrace_it.pid: ")
-            .n(Pid::as_raw(self.child_pid) as u64);
-        h.s(b"\n# ftrace_it.cpu: ").n(self.o.cpu);
-        h.s(b"\n# ftrace_it.housekeeping: ");
-        if self.o.irq_routing {
-            h.n(self.o.housekeeping);
-        } else {
-            h.s(b"none");
-        }
-        h.s(b"\n# ftrace_it.cpus_online: ").s(&self.online_text);
-        h.s(b"\n# ftrace_it.irq_routing: ")
-            .s(if self.o.irq_routing { b"on" } else { b"off" });
-        h.s(b"\n# ftrace_it.irqs_moved: ").n(self.irqs_moved as u64);
-        h.s(b"\n# ftrace_it.buffer_kb: ");
-        match self.buffer_in_use() {
-            Some(kb) => h.n(kb),
-            None => h.s(b"per-cpu"),
-        };
-        h.s(b"\n# ftrace_it.duration: ");
-        match self.o.duration_ms {
-            Some(ms) => secs(&mut h, ms),
-            None => h.s(b"none"),
-        };
-        h.s(b"\n# ftrace_it.command:");
-        for i in self.o.prog..self.a.argc {
-            h.s(b" ").s(self.a.get(i).to_bytes());
-        }
-        h.s(b"\n# ftrace_it.exit: ");
-        match end {
-            End::Exited(c) => h.s(b"exited ").n(c as u64),
-            End::Signaled(s) => h.s(b"signal ").n(s as u64),
-        };
-        h.s(b"\n");
-        w(h.bytes())?;
-        for (cpu, v) in stats.iter() {
-            h.clear();
-            h.s(b"# ftrace_it.cpu")
-                .n(*cpu as u64)
-                .s(b": entries=")
-                .n(v[0])
-                .s(b" overrun=")
-                .n(v[1])
-                .s(b" commit_overrun=")
-                .n(v[2])
-                .s(b" dropped=")
-                .n(v[3])
-                .s(b"\n");
-            w(h.bytes())?;
-        }
-        h.clear();
-        h.s(b"# ftrace_it.lost_events: ").n(lost).s(b"\n");
-        w(h.bytes())?;
-        w(&chunk[..first])?;
-        loop {
-            match io::read(&trace, &mut chunk) {
-                Ok(0) => break,
-                Ok(n) => w(&chunk[..n])?,
-                Err(Errno::INTR) => {}
-                Err(e) => {
-                    return Err(io_fail(b"cannot read ", p.bytes(), e));
-                }
-            }
-        }
-        if lost > 0 {
-            let mut m = msg();
-            m.s(b"lost ")
-                .n(lost)
-                .s(b" events (ring buffer overrun or dropped): ")
-                .s(out_name)
-                .s(b" is incomplete; rerun with a --buffer-kb larger than ");
-            match self.buffer_in_use() {
-                Some(kb) => m.n(kb),
-                None => m.s(b"now"),
-            };
-            return Err(fail(&mut m, E_LOST));
-        }
-        Ok(end.code())
-    }
-
     /// Restores in reverse order of setup. Returns false if anything could not
     /// be restored (each failure is reported).
     fn cleanup(&mut self) -> bool {
         self.kill_child();
         let mut ok = true;
         let mut tracer_busy = false;
-        if self.tracer.changed {
-            let mut p = self.tf(self.tracer.rel);
-            match write_file(p.c(), &self.tracer.saved) {
+        for i in [TRACER, GRAPH, PID, CPU_BUFFER, BUFFER] {
+            let c = &self.ctl[i];
+            if !c.changed {
+                continue;
+            }
+            let mut p = self.ctl_path(i);
+            match write_file(p.c(), &c.saved) {
                 Ok(()) => {}
-                Err(Errno::BUSY) => {
+                // A trace_pipe reader keeps the tracer: leave tracing off
+                // rather than trace every task without the pid filter.
+                Err(Errno::BUSY) if i == TRACER => {
                     tracer_busy = true;
                     ok = false;
-                    let mut m = msg();
-                    m.s(b"cannot restore ")
+                    say(msg()
+                        .s(b"cannot restore ")
                         .s(p.bytes())
-                        .s(b" to '")
-                        .s(trim(&self.tracer.saved))
-                        .s(b"': a trace_pipe reader holds it (EBUSY) and still has the data; tracing_on stays 0: write both back when the reader is done");
-                    say(&mut m);
+                        .s(b" to ")
+                        .s(trim(&c.saved))
+                        .s(b": a trace_pipe reader holds it (EBUSY) and has the data; \
+                            tracing_on stays 0: write both back when it is done"));
                 }
-                Err(e) => ok &= self.restore_failed(&mut p, e),
-            }
-        }
-        if self.graph_proc.changed {
-            ok &= self.restore_ctl(&self.graph_proc, &self.graph_proc.saved);
-        }
-        if self.pid.changed {
-            // Reads "no pid" when empty; opening with O_TRUNC clears it.
-            let v: &[u8] = if trim(&self.pid.saved) == b"no pid" {
-                b""
-            } else {
-                &self.pid.saved
-            };
-            ok &= self.restore_ctl(&self.pid, v);
-        }
-        if self.buffer.changed {
-            match self.buffer_old {
-                BufferSize::All(kb) => {
-                    let mut v = Buf::<24>::new();
-                    v.n(kb).s(b"\n");
-                    ok &= self.restore_ctl(&self.buffer, v.bytes());
-                }
-                BufferSize::PerCpu => {
-                    for &(cpu, kb) in self.buffer_per_cpu.iter() {
-                        let mut p = self.tf(b"per_cpu/cpu");
-                        p.num(cpu as u64).push(b"/buffer_size_kb");
-                        let mut v = Buf::<24>::new();
-                        v.n(kb).s(b"\n");
-                        if let Err(e) = write_file(p.c(), v.bytes()) {
-                            ok &= self.restore_failed(&mut p, e);
-                        }
-                    }
-                }
+                Err(e) => ok = restore_failed(&mut p, e),
             }
         }
         for irq in self.irqs.iter().filter(|i| i.moved) {
-            let mut p = Path::new(&[self.o.procfs, b"/irq/"]);
-            p.num(irq.n as u64).push(b"/smp_affinity_list");
+            let mut p = self.irq_path(irq.n);
             if let Err(e) = write_file(p.c(), &irq.saved) {
-                ok &= self.restore_failed(&mut p, e);
+                ok = restore_failed(&mut p, e);
             }
         }
-        if self.tracing_on.changed && !tracer_busy {
-            ok &= self.restore_ctl(&self.tracing_on, &self.tracing_on.saved);
+        if self.ctl[ON].changed && !tracer_busy {
+            let mut p = self.tf(CTL_FILES[ON]);
+            if let Err(e) = write_file(p.c(), &self.ctl[ON].saved) {
+                ok = restore_failed(&mut p, e);
+            }
         }
         if self.mounted {
             if let Err(e) =
                 rustix::mount::unmount(self.tracefs.c(), rustix::mount::UnmountFlags::empty())
             {
-                let mut p = Path::new(&[self.tracefs.bytes()]);
-                ok &= self.restore_failed(&mut p, e);
+                ok = restore_failed(&mut self.tracefs, e);
             }
         }
         ok
     }
+}
 
-    fn restore_ctl(&self, c: &Ctl, value: &[u8]) -> bool {
-        let mut p = self.tf(c.rel);
-        match write_file(p.c(), value) {
-            Ok(()) => true,
-            Err(e) => self.restore_failed(&mut p, e),
-        }
-    }
-
-    fn restore_failed(&self, p: &mut Path, e: Errno) -> bool {
-        let mut m = msg();
-        m.s(b"cannot restore ").s(p.bytes());
-        with_errno(&mut m, e);
-        m.s(b": the system is not as it was, fix it by hand");
-        say(&mut m);
-        false
-    }
+/// Reports a setting that could not be put back; returns false.
+fn restore_failed(p: &mut Path, e: Errno) -> bool {
+    let mut m = msg();
+    m.s(b"cannot restore ").s(p.bytes());
+    say(with_errno(&mut m, e).s(b": the system is not as it was, fix it by hand"));
+    false
 }
 
 fn write_ctl(p: &mut Path, value: &[u8]) -> Res<()> {
     write_file(p.c(), value).map_err(|e| io_fail(b"cannot write to ", p.bytes(), e))
-}
-
-fn cs(b: &'static [u8]) -> &'static CStr {
-    CStr::from_bytes_until_nul(b).unwrap_or_default()
-}
-
-fn ltrim(mut s: &[u8]) -> &[u8] {
-    while let [b' ' | b'\t', rest @ ..] = s {
-        s = rest;
-    }
-    s
-}
-
-fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).position(|w| w == needle)
-}
-
-/// Events written but no longer in the buffer, from the tracer's header line
-/// `# entries-in-buffer/entries-written: A/B`.
-fn overwritten(head: &[u8]) -> u64 {
-    const KEY: &[u8] = b"entries-in-buffer/entries-written: ";
-    let Some(pos) = find(head, KEY) else {
-        return 0;
-    };
-    let rest = &head[pos + KEY.len()..];
-    let end = rest
-        .iter()
-        .position(|c| c.is_ascii_whitespace())
-        .unwrap_or(rest.len());
-    let mut it = rest[..end].splitn(2, |&c| c == b'/');
-    match (it.next().and_then(parse_u64), it.next().and_then(parse_u64)) {
-        (Some(a), Some(b)) => b.saturating_sub(a),
-        _ => 0,
-    }
-}
-
-fn secs<const N: usize>(b: &mut Buf<N>, ms: u64) -> &mut Buf<N> {
-    b.n(ms / 1000);
-    if ms % 1000 != 0 {
-        let mut f = ms % 1000;
-        let mut digits = [b'0'; 3];
-        for d in digits.iter_mut().rev() {
-            *d = b'0' + (f % 10) as u8;
-            f /= 10;
-        }
-        let mut len = 3;
-        while digits[len - 1] == b'0' {
-            len -= 1;
-        }
-        b.s(b".").s(&digits[..len]);
-    }
-    b
 }

@@ -1,0 +1,175 @@
+//! Record mode: after the run, write FILE = header + the whole `trace` file,
+//! and check the per-CPU stats for lost events.
+
+use crate::args::VERSION;
+use crate::fsutil::{field, first_number, open_read, read_into, read_or_fail};
+use crate::out::{fail, io_fail, msg, write_all, Buf, Res, E_LOST};
+use crate::session::{End, Session};
+use rustix::fd::OwnedFd;
+use rustix::io::{self, Errno};
+use rustix::process::Pid;
+
+/// Buffered writer that remembers the first error.
+struct W<'f> {
+    fd: &'f OwnedFd,
+    b: Buf<4096>,
+    err: Option<Errno>,
+    /// A header line is open: the next key ends it.
+    open: bool,
+}
+
+impl W<'_> {
+    fn flush(&mut self) {
+        if self.err.is_none() {
+            self.err = write_all(self.fd, self.b.bytes()).err();
+        }
+        self.b.clear();
+    }
+
+    #[inline(never)]
+    fn s(&mut self, x: &[u8]) -> &mut Self {
+        if self.b.bytes().len() + x.len() > 4096 {
+            self.flush();
+        }
+        if x.len() > 4096 {
+            if self.err.is_none() {
+                self.err = write_all(self.fd, x).err();
+            }
+        } else {
+            self.b.s(x);
+        }
+        self
+    }
+
+    #[inline(never)]
+    fn n(&mut self, v: u64) -> &mut Self {
+        let mut t = [0u8; 20];
+        let i = crate::out::decimal(&mut t, v);
+        self.s(&t[i..])
+    }
+
+    /// Ends the previous header line, starts `# ftrace_it.<key>: `.
+    #[inline(never)]
+    fn key(&mut self, k: &[u8]) -> &mut Self {
+        if self.open {
+            self.s(b"\n");
+        }
+        self.open = true;
+        self.s(b"# ftrace_it.").s(k).s(b": ")
+    }
+}
+
+/// Events written but no longer in the buffer, from the function tracer's
+/// header line `# entries-in-buffer/entries-written: A/B`.
+fn overwritten(head: &[u8]) -> u64 {
+    const KEY: &[u8] = b"entries-in-buffer/entries-written: ";
+    let Some(pos) = head.windows(KEY.len()).position(|w| w == KEY) else {
+        return 0;
+    };
+    let rest = &head[pos + KEY.len()..];
+    let in_buffer = first_number(rest).unwrap_or(0);
+    let slash = rest.iter().position(|&c| c == b'/').unwrap_or(0);
+    first_number(&rest[slash + 1..]).map_or(0, |w| w.saturating_sub(in_buffer))
+}
+
+impl Session<'_> {
+    pub fn record(&mut self, end: End) -> Res<u8> {
+        let o = self.o;
+        let out_name = o.output.map_or(&b""[..], |c| c.to_bytes());
+        let mut p = self.tf(b"trace");
+        let trace = open_read(p.c()).map_err(|e| io_fail(b"cannot read ", p.bytes(), e))?;
+        let mut chunk = [0u8; 32768];
+        let mut len =
+            read_into(&trace, &mut chunk).map_err(|e| io_fail(b"cannot read ", p.bytes(), e))?;
+        let Some(fd) = self.output.as_ref() else {
+            return Ok(end.code());
+        };
+        let mut w = W {
+            fd,
+            b: Buf::new(),
+            err: None,
+            open: false,
+        };
+        let uts = rustix::system::uname();
+        w.key(b"version").s(VERSION);
+        w.key(b"kernel").s(uts.release().to_bytes());
+        w.key(b"machine").s(uts.machine().to_bytes());
+        w.key(b"tracer").s(o.tracer.name());
+        w.key(b"pid").n(Pid::as_raw(self.child_pid) as u64);
+        w.key(b"cpu").n(o.cpu);
+        w.key(b"housekeeping");
+        if o.irq_routing {
+            w.n(o.housekeeping);
+        } else {
+            w.s(b"none");
+        }
+        w.key(b"cpus_online").s(&self.online_text);
+        w.key(b"irq_routing")
+            .s(if o.irq_routing { b"on" } else { b"off" });
+        w.key(b"irqs_moved").n(self.irqs_moved as u64);
+        w.key(b"buffer_kb").n(self.buffer_kb);
+        w.key(b"duration").s(o.duration_text);
+        w.key(b"command");
+        for i in o.prog..self.a.argc {
+            if i > o.prog {
+                w.s(b" ");
+            }
+            w.s(self.a.get(i).to_bytes());
+        }
+        w.key(b"exit");
+        match end {
+            End::Exited(c) => w.s(b"exited ").n(c as u64),
+            End::Signaled(s) => w.s(b"signal ").n(s as u64),
+        };
+        let mut lost = 0;
+        let mut cpu = self.online.next(0);
+        while let Some(c) = cpu {
+            let mut p = self.per_cpu(c, b"/stats");
+            let mut buf = [0u8; 1024];
+            let n = read_or_fail(&mut p, &mut buf)?;
+            let st = &buf[..n];
+            let mut k = Buf::<16>::new();
+            k.s(b"cpu").n(c);
+            w.key(k.bytes());
+            let keys: [&[u8]; 4] = [b"entries", b"overrun", b"commit overrun", b"dropped events"];
+            let names: [&[u8]; 4] = [b"entries=", b" overrun=", b" commit_overrun=", b" dropped="];
+            for (i, (k, name)) in keys.iter().zip(names).enumerate() {
+                let v = field(st, k).unwrap_or(0);
+                if i > 0 {
+                    lost += v;
+                }
+                w.s(name).n(v);
+            }
+            cpu = self.online.next(c + 1);
+        }
+        if lost == 0 {
+            lost = overwritten(&chunk[..len]);
+        }
+        w.key(b"lost_events").n(lost).s(b"\n");
+        // The kernel's text, streamed through the fixed buffer.
+        while len > 0 {
+            w.s(&chunk[..len]);
+            len = loop {
+                match io::read(&trace, &mut chunk) {
+                    Err(Errno::INTR) => {}
+                    r => break r.map_err(|e| io_fail(b"cannot read ", p.bytes(), e))?,
+                }
+            };
+        }
+        w.flush();
+        if let Some(e) = w.err {
+            return Err(io_fail(b"cannot write ", out_name, e));
+        }
+        if lost > 0 {
+            let mut m = msg();
+            m.s(b"lost ")
+                .n(lost)
+                .s(b" events (ring buffer overrun or dropped): ")
+                .s(out_name)
+                .s(b" is incomplete; rerun with a larger --buffer-kb than ")
+                .n(self.buffer_kb);
+            return Err(fail(&mut m, E_LOST));
+        }
+        Ok(end.code())
+    }
+}
