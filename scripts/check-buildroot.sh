@@ -10,8 +10,8 @@
 #  4. `make min_prog_trace-show-info` and printvars show the package, its
 #     dependencies (host-rustc, toolchain), Rust 1.74.1, the musl Rust target;
 #  5. Buildroot runs the package's own recipe (sync from local.mk's
-#     MIN_PROG_TRACE_OVERRIDE_SRCDIR = this checkout, vendor, offline build,
-#     install) with stand-ins for what it would build from downloads:
+#     MIN_PROG_TRACE_OVERRIDE_SRCDIR = a snapshot of this checkout, vendor,
+#     offline build, install) with stand-ins for what it would build from downloads:
 #     host-rust -> rustup's cargo 1.74.1 and a rustc with the aarch64 musl
 #     std, the musl cross gcc -> aarch64-linux-gnu-gcc. The installed
 #     /usr/bin/{ftrace_it,min,min.large} must be static aarch64 executables.
@@ -160,7 +160,17 @@ done
 say "   Rust $rust_version for aarch64-unknown-linux-musl, kernel fixups enable the function tracers"
 
 say "5. make min_prog_trace (stand-ins for host-rust and the musl gcc; vendors from crates.io)"
-echo "MIN_PROG_TRACE_OVERRIDE_SRCDIR = $root" >"$br/local.mk"
+# A snapshot of the checkout (the files git tracks or would track), so
+# that files other tools write meanwhile, build products included, stay out.
+src=$work/checkout
+mkdir "$src"
+if git -C "$root" rev-parse --git-dir >/dev/null 2>&1; then
+	(cd "$root" && git ls-files -z -co --exclude-standard | tar --null -T - --ignore-failed-read -cf - 2>/dev/null) |
+		tar -C "$src" -xf -
+else
+	tar -C "$root" --exclude=./target --exclude=./out --exclude=./results -cf - . | tar -C "$src" -xf -
+fi
+echo "MIN_PROG_TRACE_OVERRIDE_SRCDIR = $src" >"$br/local.mk"
 host=$br/output/host/bin
 mkdir -p "$host"
 ln -s "$cargo_174" "$host/cargo"
@@ -171,7 +181,7 @@ ln -s "$(command -v aarch64-linux-gnu-readelf)" "$host/aarch64-buildroot-linux-m
 # skeletons), which would need downloads.
 brmake MIN_PROG_TRACE_FINAL_DEPENDENCIES= min_prog_trace >"$logs/build.log" 2>&1 ||
 	fail "make min_prog_trace failed (log: $logs/build.log): $(grep -m3 -E 'undefined reference|error|No such' "$logs/build.log" | tr -s ' \n' ' ')"
-grep -qF "Syncing from source dir $root" "$logs/build.log" ||
+grep -qF "Syncing from source dir $src" "$logs/build.log" ||
 	fail "make min_prog_trace did not take its source from local.mk's MIN_PROG_TRACE_OVERRIDE_SRCDIR"
 grep -q 'cargo vendor --locked VENDOR' "$logs/build.log" || fail "make min_prog_trace did not vendor the crates"
 grep -q 'CARGO_NET_OFFLINE=true .*-C .*/min_prog_trace-custom .*CROSS_COMPILE=.*aarch64-buildroot-linux-musl-' "$logs/build.log" ||
