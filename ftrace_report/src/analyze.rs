@@ -225,6 +225,14 @@ pub struct Format {
     pub kmsg_spliced: u64,
 }
 
+/// Line splitting state between two pieces of input.
+#[derive(Debug, Default)]
+pub struct Splitter {
+    carry: Vec<u8>,
+    /// The current line is longer than `MAX_LINE`: dropped up to its `\n`.
+    overlong: bool,
+}
+
 pub struct Analysis {
     pub names: Interner,
     /// `func <-parent` text -> (callee, caller): one lookup per line.
@@ -239,7 +247,9 @@ pub struct Analysis {
     pub unattributed: u64,
     pub skipped: [u64; SKIPS.len()],
     pub first_skipped_line: [u64; SKIPS.len()],
-    pub header_lines: u64,
+    /// Lines with structure but no event: header, `# tracer:`, function_graph
+    /// returns, context switches, irq markers, `[LOST]` markers.
+    pub markers: u64,
     /// Sum of `[LOST N EVENTS]` markers, and how many there were.
     pub lost_marked: u64,
     pub lost_markers: u64,
@@ -281,7 +291,7 @@ impl Analysis {
             unattributed: 0,
             skipped: [0; SKIPS.len()],
             first_skipped_line: [0; SKIPS.len()],
-            header_lines: 0,
+            markers: 0,
             lost_marked: 0,
             lost_markers: 0,
             first_ts: None,
@@ -317,51 +327,70 @@ impl Analysis {
                 return;
             }
         });
-        let mut carry: Vec<u8> = Vec::new();
-        let mut overlong = false;
+        let mut split = Splitter::default();
         for msg in full_rx {
             let (buf, n) = msg?;
             if n == 0 {
                 break;
             }
-            let data = &buf[..n];
-            let mut start = 0;
-            for nl in memchr::memchr_iter(b'\n', data) {
-                if overlong {
-                    self.lines += 1;
-                    self.skip(Skip::Unparsable);
-                    overlong = false;
-                } else if carry.is_empty() {
-                    self.line(&data[start..nl])?;
-                } else {
-                    carry.extend_from_slice(&data[start..nl]);
-                    let line = std::mem::take(&mut carry);
-                    if line.len() > MAX_LINE {
-                        self.lines += 1;
-                        self.skip(Skip::Unparsable);
-                    } else {
-                        self.line(&line)?;
-                    }
-                    carry = line;
-                    carry.clear();
-                }
-                start = nl + 1;
-            }
-            if !overlong {
-                carry.extend_from_slice(&data[start..]);
-                if carry.len() > MAX_LINE {
-                    overlong = true;
-                    carry.clear();
-                }
-            }
+            self.feed(&mut split, &buf[..n])?;
             // The reader may be gone already; the buffer is then dropped.
             let _ = empty_tx.send(buf);
         }
-        if !carry.is_empty() || overlong {
+        self.finish(split);
+        Ok(())
+    }
+
+    /// The whole input in memory (same line splitting as `read`).
+    pub fn read_bytes(&mut self, data: &[u8]) -> Result<(), Error> {
+        let mut split = Splitter::default();
+        self.feed(&mut split, data)?;
+        self.finish(split);
+        Ok(())
+    }
+
+    /// The next piece of the input: complete lines are analysed, the rest
+    /// is carried over to the next piece.
+    pub fn feed(&mut self, split: &mut Splitter, data: &[u8]) -> Result<(), Error> {
+        let mut start = 0;
+        for nl in memchr::memchr_iter(b'\n', data) {
+            if split.overlong {
+                self.lines += 1;
+                self.skip(Skip::Unparsable);
+                split.overlong = false;
+            } else if split.carry.is_empty() {
+                self.line(&data[start..nl])?;
+            } else {
+                split.carry.extend_from_slice(&data[start..nl]);
+                let line = std::mem::take(&mut split.carry);
+                if line.len() > MAX_LINE {
+                    self.lines += 1;
+                    self.skip(Skip::Unparsable);
+                } else {
+                    self.line(&line)?;
+                }
+                split.carry = line;
+                split.carry.clear();
+            }
+            start = nl + 1;
+        }
+        if !split.overlong {
+            split.carry.extend_from_slice(&data[start..]);
+            if split.carry.len() > MAX_LINE {
+                split.overlong = true;
+                split.carry.clear();
+            }
+        }
+        Ok(())
+    }
+
+    /// End of input: a last line without `\n` is counted, not analysed
+    /// (a capture cut in the middle of a line would yield a cut name).
+    pub fn finish(&mut self, split: Splitter) {
+        if !split.carry.is_empty() || split.overlong {
             self.lines += 1;
             self.skip(Skip::PartialLine);
         }
-        Ok(())
     }
 
     fn skip(&mut self, s: Skip) {
@@ -413,28 +442,32 @@ impl Analysis {
             }
             Line::Graph(g) => self.graph(g),
             Line::Switch { cpu, pid } => {
+                self.markers += 1;
                 self.format.graph_switches += 1;
                 self.cpus.entry(cpu).or_default().pid = Some(pid);
             }
             Line::IrqEnter { cpu } => {
+                self.markers += 1;
                 self.format.graph_irq_markers += 1;
                 let c = self.cpus.entry(cpu).or_default();
                 c.irq = (c.irq + 1).min(MAX_IRQ_NESTING);
             }
             Line::IrqExit { cpu } => {
+                self.markers += 1;
                 self.format.graph_irq_markers += 1;
                 let c = self.cpus.entry(cpu).or_default();
                 c.irq = c.irq.saturating_sub(1);
             }
             Line::Header { key, value } => {
-                self.header_lines += 1;
+                self.markers += 1;
                 self.header_entry(key, value)?;
             }
             Line::Tracer(t) => {
-                self.header_lines += 1;
+                self.markers += 1;
                 self.tracer_line = Some(lossy(t));
             }
             Line::Lost { count, .. } => {
+                self.markers += 1;
                 self.lost_markers += 1;
                 self.lost_marked = self.lost_marked.saturating_add(count);
             }
@@ -515,7 +548,10 @@ impl Analysis {
         let stack = self.stacks.entry(key).or_default();
         stack.truncate(depth);
         let (name, is_entry) = match g.kind {
-            GraphKind::Exit => return,
+            GraphKind::Exit => {
+                self.markers += 1;
+                return;
+            }
             GraphKind::Entry(n) => (n, true),
             GraphKind::Leaf(n) => (n, false),
         };

@@ -337,8 +337,15 @@ pub fn summary_text(an: &Analysis, file: &str, f: &Filter) -> String {
     let target_events: u64 = an.acc.as_ref().map_or(0, |a| a.counts.iter().sum());
     let _ = writeln!(
         o,
-        "lines: {}, events: {} (target {}, other tasks {}, task unknown {})",
+        "lines: {} (events {}, structure {}, skipped {})",
         an.lines,
+        an.events,
+        an.markers,
+        an.skipped.iter().sum::<u64>()
+    );
+    let _ = writeln!(
+        o,
+        "events: {} (target {}, other tasks {}, task unknown {})",
         an.events,
         target_events,
         an.events - target_events - an.unattributed,
@@ -505,8 +512,8 @@ pub fn summary_json(an: &Analysis, file: &str, f: &Filter) -> String {
     let target_events: u64 = acc.map_or(0, |a| a.counts.iter().sum());
     let _ = write!(
         o,
-        ",\"lines\":{},\"events\":{},\"target_events\":{},\"unattributed_events\":{}",
-        an.lines, an.events, target_events, an.unattributed
+        ",\"lines\":{},\"structure_lines\":{},\"events\":{},\"target_events\":{},\"unattributed_events\":{}",
+        an.lines, an.markers, an.events, target_events, an.unattributed
     );
     o.push_str(",\"tasks\":[");
     for (i, t) in an.tasks().iter().enumerate() {

@@ -4,40 +4,30 @@
 //! line). `UPDATE_GOLDEN=1 cargo test -p ftrace_report` rewrites the files
 //! in tests/golden/ (review the diff).
 
+mod common;
+
 use std::collections::BTreeSet;
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 
-const FIXTURE: &str = "x86_64-debian6.1-original-function-min.trace.xz";
+use common::manifest;
 
-fn manifest() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// Work directory with `fixture.trace` (decompressed) and `truncated.trace`
-/// (its first 460,000 bytes: ends in the middle of a line).
+/// `fixture.trace` and `truncated.trace` (its first 460,000 bytes: ends in
+/// the middle of a line).
 fn workdir() -> &'static Path {
-    static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| {
-        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("ftrace_report-golden");
-        fs::create_dir_all(&dir).unwrap();
-        let xz = manifest().join("tests/data").join(FIXTURE);
-        let out = Command::new("xz")
-            .arg("-dc")
-            .arg(&xz)
-            .output()
-            .expect("xz not found: install xz-utils (scripts/deps.sh)");
-        assert!(out.status.success(), "xz -dc {}: {:?}", xz.display(), out);
-        fs::write(dir.join("fixture.trace"), &out.stdout).unwrap();
-        fs::write(dir.join("truncated.trace"), &out.stdout[..460_000]).unwrap();
-        dir
-    })
+    static DONE: OnceLock<()> = OnceLock::new();
+    let dir = common::workdir("ftrace_report-golden");
+    DONE.get_or_init(|| {
+        let text = common::fixture("ftrace_report-golden");
+        fs::write(dir.join("truncated.trace"), &text[..460_000]).unwrap();
+    });
+    dir
 }
 
 fn fixture_text() -> String {
-    String::from_utf8(fs::read(workdir().join("fixture.trace")).unwrap()).unwrap()
+    String::from_utf8(common::fixture("ftrace_report-golden")).unwrap()
 }
 
 fn run(args: &[&str]) -> Output {

@@ -1,0 +1,98 @@
+//! Arbitrary bytes, damaged and truncated traces: counts, never a panic.
+//! Also replays the fuzz corpus (fuzz/corpus/) without a nightly toolchain.
+
+mod common;
+
+use std::fs;
+
+use ftrace_report::analyze::Analysis;
+use ftrace_report::fuzzing::check;
+use ftrace_report::parse::Skip;
+
+/// xorshift64*: deterministic inputs, no dependency.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+#[test]
+fn replay_fuzz_corpus() {
+    let root = common::manifest().join("../fuzz/corpus");
+    let mut files = 0;
+    for target in fs::read_dir(&root).unwrap() {
+        for entry in fs::read_dir(target.unwrap().path()).unwrap() {
+            let path = entry.unwrap().path();
+            check(&fs::read(&path).unwrap());
+            files += 1;
+        }
+    }
+    assert!(files >= 4, "{}: only {files} files", root.display());
+}
+
+#[test]
+fn arbitrary_bytes() {
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    for _ in 0..300 {
+        let len = rng.below(2000);
+        // Bias towards the bytes trace lines are made of.
+        let alphabet = b" -[]().:<|{};#=>\r\n0123456789abcdhsNz_";
+        let data: Vec<u8> = (0..len)
+            .map(|_| match rng.below(3) {
+                0 => rng.next() as u8,
+                _ => alphabet[rng.below(alphabet.len())],
+            })
+            .collect();
+        check(&data);
+    }
+}
+
+#[test]
+fn damaged_fixture_lines() {
+    let text = common::fixture("ftrace_report-robustness");
+    let head = &text[..200_000];
+    let mut rng = Rng(42);
+    for _ in 0..40 {
+        let mut data = head.to_vec();
+        for _ in 0..50 {
+            let i = rng.below(data.len());
+            data[i] = match rng.below(4) {
+                0 => b'\n',
+                1 => b' ',
+                2 => b'[',
+                _ => rng.next() as u8,
+            };
+        }
+        check(&data);
+    }
+}
+
+#[test]
+fn truncated_fixture_counts_the_cut_line() {
+    let text = common::fixture("ftrace_report-robustness");
+    let head = &text[..300_000];
+    let full_lines = head.iter().filter(|&&b| b == b'\n').count() as u64;
+    let mut rng = Rng(7);
+    for _ in 0..30 {
+        let cut = rng.below(head.len());
+        let mut a = Analysis::new(None);
+        a.read_bytes(&head[..cut]).unwrap();
+        let partial = u64::from(cut > 0 && head[cut - 1] != b'\n');
+        assert_eq!(
+            a.skipped[Skip::PartialLine as usize],
+            partial,
+            "cut at {cut}"
+        );
+        assert!(a.lines <= full_lines);
+        check(&head[..cut]);
+    }
+}
