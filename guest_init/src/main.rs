@@ -108,7 +108,7 @@ fn run(start: &Instant) -> Result<(), String> {
     ));
     match plan.channel {
         plan::Channel::Semihosting => ship::semihosting(&files),
-        plan::Channel::Console => ship::console(&files, &mut console()),
+        plan::Channel::Console => console_with_noise(&files, plan.console_noise, &say),
     }
     .map_err(|e| format!("shipping results: {e}"))?;
     if !plan.console_copies.is_empty() {
@@ -123,15 +123,27 @@ fn run(start: &Instant) -> Result<(), String> {
             ));
         }
         say(format!("console copy of {:?}", plan.console_copies));
-        let noise = plan.console_noise.then(KernelNoise::start);
-        let sent = ship::console(&copies, &mut console());
-        let messages = noise.map(KernelNoise::stop).unwrap_or(0);
-        sent.map_err(|e| format!("console copy: {e}"))?;
-        say(format!(
-            "console copy sent, {messages} kernel messages printed meanwhile"
-        ));
+        console_with_noise(&copies, plan.console_noise, &say)
+            .map_err(|e| format!("console copy: {e}"))?;
     }
     Ok(())
+}
+
+/// Frames on the console, optionally with kernel messages printed meanwhile.
+fn console_with_noise(
+    files: &[(String, Vec<u8>)],
+    noise: bool,
+    say: &dyn Fn(String),
+) -> io::Result<()> {
+    let noise = noise.then(KernelNoise::start);
+    let sent = ship::console(files, &mut console());
+    if let Some(n) = noise {
+        let messages = n.stop();
+        say(format!(
+            "{messages} kernel messages printed during the console transfer"
+        ));
+    }
+    sent
 }
 
 /// The kernel allocates the ring buffer on the first tracer use and never

@@ -7,7 +7,7 @@
 //! channel<TAB>semihosting|console
 //! run<TAB>ID<TAB>ARG...           ftrace_it ARG..., results named ID.*
 //! console-copy<TAB>FILE           also send FILE over the console
-//! console-noise<TAB>1             kernel messages during console copies
+//! console-noise<TAB>1             kernel messages during console transfers
 //! ```
 
 use std::fmt;

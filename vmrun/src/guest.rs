@@ -137,10 +137,9 @@ fn watch(stdout: impl Read, mut log: File, tx: &mpsc::Sender<Event>) {
             } else {
                 Some(Event::Progress(msg.to_string()))
             }
-        } else if let Some(at) = text.find("Kernel panic - ") {
-            Some(Event::Panic(text[at..].to_string()))
         } else {
-            None
+            text.find("Kernel panic - ")
+                .map(|at| Event::Panic(text[at..].to_string()))
         };
         if let Some(e) = event {
             let _ = tx.send(e);
