@@ -116,9 +116,10 @@ impl Event {
         })
     }
 
-    /// Interrupts disabled (the flags column's first character).
-    fn irqs_off(&self) -> bool {
-        self.flags.starts_with('d')
+    /// Interrupts disabled (the flags column's first character), or in
+    /// hard or soft interrupt context (its third).
+    fn in_interrupt(&self) -> bool {
+        self.flags.starts_with('d') || !matches!(self.flags.as_bytes().get(2), Some(b'.') | None)
     }
 }
 
@@ -271,13 +272,14 @@ fn the_targets_first_event_is_its_execve() {
             "{id}: no system call entry before {}",
             execve()
         );
-        // The program spins until released, so one timer tick may land
-        // before its execve: nothing else of it may.
+        // The program spins until released, so one timer tick (with the
+        // softirqs it raises, run on its way out) may land before its
+        // execve: nothing else of it may.
         let interrupts = before.iter().filter(|e| e.func == "irq_enter_rcu").count();
         let one_interrupt = before.is_empty()
             || (before[0].func == "irq_enter_rcu"
                 && interrupts == 1
-                && before.iter().all(Event::irqs_off));
+                && before.iter().all(Event::in_interrupt));
         assert!(
             one_interrupt,
             "{id}: {} events of pid {pid} before its execve ({interrupts} interrupts), first {:?}",
