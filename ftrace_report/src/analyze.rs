@@ -172,7 +172,12 @@ impl Acc {
         self.phase = match self.phase {
             Phase::PreExec if c & class::EXECVE != 0 => Phase::Exec,
             Phase::Exec | Phase::Run if c & class::EXIT != 0 => Phase::Exit,
-            Phase::Exec if c & class::USER_ENTRY != 0 => Phase::Run,
+            Phase::Exec
+                if c & class::USER_ENTRY != 0
+                    || (cf & class::KERNEL_ENTRY != 0 && cp & class::EL0_SYNC != 0) =>
+            {
+                Phase::Run
+            }
             Phase::Exec
                 if self.returned
                     && (c & class::KERNEL_ENTRY != 0 || (top && cf & class::RET_USER == 0)) =>
@@ -834,6 +839,70 @@ mod tests {
         assert_eq!(phase_of(&a, "irq_enter_rcu"), vec![Phase::Exec]);
         assert_eq!(phase_of(&a, "load_elf_binary"), vec![Phase::Exec]);
         assert_eq!(phase_of(&a, "do_mem_abort"), vec![Phase::Exec, Phase::Run]);
+    }
+
+    /// arm64 6.12: `el0_*` handlers are noinstr (never traced, seen as
+    /// callers); `execve` returns through `el0_svc`.
+    #[test]
+    fn phases_arm64_function() {
+        let t = "\
+   ftrace_it-44  [001] ..... 9.1: do_el0_svc <-el0_svc
+   ftrace_it-44  [001] ..... 9.2: __arm64_sys_execve <-invoke_syscall
+   ftrace_it-44  [001] ..... 9.3: do_execveat_common.isra.0 <-__arm64_sys_execve
+         min-44  [001] ..... 9.4: do_notify_resume <-el0_svc
+         min-44  [001] ..... 9.5: schedule <-do_notify_resume
+         min-44  [001] ..... 9.6: do_mem_abort <-el0_ia
+         min-44  [001] d.h.. 9.7: gic_handle_irq <-call_on_irq_stack
+         min-44  [001] ..... 9.8: do_el0_svc <-el0_svc
+         min-44  [001] ..... 9.9: do_signal <-do_notify_resume
+";
+        let a = run(t, None);
+        assert_eq!(a.target, Some((44, TargetSource::Execve { line: 2 })));
+        assert_eq!(phase_of(&a, "do_el0_svc"), vec![Phase::PreExec, Phase::Run]);
+        assert_eq!(phase_of(&a, "do_notify_resume"), vec![Phase::Exec]);
+        assert_eq!(phase_of(&a, "schedule"), vec![Phase::Exec]);
+        assert_eq!(phase_of(&a, "do_mem_abort"), vec![Phase::Run]);
+        assert_eq!(phase_of(&a, "gic_handle_irq"), vec![Phase::Run]);
+        assert_eq!(phase_of(&a, "do_signal"), vec![Phase::Exit]);
+        // A new syscall straight after execve, from an inlined el0_svc.
+        let s = "\
+ a-3 [000] ..... 1.0: __arm64_sys_execve <-invoke_syscall
+ a-3 [000] ..... 1.1: do_el0_svc <-el0t_64_sync_handler
+";
+        let a = run(s, None);
+        assert_eq!(phase_of(&a, "do_el0_svc"), vec![Phase::Run]);
+    }
+
+    #[test]
+    fn execve_found_from_the_caller_and_function_tracer_without_flags() {
+        // Tracing began inside execve: only its callees are seen.
+        let t = "\
+ launcher-8 [000] 2.0: schedule <-do_nanosleep
+ min-9 [001] 2.1: getname <-__x64_sys_execve
+";
+        let a = run(t, None);
+        assert_eq!(a.target, Some((9, TargetSource::Execve { line: 2 })));
+        let acc = a.acc.as_ref().unwrap();
+        let cell = Phase::Exec as usize * CONTEXTS.len() + Context::Unknown as usize;
+        assert_eq!(acc.counts[cell], 1);
+    }
+
+    #[test]
+    fn graph_without_proc_takes_the_header_pid() {
+        let t = "\
+# ftrace_it.version: 1
+# ftrace_it.pid: 12
+# ftrace_it.tracer: function_graph
+ 1)               |  __arm64_sys_execve() {
+ 1)   0.100 us    |    getname();
+ 1)   1.000 us    |  }
+";
+        let a = run(t, None);
+        assert_eq!(a.target, Some((12, TargetSource::Header)));
+        assert_eq!(a.unattributed, 0);
+        assert_eq!(phase_of(&a, "getname"), vec![Phase::Exec]);
+        assert_eq!(a.tracer(), "function_graph");
+        assert_eq!(a.markers, 4);
     }
 
     #[test]

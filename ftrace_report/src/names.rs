@@ -78,6 +78,9 @@ pub mod class {
     pub const RET_USER: u8 = 8;
     /// A kernel entry point that does not tell whether it came from user mode.
     pub const KERNEL_ENTRY: u8 = 16;
+    /// arm64 EL0 synchronous-exception frames (syscalls and aborts): a
+    /// kernel entry called from one came from user mode.
+    pub const EL0_SYNC: u8 = 32;
 }
 
 const EXECVE_NAMES: &[&str] = &[
@@ -174,6 +177,8 @@ const KERNEL_ENTRY_NAMES: &[&str] = &[
     "handle_arch_irq",
     "call_on_irq_stack",
     "invoke_syscall",
+    "do_el0_svc",
+    "do_el0_svc_compat",
 ];
 
 const KERNEL_ENTRY_PREFIXES: &[&str] = &["exc_", "sysvec_", "__sysvec_", "asm_exc_", "asm_sysvec_"];
@@ -216,7 +221,7 @@ pub fn classify(norm: &[u8]) -> u8 {
     }
     if norm.starts_with(b"el0") {
         if is(EL0_SYSCALL_NAMES) {
-            c |= class::RET_USER;
+            c |= class::RET_USER | class::EL0_SYNC;
         } else {
             c |= class::USER_ENTRY;
         }
@@ -376,7 +381,11 @@ mod tests {
         assert_eq!(classify(b"do_group_exit"), class::EXIT);
         assert_eq!(classify(b"el0_da"), class::USER_ENTRY);
         assert_eq!(classify(b"el0t_64_irq_handler"), class::USER_ENTRY);
-        assert_eq!(classify(b"el0_svc"), class::RET_USER);
+        assert_eq!(classify(b"el0_svc"), class::RET_USER | class::EL0_SYNC);
+        assert_eq!(
+            classify(b"do_el0_svc"),
+            class::RET_USER | class::KERNEL_ENTRY
+        );
         assert_eq!(classify(b"syscall_exit_to_user_mode"), class::RET_USER);
         assert_eq!(classify(b"do_user_addr_fault"), class::KERNEL_ENTRY);
         assert_eq!(
