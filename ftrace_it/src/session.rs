@@ -664,10 +664,13 @@ impl Session<'_> {
         Ok(())
     }
 
+    /// Writes a control file. Once it is open it counts as changed: opening
+    /// with O_TRUNC alone clears some (set_ftrace_pid, trace).
     fn set(&mut self, i: usize, value: &[u8]) -> Res<()> {
         let mut p = self.ctl_path(i);
+        let fd = open_write(p.c()).map_err(|e| io_fail(b"cannot open ", p.bytes(), e))?;
         self.ctl[i].changed = true;
-        write_ctl(&mut p, value)
+        write_all(&fd, value).map_err(|e| io_fail(b"cannot write to ", p.bytes(), e))
     }
 
     /// Everything but `tracing_on=1`, in the order that keeps the trace pure:
@@ -755,7 +758,7 @@ impl Session<'_> {
         };
         // Opened beforehand: between tracing_on=1 and the release there is
         // one write and nothing else.
-        let mut p = self.tf(CTL_FILES[ON]);
+        let mut p = self.ctl_path(ON);
         let fd = open_write(p.c()).map_err(|e| io_fail(b"cannot open ", p.bytes(), e))?;
         self.ctl[ON].changed = true;
         write_all(&fd, b"1\n").map_err(|e| io_fail(b"cannot write to ", p.bytes(), e))?;
