@@ -178,12 +178,10 @@ impl Acc {
             {
                 Phase::Run
             }
-            Phase::Exec
-                if self.returned
-                    && (c & class::KERNEL_ENTRY != 0 || (top && cf & class::RET_USER == 0)) =>
-            {
-                Phase::Run
-            }
+            // function_graph: during execve everything nests below the
+            // syscall; a call at depth 0 is a new entry unless on the way out.
+            Phase::Exec if top && cf & class::RET_USER == 0 => Phase::Run,
+            Phase::Exec if self.returned && c & class::KERNEL_ENTRY != 0 => Phase::Run,
             Phase::Exec => {
                 if c & class::RET_USER != 0 {
                     self.returned = true;
@@ -950,6 +948,27 @@ mod tests {
             1 << (Phase::Run as usize * CONTEXTS.len() + Context::Softirq as usize)
         );
         assert_eq!(a.tracer(), "function_graph");
+    }
+
+    /// arm64 function_graph: the `el0_*` callers are not traced, so the
+    /// first page fault after execve is just a call at depth 0.
+    #[test]
+    fn graph_arm64_run_starts_at_depth_zero() {
+        let t = "\
+ 1)   min-5    |               |  do_el0_svc() {
+ 1)   min-5    |               |    __arm64_sys_execve() {
+ 1)   min-5    |   0.100 us    |      do_execveat_common.isra.0();
+ 1)   min-5    |   0.900 us    |    }
+ 1)   min-5    |   1.000 us    |  }
+ 1)   min-5    |               |  do_mem_abort() {
+ 1)   min-5    |   0.100 us    |    do_translation_fault();
+ 1)   min-5    |   0.200 us    |  }
+";
+        let a = run(t, None);
+        assert_eq!(phase_of(&a, "do_el0_svc"), vec![Phase::PreExec]);
+        assert_eq!(phase_of(&a, "do_execveat_common.isra.0"), vec![Phase::Exec]);
+        assert_eq!(phase_of(&a, "do_mem_abort"), vec![Phase::Run]);
+        assert_eq!(phase_of(&a, "do_translation_fault"), vec![Phase::Run]);
     }
 
     #[test]

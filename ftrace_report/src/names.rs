@@ -145,8 +145,6 @@ const RET_USER_NAMES: &[&str] = &[
     "arch_exit_to_user_mode_prepare",
     "irqentry_exit_to_user_mode",
     "do_notify_resume",
-    "do_el0_svc",
-    "do_el0_svc_compat",
     "syscall_trace_exit",
     "ret_to_user",
     "ret_fast_syscall",
@@ -382,10 +380,7 @@ mod tests {
         assert_eq!(classify(b"el0_da"), class::USER_ENTRY);
         assert_eq!(classify(b"el0t_64_irq_handler"), class::USER_ENTRY);
         assert_eq!(classify(b"el0_svc"), class::RET_USER | class::EL0_SYNC);
-        assert_eq!(
-            classify(b"do_el0_svc"),
-            class::RET_USER | class::KERNEL_ENTRY
-        );
+        assert_eq!(classify(b"do_el0_svc"), class::KERNEL_ENTRY);
         assert_eq!(classify(b"syscall_exit_to_user_mode"), class::RET_USER);
         assert_eq!(classify(b"do_user_addr_fault"), class::KERNEL_ENTRY);
         assert_eq!(
