@@ -38,11 +38,12 @@ impl Path {
     }
 
     pub fn bytes(&self) -> &[u8] {
-        &self.b[..self.len]
+        // `len < 512` always; `min` lets the compiler see it (no panic path).
+        &self.b[..self.len.min(511)]
     }
 
     pub fn c(&mut self) -> &CStr {
-        self.b[self.len] = 0;
+        self.b[self.len.min(511)] = 0;
         // SAFETY: NUL-terminated just above, within the buffer.
         unsafe { CStr::from_ptr(self.b.as_ptr() as *const core::ffi::c_char) }
     }

@@ -50,7 +50,8 @@ impl<const N: usize> Buf<N> {
     }
 
     pub fn bytes(&self) -> &[u8] {
-        &self.b[..self.len]
+        // `len <= N` always; `min` lets the compiler see it (no panic path).
+        &self.b[..self.len.min(N)]
     }
 
     pub fn clear(&mut self) {
@@ -61,23 +62,24 @@ impl<const N: usize> Buf<N> {
 /// Shared by every buffer size, so it exists once in the binary.
 #[inline(never)]
 pub fn append(b: &mut [u8], len: &mut usize, x: &[u8]) {
-    let n = x.len().min(b.len() - *len);
-    b[*len..*len + n].copy_from_slice(&x[..n]);
+    let room = b.get_mut(*len..).unwrap_or_default();
+    let n = x.len().min(room.len());
+    room[..n].copy_from_slice(&x[..n]);
     *len += n;
 }
 
 /// Writes `v` in decimal at the end of `t`; returns where it starts.
 #[inline(never)]
 pub fn decimal(t: &mut [u8; 20], mut v: u64) -> usize {
-    let mut i = t.len();
-    loop {
-        i -= 1;
+    // u64::MAX has 20 digits: the loop always ends by returning.
+    for i in (0..t.len()).rev() {
         t[i] = b'0' + (v % 10) as u8;
         v /= 10;
         if v == 0 {
             return i;
         }
     }
+    0
 }
 
 pub type Msg = Buf<768>;
@@ -96,7 +98,7 @@ pub fn write_all<Fd: AsFd>(fd: Fd, mut data: &[u8]) -> io::Result<()> {
     while !data.is_empty() {
         match io::write(&fd, data) {
             Ok(0) => return Err(Errno::IO),
-            Ok(n) => data = &data[n..],
+            Ok(n) => data = data.get(n..).unwrap_or_default(),
             Err(Errno::INTR) => {}
             Err(e) => return Err(e),
         }

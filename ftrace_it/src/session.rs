@@ -373,16 +373,11 @@ impl Session<'_> {
                 E_TRACEFS,
             ));
         }
-        for dir in [
-            b"/sys/kernel/debug/tracing" as &[u8],
-            b"/sys/kernel/tracing",
-        ] {
-            self.tracefs = Path::new(&[dir]);
-            if exists(self.tf(CTL_FILES[ON]).c()) {
-                return Ok(());
-            }
+        self.tracefs = Path::new(&[b"/sys/kernel/tracing"]);
+        if exists(self.tf(CTL_FILES[ON]).c()) {
+            return Ok(());
         }
-        // Not mounted: mount it at /sys/kernel/tracing, and unmount at the end.
+        // Not mounted: mount it there, and unmount it at the end.
         let r = rustix::mount::mount(
             cs(b"nodev\0"),
             self.tracefs.c(),
@@ -390,20 +385,30 @@ impl Session<'_> {
             rustix::mount::MountFlags::empty(),
             cs(b"\0"),
         );
+        if r.is_ok() {
+            if exists(self.tf(CTL_FILES[ON]).c()) {
+                self.mounted = true;
+                return Ok(());
+            }
+            let _ = rustix::mount::unmount(self.tracefs.c(), rustix::mount::UnmountFlags::empty());
+        }
+        // Kernels without /sys/kernel/tracing have it under debugfs.
+        let mut legacy = Path::new(&[b"/sys/kernel/debug/tracing/tracing_on"]);
+        if exists(legacy.c()) {
+            self.tracefs = Path::new(&[b"/sys/kernel/debug/tracing"]);
+            return Ok(());
+        }
         let mut m = msg();
         match r {
-            Ok(()) => {
-                self.mounted = true;
-                if exists(self.tf(CTL_FILES[ON]).c()) {
-                    return Ok(());
-                }
-                m.s(b"the tracefs mounted on /sys/kernel/tracing has no tracing_on: the kernel lacks CONFIG_FTRACE");
-            }
+            Ok(()) => m.s(
+                b"the tracefs mounted on /sys/kernel/tracing has no tracing_on: \
+                the kernel lacks CONFIG_FTRACE",
+            ),
             Err(e) => {
                 m.s(b"no tracefs, and mounting one on /sys/kernel/tracing failed");
-                with_errno(&mut m, e).s(b": mount it and pass --tracefs DIR");
+                with_errno(&mut m, e).s(b": mount it and pass --tracefs DIR")
             }
-        }
+        };
         Err(fail(&mut m, E_TRACEFS))
     }
 
