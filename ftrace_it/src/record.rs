@@ -160,6 +160,7 @@ impl Session<'_> {
         if let Some(e) = w.err {
             return Err(io_fail(b"cannot write ", out_name, e));
         }
+        self.recorded = true;
         if lost > 0 {
             let mut m = msg();
             m.s(b"lost ")

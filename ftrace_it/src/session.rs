@@ -118,6 +118,8 @@ pub struct Session<'a> {
     /// The program's pid, kept after it is reaped.
     pub child_pid: Option<Pid>,
     pub output: Option<OwnedFd>,
+    /// FILE holds the header and the whole trace.
+    pub recorded: bool,
     /// SIGINT/SIGTERM/SIGHUP received by ftrace_it.
     interrupted: Option<u32>,
 }
@@ -149,11 +151,16 @@ pub fn run(o: &Opts, a: Argv) -> u8 {
         child: None,
         child_pid: None,
         output: None,
+        recorded: false,
         interrupted: None,
     };
     let code = match s.trace() {
         Ok(code) | Err(Fail(code)) => code,
     };
+    // A FILE we created but could not fill would only mislead.
+    if let (Some(out), true, false) = (o.output, s.output.is_some(), s.recorded) {
+        let _ = fs::unlink(out);
+    }
     if !s.cleanup() {
         return E_RESTORE;
     }
@@ -757,6 +764,10 @@ impl Session<'_> {
 
     /// `tracing_on=1`, release, and wait for the end, the timeout or a signal.
     fn release_and_wait(&mut self) -> Res<End> {
+        // A signal that came during the setup stops before the release.
+        if let Ev::Sig(s) = wait_sig(&self.sigset, Some(0)) {
+            self.pre_release_signal(s)?;
+        }
         let timer = match self.o.duration_ms {
             Some(ms) => Some(start_timer(ms)?),
             None => None,

@@ -814,6 +814,7 @@ fn a_failing_setup_step_restores_what_was_changed_before_it() {
         .calls
         .iter()
         .all(|c| c.name != "execve" || c.pid == log.calls[0].pid));
+    assert!(!Path::new(&out_file).exists(), "an empty FILE is removed");
     assert_restored(&before, &t);
 }
 
@@ -950,13 +951,17 @@ fn bad_input_changes_nothing_and_has_its_own_status() {
         let mut args = (c.prepare)(&t);
         let out_file = t.out_file();
         args.splice(0..0, ["-o".to_string(), out_file.clone()]);
+        // A file of that name is left alone: FILE is created only once
+        // every check has passed.
+        fs::write(&out_file, "the user's\n").unwrap();
         let before = t.snapshot();
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let out = t.run(&args);
         assert_eq!(code(&out), c.code, "{}: {}", c.name, stderr(&out));
         assert_one_line_error(&out, c.needle);
         assert_eq!(before, t.snapshot(), "{}: the tree changed", c.name);
-        assert!(!Path::new(&out_file).exists(), "{}: output created", c.name);
+        let kept = fs::read_to_string(&out_file).unwrap();
+        assert_eq!(kept, "the user's\n", "{}: FILE touched", c.name);
     }
 }
 
