@@ -729,8 +729,9 @@ impl Session<'_> {
                     self.irqs[i].moved = true;
                     self.irqs_moved += 1;
                 }
-                // Per-CPU and chained IRQs cannot be routed: leave them.
-                Err(Errno::IO) | Err(Errno::INVAL) => {}
+                // Per-CPU, managed and chained IRQs cannot be routed: EPERM
+                // (EIO on older kernels), or EINVAL from the irqchip.
+                Err(Errno::PERM) | Err(Errno::IO) | Err(Errno::INVAL) => {}
                 Err(e) => return Err(io_fail(b"cannot write ", p.bytes(), e)),
             }
         }
