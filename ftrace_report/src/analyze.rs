@@ -585,7 +585,9 @@ impl Analysis {
                 ctx: Some(ctx),
             });
         }
-        self.event(pid, b"", callee, caller, ctx, g.ts, depth == 0);
+        // The proc column names the task only when it gives the pid.
+        let comm = if g.pid.is_some() { g.comm } else { b"" };
+        self.event(pid, comm, callee, caller, ctx, g.ts, depth == 0);
     }
 
     #[allow(clippy::too_many_arguments)]

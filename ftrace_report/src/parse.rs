@@ -87,8 +87,9 @@ pub enum GraphKind<'a> {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct GraphLine<'a> {
     pub cpu: u32,
-    /// From the `funcgraph-proc` column.
+    /// From the `funcgraph-proc` column (the command name cut to 7 bytes).
     pub pid: Option<u32>,
+    pub comm: &'a [u8],
     /// From the `latency-format` column.
     pub flags: Option<&'a [u8]>,
     /// From the `funcgraph-abstime` column, as printed (`valid_ts`).
@@ -532,6 +533,7 @@ fn parse_graph(s: &[u8]) -> Option<Line<'_>> {
         return Some(Line::Skip(Skip::Unparsable));
     }
     let mut pid = None;
+    let mut comm = &b""[..];
     let mut flags = None;
     let text = loop {
         let Some(bar) = memchr::memchr(b'|', rest) else {
@@ -545,6 +547,7 @@ fn parse_graph(s: &[u8]) -> Option<Line<'_>> {
         if pid.is_none() && flags.is_none() {
             if let Some(p) = comm_pid(seg) {
                 pid = Some(p);
+                comm = &seg[..memchr::memrchr(b'-', seg).unwrap_or(0)];
                 rest = after;
                 continue;
             }
@@ -581,6 +584,7 @@ fn parse_graph(s: &[u8]) -> Option<Line<'_>> {
     Some(Line::Graph(GraphLine {
         cpu,
         pid,
+        comm,
         flags,
         ts,
         depth,
@@ -795,6 +799,7 @@ mod tests {
     fn graph_proc_abstime_and_latency() {
         let g = graph(" 1)   min-94    |               |  do_execveat_common.isra.0() {");
         assert_eq!(g.pid, Some(94));
+        assert_eq!(g.comm, b"min");
         assert_eq!(g.kind, GraphKind::Entry(b"do_execveat_common.isra.0"));
         let a = graph("  123.456789 |   0)  ftrace_-44    |   0.345 us    |      alloc_bprm();");
         assert_eq!(a.ts.and_then(parse_ts), Some(123_456_789_000));
