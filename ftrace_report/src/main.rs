@@ -259,7 +259,7 @@ fn analyse(file: &str, pid: Option<u32>) -> Result<Analysis, (u8, String)> {
 
 /// Checks that footprint commands have a target with events; warns about
 /// losses and a target that never reaches execve.
-fn require_target(an: &Analysis, file: &str) -> Result<(), (u8, String)> {
+fn require_target(an: &Analysis, file: &str, f: &Filter) -> Result<(), (u8, String)> {
     let Some((pid, _)) = an.target else {
         let tasks: Vec<String> = an
             .tasks()
@@ -289,10 +289,12 @@ fn require_target(an: &Analysis, file: &str) -> Result<(), (u8, String)> {
             format!("{file}: target pid {pid} has no event; check --pid or the header"),
         ));
     }
-    if an
-        .acc
-        .as_ref()
-        .is_some_and(|a| a.phase_start[Phase::Exec as usize].is_none())
+    let pre_exec = Selection::new(&[Phase::PreExec], &CONTEXTS).mask;
+    if f.sel.mask & pre_exec == 0
+        && an
+            .acc
+            .as_ref()
+            .is_some_and(|a| a.phase_start[Phase::Exec as usize].is_none())
     {
         eprintln!(
             "ftrace_report: warning: {file}: pid {pid} never enters execve: all its events are pre-exec (use --phase pre-exec)"
@@ -333,7 +335,7 @@ fn run(a: Args) -> Result<u8, (u8, String)> {
         }
         "funcs" | "graph" => {
             let an = analyse(&a.files[0], a.pid)?;
-            require_target(&an, &a.files[0])?;
+            require_target(&an, &a.files[0], &filter)?;
             let fp = report::footprint(&an, &filter);
             out = match (a.cmd.as_str(), a.json) {
                 ("funcs", _) => report::funcs_text(&fp),
@@ -344,11 +346,11 @@ fn run(a: Args) -> Result<u8, (u8, String)> {
         _ => {
             let (fa, fb) = (&a.files[0], &a.files[1]);
             let an_a = analyse(fa, a.pid)?;
-            require_target(&an_a, fa)?;
+            require_target(&an_a, fa, &filter)?;
             let fp_a = report::footprint(&an_a, &filter);
             drop(an_a);
             let an_b = analyse(fb, a.pid)?;
-            require_target(&an_b, fb)?;
+            require_target(&an_b, fb, &filter)?;
             let fp_b = report::footprint(&an_b, &filter);
             let d = report::diff(&fp_a, &fp_b);
             if a.exit_code
