@@ -32,7 +32,18 @@ fn replay_fuzz_corpus() {
     for target in fs::read_dir(&root).unwrap() {
         for entry in fs::read_dir(target.unwrap().path()).unwrap() {
             let path = entry.unwrap().path();
-            check(&fs::read(&path).unwrap());
+            let data = fs::read(&path).unwrap();
+            check(&data);
+            // The threaded reader splits lines like the in-memory one.
+            let mut threaded = Analysis::new(None);
+            let mut whole = Analysis::new(None);
+            if whole.read_bytes(&data).is_ok() {
+                threaded.read(std::io::Cursor::new(data)).unwrap();
+                assert_eq!(threaded.lines, whole.lines, "{}", path.display());
+                assert_eq!(threaded.events, whole.events);
+                assert_eq!(threaded.skipped, whole.skipped);
+                assert_eq!(threaded.target, whole.target);
+            }
             files += 1;
         }
     }
