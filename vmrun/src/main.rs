@@ -545,3 +545,68 @@ fn summarize(report: &Path, dir: &Path, id: &str, say: &dyn Fn(&str)) {
         Err(e) => say(&format!("warning: cannot run {}: {e}", report.display())),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn options(checks: bool) -> Options {
+        Options {
+            arch: "aarch64".into(),
+            kernel_dir: PathBuf::new(),
+            init: PathBuf::new(),
+            ftrace_it: PathBuf::new(),
+            payloads: Vec::new(),
+            results: PathBuf::new(),
+            tracer: "function".into(),
+            duration: "1.5".into(),
+            channel: None,
+            accel: "tcg".into(),
+            timeout: None,
+            checks,
+            report: None,
+        }
+    }
+
+    #[test]
+    fn one_run_per_payload_with_the_knobs() {
+        let names = ["min".to_string(), "hello".to_string()];
+        let runs = runs(&options(false), &names);
+        assert_eq!(runs.len(), 2);
+        assert_eq!(runs[1].id, "hello");
+        assert_eq!(
+            runs[1].args,
+            [
+                "-o",
+                "/tmp/out/hello.trace",
+                "--duration",
+                "1.5",
+                "--tracer",
+                "function",
+                "/usr/bin/hello"
+            ]
+        );
+        let plan = plan_text("semihosting", &runs, false);
+        assert!(plan.contains("channel\tsemihosting\n"));
+        assert!(plan.contains("run\tmin\t-o\t/tmp/out/min.trace\t--duration\t1.5\t"));
+        assert!(!plan.contains("console"), "{plan}");
+    }
+
+    #[test]
+    fn checks_add_function_graph_and_the_failing_runs() {
+        let names = ["min".to_string()];
+        let runs = runs(&options(true), &names);
+        let ids: Vec<&str> = runs.iter().map(|r| r.id.as_str()).collect();
+        assert_eq!(ids, ["min", "fgraph", "missing", "badcpu"]);
+        assert!(runs[1]
+            .args
+            .windows(2)
+            .any(|w| w == ["--tracer", "function_graph"]));
+        assert_eq!(runs[2].args.last().unwrap(), "/usr/bin/no-such-program");
+        assert!(runs[3].args.windows(2).any(|w| w == ["--cpu", "99"]));
+        // Results by semihosting: a copy goes over the console too.
+        assert!(plan_text("semihosting", &runs, true).contains("console-copy\tfgraph.trace\n"));
+        let console = plan_text("console", &runs, true);
+        assert!(!console.contains("console-copy") && console.contains("console-noise\t1\n"));
+    }
+}
