@@ -26,33 +26,41 @@ ours() { "$bin" funcs "$big"; }
 oneliner() { cat "$big" | grep min | cut -d: -f2 | sed -r 's/ *<-/\n/' | tr -d $'\r' | sed -e 's/^ //' | sort | uniq; }
 wcl() { wc -l "$big"; }
 
-# Best and median wall time in ms over $runs runs.
+# Best and median wall time and best CPU time (user + system, all processes
+# of a pipeline) in ms over $runs runs. CPU time shows what a loaded machine
+# does to wall time.
 measure() {
-	local f=$1 t0 t1 times=()
+	local f=$1 t walls=() cpus=()
+	local TIMEFORMAT='%3R %3U %3S'
 	for _ in $(seq "$runs"); do
-		t0=$EPOCHREALTIME
-		"$f" >/dev/null
-		t1=$EPOCHREALTIME
-		times+=("$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", (b - a) * 1000 }')")
+		t=$({ time "$f" >/dev/null; } 2>&1)
+		read -r r u s <<<"$t"
+		walls+=("$(awk -v r="$r" 'BEGIN { printf "%.1f", r * 1000 }')")
+		cpus+=("$(awk -v u="$u" -v s="$s" 'BEGIN { printf "%.1f", (u + s) * 1000 }')")
 	done
-	printf '%s\n' "${times[@]}" | sort -n | awk '{ v[NR] = $1 } END { printf "%s %s\n", v[1], v[int((NR + 1) / 2)] }'
+	printf '%s %s %s\n' \
+		"$(printf '%s\n' "${walls[@]}" | sort -n | head -1)" \
+		"$(printf '%s\n' "${walls[@]}" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')" \
+		"$(printf '%s\n' "${cpus[@]}" | sort -n | head -1)"
 }
 
-read -r ours_best ours_med < <(measure ours)
-read -r one_best one_med < <(measure oneliner)
-read -r wc_best wc_med < <(measure wcl)
+read -r ours_best ours_med ours_cpu < <(measure ours)
+read -r one_best one_med one_cpu < <(measure oneliner)
+read -r wc_best wc_med wc_cpu < <(measure wcl)
 
 size=$(stat -c %s "$big")
 lines=$(wc -l <"$big")
-printf 'input: %s (%.1f MB, %d lines, the fixture x%d); wall time over %d runs\n' \
+printf 'input: %s (%.1f MB, %d lines, the fixture x%d); %d runs each\n' \
 	"$big" "$(awk -v s="$size" 'BEGIN { print s / 1e6 }')" "$lines" "$copies" "$runs"
-printf '%-28s %10s %10s %12s %18s\n' command best_ms median_ms vs_ours unique_functions
-printf '%-28s %10s %10s %12s %18s\n' "ftrace_report funcs" "$ours_best" "$ours_med" "1.0x" "$(ours | wc -l)"
-printf '%-28s %10s %10s %12s %18s\n' "seed one-liner" "$one_best" "$one_med" \
+printf 'load average: %s\n' "$(cut -d' ' -f1-3 /proc/loadavg)"
+row() { printf '%-22s %12s %14s %11s %13s %17s\n' "$@"; }
+row command wall_best_ms wall_median_ms cpu_best_ms vs_ours_wall unique_functions
+row "ftrace_report funcs" "$ours_best" "$ours_med" "$ours_cpu" "1.0x" "$(ours | wc -l)"
+row "seed one-liner" "$one_best" "$one_med" "$one_cpu" \
 	"$(awk -v a="$one_best" -v b="$ours_best" 'BEGIN { printf "%.1fx slower", a / b }')" "$(oneliner | wc -l)"
-printf '%-28s %10s %10s %12s %18s\n' "wc -l" "$wc_best" "$wc_med" \
+row "wc -l" "$wc_best" "$wc_med" "$wc_cpu" \
 	"$(awk -v a="$ours_best" -v b="$wc_best" 'BEGIN { printf "%.1fx faster", a / b }')" "-"
-awk -v o="$ours_best" -v s="$one_best" -v w="$wc_best" 'BEGIN {
-	printf "target >= 10x faster than the one-liner: %s (%.1fx)\n", (s / o >= 10 ? "met" : "MISSED"), s / o
-	printf "target within 5x of wc -l: %s (%.1fx)\n", (o / w <= 5 ? "met" : "MISSED"), o / w
+awk -v o="$ours_best" -v s="$one_best" -v w="$wc_best" -v oc="$ours_cpu" -v sc="$one_cpu" -v wcc="$wc_cpu" 'BEGIN {
+	printf "target >= 10x faster than the one-liner: %s (wall %.1fx, cpu %.1fx)\n", (s / o >= 10 ? "met" : "MISSED"), s / o, (oc > 0 ? sc / oc : 0)
+	printf "target within 5x of wc -l: %s (wall %.1fx, cpu %.1fx)\n", (o / w <= 5 ? "met" : "MISSED"), o / w, (wcc > 0 ? oc / wcc : 0)
 }'

@@ -10,6 +10,14 @@ use crate::report::{self, Filter};
 /// invariant breaks (the fuzzer's finding).
 pub fn check(data: &[u8]) {
     for line in data.split(|&b| b == b'\n') {
+        if let Some(fixed) = parse::parse_function_fixed(line) {
+            assert_eq!(
+                parse::parse_function_general(line),
+                Some(Line::Func(fixed)),
+                "{:?}",
+                String::from_utf8_lossy(line)
+            );
+        }
         if let Line::Func(f) = parse::parse_line(line) {
             assert!(parse::parse_call(f.text).is_ok());
             assert!(parse::valid_ts(f.ts) && parse::parse_ts(f.ts).is_some());

@@ -23,6 +23,26 @@ impl FxHasher {
 impl Hasher for FxHasher {
     #[inline]
     fn write(&mut self, mut bytes: &[u8]) {
+        let n = bytes.len();
+        if n >= 16 {
+            // Long keys (`func <-parent` texts): two independent lanes halve
+            // the multiply chain; the last 16 bytes are read even if they
+            // overlap the previous ones.
+            let word = |i: usize| u64::from_le_bytes(bytes[i..i + 8].try_into().unwrap_or([0; 8]));
+            let (mut a, mut b) = (self.hash, SEED);
+            let mut i = 0;
+            while i + 16 <= n {
+                a = (a.rotate_left(5) ^ word(i)).wrapping_mul(SEED);
+                b = (b.rotate_left(5) ^ word(i + 8)).wrapping_mul(SEED);
+                i += 16;
+            }
+            if i < n {
+                a = (a.rotate_left(5) ^ word(n - 16)).wrapping_mul(SEED);
+                b = (b.rotate_left(5) ^ word(n - 8)).wrapping_mul(SEED);
+            }
+            self.hash = a ^ b.rotate_left(32);
+            return;
+        }
         while bytes.len() >= 8 {
             self.add(u64::from_le_bytes(bytes[..8].try_into().unwrap_or([0; 8])));
             bytes = &bytes[8..];

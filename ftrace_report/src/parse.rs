@@ -376,9 +376,61 @@ fn parse_lost(t: &[u8]) -> Option<Line<'_>> {
     Some(Line::Lost { cpu, count })
 }
 
+/// The usual layout, at fixed columns: `%16s-%-7d [%03d] FLAGS %12s: text`
+/// (a command name has at most 15 bytes, a pid at most 7 digits). Most
+/// lines take this path; `None` leaves the line to `parse_function`, which
+/// gives the same result for every line this accepts.
+pub fn parse_function_fixed(s: &[u8]) -> Option<FuncLine<'_>> {
+    const COLON: usize = 49;
+    if s.len() <= COLON + 1
+        || s[COLON] != b':'
+        || s[COLON + 1] != b' '
+        || s[16] != b'-'
+        || s[24] != b' '
+        || s[25] != b'['
+        || s[29] != b']'
+        || s[30] != b' '
+        || s[36] != b' '
+        || s[0] == b'#'
+        || s[..16].iter().any(|&b| b == b'[')
+    {
+        return None;
+    }
+    let pid_field = &s[17..24];
+    let digits = pid_field.iter().take_while(|b| b.is_ascii_digit()).count();
+    if digits == 0 || pid_field[digits..].iter().any(|&b| b != b' ') {
+        return None;
+    }
+    let cpu = &s[26..29];
+    let flags = &s[31..36];
+    if !cpu.iter().all(u8::is_ascii_digit) || flags.contains(&b' ') || flags[4] == b':' {
+        return None;
+    }
+    let ts = trim_start(&s[37..COLON]);
+    if !valid_ts(ts) {
+        return None;
+    }
+    Some(FuncLine {
+        comm_padded: &s[..16],
+        pid: parse_u32(&pid_field[..digits])?,
+        cpu: parse_u32(cpu)?,
+        flags: Some(flags),
+        ts,
+        text: trim_end(trim_start(&s[COLON + 2..])),
+    })
+}
+
 /// `COMM-PID [(TGID)] [CPU] [FLAGS] TS: text`; `None` when the line does not
 /// have the task and CPU columns.
 fn parse_function(s: &[u8]) -> Option<Line<'_>> {
+    if let Some(f) = parse_function_fixed(s) {
+        return Some(Line::Func(f));
+    }
+    parse_function_general(s)
+}
+
+/// `parse_function` for any layout.
+pub fn parse_function_general(s: &[u8]) -> Option<Line<'_>> {
     // ftrace writes its comments from the first column.
     if s.first() == Some(&b'#') {
         return None;
@@ -633,6 +685,18 @@ mod tests {
                 kmsg: false
             })
         );
+    }
+
+    #[test]
+    fn usual_layout_takes_the_fixed_column_path() {
+        let l = b"             min-94      [001] d..2.     7.935526: psi_group_change <-psi_task_switch";
+        let f = parse_function_fixed(l).unwrap();
+        assert_eq!((f.pid, f.cpu, f.ts), (94, 1, &b"7.935526"[..]));
+        assert_eq!(f.text, b"psi_group_change <-psi_task_switch");
+        assert_eq!(parse_function_general(l), Some(Line::Func(f)));
+        let long_ts = b"             min-94      [001] d..2. 123456.935526: a <-b";
+        assert!(parse_function_fixed(long_ts).is_none());
+        assert!(matches!(parse_line(long_ts), Line::Func(_)));
     }
 
     #[test]
