@@ -36,7 +36,7 @@ header and the whole buffer, and lost events are reported.
   -V, --version         the version
 
 Exit status: the program's, or 128+N if signal N killed it (137 after
---duration) or if ftrace_it got SIGINT/SIGTERM/SIGHUP N. Own errors:
+--duration) or if ftrace_it got signal N (INT, TERM, HUP, QUIT...). Own errors:
 64 usage, 65 PROGRAM missing or not executable, 66 not root or permission
 denied, 67 no tracefs, 68 tracer not available, 69 CPU out of range,
 offline or too few, 70 exec failed, 71 events lost, 72 restore failed,

@@ -24,9 +24,10 @@ use rustix::time::{
     TimerfdTimerFlags, Timespec,
 };
 
-const SIGHUP: u32 = 1;
-const SIGINT: u32 = 2;
-const SIGTERM: u32 = 15;
+/// Signals whose default action would end ftrace_it before it restores:
+/// HUP, INT, QUIT, USR1, USR2, ALRM, TERM. Waited for, never delivered.
+const STOPPERS: [u32; 7] = [1, 2, 3, 10, 12, 14, 15];
+const SIGPIPE: u32 = 13;
 const SIGCHLD: u32 = 17;
 
 const MAX_IRQS: usize = 1024;
@@ -120,7 +121,7 @@ pub struct Session<'a> {
     pub output: Option<OwnedFd>,
     /// FILE holds the header and the whole trace.
     pub recorded: bool,
-    /// SIGINT/SIGTERM/SIGHUP received by ftrace_it.
+    /// One of STOPPERS received by ftrace_it.
     interrupted: Option<u32>,
 }
 
@@ -267,6 +268,7 @@ impl Session<'_> {
     }
 
     fn trace(&mut self) -> Res<u8> {
+        self.block_signals();
         if !process::geteuid().is_root() {
             return Err(fail(
                 msg().s(b"must run as root (tracefs and IRQ affinities are root-only)"),
@@ -285,7 +287,6 @@ impl Session<'_> {
                 Err(e) => return Err(io_fail(b"cannot create ", out.to_bytes(), e)),
             }
         }
-        self.block_signals();
         self.spawn()?;
         self.wait_ready()?;
         self.setup()?;
@@ -541,14 +542,18 @@ impl Session<'_> {
 
     /// Blocks the signals we wait for, so none needs a handler, and makes
     /// sure SIGCHLD is generated even if we were started with it ignored.
+    /// SIGPIPE is blocked too but not waited for: a closed stdout or stderr
+    /// gives EPIPE instead of ending us before the restore.
     fn block_signals(&mut self) {
-        for s in [SIGHUP, SIGINT, SIGTERM, SIGCHLD] {
+        for s in STOPPERS.iter().chain(&[SIGCHLD]) {
             self.sigset.sig[0] |= 1 << (s - 1);
         }
+        let mut blocked = self.sigset;
+        blocked.sig[0] |= 1 << (SIGPIPE - 1);
         // SAFETY: nothing in this process relies on these signals' delivery;
         // SIG_DFL (all zero) needs no handler or restorer.
         unsafe {
-            self.oldmask = runtime::sigprocmask(How::BLOCK, Some(&self.sigset)).ok();
+            self.oldmask = runtime::sigprocmask(How::BLOCK, Some(&blocked)).ok();
             self.old_chld = runtime::sigaction(Signal::Child, Some(core::mem::zeroed())).ok();
         }
     }
@@ -575,9 +580,10 @@ impl Session<'_> {
             cpu = self.online.next(c + 1);
         }
         let _ = process::sched_setaffinity(None, &others);
+        let parent = process::getpid();
         // SAFETY: single-threaded; the child only makes raw system calls.
         match unsafe { runtime::fork() } {
-            Ok(Fork::Child(_)) => self.child_main(),
+            Ok(Fork::Child(_)) => self.child_main(parent),
             Ok(Fork::Parent(pid)) => {
                 self.child = Some(pid);
                 self.child_pid = Some(pid);
@@ -590,8 +596,13 @@ impl Session<'_> {
     /// The child: pin, restore the signal state, say ready, spin without a
     /// system call until released, then exec. Its next system call after the
     /// release is execve.
-    fn child_main(&self) -> ! {
+    fn child_main(&self, parent: Pid) -> ! {
         prefault_stack();
+        // Die with ftrace_it, even if it is SIGKILLed: never spin forever.
+        let _ = process::set_parent_process_death_signal(Some(Signal::Kill));
+        if process::getppid() != Some(parent) {
+            runtime::exit_group(127);
+        }
         let sh = self.shared();
         let mut set = CpuSet::new();
         set.set(self.o.cpu as usize);

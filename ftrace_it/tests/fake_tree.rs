@@ -419,6 +419,8 @@ fn record_mode_writes_in_order_and_restores_everything() {
     assert_eq!(
         child,
         [
+            "prctl",
+            "getppid",
             "sched_setaffinity",
             "sched_yield",
             "rt_sigaction",
@@ -575,6 +577,25 @@ fn interactive_mode_prompts_waits_for_enter_and_leaves_the_buffer_size() {
 }
 
 #[test]
+fn a_closed_stdout_does_not_end_ftrace_it_before_the_restore() {
+    let t = Tree::new("sigpipe");
+    let before = t.snapshot();
+    let mut child = t
+        .cmd(&[], &["/bin/true"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // No reader: the prompt's write gets EPIPE (and a SIGPIPE, blocked).
+    drop(child.stdout.take());
+    use std::io::Write as _;
+    child.stdin.take().unwrap().write_all(b"\n").unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0), "{status:?}");
+    assert_restored(&before, &t);
+}
+
+#[test]
 fn interactive_mode_touches_no_buffer_size() {
     let t = Tree::new("interactive-buffer");
     let (out, log) = t.strace(&["/bin/true"]);
@@ -634,8 +655,8 @@ fn duration_kills_the_program_and_the_file_says_so() {
 }
 
 #[test]
-fn sigint_sigterm_sighup_to_ftrace_it_stop_record_and_restore() {
-    for (sig, n) in [("INT", 2), ("TERM", 15), ("HUP", 1)] {
+fn sigint_sigterm_sighup_sigquit_to_ftrace_it_stop_record_and_restore() {
+    for (sig, n) in [("INT", 2), ("TERM", 15), ("HUP", 1), ("QUIT", 3)] {
         let t = Tree::new(&format!("sig{sig}"));
         let before = t.snapshot();
         let out_file = t.out_file();
@@ -669,6 +690,41 @@ fn sigint_sigterm_sighup_to_ftrace_it_stop_record_and_restore() {
             "the program is reaped"
         );
         assert_restored(&before, &t);
+    }
+}
+
+#[test]
+fn the_spinning_child_dies_with_a_sigkilled_ftrace_it() {
+    let t = Tree::new("sigkill");
+    let mut child = t
+        .cmd(&[], &["/bin/true"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Set up and waiting for enter: the child spins on its CPU.
+    let start = Instant::now();
+    while t.read("tr/current_tracer") != "function\n" {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "setup never finished"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let pid = t.read("tr/set_ftrace_pid").trim().to_string();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let stat = format!("/proc/{pid}/stat");
+    let gone = || match fs::read_to_string(&stat) {
+        Ok(s) => s.rsplit(')').next().unwrap().trim_start().starts_with('Z'),
+        Err(_) => true,
+    };
+    while !gone() {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "pid {pid} still runs"
+        );
+        std::thread::sleep(Duration::from_millis(20));
     }
 }
 
