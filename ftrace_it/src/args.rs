@@ -14,9 +14,10 @@ CPU and traces it, and only it, with ftrace. Run as root. Every setting it
 changes is restored on every exit path.
 
 Without -o: prints 'All set, press enter to start', traces until PROGRAM
-ends, and leaves the trace in the ring buffer for a trace_pipe reader.
-With -o FILE: no prompt and no reader during the run; then FILE gets a
-header and the whole buffer, and lost events are reported.
+ends, for a trace_pipe reader started beforehand (restoring the tracer
+empties the ring buffer; -o keeps the trace). With -o FILE: no prompt
+and no reader during the run; then FILE gets a header and the whole
+buffer, and lost events are reported.
 
   -o, --output FILE     record mode, into FILE
       --tracer NAME     function (default) or function_graph
@@ -29,7 +30,7 @@ header and the whole buffer, and lost events are reported.
                         without), at most 1/4 of MemAvailable
       --env NAME=VALUE  add to the program's environment (repeatable)
       --tracefs DIR     use DIR, mount nothing (default /sys/kernel/tracing,
-                        then /sys/kernel/debug/tracing, else mount tracefs)
+                        mounted if absent, else /sys/kernel/debug/tracing)
       --procfs DIR      interrupts, irq/N/, meminfo (default /proc)
       --sysfs DIR       devices/system/cpu/online (default /sys)
   -h, --help            this text
