@@ -16,9 +16,9 @@
 #     placed next to the tree, as the documentation says (sync, vendor,
 #     offline build, install), with stand-ins for what it would build from
 #     downloads: host-rust -> rustup's cargo 1.74.1 and a rustc with the
-#     aarch64 musl std, the musl cross gcc -> aarch64-linux-gnu-gcc. The
-#     installed /usr/bin/{ftrace_it,min,min.large} must be static aarch64
-#     executables;
+#     musl std, the musl cross gcc -> aarch64-linux-gnu-gcc (gcc for
+#     x86_64). The installed /usr/bin/{ftrace_it,min,min.large} must be
+#     static executables of the target, aarch64 and then x86_64;
 #  7. the documented switch to a release tarball works: a file:// tarball
 #     is vendored by Buildroot's download step, built offline, installed, and
 #     a min_prog_trace.hash of the vendored tarball holds on a new download.
@@ -52,7 +52,7 @@ grep -qx "export BR2_VERSION := $BR_VERSION" "$BUILDROOT_DIR/Makefile" 2>/dev/nu
 for f in br_package.patch br.config kernel.config; do
 	[ -f "$root/$f" ] || fail "$root/$f is missing"
 done
-for tool in patch make rsync cpio rustup aarch64-linux-gnu-gcc aarch64-linux-gnu-readelf; do
+for tool in patch make rsync cpio gcc readelf rustup aarch64-linux-gnu-gcc aarch64-linux-gnu-readelf; do
 	command -v "$tool" >/dev/null || unusable "'$tool' is missing: run 'make deps'"
 done
 # utils/check-package needs python3 with the magic and flake8 modules
@@ -68,8 +68,10 @@ done
 cargo_174=$(rustup which --toolchain 1.74.1 cargo 2>/dev/null) ||
 	unusable "Rust 1.74.1 (Buildroot $BR_VERSION's cargo) is missing: run 'make deps'"
 rustc_musl=$(rustup which rustc)
-[ -d "$("$rustc_musl" --print sysroot)/lib/rustlib/aarch64-unknown-linux-musl" ] ||
-	unusable "$rustc_musl has no aarch64-unknown-linux-musl std: run 'make deps'"
+for t in aarch64-unknown-linux-musl x86_64-unknown-linux-musl; do
+	[ -d "$("$rustc_musl" --print sysroot)/lib/rustlib/$t" ] ||
+		unusable "$rustc_musl has no $t std: run 'make deps'"
+done
 
 # Physical path: Buildroot's TOPDIR is make's CURDIR.
 work=$(cd "$(mktemp -d "${TMPDIR:-/tmp}/check-buildroot.XXXXXX")" && pwd -P)
@@ -221,32 +223,49 @@ ln -s "$cargo_174" "$host/cargo"
 ln -s "$rustc_musl" "$host/rustc"
 ln -s "$(command -v aarch64-linux-gnu-gcc)" "$host/aarch64-buildroot-linux-musl-gcc"
 ln -s "$(command -v aarch64-linux-gnu-readelf)" "$host/aarch64-buildroot-linux-musl-readelf"
-# build LOG: make min_prog_trace without its dependencies (host-rustc,
+ln -s "$(command -v gcc)" "$host/x86_64-buildroot-linux-musl-gcc"
+ln -s "$(command -v readelf)" "$host/x86_64-buildroot-linux-musl-readelf"
+# build LOG ARCH: make min_prog_trace without its dependencies (host-rustc,
 # toolchain, skeletons), which would need downloads: the stand-ins replace
-# them. Then the installed files must be static aarch64 executables.
+# them. Then the installed files must be static ARCH executables.
 build() {
+	local machine bin f elf
+	case $2 in
+	aarch64) machine=AArch64 ;;
+	x86_64) machine=X86-64 ;;
+	esac
 	rm -rf "$br/output/target"
 	brmake MIN_PROG_TRACE_FINAL_DEPENDENCIES= MIN_PROG_TRACE_FINAL_DOWNLOAD_DEPENDENCIES= \
 		min_prog_trace >"$1" 2>&1 ||
-		fail "make min_prog_trace failed (log: $1): $(grep -m3 -E 'undefined reference|ERROR|error|No such' "$1" | tr -s ' \n' ' ')"
-	grep -q 'CARGO_NET_OFFLINE=true .*-C .*/min_prog_trace-[^ ]* .*CROSS_COMPILE=.*aarch64-buildroot-linux-musl-' "$1" ||
+		fail "make min_prog_trace failed (log: $1): $(grep -m3 -E 'undefined reference|ERROR|error|No such|You must install' "$1" | tr -s ' \n' ' ')"
+	grep -q "CARGO_NET_OFFLINE=true .*-C .*/min_prog_trace-[^ ]* .*CROSS_COMPILE=.*$2-buildroot-linux-musl-" "$1" ||
 		fail "make min_prog_trace did not build offline through the Makefile with CROSS_COMPILE (log: $1)"
-	local bin f elf
 	for bin in ftrace_it min min.large; do
 		f=$br/output/target/usr/bin/$bin
 		[ -x "$f" ] || fail "/usr/bin/$bin is not installed (log: $1)"
-		elf=$(aarch64-linux-gnu-readelf -h -l "$f" 2>&1) || fail "/usr/bin/$bin is not an ELF file: $elf"
-		grep -q 'Machine:.*AArch64' <<<"$elf" || fail "/usr/bin/$bin is not an aarch64 ELF file"
+		elf=$(readelf -h -l "$f" 2>&1) || fail "/usr/bin/$bin is not an ELF file: $elf"
+		grep -q "Machine:.*$machine" <<<"$elf" || fail "/usr/bin/$bin is not an $2 ELF file"
 		grep -q 'Type:.*EXEC' <<<"$elf" || fail "/usr/bin/$bin is not a static executable"
 		! grep -q INTERP <<<"$elf" || fail "/usr/bin/$bin asks for a dynamic loader"
 	done
 }
-build "$logs/build-local.log"
+installed() {
+	cd "$br/output/target/usr/bin" && stat -c '%n %s B' ftrace_it min min.large | paste -sd, - | sed 's/,/, /g'
+}
+build "$logs/build-local.log" aarch64
 grep -qF "Syncing from source dir $default_src" "$logs/build-local.log" ||
 	fail "make min_prog_trace did not take its source from the checkout next to the tree"
 grep -q 'cargo vendor --locked VENDOR' "$logs/build-local.log" ||
 	fail "make min_prog_trace did not vendor the crates of the local source"
-say "   installed $(cd "$br/output/target/usr/bin" && stat -c '%n %s B' ftrace_it min min.large | paste -sd, - | sed 's/,/, /g')"
+say "   aarch64: installed $(installed)"
+# The other architecture Config.in offers.
+sed -e 's/^BR2_aarch64=y$/BR2_x86_64=y/' -e '/^BR2_cortex_a72=y$/d' "$root/br.config" >"$br/.config"
+olddefconfig
+brmake -s min_prog_trace-dirclean
+build "$logs/build-local-x86_64.log" x86_64
+say "   x86_64: installed $(installed)"
+cp "$root/br.config" "$br/.config"
+olddefconfig
 
 say "7. the switch to a release tarball (file:// site, Buildroot vendors at download, hash file)"
 mk=$br/package/min_prog_trace/min_prog_trace.mk
@@ -259,7 +278,7 @@ sed -i -e "s|^MIN_PROG_TRACE_SITE = .*|MIN_PROG_TRACE_SITE = file://$work/releas
 ! grep -q '^MIN_PROG_TRACE_SITE_METHOD' "$mk" || fail "$mk: the SITE_METHOD line is not where the documentation says"
 rm -rf "$dl/min_prog_trace"
 brmake -s min_prog_trace-dirclean
-build "$logs/build-release.log"
+build "$logs/build-release.log" aarch64
 grep -q 'automatically updated by Buildroot' "$logs/build-release.log" ||
 	fail "Buildroot's download step did not vendor the crates (log: $logs/build-release.log)"
 ! grep -q 'cargo vendor' "$logs/build-release.log" ||
