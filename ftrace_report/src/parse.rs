@@ -392,7 +392,7 @@ pub fn parse_function_fixed(s: &[u8]) -> Option<FuncLine<'_>> {
         || s[30] != b' '
         || s[36] != b' '
         || s[0] == b'#'
-        || s[..16].contains(&b'[')
+        || memchr::memchr(b'[', &s[..16]).is_some()
     {
         return None;
     }
