@@ -348,7 +348,7 @@ pub fn summary_text(an: &Analysis, file: &str, f: &Filter) -> String {
         "events: {} (target {}, other tasks {}, task unknown {})",
         an.events,
         target_events,
-        an.events - target_events - an.unattributed,
+        an.events.saturating_sub(target_events + an.unattributed),
         an.unattributed
     );
     let tasks = an.tasks();
