@@ -8,26 +8,31 @@ mod common;
 
 use std::collections::BTreeSet;
 use std::fs;
-use std::path::Path;
+use std::path::PathBuf;
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 
-use common::manifest;
+use common::{manifest, ARM_GRAPH, ARM_MIN, ARM_MIN_LARGE, X86_FIXTURE};
 
-/// `fixture.trace` and `truncated.trace` (its first 460,000 bytes: ends in
-/// the middle of a line).
-fn workdir() -> &'static Path {
+/// The work directory with `fixture.trace` (the x86_64 fixture),
+/// `truncated.trace` (its first 460,000 bytes: ends in the middle of a
+/// line) and the aarch64 traces under their own names.
+fn workdir() -> PathBuf {
     static DONE: OnceLock<()> = OnceLock::new();
-    let dir = common::workdir("ftrace_report-golden");
+    let dir = common::workdir();
     DONE.get_or_init(|| {
-        let text = common::fixture("ftrace_report-golden");
+        let text = common::read(X86_FIXTURE);
+        fs::write(dir.join("fixture.trace"), &text).unwrap();
         fs::write(dir.join("truncated.trace"), &text[..460_000]).unwrap();
+        for name in [ARM_MIN, ARM_MIN_LARGE, ARM_GRAPH] {
+            common::trace(name);
+        }
     });
     dir
 }
 
 fn fixture_text() -> String {
-    String::from_utf8(common::fixture("ftrace_report-golden")).unwrap()
+    String::from_utf8(common::read(X86_FIXTURE)).unwrap()
 }
 
 fn run(args: &[&str]) -> Output {
@@ -177,6 +182,50 @@ fn funcs_match_a_naive_pid_reading() {
     // The one-liner of the seed finds functions of other tasks and misses
     // none of ours here; what matters is that ours are exactly pid 94's.
     assert!(ours.len() > 700, "{}", ours.len());
+}
+
+#[test]
+fn aarch64_function_traces() {
+    golden("arm-summary.txt", &["summary", ARM_MIN]);
+    golden("arm-funcs.txt", &["funcs", ARM_MIN]);
+    golden("arm-funcs-run.txt", &["funcs", "--phase", "run", ARM_MIN]);
+    // min.large faults in a second text page.
+    golden("arm-diff-min-large.txt", &["diff", ARM_MIN, ARM_MIN_LARGE]);
+}
+
+#[test]
+fn aarch64_function_graph_trace() {
+    golden("arm-graph-summary.txt", &["summary", ARM_GRAPH]);
+    golden("arm-graph-funcs.txt", &["funcs", ARM_GRAPH]);
+    golden(
+        "arm-graph-exec.dot",
+        &["graph", "--phase", "exec", ARM_GRAPH],
+    );
+}
+
+/// In an `ftrace_it -o` trace every event is the target's: from its first
+/// line naming execve on, every function named is in the footprint.
+#[test]
+fn aarch64_funcs_match_a_naive_reading() {
+    let text = String::from_utf8(common::read(ARM_MIN)).unwrap();
+    let mut naive = BTreeSet::new();
+    let mut started = false;
+    for line in text.lines().filter(|l| !l.starts_with('#')) {
+        let call = &line[line.find(": ").unwrap() + 2..];
+        started |= call.contains("execve");
+        if started {
+            let (f, p) = call.split_once(" <-").unwrap();
+            naive.insert(f.to_string());
+            naive.insert(p.to_string());
+        }
+    }
+    let out = run(&["funcs", ARM_MIN]);
+    let ours: BTreeSet<String> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(String::from)
+        .collect();
+    assert_eq!(ours, naive);
 }
 
 #[test]

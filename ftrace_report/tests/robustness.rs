@@ -69,7 +69,7 @@ fn arbitrary_bytes() {
 
 #[test]
 fn damaged_fixture_lines() {
-    let text = common::fixture("ftrace_report-robustness");
+    let text = common::read(common::X86_FIXTURE);
     let head = &text[..200_000];
     let mut rng = Rng(42);
     for _ in 0..40 {
@@ -88,8 +88,29 @@ fn damaged_fixture_lines() {
 }
 
 #[test]
+fn damaged_graph_trace() {
+    let text = common::read(common::ARM_GRAPH);
+    let head = &text[..150_000];
+    let mut rng = Rng(99);
+    for _ in 0..20 {
+        let mut data = head.to_vec();
+        for _ in 0..40 {
+            let i = rng.below(data.len());
+            data[i] = match rng.below(5) {
+                0 => b'\n',
+                1 => b' ',
+                2 => b'|',
+                3 => b'}',
+                _ => rng.next() as u8,
+            };
+        }
+        check(&data);
+    }
+}
+
+#[test]
 fn truncated_fixture_counts_the_cut_line() {
-    let text = common::fixture("ftrace_report-robustness");
+    let text = common::read(common::X86_FIXTURE);
     let head = &text[..300_000];
     let full_lines = head.iter().filter(|&&b| b == b'\n').count() as u64;
     let mut rng = Rng(7);
