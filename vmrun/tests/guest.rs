@@ -84,7 +84,6 @@ impl Trace {
 #[derive(Clone, Debug)]
 struct Event {
     pid: u32,
-    flags: String,
     func: String,
     parent: String,
 }
@@ -100,7 +99,7 @@ impl Event {
         let pid = task.trim().rsplit_once('-')?.1.parse().ok()?;
         let rest = &rest[rest.find("] ")? + 2..];
         let mut it = rest.split_whitespace();
-        let flags = it.next()?.to_string();
+        it.next()?; // flags
         it.next()?.strip_suffix(':')?;
         let func = it.next()?.to_string();
         let parent = it
@@ -108,18 +107,7 @@ impl Event {
             .and_then(|p| p.strip_prefix("<-"))
             .unwrap_or("")
             .to_string();
-        Some(Event {
-            pid,
-            flags,
-            func,
-            parent,
-        })
-    }
-
-    /// Interrupts disabled (the flags column's first character), or in
-    /// hard or soft interrupt context (its third).
-    fn in_interrupt(&self) -> bool {
-        self.flags.starts_with('d') || !matches!(self.flags.as_bytes().get(2), Some(b'.') | None)
+        Some(Event { pid, func, parent })
     }
 }
 
@@ -272,14 +260,26 @@ fn the_targets_first_event_is_its_execve() {
             "{id}: no system call entry before {}",
             execve()
         );
-        // The program spins until released, so one timer tick (with the
-        // softirqs it raises, run on its way out) may land before its
-        // execve: nothing else of it may.
-        let interrupts = before.iter().filter(|e| e.func == "irq_enter_rcu").count();
+        // The program spins in user space until released, so one timer
+        // tick may land before its execve, with what runs on its way back
+        // to user space (softirqs, a reschedule). Nothing else may: no
+        // second interrupt, no system call, no page fault.
+        let count = |names: &[&str]| {
+            before
+                .iter()
+                .filter(|e| names.contains(&e.func.as_str()))
+                .count()
+        };
+        let interrupts = count(&["irq_enter_rcu"]);
+        let other = count(&[
+            "do_el0_svc",
+            "do_syscall_64",
+            "do_mem_abort",
+            "do_page_fault",
+            "handle_mm_fault",
+        ]);
         let one_interrupt = before.is_empty()
-            || (before[0].func == "irq_enter_rcu"
-                && interrupts == 1
-                && before.iter().all(Event::in_interrupt));
+            || (before[0].func == "irq_enter_rcu" && interrupts == 1 && other == 0);
         assert!(
             one_interrupt,
             "{id}: {} events of pid {pid} before its execve ({interrupts} interrupts), first {:?}",
