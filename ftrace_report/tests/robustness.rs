@@ -109,12 +109,16 @@ fn damaged_graph_trace() {
 }
 
 #[test]
-fn truncated_fixture_counts_the_cut_line() {
-    let text = common::read(common::X86_FIXTURE);
-    let head = &text[..300_000];
+fn truncated_traces_count_the_cut_line() {
+    for name in [common::X86_FIXTURE, common::ARM_MIN, common::ARM_MIN_LARGE] {
+        truncations(&common::read(name)[..300_000]);
+    }
+}
+
+fn truncations(head: &[u8]) {
     let full_lines = head.iter().filter(|&&b| b == b'\n').count() as u64;
     let mut rng = Rng(7);
-    for _ in 0..30 {
+    for _ in 0..15 {
         let cut = rng.below(head.len());
         let mut a = Analysis::new(None);
         a.read_bytes(&head[..cut]).unwrap();
