@@ -31,8 +31,9 @@ Commands:
   diff A B         functions and edges only in A, only in B, in both
   help [COMMAND]   this text, or a command's
 
-TRACE `-` reads standard input.
-`ftrace_report COMMAND --help` lists the command's options.";
+TRACE `-` reads standard input. `ftrace_report COMMAND --help` lists the
+command's options (--pid, --phase, --context, --callers-only, --normalize,
+output formats). -h, --help: this text; -V, --version: the version.";
 
 const COMMON: &str = "\
 Target and filters:
@@ -47,6 +48,14 @@ Target and filters:
   --normalize        strip compiler suffixes (.constprop.N, .isra.N,
                      .part.N, .cold, .llvm.N, ...)
   -h, --help         this help";
+
+const RULES: &str = "\
+Phases of the target: pre-exec (before its execve entry), exec (up to the
+first return to user mode), run (user mode: only interrupts and exceptions
+enter the kernel), exit (from do_exit, do_group_exit, an exit syscall or
+signal delivery on). Contexts: from the flags column (function tracer; no
+column: unknown) or from irq markers and nesting (function_graph). The
+exact rules are in ftrace_report/README.md.";
 
 const EXIT_CODES: &str = "\
 Exit status:
@@ -84,7 +93,7 @@ fn command_help(cmd: &str) -> Option<String> {
         _ => return None,
     };
     Some(format!(
-        "usage: {synopsis}\n\n{what}\n\n{COMMON}\n{extra}\n{EXIT_CODES}\n"
+        "usage: {synopsis}\n\n{what}\n\n{COMMON}\n{extra}\n{RULES}\n\n{EXIT_CODES}\n"
     ))
 }
 
