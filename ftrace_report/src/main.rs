@@ -82,7 +82,7 @@ fn command_help(cmd: &str) -> Option<String> {
         ),
         "graph" => (
             "ftrace_report graph [OPTIONS] TRACE",
-            "Prints the caller -> callee graph of the target: DOT with one\n`\"caller\" -> \"callee\";` line per edge (functions without a known caller\nor callee as `\"name\";`), or JSON with nodes, edges and call counts.",
+            "Prints the caller -> callee graph of the target: DOT with one\n`\"caller\" -> \"callee\";` line per edge (functions without a known caller\nor callee as `\"name\" [];`), or JSON with nodes, edges and call counts.",
             "  --format dot|json  output format (default: dot)\n",
         ),
         "diff" => (

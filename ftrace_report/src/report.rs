@@ -121,7 +121,7 @@ fn dot_quote(out: &mut Vec<u8>, n: &[u8]) {
 }
 
 /// `graph --format dot`: `"caller" -> "callee";` lines; functions without a
-/// known caller or callee appear as `"name";`.
+/// known caller or callee appear as `"name" [];`.
 pub fn graph_dot(fp: &Footprint) -> Vec<u8> {
     let mut out = b"digraph ftrace_report {\n".to_vec();
     let mut in_edge = BTreeSet::new();
@@ -135,8 +135,9 @@ pub fn graph_dot(fp: &Footprint) -> Vec<u8> {
     }
     for n in fp.funcs.keys() {
         if !in_edge.contains(n) {
+            // With brackets: ks-nav's graph-tool reads node lines only so.
             dot_quote(&mut out, n);
-            out.extend_from_slice(b";\n");
+            out.extend_from_slice(b" [];\n");
         }
     }
     out.extend_from_slice(b"}\n");
@@ -792,7 +793,7 @@ mod tests {
         let dot = String::from_utf8(graph_dot(&fp)).unwrap();
         assert_eq!(
             dot,
-            "digraph ftrace_report {\n\"a\" -> \"b\\\"c\";\n\"lonely\";\n}\n"
+            "digraph ftrace_report {\n\"a\" -> \"b\\\"c\";\n\"lonely\" [];\n}\n"
         );
         let mut j = String::new();
         json_str(&mut j, b"x\"\\\n\x01\xff");
