@@ -24,6 +24,7 @@ TARGET_CC := $(ARCH)-linux-gnu-gcc
 endif
 
 CARGO ?= cargo
+CARGO_TARGET_DIR ?= target
 TARGET := $(ARCH)-unknown-linux-musl
 TARGET_ENV := $(shell echo $(TARGET) | tr a-z- A-Z_)
 OUT := out/$(ARCH)
@@ -31,6 +32,8 @@ DESTDIR ?=
 PREFIX ?= /usr
 
 # Static, not PIE, no C start files: the target crates bring their own entry.
+# Flags from the environment would replace these, not add to them.
+unexport RUSTFLAGS CARGO_ENCODED_RUSTFLAGS
 TARGET_RUSTFLAGS := -C relocation-model=static -C link-self-contained=no -C target-feature=+crt-static
 CARGO_TARGET := CARGO_TARGET_$(TARGET_ENV)_LINKER=$(TARGET_CC) \
 	CARGO_TARGET_$(TARGET_ENV)_RUSTFLAGS="$(TARGET_RUSTFLAGS)" \
@@ -44,12 +47,12 @@ BINS := $(OUT)/ftrace_it $(OUT)/min $(OUT)/min.large
 all: $(BINS)
 
 # cargo knows what is up to date; make only copies under the install names.
-$(OUT)/ftrace_it $(OUT)/min $(OUT)/min.large: FORCE
+$(BINS) &: FORCE
 	$(CARGO_TARGET) -p ftrace_it -p min -p min_large
 	@mkdir -p $(OUT)
-	@cp target/$(TARGET)/release/ftrace_it $(OUT)/ftrace_it
-	@cp target/$(TARGET)/release/min $(OUT)/min
-	@cp target/$(TARGET)/release/min_large $(OUT)/min.large
+	@cp $(CARGO_TARGET_DIR)/$(TARGET)/release/ftrace_it $(OUT)/ftrace_it
+	@cp $(CARGO_TARGET_DIR)/$(TARGET)/release/min $(OUT)/min
+	@cp $(CARGO_TARGET_DIR)/$(TARGET)/release/min_large $(OUT)/min.large
 
 FORCE:
 
@@ -65,9 +68,9 @@ sizes: deps
 	@$(MAKE) --no-print-directory ARCH=aarch64 all >/dev/null
 	@scripts/sizes.sh
 
-# Host tools and tests.
+# Host tools and tests; payload_checks needs the binaries of both arches.
 unit-test: deps
-	$(CARGO) test --workspace --locked
+	$(CARGO) test --workspace --exclude payload_checks --locked
 
 payload-test: deps
 	@$(MAKE) --no-print-directory ARCH=x86_64 all
@@ -76,7 +79,7 @@ payload-test: deps
 
 # Buildroot 2024.02.4 builds the target crates with Rust 1.74.1.
 check-msrv: deps
-	CARGO_TARGET_DIR=target/msrv $(CARGO) +1.74.1 build --locked -p ftrace_it -p min -p min_large
+	CARGO_TARGET_DIR=$(CARGO_TARGET_DIR)/msrv $(CARGO) +1.74.1 build --locked -p ftrace_it -p min -p min_large
 
 lint: deps
 	$(CARGO) fmt --all --check
@@ -101,3 +104,4 @@ help:
 	@echo "make sizes          binary sizes against their budgets"
 	@echo "make bench          speed figures"
 	@echo "make deps           install what a fresh Debian machine lacks"
+	@echo "make check-buildroot BUILDROOT_DIR=DIR   check the Buildroot 2024.02.4 drop-in"
