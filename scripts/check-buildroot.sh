@@ -31,7 +31,7 @@ BR_VERSION=2024.02.4
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 if [ -z "${BUILDROOT_DIR:-}" ]; then
-	echo "check-buildroot: skipped: BUILDROOT_DIR is not set (set it to a clean Buildroot $BR_VERSION tree, see docs/buildroot.md)"
+	echo "check-buildroot: skipped: BUILDROOT_DIR is not set (set it to a clean Buildroot $BR_VERSION tree, see README.md, section Buildroot)"
 	exit 0
 fi
 
