@@ -3,8 +3,10 @@
 use std::ffi::OsString;
 use std::fs::File;
 use std::io::{self, Write};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
+use console_frames::ExtractError;
 use ftrace_report::analyze::{Analysis, Error};
 use ftrace_report::model::{Context, Phase, Selection, CONTEXTS, PHASES};
 use ftrace_report::report::{self, Filter};
@@ -15,6 +17,7 @@ const EXIT_READ: u8 = 3;
 const EXIT_INPUT: u8 = 4;
 const EXIT_NO_TARGET: u8 = 5;
 const EXIT_WRITE: u8 = 6;
+const EXIT_DAMAGED: u8 = 7;
 
 const USAGE: &str = "\
 usage: ftrace_report COMMAND [OPTIONS] TRACE...
@@ -29,6 +32,8 @@ Commands:
                    phase x context, lost events, skipped lines, top functions
   graph TRACE      caller -> callee graph (DOT or JSON)
   diff A B         functions and edges only in A, only in B, in both
+  extract CAPTURE -o DIR
+                   files sent over a console (console channel) back to DIR
   help [COMMAND]   this text, or a command's
 
 TRACE `-` reads standard input. `ftrace_report COMMAND --help` lists the
@@ -66,10 +71,26 @@ Exit status:
   4  a trace is invalid (bad ftrace_it header line, or no trace event at all)
   5  no target: no --pid, no ftrace_it header and no task enters execve,
      or the target pid has no event
-  6  standard output cannot be written";
+  6  standard output or an extracted file cannot be written
+  7  extract: a file in the capture is damaged or incomplete (the intact
+     ones are written)";
+
+const EXTRACT_HELP: &str = "\
+usage: ftrace_report extract CAPTURE -o DIR
+
+Finds the frames of the console channel in CAPTURE (a serial console log, a
+`tmux pipe-pane` capture, a `script` log; kernel messages in between, CRLF
+line ends and terminal escapes do not matter), checks every frame's CRC-32
+and every file's size and SHA-256, and writes each file to DIR/NAME, byte
+for byte as the sender had it. Prints `NAME SIZE SHA256` per file. CAPTURE
+`-` reads standard input. The frame format is in console_frames/README.md.
+
+  -o, --output DIR   where to write the files (created if missing)
+  -h, --help         this help";
 
 fn command_help(cmd: &str) -> Option<String> {
     let (synopsis, what, extra) = match cmd {
+        "extract" => return Some(format!("{EXTRACT_HELP}\n\n{EXIT_CODES}\n")),
         "funcs" => (
             "ftrace_report funcs [OPTIONS] TRACE",
             "Prints the sorted (byte order) unique functions of the target, callees and\ncallers, one per line.",
@@ -107,6 +128,7 @@ struct Args {
     normalize: bool,
     json: bool,
     exit_code: bool,
+    out_dir: Option<PathBuf>,
 }
 
 enum Parsed {
@@ -177,27 +199,29 @@ fn parse_args(args: Vec<OsString>) -> Result<Parsed, (u8, String)> {
         normalize: false,
         json: false,
         exit_code: false,
+        out_dir: None,
     };
+    let filters = cmd != "extract";
     while let Some(arg) = p.next().map_err(usage_err)? {
         match arg {
             Short('h') | Long("help") => return Ok(Parsed::Print(help)),
-            Long("pid") => {
+            Long("pid") if filters => {
                 let v = p.value().map_err(usage_err)?.string().map_err(usage_err)?;
                 a.pid = Some(
                     v.parse()
                         .map_err(|_| usage_err(format!("--pid: '{v}' is not a pid")))?,
                 );
             }
-            Long("phase") => {
+            Long("phase") if filters => {
                 let v = p.value().map_err(usage_err)?.string().map_err(usage_err)?;
                 a.phases = Some(list(&v, "phase", &PHASES, Phase::parse)?);
             }
-            Long("context") => {
+            Long("context") if filters => {
                 let v = p.value().map_err(usage_err)?.string().map_err(usage_err)?;
                 a.contexts = Some(list(&v, "context", &CONTEXTS, Context::parse)?);
             }
-            Long("callers-only") => a.callers_only = true,
-            Long("normalize") => a.normalize = true,
+            Long("callers-only") if filters => a.callers_only = true,
+            Long("normalize") if filters => a.normalize = true,
             Long("json") if cmd == "summary" || cmd == "diff" => a.json = true,
             Long("exit-code") if cmd == "diff" => a.exit_code = true,
             Long("format") if cmd == "graph" => {
@@ -207,6 +231,9 @@ fn parse_args(args: Vec<OsString>) -> Result<Parsed, (u8, String)> {
                     "json" => true,
                     _ => return Err(usage_err(format!("--format: '{v}' is not dot or json"))),
                 };
+            }
+            Short('o') | Long("output") if cmd == "extract" => {
+                a.out_dir = Some(p.value().map_err(usage_err)?.into());
             }
             Value(v) => a.files.push(v.string().map_err(usage_err)?),
             other => return Err(usage_err(other.unexpected())),
@@ -219,6 +246,9 @@ fn parse_args(args: Vec<OsString>) -> Result<Parsed, (u8, String)> {
             if want == 1 { "" } else { "s" },
             a.files.len()
         )));
+    }
+    if cmd == "extract" && a.out_dir.is_none() {
+        return Err(usage_err("extract needs -o DIR"));
     }
     Ok(Parsed::Run(a))
 }
@@ -318,7 +348,50 @@ fn require_target(an: &Analysis, file: &str, f: &Filter) -> Result<(), (u8, Stri
     Ok(())
 }
 
+/// `extract`: the console channel's receiving end.
+fn extract(capture: &str, out_dir: &std::path::Path) -> Result<Vec<u8>, (u8, String)> {
+    let data = if capture == "-" {
+        let mut data = Vec::new();
+        io::Read::read_to_end(&mut io::stdin(), &mut data).map(|_| data)
+    } else {
+        std::fs::read(capture)
+    }
+    .map_err(|e| (EXIT_READ, format!("{capture}: cannot read: {e}")))?;
+    let listing = |files: &[console_frames::ExtractedFile]| {
+        let mut out = String::new();
+        for f in files {
+            out.push_str(&format!("{} {} {}\n", f.name, f.size, f.sha256));
+        }
+        out.into_bytes()
+    };
+    match console_frames::extract(&data, out_dir) {
+        Ok(files) => Ok(listing(&files)),
+        Err(ExtractError::NoFrames) => {
+            Err((EXIT_INPUT, format!("{capture}: {}", ExtractError::NoFrames)))
+        }
+        Err(ExtractError::Incomplete {
+            extracted,
+            problems,
+        }) => {
+            write_out(&listing(&extracted))?;
+            Err((
+                EXIT_DAMAGED,
+                format!(
+                    "{capture}: {} damaged or incomplete: {}; capture the console again from before the transfer starts",
+                    if problems.len() == 1 { "a file is".to_string() } else { format!("{} files are", problems.len()) },
+                    problems.join("; ")
+                ),
+            ))
+        }
+        Err(e @ ExtractError::Io { .. }) => Err((EXIT_WRITE, e.to_string())),
+    }
+}
+
 fn run(a: Args) -> Result<u8, (u8, String)> {
+    if let Some(dir) = &a.out_dir {
+        write_out(&extract(&a.files[0], dir)?)?;
+        return Ok(0);
+    }
     let filter = Filter {
         sel: match (&a.phases, &a.contexts) {
             (None, None) => Selection::default_phases(),
