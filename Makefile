@@ -24,7 +24,7 @@ TARGET_CC := $(ARCH)-linux-gnu-gcc
 endif
 
 CARGO ?= cargo
-CARGO_TARGET_DIR ?= target
+CARGO_TARGET_DIR ?= $(CURDIR)/target
 TARGET := $(ARCH)-unknown-linux-musl
 TARGET_ENV := $(shell echo $(TARGET) | tr a-z- A-Z_)
 OUT := out/$(ARCH)
