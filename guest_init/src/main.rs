@@ -16,9 +16,9 @@ use std::fs;
 use std::io::{self, BufWriter, Write};
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 const PLAN: &str = "/etc/mpt.plan";
 const OUT: &str = "/tmp/out";
@@ -129,18 +129,29 @@ fn run(start: &Instant) -> Result<(), String> {
     Ok(())
 }
 
-/// Frames on the console, optionally with kernel messages printed meanwhile.
+/// Frames on the console, watched by a helper thread (see `ConsoleHelper`).
 fn console_with_noise(
     files: &[(String, Vec<u8>)],
     noise: bool,
     say: &dyn Fn(String),
 ) -> io::Result<()> {
-    let noise = noise.then(KernelNoise::start);
-    let sent = ship::console(files, &mut console());
-    if let Some(n) = noise {
-        let messages = n.stop();
+    let helper = ConsoleHelper::start(noise);
+    let mut out = Counting {
+        inner: io::stdout().lock(),
+        written: helper.written.clone(),
+    };
+    // Small writes: each returns once its bytes are queued on the tty, so
+    // the helper sees steady progress.
+    let sent = ship::console(files, &mut BufWriter::with_capacity(4 << 10, &mut out));
+    let (messages, kicks) = helper.stop();
+    if noise {
         say(format!(
             "{messages} kernel messages printed during the console transfer"
+        ));
+    }
+    if kicks > 0 {
+        say(format!(
+            "the console stalled {kicks} time(s) and was kicked"
         ));
     }
     sent
@@ -164,10 +175,6 @@ fn expand_ring_buffer() {
             println!("mpt: warning: cannot expand the ring buffer ({path}: {e})");
         }
     }
-}
-
-fn console() -> BufWriter<io::StdoutLock<'static>> {
-    BufWriter::with_capacity(64 << 10, io::stdout().lock())
 }
 
 fn mount(fstype: &str, target: &str) -> Result<(), String> {
@@ -215,43 +222,83 @@ fn read_all(dir: &Path) -> Result<Vec<(String, Vec<u8>)>, String> {
     Ok(files)
 }
 
-/// Kernel messages printed on the console from another thread while frames
-/// are being written, so frames and messages really interleave: the host's
-/// test checks the decoder copes with it.
-struct KernelNoise {
-    stop: Arc<AtomicBool>,
-    thread: std::thread::JoinHandle<usize>,
+/// Counts the bytes that reached the console.
+struct Counting<W> {
+    inner: W,
+    written: Arc<AtomicUsize>,
 }
 
-impl KernelNoise {
-    fn start() -> Self {
-        let stop = Arc::new(AtomicBool::new(false));
-        let flag = stop.clone();
-        let thread = std::thread::spawn(move || {
-            let Ok(mut kmsg) = fs::OpenOptions::new().write(true).open("/dev/kmsg") else {
-                return 0;
-            };
-            let mut n = 0;
-            while !flag.load(Ordering::Relaxed) {
-                // Level 1 (alert): printed on the console whatever the loglevel.
-                if kmsg
-                    .write_all(
-                        format!("<1>mpt-noise {n}: a kernel message between frames\n").as_bytes(),
-                    )
-                    .is_err()
-                {
-                    break;
-                }
-                n += 1;
-                std::thread::sleep(std::time::Duration::from_millis(3));
-            }
-            n
-        });
-        KernelNoise { stop, thread }
+impl<W: Write> Write for Counting<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.written.fetch_add(n, Ordering::Relaxed);
+        Ok(n)
     }
 
-    fn stop(self) -> usize {
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// A thread beside a console transfer that
+/// - with `noise`, prints kernel messages every few milliseconds, so frames
+///   and messages really interleave (the host's test checks the decoder
+///   copes with that);
+/// - kicks the console when the transfer stalls: under QEMU TCG the 8250
+///   UART's transmit interrupt is sometimes lost and the tty then waits
+///   forever; a kernel message goes out by polling and re-arms it.
+struct ConsoleHelper {
+    written: Arc<AtomicUsize>,
+    stop: Arc<AtomicBool>,
+    thread: std::thread::JoinHandle<(usize, usize)>,
+}
+
+impl ConsoleHelper {
+    fn start(noise: bool) -> Self {
+        let stop = Arc::new(AtomicBool::new(false));
+        let written = Arc::new(AtomicUsize::new(0));
+        let (flag, progress) = (stop.clone(), written.clone());
+        let thread = std::thread::spawn(move || {
+            let Ok(mut kmsg) = fs::OpenOptions::new().write(true).open("/dev/kmsg") else {
+                return (0, 0);
+            };
+            let tick = Duration::from_millis(if noise { 3 } else { 50 });
+            let (mut messages, mut kicks) = (0, 0);
+            let (mut seen, mut since) = (0, Instant::now());
+            while !flag.load(Ordering::Relaxed) {
+                std::thread::sleep(tick);
+                // Level 1 (alert): on the console whatever the loglevel.
+                if noise {
+                    let m = format!("<1>mpt-noise {messages}: a kernel message between frames\n");
+                    if kmsg.write_all(m.as_bytes()).is_ok() {
+                        messages += 1;
+                    }
+                }
+                let now = progress.load(Ordering::Relaxed);
+                if now != seen {
+                    (seen, since) = (now, Instant::now());
+                } else if since.elapsed() > Duration::from_millis(500) {
+                    if kmsg
+                        .write_all(b"<1>mpt: console stalled, kicking it\n")
+                        .is_ok()
+                    {
+                        kicks += 1;
+                    }
+                    since = Instant::now();
+                }
+            }
+            (messages, kicks)
+        });
+        ConsoleHelper {
+            written,
+            stop,
+            thread,
+        }
+    }
+
+    /// Messages printed and kicks given.
+    fn stop(self) -> (usize, usize) {
         self.stop.store(true, Ordering::Relaxed);
-        self.thread.join().unwrap_or(0)
+        self.thread.join().unwrap_or((0, 0))
     }
 }
