@@ -84,7 +84,7 @@ kmake -s olddefconfig >"$build/olddefconfig.log" 2>&1 || {
 }
 
 jobs=$(($(nproc) + 1))
-say "building $karch $(basename "$image") in $build (make -j$jobs; about 4 min on 2 cores)"
+say "building $karch $(basename "$image") in $build (make -j$jobs; about 2 min on 2 idle cores)"
 kmake -j"$jobs" "$(basename "$image")" >"$build/build.log" 2>&1 &
 pid=$!
 # A line every 30 s so a long build is visibly alive.
