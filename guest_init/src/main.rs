@@ -140,9 +140,9 @@ fn console_with_noise(
         inner: io::stdout().lock(),
         written: helper.written.clone(),
     };
-    // Small writes: each returns once its bytes are queued on the tty, so
-    // the helper sees steady progress.
-    let sent = ship::console(files, &mut BufWriter::with_capacity(4 << 10, &mut out));
+    // Moderate writes: each returns once its bytes are queued on the tty,
+    // well within the helper's stall limit even on a slow console.
+    let sent = ship::console(files, &mut BufWriter::with_capacity(16 << 10, &mut out));
     let (messages, kicks) = helper.stop();
     if noise {
         say(format!(

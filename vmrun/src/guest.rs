@@ -124,6 +124,19 @@ fn watch(stdout: impl Read, mut log: File, tx: &mpsc::Sender<Event>) {
             break Err(e);
         }
         if line.starts_with(console_frames::MARKER.as_bytes()) {
+            // A console transfer takes seconds: say when a big file is through.
+            let end = String::from_utf8_lossy(&line);
+            let mut fields = end.split(' ').skip(1);
+            if let (Some("E"), Some(name), Some(chunks)) =
+                (fields.next(), fields.next(), fields.next())
+            {
+                let kib = chunks.parse::<usize>().unwrap_or(0) * console_frames::CHUNK / 1024;
+                if kib >= 256 {
+                    let _ = tx.send(Event::Progress(format!(
+                        "sent {name} ({kib} KiB) on the console"
+                    )));
+                }
+            }
             continue;
         }
         let text = String::from_utf8_lossy(&line);
