@@ -3,8 +3,9 @@
 //! ```text
 //! vmrun run --arch A --kernel-dir DIR --init FILE --ftrace-it FILE
 //!           --payload FILE... --results DIR [options]
-//! vmrun extract CAPTURE -o DIR
 //! ```
+//!
+//! Files sent over a console by hand come back with `ftrace_report extract`.
 //!
 //! See vmrun/README.md. Exit codes: 0 success, 2 usage, 3 missing or unusable
 //! input, 4 QEMU would not start, 5 the guest failed (panic, init failure,
@@ -24,8 +25,7 @@ use std::time::{Duration, Instant};
 const USAGE: &str =
     "usage: vmrun run --arch aarch64|x86_64 --kernel-dir DIR --init FILE --ftrace-it FILE \
 --payload FILE... --results DIR [--tracer function|function_graph] [--duration SECS] \
-[--channel semihosting|console] [--accel tcg|kvm] [--timeout SECS] [--checks] [--report FILE]\n\
-       vmrun extract CAPTURE -o DIR";
+[--channel semihosting|console] [--accel tcg|kvm] [--timeout SECS] [--checks] [--report FILE]";
 
 struct Failure {
     code: u8,
@@ -53,7 +53,6 @@ fn main() -> ExitCode {
         .and_then(|s| s.to_str())
     {
         Some("run") => parse_run().and_then(|o| run(&o)),
-        Some("extract") => extract_cmd(),
         Some("-h" | "--help") => {
             println!("{USAGE}");
             Ok(())
@@ -199,38 +198,6 @@ fn value(p: &mut lexopt::Parser) -> Result<String, Failure> {
         code: USAGE_ERR,
         message: format!("{} is not UTF-8", v.to_string_lossy()),
     })
-}
-
-fn extract_cmd() -> Result<(), Failure> {
-    use lexopt::prelude::*;
-    let usage = |e: lexopt::Error| Failure {
-        code: USAGE_ERR,
-        message: format!("{e}\n{USAGE}"),
-    };
-    let mut p = lexopt::Parser::from_args(std::env::args_os().skip(2));
-    let (mut capture, mut out) = (None, None);
-    while let Some(arg) = p.next().map_err(usage)? {
-        match arg {
-            Short('o') | Long("output") => out = Some(PathBuf::from(p.value().map_err(usage)?)),
-            Value(v) if capture.is_none() => capture = Some(PathBuf::from(v)),
-            _ => return Err(usage(arg.unexpected())),
-        }
-    }
-    let (Some(capture), Some(out)) = (capture, out) else {
-        return fail(USAGE_ERR, USAGE);
-    };
-    let data =
-        fs::read(&capture).or_else(|e| fail(INPUT, format!("{}: {e}", capture.display())))?;
-    match console_frames::extract(&data, &out) {
-        Ok(files) => {
-            for f in files {
-                println!("{}  {} ({} bytes)", f.sha256, f.path.display(), f.size);
-            }
-            Ok(())
-        }
-        Err(e @ console_frames::ExtractError::Io { .. }) => fail(IO, e.to_string()),
-        Err(e) => fail(TRANSFER, format!("{}: {e}", capture.display())),
-    }
 }
 
 /// One ftrace_it invocation in the guest.
