@@ -74,3 +74,4 @@ bench-vm: vm-tools
 		printf 'bench-vm: cold run >= kernel build %s s (recorded in %s when the cache was filled) + warm run = %.0f s, plus the first build of the tools (target <= 360 s)\n' \
 			"$$kbuild" "$$kdir/build-seconds" "$$(echo "$$kbuild + $$warm" | bc)"; \
 	else echo "bench-vm: kernel build time not recorded (cache filled by an older kernel.sh)"; fi
+BENCH_TARGETS += bench-vm
