@@ -1,13 +1,13 @@
 //! Streaming analysis: attribution by pid, phases, contexts, edges.
 //! Memory grows with distinct functions, edges and tasks, not with events.
 
-use std::io::{self, Read};
-use std::sync::mpsc;
-use std::thread;
+use std::io;
 
 use crate::model::{Context, Phase, CONTEXTS, PHASES};
 use crate::names::{class, FxHashMap, Interner, NONE};
 use crate::parse::{self, GraphKind, Line, Skip, SKIPS};
+
+mod pipeline;
 
 /// Number of phase x context cells.
 pub const CELLS: usize = PHASES.len() * CONTEXTS.len();
@@ -18,8 +18,6 @@ const MAX_DEPTH: usize = 512;
 const MAX_IRQ_NESTING: u32 = 64;
 /// Lines longer than this are skipped as unparsable without being buffered.
 const MAX_LINE: usize = 1 << 20;
-/// Read size.
-const CHUNK: usize = 1 << 20;
 
 #[derive(Debug)]
 pub enum Error {
@@ -310,40 +308,6 @@ impl Analysis {
         }
     }
 
-    /// Streams `r` line by line. A second thread reads large chunks, so
-    /// copying the input overlaps with parsing.
-    pub fn read<R: Read + Send + 'static>(&mut self, mut r: R) -> Result<(), Error> {
-        let (full_tx, full_rx) = mpsc::sync_channel::<io::Result<(Vec<u8>, usize)>>(2);
-        let (empty_tx, empty_rx) = mpsc::channel::<Vec<u8>>();
-        // Not joined: after an input error the reader may still be blocked
-        // in read(); its next send fails and it ends.
-        thread::spawn(move || loop {
-            let mut buf = empty_rx.try_recv().unwrap_or_else(|_| vec![0; CHUNK]);
-            let res = loop {
-                match r.read(&mut buf) {
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                    res => break res,
-                }
-            };
-            let done = !matches!(res, Ok(n) if n > 0);
-            if full_tx.send(res.map(|n| (buf, n))).is_err() || done {
-                return;
-            }
-        });
-        let mut split = Splitter::default();
-        for msg in full_rx {
-            let (buf, n) = msg?;
-            if n == 0 {
-                break;
-            }
-            self.feed(&mut split, &buf[..n])?;
-            // The reader may be gone already; the buffer is then dropped.
-            let _ = empty_tx.send(buf);
-        }
-        self.finish(split);
-        Ok(())
-    }
-
     /// The whole input in memory (same line splitting as `read`).
     pub fn read_bytes(&mut self, data: &[u8]) -> Result<(), Error> {
         let mut split = Splitter::default();
@@ -408,41 +372,7 @@ impl Analysis {
     pub fn line(&mut self, raw: &[u8]) -> Result<(), Error> {
         self.lines += 1;
         match parse::parse_line_lazy(raw) {
-            Line::Func(f) => {
-                let (callee, caller) = match self.calls.get(f.text) {
-                    Some(&ids) => ids,
-                    None => match parse::parse_call(f.text) {
-                        Err(s) => {
-                            self.skip(s);
-                            return Ok(());
-                        }
-                        Ok(c) => {
-                            let ids = (self.names.intern(c.func), self.names.intern(c.parent));
-                            if c.kmsg {
-                                // Not cached: each splice is a different text.
-                                self.format.kmsg_spliced += 1;
-                            } else {
-                                self.calls.insert(f.text.into(), ids);
-                            }
-                            ids
-                        }
-                    },
-                };
-                self.format.function_lines += 1;
-                if f.flags.is_some() {
-                    self.format.function_flags += 1;
-                }
-                let ctx = flag_context(f.flags);
-                self.event(
-                    Some(f.pid),
-                    f.comm_padded,
-                    callee,
-                    caller,
-                    ctx,
-                    Some(f.ts),
-                    false,
-                );
-            }
+            Line::Func(f) => self.func(f),
             Line::Graph(g) => self.graph(g),
             Line::Switch { cpu, pid } => {
                 self.markers += 1;
@@ -477,6 +407,40 @@ impl Analysis {
             Line::Skip(s) => self.skip(s),
         }
         Ok(())
+    }
+
+    /// A `function` tracer line (already counted).
+    fn func(&mut self, f: parse::FuncLine<'_>) {
+        let (callee, caller) = match self.calls.get(f.text) {
+            Some(&ids) => ids,
+            None => match parse::parse_call(f.text) {
+                Err(s) => return self.skip(s),
+                Ok(c) => {
+                    let ids = (self.names.intern(c.func), self.names.intern(c.parent));
+                    if c.kmsg {
+                        // Not cached: each splice is a different text.
+                        self.format.kmsg_spliced += 1;
+                    } else {
+                        self.calls.insert(f.text.into(), ids);
+                    }
+                    ids
+                }
+            },
+        };
+        self.format.function_lines += 1;
+        if f.flags.is_some() {
+            self.format.function_flags += 1;
+        }
+        let ctx = flag_context(f.flags);
+        self.event(
+            Some(f.pid),
+            f.comm_padded,
+            callee,
+            caller,
+            ctx,
+            Some(f.ts),
+            false,
+        );
     }
 
     fn header_entry(&mut self, key: &[u8], value: &[u8]) -> Result<(), Error> {
