@@ -1,10 +1,10 @@
-//! `Analysis::read`: a second thread reads the input, splits it into lines
-//! and parses them, so that parsing (most of the per-line cost) overlaps
-//! with the order-dependent attribution on the calling thread. The split
-//! and the results equal those of `feed`/`finish`.
+//! `Analysis::read`: a second thread splits the input into lines and parses
+//! them (most of the per-line cost) while the calling thread reads the
+//! input and does the order-dependent attribution. The split and the
+//! results equal those of `feed`/`finish`.
 
 use std::io::{self, Read};
-use std::sync::mpsc::{self, Receiver, SyncSender};
+use std::sync::mpsc::{self, Receiver, Sender};
 use std::thread;
 
 use super::{Analysis, Error, MAX_LINE};
@@ -74,12 +74,34 @@ enum Rec {
 struct Batch {
     buf: Vec<u8>,
     len: usize,
+    /// The first line is the end of one longer than `MAX_LINE`.
+    overlong_first: bool,
+    /// Filled by the parsing thread.
     recs: Vec<Rec>,
-    /// The last batch of the input.
+    /// The last batch of the input, and whether the input ended inside a
+    /// line.
     end: bool,
+    partial: bool,
 }
 
-/// The reading, splitting and parsing thread's state.
+/// Batches at the parsing thread at a time: it parses the next while this
+/// thread attributes the events of one.
+const IN_FLIGHT: usize = 3;
+
+impl Batch {
+    fn new() -> Batch {
+        Batch {
+            buf: vec![0; MAX_LINE + CHUNK],
+            len: 0,
+            overlong_first: false,
+            recs: Vec::new(),
+            end: false,
+            partial: false,
+        }
+    }
+}
+
+/// Cuts the input into batches of complete lines.
 #[derive(Default)]
 struct Reader {
     /// The unfinished last line of the previous read.
@@ -89,131 +111,149 @@ struct Reader {
 }
 
 impl Reader {
-    fn run<R: Read>(mut self, mut r: R, tx: SyncSender<io::Result<Batch>>, back: Receiver<Batch>) {
-        loop {
-            let mut b = back.try_recv().unwrap_or_else(|_| Batch {
-                buf: vec![0; MAX_LINE + CHUNK],
-                len: 0,
-                recs: Vec::new(),
-                end: false,
-            });
-            b.recs.clear();
-            let keep = self.carry.len();
-            b.buf[..keep].copy_from_slice(&self.carry);
-            self.carry.clear();
-            let res = loop {
-                match r.read(&mut b.buf[keep..keep + CHUNK]) {
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                    res => break res,
-                }
-            };
-            let n = match res {
-                Ok(n) => n,
-                Err(e) => {
-                    let _ = tx.send(Err(e));
-                    return;
-                }
-            };
-            b.end = n == 0;
-            if b.end {
-                if keep > 0 || self.overlong {
-                    b.recs.push(Rec::Partial);
-                }
-                b.len = 0;
-            } else {
-                b.len = self.split(&mut b, keep + n);
+    /// Reads the next batch, cut after its last `\n`.
+    fn fill<R: Read>(&mut self, r: &mut R, b: &mut Batch) -> io::Result<()> {
+        let keep = self.carry.len();
+        b.buf[..keep].copy_from_slice(&self.carry);
+        let n = loop {
+            match r.read(&mut b.buf[keep..keep + CHUNK]) {
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                res => break res?,
             }
-            // The analysis may have stopped (an input error): then end too.
-            if tx.send(Ok(b)).is_err() {
-                return;
-            }
-            if n == 0 {
-                return;
-            }
-        }
-    }
-
-    /// Parses the complete lines of `b.buf[..filled]`, keeps the rest in
-    /// `carry`; returns where the complete lines end.
-    fn split(&mut self, b: &mut Batch, filled: usize) -> usize {
-        let data = &b.buf[..filled];
-        let mut start = 0;
-        for nl in memchr::memchr_iter(b'\n', data) {
-            let rec = if self.overlong {
-                self.overlong = false;
-                Rec::Overlong
-            } else if nl - start > MAX_LINE {
-                Rec::Overlong
-            } else {
-                self.parse(data, &data[start..nl])
-            };
-            b.recs.push(rec);
-            start = nl + 1;
+        };
+        self.carry.clear();
+        b.end = n == 0;
+        b.partial = b.end && (keep > 0 || self.overlong);
+        b.overlong_first = false;
+        b.len = 0;
+        let filled = keep + n;
+        // The carried part has no `\n`.
+        if let Some(nl) = memchr::memrchr(b'\n', &b.buf[keep..filled]) {
+            b.len = keep + nl + 1;
+            b.overlong_first = self.overlong;
+            self.overlong = false;
         }
         if !self.overlong {
-            let rest = &data[start..];
+            let rest = &b.buf[b.len..filled];
             if rest.len() > MAX_LINE {
                 self.overlong = true;
             } else {
                 self.carry.extend_from_slice(rest);
             }
         }
-        start
+        Ok(())
     }
+}
 
-    fn parse(&self, buf: &[u8], line: &[u8]) -> Rec {
-        match parse::parse_line_lazy(line) {
-            Line::Func(f) => Rec::Func(Func {
-                pid: f.pid,
-                cpu: f.cpu,
-                comm_padded: Span::of(buf, f.comm_padded),
-                flags: f.flags.map(|s| Span::of(buf, s)),
-                ts: Span::of(buf, f.ts),
-                text: Span::of(buf, f.text),
-            }),
-            _ => Rec::Line(Span::of(buf, line)),
+/// The parsing thread: fills in the records of each batch.
+fn parse_batches(rx: Receiver<Batch>, tx: Sender<Batch>) {
+    for mut b in rx {
+        parse_lines(&mut b);
+        if tx.send(b).is_err() {
+            return;
         }
+    }
+}
+
+fn parse_lines(b: &mut Batch) {
+    b.recs.clear();
+    let data = &b.buf[..b.len];
+    let mut start = 0;
+    let mut overlong = b.overlong_first;
+    for nl in memchr::memchr_iter(b'\n', data) {
+        let rec = if overlong || nl - start > MAX_LINE {
+            overlong = false;
+            Rec::Overlong
+        } else {
+            parse_line(data, &data[start..nl])
+        };
+        b.recs.push(rec);
+        start = nl + 1;
+    }
+    if b.partial {
+        b.recs.push(Rec::Partial);
+    }
+}
+
+fn parse_line(buf: &[u8], line: &[u8]) -> Rec {
+    match parse::parse_line_lazy(line) {
+        Line::Func(f) => Rec::Func(Func {
+            pid: f.pid,
+            cpu: f.cpu,
+            comm_padded: Span::of(buf, f.comm_padded),
+            flags: f.flags.map(|s| Span::of(buf, s)),
+            ts: Span::of(buf, f.ts),
+            text: Span::of(buf, f.text),
+        }),
+        _ => Rec::Line(Span::of(buf, line)),
     }
 }
 
 impl Analysis {
     /// Streams `r` line by line (see the module comment).
-    pub fn read<R: Read + Send + 'static>(&mut self, r: R) -> Result<(), Error> {
-        let (tx, rx) = mpsc::sync_channel::<io::Result<Batch>>(2);
-        let (back_tx, back_rx) = mpsc::channel::<Batch>();
-        let reader = Reader::default();
-        // Not joined: after an error the thread may still be blocked in
-        // read(); its next send fails and it ends.
-        thread::spawn(move || reader.run(r, tx, back_rx));
-        for msg in rx {
-            let b = msg?;
-            let buf = &b.buf[..b.len];
-            for &rec in &b.recs {
-                match rec {
-                    Rec::Func(f) => {
-                        self.lines += 1;
-                        self.func(f.get(buf));
+    pub fn read<R: Read>(&mut self, mut r: R) -> Result<(), Error> {
+        let (raw_tx, raw_rx) = mpsc::channel();
+        let (parsed_tx, parsed_rx) = mpsc::channel();
+        thread::scope(|s| {
+            s.spawn(move || parse_batches(raw_rx, parsed_tx));
+            // Ends the parsing thread by dropping `raw_tx`.
+            self.stream(&mut r, raw_tx, &parsed_rx)
+        })
+    }
+
+    fn stream<R: Read>(
+        &mut self,
+        r: &mut R,
+        tx: Sender<Batch>,
+        rx: &Receiver<Batch>,
+    ) -> Result<(), Error> {
+        let stopped = || Error::Io(io::Error::other("the line parsing thread stopped"));
+        let mut reader = Reader::default();
+        let mut spare = Vec::new();
+        let (mut in_flight, mut end, mut failed) = (0, false, None);
+        loop {
+            while !end && failed.is_none() && in_flight < IN_FLIGHT {
+                let mut b = spare.pop().unwrap_or_else(Batch::new);
+                match reader.fill(r, &mut b) {
+                    Ok(()) => {
+                        end = b.end;
+                        tx.send(b).map_err(|_| stopped())?;
+                        in_flight += 1;
                     }
-                    Rec::Line(l) => self.line(l.get(buf))?,
-                    Rec::Overlong => {
-                        self.lines += 1;
-                        self.skip(Skip::Unparsable);
-                    }
-                    Rec::Partial => {
-                        self.lines += 1;
-                        self.skip(Skip::PartialLine);
-                    }
+                    // Reported after the lines before it.
+                    Err(e) => failed = Some(e),
                 }
             }
-            if b.end {
-                return Ok(());
+            if in_flight == 0 {
+                return failed.map_or(Ok(()), |e| Err(Error::Io(e)));
             }
-            // The thread may be gone already; the batch is then dropped.
-            let _ = back_tx.send(b);
+            let b = rx.recv().map_err(|_| stopped())?;
+            in_flight -= 1;
+            self.batch(&b)?;
+            spare.push(b);
         }
-        Err(Error::Io(io::Error::other(
-            "the line splitting thread stopped",
-        )))
+    }
+
+    fn batch(&mut self, b: &Batch) -> Result<(), Error> {
+        let buf = &b.buf[..b.len];
+        for &rec in &b.recs {
+            match rec {
+                Rec::Func(f) => {
+                    self.lines += 1;
+                    self.func(f.get(buf));
+                }
+                Rec::Line(l) => self.line(l.get(buf))?,
+                Rec::Overlong => {
+                    self.lines += 1;
+                    self.skip(Skip::Unparsable);
+                }
+                Rec::Partial => {
+                    self.lines += 1;
+                    self.skip(Skip::PartialLine);
+                }
+            }
+        }
+        Ok(())
     }
 }
 
@@ -221,12 +261,14 @@ impl Analysis {
 mod tests {
     use super::*;
 
-    /// Hands out the input a few bytes per read, with an interruption.
+    /// Hands out the input a few bytes per read, with an interruption,
+    /// and fails at its end if `fail`.
     struct Trickle {
         data: Vec<u8>,
         at: usize,
         step: usize,
         interrupted: bool,
+        fail: bool,
     }
 
     impl Read for Trickle {
@@ -234,6 +276,9 @@ mod tests {
             if !self.interrupted {
                 self.interrupted = true;
                 return Err(io::ErrorKind::Interrupted.into());
+            }
+            if self.fail && self.at == self.data.len() {
+                return Err(io::Error::other("device gone"));
             }
             let n = self.step.min(buf.len()).min(self.data.len() - self.at);
             buf[..n].copy_from_slice(&self.data[self.at..self.at + n]);
@@ -250,10 +295,9 @@ mod tests {
                 format!(" min-{} [000] d.h.. 1.{i:06}: f{} <-g\r\n", i % 3, i % 7).as_bytes(),
             );
             if i % 100 == 50 {
-                // A valid line, but too long.
-                data.extend_from_slice(b" min-1 [000] ..... 1.5: ");
-                data.extend(std::iter::repeat(b'x').take(MAX_LINE + i));
-                data.extend_from_slice(b" <-g\n# tracer: function\n\n");
+                // A valid line (so is any end of it), but too long.
+                data.extend(std::iter::repeat(b'x').take(MAX_LINE + i * i * 40));
+                data.extend_from_slice(b" min-1 [000] ..... 1.5: f <-g\n# tracer: function\n\n");
             }
         }
         data.extend_from_slice(b" min-1 [000] ..... 2.0: cut");
@@ -271,6 +315,7 @@ mod tests {
                 at: 0,
                 step,
                 interrupted: false,
+                fail: false,
             };
             a.read(r).unwrap();
             assert_eq!(a.lines, whole.lines);
@@ -283,5 +328,29 @@ mod tests {
         }
         assert_eq!(whole.skipped[Skip::Unparsable as usize], 3);
         assert_eq!(whole.skipped[Skip::PartialLine as usize], 1);
+    }
+
+    #[test]
+    fn read_error_after_the_lines_before_it() {
+        let line = b" a-1 [000] ..... 1.0: foo <-bar\n";
+        let data: Vec<u8> = line
+            .iter()
+            .cycle()
+            .take(line.len() * 50_000 + 5)
+            .copied()
+            .collect();
+        let mut a = Analysis::new(None);
+        let r = Trickle {
+            data,
+            at: 0,
+            step: 1 << 16,
+            interrupted: false,
+            fail: true,
+        };
+        match a.read(r) {
+            Err(Error::Io(e)) => assert_eq!(e.to_string(), "device gone"),
+            _ => panic!("no error"),
+        }
+        assert_eq!((a.lines, a.events), (50_000, 50_000));
     }
 }
