@@ -85,6 +85,27 @@ struct Options {
     report: Option<PathBuf>,
 }
 
+/// The knobs' defaults; the required paths are checked by `parse_run`.
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            arch: String::new(),
+            kernel_dir: PathBuf::new(),
+            init: PathBuf::new(),
+            ftrace_it: PathBuf::new(),
+            payloads: Vec::new(),
+            results: PathBuf::new(),
+            tracer: "function".into(),
+            duration: "1".into(),
+            channel: None,
+            accel: "tcg".into(),
+            timeout: None,
+            checks: false,
+            report: None,
+        }
+    }
+}
+
 fn parse_run() -> Result<Options, Failure> {
     use lexopt::prelude::*;
     let usage = |e: lexopt::Error| Failure {
@@ -94,21 +115,7 @@ fn parse_run() -> Result<Options, Failure> {
     let mut p = lexopt::Parser::from_args(std::env::args_os().skip(2));
     let (mut arch, mut kernel_dir, mut init, mut ftrace_it, mut results) =
         (None, None, None, None, None);
-    let mut o = Options {
-        arch: String::new(),
-        kernel_dir: PathBuf::new(),
-        init: PathBuf::new(),
-        ftrace_it: PathBuf::new(),
-        payloads: Vec::new(),
-        results: PathBuf::new(),
-        tracer: "function".into(),
-        duration: "1".into(),
-        channel: None,
-        accel: "tcg".into(),
-        timeout: None,
-        checks: false,
-        report: None,
-    };
+    let mut o = Options::default();
     while let Some(arg) = p.next().map_err(usage)? {
         match arg {
             Long("arch") => arch = Some(value(&mut p)?),
@@ -520,18 +527,9 @@ mod tests {
     fn options(checks: bool) -> Options {
         Options {
             arch: "aarch64".into(),
-            kernel_dir: PathBuf::new(),
-            init: PathBuf::new(),
-            ftrace_it: PathBuf::new(),
-            payloads: Vec::new(),
-            results: PathBuf::new(),
-            tracer: "function".into(),
             duration: "1.5".into(),
-            channel: None,
-            accel: "tcg".into(),
-            timeout: None,
             checks,
-            report: None,
+            ..Options::default()
         }
     }
 
