@@ -693,7 +693,19 @@ impl Session<'_> {
         let mut p = self.ctl_path(i);
         let fd = open_write(p.c()).map_err(|e| io_fail(b"cannot open ", p.bytes(), e))?;
         self.ctl[i].changed = true;
-        write_all(&fd, value).map_err(|e| io_fail(b"cannot write to ", p.bytes(), e))
+        write_all(&fd, value).map_err(|e| {
+            if e == Errno::BUSY && i == TRACER {
+                // The seed's recipe starts `cat trace_pipe` first; the kernel
+                // then refuses any tracer change.
+                let mut m = msg();
+                m.s(b"cannot set ").s(p.bytes()).s(
+                    b": a trace_pipe reader is open (EBUSY): start it at the prompt, or use -o FILE",
+                );
+                fail(&mut m, E_TRACER)
+            } else {
+                io_fail(b"cannot write to ", p.bytes(), e)
+            }
+        })
     }
 
     /// Everything but `tracing_on=1`, in the order that keeps the trace pure:
