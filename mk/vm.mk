@@ -42,8 +42,8 @@ trace: vm-tools
 	$(VMRUN) run $(VM_ARGS) --kernel-dir "$$kdir" $(VM_PAYLOAD_ARGS) \
 		--tracer $(TRACER) --duration $(DURATION) --results $(RESULTS) $$report
 
-# One boot runs min and min.large, a function_graph run, a missing program
-# and a bad CPU, and sends a console copy with kernel messages interleaved;
+# One boot runs min and min.large, a function_graph run, a missing program,
+# a bad CPU and a run with a trace_pipe reader open, and sends a console copy with kernel messages interleaved;
 # the tests then check the real traces and settings it brought back.
 VM_TEST_RESULTS := $(VM_TARGET_DIR)/vm-test/$(VM_ARCH)
 vm-test: vm-tools

@@ -72,6 +72,12 @@ fn run(start: &Instant) -> Result<(), String> {
             snap().as_bytes(),
         )?;
         say(format!("run {}: ftrace_it {}", r.id, r.args.join(" ")));
+        // Opening is enough: the kernel counts trace_pipe users.
+        let reader = r
+            .reader
+            .then(|| fs::File::open(Path::new(TRACEFS).join("trace_pipe")))
+            .transpose()
+            .map_err(|e| format!("{TRACEFS}/trace_pipe: {e}"))?;
         let t = Instant::now();
         let log = fs::File::create(out.join(format!("{}.ftrace_it.log", r.id)))
             .map_err(|e| format!("{}.ftrace_it.log: {e}", r.id))?;
@@ -84,6 +90,7 @@ fn run(start: &Instant) -> Result<(), String> {
             .status()
             .map_err(|e| format!("cannot start {FTRACE_IT}: {e}"))?;
         let secs = t.elapsed().as_secs_f64();
+        drop(reader);
         let exit = exit_text(&status);
         write(
             &out.join(format!("{}.exit", r.id)),

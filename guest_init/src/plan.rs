@@ -6,6 +6,7 @@
 //! ```text
 //! channel<TAB>semihosting|console
 //! run<TAB>ID<TAB>ARG...           ftrace_it ARG..., results named ID.*
+//! run-reader<TAB>ID<TAB>ARG...    the same while init holds trace_pipe open
 //! console-copy<TAB>FILE           also send FILE over the console
 //! console-noise<TAB>1             kernel messages during console transfers
 //! ```
@@ -26,6 +27,8 @@ pub struct Run {
     pub id: String,
     /// Arguments of `ftrace_it`.
     pub args: Vec<String>,
+    /// Hold `trace_pipe` open during the run, as the seed's recipe does.
+    pub reader: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -76,11 +79,14 @@ pub fn parse(text: &str) -> Result<Plan, PlanError> {
         match fields.as_slice() {
             ["channel", "semihosting"] => plan.channel = Channel::Semihosting,
             ["channel", "console"] => plan.channel = Channel::Console,
-            ["run", id, args @ ..] if valid_id(id) && !args.is_empty() => plan.runs.push(Run {
-                id: id.to_string(),
-                args: args.iter().map(|a| a.to_string()).collect(),
-            }),
-            ["run", id, ..] => {
+            [kind @ ("run" | "run-reader"), id, args @ ..] if valid_id(id) && !args.is_empty() => {
+                plan.runs.push(Run {
+                    id: id.to_string(),
+                    args: args.iter().map(|a| a.to_string()).collect(),
+                    reader: *kind == "run-reader",
+                })
+            }
+            ["run" | "run-reader", id, ..] => {
                 return Err(err(format!(
                     "run '{id}' needs a file-name-safe id and ftrace_it arguments"
                 )))
@@ -112,7 +118,7 @@ mod tests {
     fn reads_every_directive() {
         let plan = parse(
             "# made by vmrun\nchannel\tsemihosting\nrun\tmin\t-o\t/tmp/out/min.trace\t/usr/bin/min\n\
-             run\tneg-cpu\t--cpu\t99\t/usr/bin/min\nconsole-copy\tmin.trace\nconsole-noise\t1\n",
+             run-reader\tneg-cpu\t--cpu\t99\t/usr/bin/min\nconsole-copy\tmin.trace\nconsole-noise\t1\n",
         )
         .unwrap();
         assert_eq!(plan.channel, Channel::Semihosting);
@@ -123,6 +129,7 @@ mod tests {
             ["-o", "/tmp/out/min.trace", "/usr/bin/min"]
         );
         assert_eq!(plan.runs[1].args, ["--cpu", "99", "/usr/bin/min"]);
+        assert!(!plan.runs[0].reader && plan.runs[1].reader);
         assert_eq!(plan.console_copies, ["min.trace"]);
         assert!(plan.console_noise);
     }

@@ -211,10 +211,13 @@ fn value(p: &mut lexopt::Parser) -> Result<String, Failure> {
 struct GuestRun {
     id: String,
     args: Vec<String>,
+    /// guest_init holds `trace_pipe` open during the run.
+    reader: bool,
 }
 
 /// Runs of the plan: one per payload, plus with `--checks` a function_graph
-/// run and the two runs that must fail cleanly (missing program, bad CPU).
+/// run and the runs that must fail cleanly (missing program, bad CPU, a
+/// `trace_pipe` reader already open as in the seed's recipe).
 fn runs(o: &Options, names: &[String]) -> Vec<GuestRun> {
     let traced = |id: &str, tracer: &str, extra: &[&str], program: &str| GuestRun {
         id: id.to_string(),
@@ -231,6 +234,7 @@ fn runs(o: &Options, names: &[String]) -> Vec<GuestRun> {
         .chain([&program])
         .map(|s| s.to_string())
         .collect(),
+        reader: false,
     };
     let mut runs: Vec<GuestRun> = names
         .iter()
@@ -246,6 +250,10 @@ fn runs(o: &Options, names: &[String]) -> Vec<GuestRun> {
             "/usr/bin/no-such-program",
         ));
         runs.push(traced("badcpu", &o.tracer, &["--cpu", "99"], &first));
+        runs.push(GuestRun {
+            reader: true,
+            ..traced("busy", &o.tracer, &[], &first)
+        });
     }
     runs
 }
@@ -253,7 +261,8 @@ fn runs(o: &Options, names: &[String]) -> Vec<GuestRun> {
 fn plan_text(channel: &str, runs: &[GuestRun], checks: bool) -> String {
     let mut plan = format!("# written by vmrun\nchannel\t{channel}\n");
     for r in runs {
-        plan.push_str(&format!("run\t{}\t{}\n", r.id, r.args.join("\t")));
+        let directive = if r.reader { "run-reader" } else { "run" };
+        plan.push_str(&format!("{directive}\t{}\t{}\n", r.id, r.args.join("\t")));
     }
     if checks {
         // A real console capture with real kernel messages in it, for the
@@ -562,13 +571,15 @@ mod tests {
         let names = ["min".to_string()];
         let runs = runs(&options(true), &names);
         let ids: Vec<&str> = runs.iter().map(|r| r.id.as_str()).collect();
-        assert_eq!(ids, ["min", "fgraph", "missing", "badcpu"]);
+        assert_eq!(ids, ["min", "fgraph", "missing", "badcpu", "busy"]);
         assert!(runs[1]
             .args
             .windows(2)
             .any(|w| w == ["--tracer", "function_graph"]));
         assert_eq!(runs[2].args.last().unwrap(), "/usr/bin/no-such-program");
         assert!(runs[3].args.windows(2).any(|w| w == ["--cpu", "99"]));
+        assert!(runs[4].reader && !runs[3].reader);
+        assert!(plan_text("console", &runs, true).contains("\nrun-reader\tbusy\t-o\t"));
         // Results by semihosting: a copy goes over the console too.
         assert!(plan_text("semihosting", &runs, true).contains("console-copy\tfgraph.trace\n"));
         let console = plan_text("console", &runs, true);

@@ -1,7 +1,7 @@
 //! Checks on the results of a real guest boot: `make vm-test` boots the
 //! guest once with `vmrun run --checks` (min and min.large with the function
-//! tracer, min with function_graph, a missing program, a bad CPU, and a
-//! console copy of the function_graph trace sent while kernel messages are
+//! tracer, min with function_graph, a missing program, a bad CPU, a run
+//! while a trace_pipe reader is open, and a console copy of the function_graph trace sent while kernel messages are
 //! printed) and runs these tests on what came back (VM_RESULTS=DIR).
 
 use std::collections::BTreeMap;
@@ -199,7 +199,20 @@ fn runs_end_with_the_documented_exit_codes() {
         "bad CPU: {}",
         read("badcpu.ftrace_it.log")
     );
-    for id in ["missing", "badcpu"] {
+    // The seed's recipe opens trace_pipe first: the kernel then refuses the
+    // tracer change, and ftrace_it says so and puts everything back.
+    assert_eq!(
+        runs["busy"],
+        "68",
+        "trace_pipe reader open: {}",
+        read("busy.ftrace_it.log")
+    );
+    assert!(
+        read("busy.ftrace_it.log").contains("trace_pipe reader is open"),
+        "{}",
+        read("busy.ftrace_it.log")
+    );
+    for id in ["missing", "badcpu", "busy"] {
         let log = read(&format!("{id}.ftrace_it.log"));
         assert_eq!(
             log.lines().count(),
