@@ -24,7 +24,8 @@ TARGET_CC := $(ARCH)-linux-gnu-gcc
 endif
 
 CARGO ?= cargo
-CARGO_TARGET_DIR ?= $(CURDIR)/target
+# Absolute: tests read built files from their own crate directory.
+CARGO_TARGET_DIR := $(abspath $(or $(CARGO_TARGET_DIR),target))
 TARGET := $(ARCH)-unknown-linux-musl
 TARGET_ENV := $(shell echo $(TARGET) | tr a-z- A-Z_)
 OUT := out/$(ARCH)
@@ -83,7 +84,7 @@ check-msrv: deps
 
 lint: deps
 	$(CARGO) fmt --all --check
-	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
+	$(CARGO) clippy --workspace --all-targets --features vmrun/guest-tests --locked -- -D warnings
 
 TEST_TARGETS := lint check-msrv unit-test payload-test
 BENCH_TARGETS :=

@@ -1,12 +1,11 @@
 # ftrace_report (host analyser): `make bench-report` times `ftrace_report
 # funcs` against the seed's one-liner and `wc -l` on a ~70 MB trace.
-REPORT_TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
-REPORT_BENCH_DIR ?= $(REPORT_TARGET_DIR)/bench-report
+REPORT_BENCH_DIR ?= $(CARGO_TARGET_DIR)/bench-report
 REPORT_BENCH_RUNS ?= 5
 
 .PHONY: bench-report
 bench-report: deps
 	$(CARGO) build --release --locked -p ftrace_report
-	ftrace_report/bench.sh $(REPORT_TARGET_DIR)/release/ftrace_report $(REPORT_BENCH_DIR) $(REPORT_BENCH_RUNS)
+	ftrace_report/bench.sh $(CARGO_TARGET_DIR)/release/ftrace_report $(REPORT_BENCH_DIR) $(REPORT_BENCH_RUNS)
 
 BENCH_TARGETS += bench-report

@@ -4,10 +4,9 @@
 # The experiment is about the aarch64 guest: `make trace` means aarch64
 # unless ARCH is given explicitly (command line or environment).
 VM_ARCH := $(if $(filter command line environment environment override,$(origin ARCH)),$(ARCH),aarch64)
-VM_TARGET_DIR := $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)
-VM_INIT := $(VM_TARGET_DIR)/$(VM_ARCH)-unknown-linux-musl/release/guest_init
-VMRUN := $(VM_TARGET_DIR)/release/vmrun
-VM_REPORT := $(VM_TARGET_DIR)/release/ftrace_report
+VM_INIT := $(CARGO_TARGET_DIR)/$(VM_ARCH)-unknown-linux-musl/release/guest_init
+VMRUN := $(CARGO_TARGET_DIR)/release/vmrun
+VM_REPORT := $(CARGO_TARGET_DIR)/release/ftrace_report
 
 # Knobs of `make trace`.
 TRACER ?= function
@@ -45,15 +44,13 @@ trace: vm-tools
 # One boot runs min and min.large, a function_graph run, a missing program,
 # a bad CPU and a run with a trace_pipe reader open, and sends a console copy with kernel messages interleaved;
 # the tests then check the real traces and settings it brought back.
-VM_TEST_RESULTS := $(VM_TARGET_DIR)/vm-test/$(VM_ARCH)
+VM_TEST_RESULTS := $(CARGO_TARGET_DIR)/vm-test/$(VM_ARCH)
 vm-test: vm-tools
 	@kdir=$$(scripts/kernel.sh $(VM_ARCH)) && \
 	$(VMRUN) run $(VM_ARGS) --kernel-dir "$$kdir" --payload out/$(VM_ARCH)/min \
 		--payload out/$(VM_ARCH)/min.large --tracer function --duration 1 --checks \
 		--results $(VM_TEST_RESULTS)
 	VM_RESULTS=$(VM_TEST_RESULTS) $(CARGO) test --locked -p vmrun --features guest-tests --test guest
-	@# `make lint` does not see the feature-gated tests.
-	$(CARGO) clippy --locked -p vmrun --all-targets --features guest-tests -- -D warnings
 
 TEST_TARGETS += vm-test
 
@@ -63,8 +60,8 @@ TEST_TARGETS += vm-test
 bench-vm: vm-tools
 	@kdir=$$(scripts/kernel.sh $(VM_ARCH) 2>/dev/null) && \
 	start=$$(date +%s.%N) && \
-	{ $(MAKE) --no-print-directory trace VM_ARCH=$(VM_ARCH) >$(VM_TARGET_DIR)/bench-vm.log 2>&1 \
-		|| { cat $(VM_TARGET_DIR)/bench-vm.log; exit 1; }; } && \
+	{ $(MAKE) --no-print-directory trace VM_ARCH=$(VM_ARCH) >$(CARGO_TARGET_DIR)/bench-vm.log 2>&1 \
+		|| { cat $(CARGO_TARGET_DIR)/bench-vm.log; exit 1; }; } && \
 	end=$$(date +%s.%N) && \
 	warm=$$(echo "$$end - $$start" | bc) && \
 	kbuild=$$(cat "$$kdir/build-seconds" 2>/dev/null || echo unknown) && \
