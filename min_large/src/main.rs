@@ -1,6 +1,6 @@
 //! `min.large`: `min` with 1 MiB of code between its entry and its loop.
 //! `_start` (in `.text.entry`) jumps to `spin` (in `.text.spin`); the linker
-//! script `linker/min_large.ld` places 1 MiB of padding between the two.
+//! script `linker/payload.ld` places 1 MiB of padding between the two.
 #![no_std]
 #![no_main]
 
