@@ -19,9 +19,13 @@
 #     musl std, the musl cross gcc -> aarch64-linux-gnu-gcc (gcc for
 #     x86_64). The installed /usr/bin/{ftrace_it,min,min.large} must be
 #     static executables of the target, aarch64 and then x86_64;
-#  7. the documented switch to a release tarball works: a file:// tarball
+#  7. `make min_prog_trace-legal-info` saves the project's LICENSE, checked
+#     against the hash in min_prog_trace.hash, with no legal-info warning
+#     about the license;
+#  8. the documented switch to a release tarball works: a file:// tarball
 #     is vendored by Buildroot's download step, built offline, installed, and
-#     a min_prog_trace.hash of the vendored tarball holds on a new download.
+#     the vendored tarball's hash, added to min_prog_trace.hash, holds on a
+#     new download.
 # Exit codes: 0 passed, or skipped because BUILDROOT_DIR is not set;
 # 1 a check failed; 2 BUILDROOT_DIR is not a Buildroot 2024.02.4 tree or a
 # tool is missing (`make deps` installs them).
@@ -267,7 +271,17 @@ say "   x86_64: installed $(installed)"
 cp "$root/br.config" "$br/.config"
 olddefconfig
 
-say "7. the switch to a release tarball (file:// site, Buildroot vendors at download, hash file)"
+say "7. make min_prog_trace-legal-info"
+brmake MIN_PROG_TRACE_FINAL_DEPENDENCIES= MIN_PROG_TRACE_FINAL_DOWNLOAD_DEPENDENCIES= \
+	min_prog_trace-legal-info >"$logs/legal-info.log" 2>&1 ||
+	fail "make min_prog_trace-legal-info failed (log: $logs/legal-info.log)"
+saved=$br/output/legal-info/licenses/min_prog_trace-$(sed -n 's/^MIN_PROG_TRACE_VERSION = //p' "$br/package/min_prog_trace/min_prog_trace.mk")/LICENSE
+cmp -s "$saved" "$root/LICENSE" || fail "legal-info did not save the project's LICENSE as $saved"
+! grep -qi 'warning.*min_prog_trace' "$logs/legal-info.log" "$br/output/legal-info/README" 2>/dev/null ||
+	fail "legal-info warns about min_prog_trace: $(grep -hi 'warning.*min_prog_trace' "$logs/legal-info.log" "$br/output/legal-info/README" | head -3 | tr '\n' ' ')"
+say "   LICENSE saved, its hash checked against min_prog_trace.hash"
+
+say "8. the switch to a release tarball (file:// site, Buildroot vendors at download, hash file)"
 mk=$br/package/min_prog_trace/min_prog_trace.mk
 version=$(sed -n 's/^MIN_PROG_TRACE_VERSION = //p' "$mk")
 tarball=min_prog_trace-$version.tar.gz
@@ -285,7 +299,7 @@ grep -q 'automatically updated by Buildroot' "$logs/build-release.log" ||
 	fail "the configure step vendored the crates again (log: $logs/build-release.log)"
 printf '# Locally calculated after vendoring\nsha256  %s  %s\n' \
 	"$(sha256sum "$dl/min_prog_trace/$tarball" | cut -d' ' -f1)" "$tarball" \
-	>"$br/package/min_prog_trace/min_prog_trace.hash"
+	>>"$br/package/min_prog_trace/min_prog_trace.hash"
 check_package package/min_prog_trace/*
 rm -rf "$dl/min_prog_trace"
 brmake -s min_prog_trace-dirclean
