@@ -1,16 +1,23 @@
 //! Getting result files to the host: AArch64 semihosting (QEMU writes host
 //! files, no guest driver needed) or frames on the console.
 
+use guest_protocol::manifest::{Line, NAME as MANIFEST};
 use std::io::{self, Write};
 
-/// Name of the checksum list, shipped after every other file.
-pub const MANIFEST: &str = "manifest.sha256";
-
-/// `sha256sum` format: `HASH  NAME` per line, so `sha256sum -c` checks it too.
+/// The checksum list, shipped after every other file.
 pub fn manifest(files: &[(String, Vec<u8>)]) -> String {
     files
         .iter()
-        .map(|(name, data)| format!("{}  {name}\n", console_frames::sha256_hex(data)))
+        .map(|(name, data)| {
+            let sha256 = console_frames::sha256_hex(data);
+            format!(
+                "{}\n",
+                Line {
+                    sha256: &sha256,
+                    name
+                }
+            )
+        })
         .collect()
 }
 
