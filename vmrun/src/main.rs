@@ -17,6 +17,8 @@ mod elf;
 mod guest;
 mod manifest;
 
+use guest_protocol::plan::{self, Channel, Plan};
+use guest_protocol::{valid_id, BIN_DIR, FTRACE_IT, OUT_DIR, PLAN_PATH};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -78,7 +80,7 @@ struct Options {
     results: PathBuf,
     tracer: String,
     duration: String,
-    channel: Option<String>,
+    channel: Channel,
     accel: String,
     timeout: Option<u64>,
     checks: bool,
@@ -97,7 +99,7 @@ impl Default for Options {
             results: PathBuf::new(),
             tracer: "function".into(),
             duration: "1".into(),
-            channel: None,
+            channel: Channel::Console,
             accel: "tcg".into(),
             timeout: None,
             checks: false,
@@ -113,8 +115,8 @@ fn parse_run() -> Result<Options, Failure> {
         message: format!("{e}\n{USAGE}"),
     };
     let mut p = lexopt::Parser::from_args(std::env::args_os().skip(2));
-    let (mut arch, mut kernel_dir, mut init, mut ftrace_it, mut results) =
-        (None, None, None, None, None);
+    let (mut arch, mut kernel_dir, mut init, mut ftrace_it, mut results, mut channel) =
+        (None, None, None, None, None, None);
     let mut o = Options::default();
     while let Some(arg) = p.next().map_err(usage)? {
         match arg {
@@ -126,7 +128,7 @@ fn parse_run() -> Result<Options, Failure> {
             Long("results") => results = Some(PathBuf::from(value(&mut p)?)),
             Long("tracer") => o.tracer = value(&mut p)?,
             Long("duration") => o.duration = value(&mut p)?,
-            Long("channel") => o.channel = Some(value(&mut p)?),
+            Long("channel") => channel = Some(value(&mut p)?),
             Long("accel") => o.accel = value(&mut p)?,
             Long("timeout") => {
                 let t = value(&mut p)?;
@@ -176,9 +178,10 @@ fn parse_run() -> Result<Options, Failure> {
     if !matches!(o.accel.as_str(), "tcg" | "kvm") {
         return fail(USAGE_ERR, format!("--accel {}: use tcg or kvm", o.accel));
     }
-    match o.channel.as_deref() {
-        None | Some("console") => {}
-        Some("semihosting") if o.arch == "aarch64" => {}
+    o.channel = match channel.as_deref() {
+        None if o.arch == "aarch64" => Channel::Semihosting,
+        None | Some("console") => Channel::Console,
+        Some("semihosting") if o.arch == "aarch64" => Channel::Semihosting,
         Some(c) => {
             return fail(
                 USAGE_ERR,
@@ -192,7 +195,7 @@ fn parse_run() -> Result<Options, Failure> {
                 ),
             )
         }
-    }
+    };
     Ok(o)
 }
 
@@ -223,7 +226,7 @@ fn runs(o: &Options, names: &[String]) -> Vec<GuestRun> {
         id: id.to_string(),
         args: [
             "-o",
-            &format!("/tmp/out/{id}.trace"),
+            &format!("{OUT_DIR}/{id}.trace"),
             "--duration",
             &o.duration,
             "--tracer",
@@ -238,16 +241,16 @@ fn runs(o: &Options, names: &[String]) -> Vec<GuestRun> {
     };
     let mut runs: Vec<GuestRun> = names
         .iter()
-        .map(|n| traced(n, &o.tracer, &[], &format!("/usr/bin/{n}")))
+        .map(|n| traced(n, &o.tracer, &[], &format!("{BIN_DIR}/{n}")))
         .collect();
     if o.checks {
-        let first = format!("/usr/bin/{}", names[0]);
+        let first = format!("{BIN_DIR}/{}", names[0]);
         runs.push(traced("fgraph", "function_graph", &[], &first));
         runs.push(traced(
             "missing",
             &o.tracer,
             &[],
-            "/usr/bin/no-such-program",
+            &format!("{BIN_DIR}/no-such-program"),
         ));
         runs.push(traced("badcpu", &o.tracer, &["--cpu", "99"], &first));
         runs.push(GuestRun {
@@ -258,22 +261,28 @@ fn runs(o: &Options, names: &[String]) -> Vec<GuestRun> {
     runs
 }
 
-fn plan_text(channel: &str, runs: &[GuestRun], checks: bool) -> String {
-    let mut plan = format!("# written by vmrun\nchannel\t{channel}\n");
+/// The plan's text, checked as the guest will read it: a payload named
+/// like one of the `--checks` runs is refused here rather than in the guest.
+fn plan_text(channel: Channel, runs: &[GuestRun], checks: bool) -> Result<String, Failure> {
+    let mut plan = plan::Writer::new(String::new());
+    plan.comment("written by vmrun").channel(channel);
     for r in runs {
-        let directive = if r.reader { "run-reader" } else { "run" };
-        plan.push_str(&format!("{directive}\t{}\t{}\n", r.id, r.args.join("\t")));
+        plan.run(&r.id, &r.args, r.reader);
     }
     if checks {
         // A real console capture with real kernel messages in it, for the
         // console channel's test: when the results come by semihosting, a
         // copy of one trace also goes over the console.
-        if channel == "semihosting" {
-            plan.push_str("console-copy\tfgraph.trace\n");
+        if channel == Channel::Semihosting {
+            plan.console_copy("fgraph.trace");
         }
-        plan.push_str("console-noise\t1\n");
+        plan.console_noise(true);
     }
-    plan
+    let text = plan.finish().expect("a String takes any text");
+    if let Err(e) = Plan::parse(&text) {
+        return fail(INPUT, format!("the guest would refuse its plan: {e}"));
+    }
+    Ok(text)
 }
 
 fn read_input(path: &Path, what: &str, arch: &str) -> Result<Vec<u8>, Failure> {
@@ -322,7 +331,7 @@ fn run(o: &Options) -> Result<(), Failure> {
     initramfs.char_dev("dev/console", 0o600, 5, 1);
     initramfs.file("init", 0o755, &read_input(&o.init, "guest init", &o.arch)?);
     initramfs.file(
-        "usr/bin/ftrace_it",
+        &format!("{}/{FTRACE_IT}", in_archive(BIN_DIR)),
         0o755,
         &read_input(&o.ftrace_it, "ftrace_it", &o.arch)?,
     );
@@ -331,12 +340,7 @@ fn run(o: &Options) -> Result<(), Failure> {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let safe = !name.is_empty()
-            && !name.starts_with('.')
-            && name
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"._+-".contains(&b));
-        if !safe || name == "ftrace_it" || names.contains(&name) {
+        if !valid_id(&name) || name == FTRACE_IT || names.contains(&name) {
             return fail(
                 INPUT,
                 format!(
@@ -346,20 +350,16 @@ fn run(o: &Options) -> Result<(), Failure> {
             );
         }
         initramfs.file(
-            &format!("usr/bin/{name}"),
+            &format!("{}/{name}", in_archive(BIN_DIR)),
             0o755,
             &read_input(p, "payload", &o.arch)?,
         );
         names.push(name);
     }
     let runs = runs(o, &names);
-    let channel = match (&o.channel, o.arch.as_str()) {
-        (Some(c), _) => c.clone(),
-        (None, "aarch64") => "semihosting".into(),
-        (None, _) => "console".into(),
-    };
-    let plan = plan_text(&channel, &runs, o.checks);
-    initramfs.file("etc/mpt.plan", 0o644, plan.as_bytes());
+    let channel = o.channel;
+    let plan = plan_text(channel, &runs, o.checks)?;
+    initramfs.file(in_archive(PLAN_PATH), 0o644, plan.as_bytes());
 
     // Build the new results next to the old ones; swap at the end.
     let parent = o
@@ -396,7 +396,7 @@ fn run(o: &Options) -> Result<(), Failure> {
     args.extend(["-accel", &o.accel]);
     let (kernel, initrd) = (image.display().to_string(), cpio_path.display().to_string());
     args.extend(["-kernel", &kernel, "-initrd", &initrd, "-append", &append]);
-    if channel == "semihosting" {
+    if channel == Channel::Semihosting {
         args.extend([
             "-semihosting-config",
             "enable=on,target=native,userspace=on",
@@ -423,10 +423,11 @@ fn run(o: &Options) -> Result<(), Failure> {
         .timeout
         .unwrap_or(60 + runs.len() as u64 * (secs.ceil() as u64 + 15));
     say(&format!(
-        "booting the {} guest ({program}, {}, {} run(s), results by {channel})",
+        "booting the {} guest ({program}, {}, {} run(s), results by {})",
         o.arch,
         o.accel.to_uppercase(),
-        runs.len()
+        runs.len(),
+        channel.name()
     ));
     let boot = guest::Boot {
         program: program.into(),
@@ -447,7 +448,7 @@ fn run(o: &Options) -> Result<(), Failure> {
     })?;
     say("guest powered off");
 
-    if channel == "console" {
+    if channel == Channel::Console {
         let capture = fs::read(&boot.log).map_err(io(&boot.log))?;
         console_frames::extract(&capture, &guest_dir).or_else(|e| {
             fail(
@@ -461,7 +462,11 @@ fn run(o: &Options) -> Result<(), Failure> {
         "{} files arrived intact (SHA-256 manifest checked)",
         listed.len()
     ));
-    for name in listed.iter().map(String::as_str).chain([manifest::NAME]) {
+    for name in listed
+        .iter()
+        .map(String::as_str)
+        .chain([guest_protocol::manifest::NAME])
+    {
         let (from, to) = (guest_dir.join(name), work.join(name));
         fs::rename(&from, &to).map_err(io(&to))?;
     }
@@ -500,6 +505,11 @@ fn run(o: &Options) -> Result<(), Failure> {
         o.results.display()
     ));
     Ok(())
+}
+
+/// A path in the guest as the archive names it.
+fn in_archive(guest_path: &str) -> &str {
+    guest_path.trim_start_matches('/')
 }
 
 /// `ftrace_report summary TRACE` into `ID.summary`; a report failure is
@@ -560,7 +570,8 @@ mod tests {
                 "/usr/bin/hello"
             ]
         );
-        let plan = plan_text("semihosting", &runs, false);
+        let plan = plan_text(Channel::Semihosting, &runs, false)
+            .unwrap_or_else(|f| panic!("{}", f.message));
         assert!(plan.contains("channel\tsemihosting\n"));
         assert!(plan.contains("run\tmin\t-o\t/tmp/out/min.trace\t--duration\t1.5\t"));
         assert!(!plan.contains("console"), "{plan}");
@@ -579,10 +590,24 @@ mod tests {
         assert_eq!(runs[2].args.last().unwrap(), "/usr/bin/no-such-program");
         assert!(runs[3].args.windows(2).any(|w| w == ["--cpu", "99"]));
         assert!(runs[4].reader && !runs[3].reader);
-        assert!(plan_text("console", &runs, true).contains("\nrun-reader\tbusy\t-o\t"));
+        let text =
+            |channel| plan_text(channel, &runs, true).unwrap_or_else(|f| panic!("{}", f.message));
+        assert!(text(Channel::Console).contains("\nrun-reader\tbusy\t-o\t"));
         // Results by semihosting: a copy goes over the console too.
-        assert!(plan_text("semihosting", &runs, true).contains("console-copy\tfgraph.trace\n"));
-        let console = plan_text("console", &runs, true);
+        assert!(text(Channel::Semihosting).contains("console-copy\tfgraph.trace\n"));
+        let console = text(Channel::Console);
         assert!(!console.contains("console-copy") && console.contains("console-noise\t1\n"));
+    }
+
+    #[test]
+    fn a_plan_the_guest_would_refuse_fails_before_the_boot() {
+        let names = ["fgraph".to_string()];
+        let f = plan_text(Channel::Console, &runs(&options(true), &names), true).unwrap_err();
+        assert_eq!(f.code, INPUT);
+        assert!(
+            f.message.contains("two runs share the id 'fgraph'"),
+            "{}",
+            f.message
+        );
     }
 }
