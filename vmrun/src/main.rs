@@ -18,7 +18,9 @@ mod guest;
 mod manifest;
 
 use guest_protocol::plan::{self, Channel, Plan};
-use guest_protocol::{valid_id, BIN_DIR, FTRACE_IT, OUT_DIR, PLAN_PATH};
+use guest_protocol::{
+    parse_duration_ms, valid_id, BIN_DIR, DURATION_RULE, FTRACE_IT, OUT_DIR, PLAN_PATH,
+};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -79,7 +81,9 @@ struct Options {
     payloads: Vec<PathBuf>,
     results: PathBuf,
     tracer: String,
+    /// As given, for ftrace_it.
     duration: String,
+    duration_ms: u64,
     channel: Channel,
     accel: String,
     timeout: Option<u64>,
@@ -99,6 +103,7 @@ impl Default for Options {
             results: PathBuf::new(),
             tracer: "function".into(),
             duration: "1".into(),
+            duration_ms: 1000,
             channel: Channel::Console,
             accel: "tcg".into(),
             timeout: None,
@@ -127,7 +132,10 @@ fn parse_run() -> Result<Options, Failure> {
             Long("payload") => o.payloads.push(PathBuf::from(value(&mut p)?)),
             Long("results") => results = Some(PathBuf::from(value(&mut p)?)),
             Long("tracer") => o.tracer = value(&mut p)?,
-            Long("duration") => o.duration = value(&mut p)?,
+            Long("duration") => {
+                o.duration = value(&mut p)?;
+                o.duration_ms = duration_ms(&o.duration)?;
+            }
             Long("channel") => channel = Some(value(&mut p)?),
             Long("accel") => o.accel = value(&mut p)?,
             Long("timeout") => {
@@ -165,16 +173,6 @@ fn parse_run() -> Result<Options, Failure> {
             format!("--tracer {}: use function or function_graph", o.tracer),
         );
     }
-    if !o
-        .duration
-        .parse::<f64>()
-        .is_ok_and(|d| d > 0.0 && d <= 3600.0)
-    {
-        return fail(
-            USAGE_ERR,
-            format!("--duration {}: give seconds, 0 < SECS <= 3600", o.duration),
-        );
-    }
     if !matches!(o.accel.as_str(), "tcg" | "kvm") {
         return fail(USAGE_ERR, format!("--accel {}: use tcg or kvm", o.accel));
     }
@@ -197,6 +195,18 @@ fn parse_run() -> Result<Options, Failure> {
         }
     };
     Ok(o)
+}
+
+/// ftrace_it's own rule, so that the guest never boots for a value it
+/// refuses; the hour's limit keeps the guest's timeout sensible.
+fn duration_ms(text: &str) -> Result<u64, Failure> {
+    match parse_duration_ms(text.as_bytes()) {
+        Some(ms) if ms <= 3_600_000 => Ok(ms),
+        _ => fail(
+            USAGE_ERR,
+            format!("--duration {text}: give {DURATION_RULE}, at most 3600"),
+        ),
+    }
 }
 
 fn value(p: &mut lexopt::Parser) -> Result<String, Failure> {
@@ -418,10 +428,9 @@ fn run(o: &Options) -> Result<(), Failure> {
         format!("cd {} && {cmdline}\n", guest_dir.display()),
     )
     .map_err(io(&work))?;
-    let secs: f64 = o.duration.parse().unwrap_or(1.0);
     let timeout = o
         .timeout
-        .unwrap_or(60 + runs.len() as u64 * (secs.ceil() as u64 + 15));
+        .unwrap_or(60 + runs.len() as u64 * (o.duration_ms.div_ceil(1000) + 15));
     say(&format!(
         "booting the {} guest ({program}, {}, {} run(s), results by {})",
         o.arch,
@@ -549,6 +558,21 @@ mod tests {
             duration: "1.5".into(),
             checks,
             ..Options::default()
+        }
+    }
+
+    #[test]
+    fn duration_follows_ftrace_it_up_to_an_hour() {
+        assert_eq!(duration_ms("1.5").ok(), Some(1500));
+        assert_eq!(duration_ms("3600").ok(), Some(3_600_000));
+        // Floats ftrace_it would refuse once the guest is up.
+        for bad in ["1.2345", "1e1", "0", "-1", "3600.001", ""] {
+            let f = duration_ms(bad).unwrap_err();
+            assert_eq!(f.code, USAGE_ERR, "{bad}");
+            assert_eq!(
+                f.message,
+                format!("--duration {bad}: give seconds > 0 with up to 3 decimals, at most 3600")
+            );
         }
     }
 
