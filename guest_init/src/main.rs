@@ -7,6 +7,7 @@
 //! off. Nothing else runs in the guest. It reports on the console with
 //! `guest_protocol::status` lines, ending with done or failed, which vmrun
 //! looks for.
+#![deny(unsafe_op_in_unsafe_fn, clippy::undocumented_unsafe_blocks)]
 
 mod ship;
 mod state;
@@ -14,7 +15,9 @@ mod state;
 use guest_protocol::plan::{Channel, Plan};
 use guest_protocol::status::Status;
 use guest_protocol::{BIN_DIR, FTRACE_IT, OUT_DIR, PLAN_PATH};
-use std::ffi::CString;
+use rustix::io::Errno;
+use rustix::mount::MountFlags;
+use rustix::system::RebootCommand;
 use std::fs;
 use std::io::{self, BufWriter, Write};
 use std::path::Path;
@@ -36,11 +39,9 @@ fn main() {
         Err(e) => println!("{}", Status::Failed(e)),
     }
     let _ = io::stdout().flush();
-    // SAFETY: plain system calls; PID 1 must never return.
-    unsafe {
-        libc::sync();
-        libc::reboot(libc::RB_POWER_OFF);
-    }
+    rustix::fs::sync();
+    // PID 1 must never return: the kernel panics when it exits.
+    let _ = rustix::system::reboot(RebootCommand::PowerOff);
     loop {
         std::thread::park();
     }
@@ -199,15 +200,15 @@ fn expand_ring_buffer() {
 
 fn mount(fstype: &str, target: &str) -> Result<(), String> {
     let _ = fs::create_dir_all(target);
-    let c = |s: &str| CString::new(s).expect("no NUL in constants");
-    let (src, dst, ty) = (c(fstype), c(target), c(fstype));
-    // SAFETY: valid NUL-terminated strings, no data argument.
-    let rc = unsafe { libc::mount(src.as_ptr(), dst.as_ptr(), ty.as_ptr(), 0, std::ptr::null()) };
-    let err = io::Error::last_os_error();
-    if rc != 0 && err.raw_os_error() != Some(libc::EBUSY) {
-        return Err(format!("mount {fstype} on {target}: {err}"));
+    let flags = MountFlags::empty();
+    match rustix::mount::mount2(Some(fstype), target, Some(fstype), flags, None) {
+        Ok(()) | Err(Errno::BUSY) => Ok(()),
+        // In std's words: without its `std` feature rustix shows only the number.
+        Err(e) => Err(format!(
+            "mount {fstype} on {target}: {}",
+            io::Error::from_raw_os_error(e.raw_os_error())
+        )),
     }
-    Ok(())
 }
 
 /// Optional inputs (kallsyms, config.gz) are skipped when the kernel lacks them.
