@@ -77,10 +77,9 @@ mod semihost {
             &[path.as_ptr() as u64, MODE_WB, name.len() as u64],
         );
         if handle < 0 {
-            return Err(io::Error::new(
-                io::ErrorKind::Other,
-                format!("semihosting open of host file {name} failed (is QEMU's working directory writable?)"),
-            ));
+            return Err(io::Error::other(format!(
+                "semihosting open of host file {name} failed (is QEMU's working directory writable?)"
+            )));
         }
         let mut result = Ok(());
         for piece in data.chunks(PIECE) {
@@ -89,10 +88,9 @@ mod semihost {
                 &[handle as u64, piece.as_ptr() as u64, piece.len() as u64],
             );
             if left != 0 {
-                result = Err(io::Error::new(
-                    io::ErrorKind::Other,
-                    format!("semihosting write of host file {name}: {left} bytes not written"),
-                ));
+                result = Err(io::Error::other(format!(
+                    "semihosting write of host file {name}: {left} bytes not written"
+                )));
                 break;
             }
         }
