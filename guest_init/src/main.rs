@@ -1,17 +1,23 @@
 //! PID 1 of the tracing guest.
 //!
 //! Mounts proc, sysfs, devtmpfs and tracefs, follows `/etc/mpt.plan` (see
-//! `plan.rs`): for each run saves the settings a launcher may touch, runs
-//! `/usr/bin/ftrace_it ARGS`, saves them again; then ships every result file
-//! with a SHA-256 manifest to the host and powers the machine off. Nothing
-//! else runs in the guest. Progress lines start with `mpt:`; the last one is
-//! `mpt: done` or `mpt: FAILED: <reason>`, which vmrun looks for.
+//! `guest_protocol::plan`): for each run saves the settings a launcher may
+//! touch, runs `/usr/bin/ftrace_it ARGS`, saves them again; then ships every
+//! result file with a SHA-256 manifest to the host and powers the machine
+//! off. Nothing else runs in the guest. It reports on the console with
+//! `guest_protocol::status` lines, ending with done or failed, which vmrun
+//! looks for.
+#![deny(unsafe_op_in_unsafe_fn, clippy::undocumented_unsafe_blocks)]
 
-mod plan;
 mod ship;
 mod state;
 
-use std::ffi::CString;
+use guest_protocol::plan::{Channel, Plan};
+use guest_protocol::status::Status;
+use guest_protocol::{BIN_DIR, FTRACE_IT, OUT_DIR, PLAN_PATH};
+use rustix::io::Errno;
+use rustix::mount::MountFlags;
+use rustix::system::RebootCommand;
 use std::fs;
 use std::io::{self, BufWriter, Write};
 use std::path::Path;
@@ -20,24 +26,22 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-const PLAN: &str = "/etc/mpt.plan";
-const OUT: &str = "/tmp/out";
-const FTRACE_IT: &str = "/usr/bin/ftrace_it";
 const TRACEFS: &str = "/sys/kernel/tracing";
 
 fn main() {
     let start = Instant::now();
     let outcome = run(&start);
     match &outcome {
-        Ok(()) => println!("mpt: done in {:.2}s", start.elapsed().as_secs_f64()),
-        Err(e) => println!("mpt: FAILED: {e}"),
+        Ok(()) => println!(
+            "{}",
+            Status::Done(format_args!("in {:.2}s", start.elapsed().as_secs_f64()))
+        ),
+        Err(e) => println!("{}", Status::Failed(e)),
     }
     let _ = io::stdout().flush();
-    // SAFETY: plain system calls; PID 1 must never return.
-    unsafe {
-        libc::sync();
-        libc::reboot(libc::RB_POWER_OFF);
-    }
+    rustix::fs::sync();
+    // PID 1 must never return: the kernel panics when it exits.
+    let _ = rustix::system::reboot(RebootCommand::PowerOff);
     loop {
         std::thread::park();
     }
@@ -52,12 +56,16 @@ fn run(start: &Instant) -> Result<(), String> {
     ] {
         mount(fstype, target)?;
     }
-    let text = fs::read_to_string(PLAN).map_err(|e| format!("{PLAN}: {e}"))?;
-    let plan = plan::parse(&text).map_err(|e| format!("{PLAN}: {e}"))?;
-    fs::create_dir_all(OUT).map_err(|e| format!("{OUT}: {e}"))?;
-    let out = Path::new(OUT);
-    let say = |msg: String| println!("mpt: [{:.2}s] {msg}", start.elapsed().as_secs_f64());
-    say(format!("init up, {} run(s)", plan.runs.len()));
+    let text = fs::read_to_string(PLAN_PATH).map_err(|e| format!("{PLAN_PATH}: {e}"))?;
+    let plan = Plan::parse(&text).map_err(|e| format!("{PLAN_PATH}: {e}"))?;
+    fs::create_dir_all(OUT_DIR).map_err(|e| format!("{OUT_DIR}: {e}"))?;
+    let out = Path::new(OUT_DIR);
+    let ftrace_it = format!("{BIN_DIR}/{FTRACE_IT}");
+    let say = |msg: String| {
+        let secs = start.elapsed().as_secs_f64();
+        println!("{}", Status::Progress(format_args!("[{secs:.2}s] {msg}")));
+    };
+    say(format!("init up, {} run(s)", plan.runs().count()));
 
     expand_ring_buffer();
     copy("/proc/cmdline", &out.join("cmdline"));
@@ -65,13 +73,14 @@ fn run(start: &Instant) -> Result<(), String> {
     copy("/proc/config.gz", &out.join("config.gz"));
     copy("/proc/interrupts", &out.join("interrupts.before"));
     let mut table = String::from("# id\texit\tseconds\n");
-    for r in &plan.runs {
+    for r in plan.runs() {
         let snap = || state::snapshot(Path::new(TRACEFS), Path::new("/proc"), Path::new("/sys"));
         write(
             &out.join(format!("{}.state-before", r.id)),
             snap().as_bytes(),
         )?;
-        say(format!("run {}: ftrace_it {}", r.id, r.args.join(" ")));
+        let args: Vec<&str> = r.args.iter().collect();
+        say(format!("run {}: ftrace_it {}", r.id, args.join(" ")));
         // Opening is enough: the kernel counts trace_pipe users.
         let reader = r
             .reader
@@ -81,14 +90,14 @@ fn run(start: &Instant) -> Result<(), String> {
         let t = Instant::now();
         let log = fs::File::create(out.join(format!("{}.ftrace_it.log", r.id)))
             .map_err(|e| format!("{}.ftrace_it.log: {e}", r.id))?;
-        let status = Command::new(FTRACE_IT)
-            .args(&r.args)
+        let status = Command::new(&ftrace_it)
+            .args(args)
             .env_clear()
             .stdin(Stdio::null())
             .stdout(log.try_clone().map_err(|e| e.to_string())?)
             .stderr(log)
             .status()
-            .map_err(|e| format!("cannot start {FTRACE_IT}: {e}"))?;
+            .map_err(|e| format!("cannot start {ftrace_it}: {e}"))?;
         let secs = t.elapsed().as_secs_f64();
         drop(reader);
         let exit = exit_text(&status);
@@ -111,26 +120,26 @@ fn run(start: &Instant) -> Result<(), String> {
     say(format!(
         "shipping {} files, {bytes} bytes, by {:?}",
         files.len(),
-        plan.channel
+        plan.channel()
     ));
-    match plan.channel {
-        plan::Channel::Semihosting => ship::semihosting(&files),
-        plan::Channel::Console => console_with_noise(&files, plan.console_noise, &say),
+    match plan.channel() {
+        Channel::Semihosting => ship::semihosting(&files),
+        Channel::Console => console_with_noise(&files, plan.console_noise(), &say),
     }
     .map_err(|e| format!("shipping results: {e}"))?;
-    if !plan.console_copies.is_empty() {
+    let wanted: Vec<&str> = plan.console_copies().collect();
+    if !wanted.is_empty() {
         let copies: Vec<(String, Vec<u8>)> = files
             .into_iter()
-            .filter(|(n, _)| plan.console_copies.contains(n))
+            .filter(|(n, _)| wanted.contains(&n.as_str()))
             .collect();
-        if copies.len() != plan.console_copies.len() {
+        if copies.len() != wanted.len() {
             return Err(format!(
-                "console copy: some of {:?} were not produced",
-                plan.console_copies
+                "console copy: some of {wanted:?} were not produced"
             ));
         }
-        say(format!("console copy of {:?}", plan.console_copies));
-        console_with_noise(&copies, plan.console_noise, &say)
+        say(format!("console copy of {wanted:?}"));
+        console_with_noise(&copies, plan.console_noise(), &say)
             .map_err(|e| format!("console copy: {e}"))?;
     }
     Ok(())
@@ -179,22 +188,27 @@ fn expand_ring_buffer() {
         .map(|(kb, _)| kb.trim())
     {
         if let Err(e) = fs::write(&path, format!("{kb}\n")) {
-            println!("mpt: warning: cannot expand the ring buffer ({path}: {e})");
+            println!(
+                "{}",
+                Status::Progress(format_args!(
+                    "warning: cannot expand the ring buffer ({path}: {e})"
+                ))
+            );
         }
     }
 }
 
 fn mount(fstype: &str, target: &str) -> Result<(), String> {
     let _ = fs::create_dir_all(target);
-    let c = |s: &str| CString::new(s).expect("no NUL in constants");
-    let (src, dst, ty) = (c(fstype), c(target), c(fstype));
-    // SAFETY: valid NUL-terminated strings, no data argument.
-    let rc = unsafe { libc::mount(src.as_ptr(), dst.as_ptr(), ty.as_ptr(), 0, std::ptr::null()) };
-    let err = io::Error::last_os_error();
-    if rc != 0 && err.raw_os_error() != Some(libc::EBUSY) {
-        return Err(format!("mount {fstype} on {target}: {err}"));
+    let flags = MountFlags::empty();
+    match rustix::mount::mount2(Some(fstype), target, Some(fstype), flags, None) {
+        Ok(()) | Err(Errno::BUSY) => Ok(()),
+        // In std's words: without its `std` feature rustix shows only the number.
+        Err(e) => Err(format!(
+            "mount {fstype} on {target}: {}",
+            io::Error::from_raw_os_error(e.raw_os_error())
+        )),
     }
-    Ok(())
 }
 
 /// Optional inputs (kallsyms, config.gz) are skipped when the kernel lacks them.
@@ -285,10 +299,8 @@ impl ConsoleHelper {
                 if now != seen {
                     (seen, since) = (now, Instant::now());
                 } else if since.elapsed() > Duration::from_millis(500) {
-                    if kmsg
-                        .write_all(b"<1>mpt: console stalled, kicking it\n")
-                        .is_ok()
-                    {
+                    let kick = format!("<1>{}\n", Status::Progress("console stalled, kicking it"));
+                    if kmsg.write_all(kick.as_bytes()).is_ok() {
                         kicks += 1;
                     }
                     since = Instant::now();

@@ -1,16 +1,23 @@
 //! Getting result files to the host: AArch64 semihosting (QEMU writes host
 //! files, no guest driver needed) or frames on the console.
 
+use guest_protocol::manifest::{Line, NAME as MANIFEST};
 use std::io::{self, Write};
 
-/// Name of the checksum list, shipped after every other file.
-pub const MANIFEST: &str = "manifest.sha256";
-
-/// `sha256sum` format: `HASH  NAME` per line, so `sha256sum -c` checks it too.
+/// The checksum list, shipped after every other file.
 pub fn manifest(files: &[(String, Vec<u8>)]) -> String {
     files
         .iter()
-        .map(|(name, data)| format!("{}  {name}\n", console_frames::sha256_hex(data)))
+        .map(|(name, data)| {
+            let sha256 = console_frames::sha256_hex(data);
+            format!(
+                "{}\n",
+                Line {
+                    sha256: &sha256,
+                    name
+                }
+            )
+        })
         .collect()
 }
 
@@ -70,10 +77,9 @@ mod semihost {
             &[path.as_ptr() as u64, MODE_WB, name.len() as u64],
         );
         if handle < 0 {
-            return Err(io::Error::new(
-                io::ErrorKind::Other,
-                format!("semihosting open of host file {name} failed (is QEMU's working directory writable?)"),
-            ));
+            return Err(io::Error::other(format!(
+                "semihosting open of host file {name} failed (is QEMU's working directory writable?)"
+            )));
         }
         let mut result = Ok(());
         for piece in data.chunks(PIECE) {
@@ -82,10 +88,9 @@ mod semihost {
                 &[handle as u64, piece.as_ptr() as u64, piece.len() as u64],
             );
             if left != 0 {
-                result = Err(io::Error::new(
-                    io::ErrorKind::Other,
-                    format!("semihosting write of host file {name}: {left} bytes not written"),
-                ));
+                result = Err(io::Error::other(format!(
+                    "semihosting write of host file {name}: {left} bytes not written"
+                )));
                 break;
             }
         }

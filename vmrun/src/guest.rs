@@ -1,5 +1,6 @@
 //! Booting the guest in QEMU and watching its console until it powers off.
 
+use guest_protocol::status::Status;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
@@ -33,9 +34,9 @@ enum Event {
     Eof(io::Result<()>),
 }
 
-/// Runs QEMU, writes the console to `boot.log`, reports `mpt:` progress lines
-/// through `progress`, and succeeds when the guest's init said `mpt: done`
-/// and the machine powered off.
+/// Runs QEMU, writes the console to `boot.log`, reports the guest's progress
+/// lines through `progress`, and succeeds when the guest's init said it was
+/// done and the machine powered off.
 pub fn run(boot: &Boot, progress: &dyn Fn(&str)) -> Result<(), GuestError> {
     let log = File::create(&boot.log)
         .map_err(|e| GuestError::Start(format!("{}: {e}", boot.log.display())))?;
@@ -141,18 +142,13 @@ fn watch(stdout: impl Read, mut log: File, tx: &mpsc::Sender<Event>) {
         }
         let text = String::from_utf8_lossy(&line);
         let text = text.trim_end();
-        let event = if let Some(at) = text.find("mpt: ") {
-            let msg = &text[at + 5..];
-            if let Some(why) = msg.strip_prefix("FAILED: ") {
-                Some(Event::Failed(why.to_string()))
-            } else if msg.starts_with("done") {
-                Some(Event::Done)
-            } else {
-                Some(Event::Progress(msg.to_string()))
-            }
-        } else {
-            text.find("Kernel panic - ")
-                .map(|at| Event::Panic(text[at..].to_string()))
+        let event = match Status::find(text) {
+            Some(Status::Progress(msg)) => Some(Event::Progress(msg.to_string())),
+            Some(Status::Done(_)) => Some(Event::Done),
+            Some(Status::Failed(why)) => Some(Event::Failed(why.to_string())),
+            None => text
+                .find("Kernel panic - ")
+                .map(|at| Event::Panic(text[at..].to_string())),
         };
         if let Some(e) = event {
             let _ = tx.send(e);

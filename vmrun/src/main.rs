@@ -12,21 +12,27 @@
 //! timeout), 6 results damaged on the way (checksum, console frames),
 //! 7 I/O error writing the results.
 
+mod collect;
 mod cpio;
 mod elf;
 mod guest;
+mod initramfs;
 mod manifest;
+mod plan;
+mod qemu;
 
-use std::fs;
+use guest_protocol::plan::Channel;
+use guest_protocol::{parse_duration_ms, DURATION_RULE};
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode};
-use std::time::{Duration, Instant};
+use std::process::ExitCode;
+use std::time::Instant;
 
 const USAGE: &str =
     "usage: vmrun run --arch aarch64|x86_64 --kernel-dir DIR --init FILE --ftrace-it FILE \
 --payload FILE... --results DIR [--tracer function|function_graph] [--duration SECS] \
 [--channel semihosting|console] [--accel tcg|kvm] [--timeout SECS] [--checks] [--report FILE]";
 
+#[derive(Debug)]
 struct Failure {
     code: u8,
     message: String,
@@ -45,6 +51,15 @@ const QEMU: u8 = 4;
 const GUEST: u8 = 5;
 const TRANSFER: u8 = 6;
 const IO: u8 = 7;
+
+/// An I/O error on `path`, as a failure.
+fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> Failure {
+    let path = path.display().to_string();
+    move |e| Failure {
+        code: IO,
+        message: format!("{path}: {e}"),
+    }
+}
 
 fn main() -> ExitCode {
     let result = match std::env::args_os()
@@ -77,8 +92,10 @@ struct Options {
     payloads: Vec<PathBuf>,
     results: PathBuf,
     tracer: String,
+    /// As given, for ftrace_it.
     duration: String,
-    channel: Option<String>,
+    duration_ms: u64,
+    channel: Channel,
     accel: String,
     timeout: Option<u64>,
     checks: bool,
@@ -97,7 +114,8 @@ impl Default for Options {
             results: PathBuf::new(),
             tracer: "function".into(),
             duration: "1".into(),
-            channel: None,
+            duration_ms: 1000,
+            channel: Channel::Console,
             accel: "tcg".into(),
             timeout: None,
             checks: false,
@@ -113,8 +131,8 @@ fn parse_run() -> Result<Options, Failure> {
         message: format!("{e}\n{USAGE}"),
     };
     let mut p = lexopt::Parser::from_args(std::env::args_os().skip(2));
-    let (mut arch, mut kernel_dir, mut init, mut ftrace_it, mut results) =
-        (None, None, None, None, None);
+    let (mut arch, mut kernel_dir, mut init, mut ftrace_it, mut results, mut channel) =
+        (None, None, None, None, None, None);
     let mut o = Options::default();
     while let Some(arg) = p.next().map_err(usage)? {
         match arg {
@@ -125,8 +143,11 @@ fn parse_run() -> Result<Options, Failure> {
             Long("payload") => o.payloads.push(PathBuf::from(value(&mut p)?)),
             Long("results") => results = Some(PathBuf::from(value(&mut p)?)),
             Long("tracer") => o.tracer = value(&mut p)?,
-            Long("duration") => o.duration = value(&mut p)?,
-            Long("channel") => o.channel = Some(value(&mut p)?),
+            Long("duration") => {
+                o.duration = value(&mut p)?;
+                o.duration_ms = duration_ms(&o.duration)?;
+            }
+            Long("channel") => channel = Some(value(&mut p)?),
             Long("accel") => o.accel = value(&mut p)?,
             Long("timeout") => {
                 let t = value(&mut p)?;
@@ -163,22 +184,13 @@ fn parse_run() -> Result<Options, Failure> {
             format!("--tracer {}: use function or function_graph", o.tracer),
         );
     }
-    if !o
-        .duration
-        .parse::<f64>()
-        .is_ok_and(|d| d > 0.0 && d <= 3600.0)
-    {
-        return fail(
-            USAGE_ERR,
-            format!("--duration {}: give seconds, 0 < SECS <= 3600", o.duration),
-        );
-    }
     if !matches!(o.accel.as_str(), "tcg" | "kvm") {
         return fail(USAGE_ERR, format!("--accel {}: use tcg or kvm", o.accel));
     }
-    match o.channel.as_deref() {
-        None | Some("console") => {}
-        Some("semihosting") if o.arch == "aarch64" => {}
+    o.channel = match channel.as_deref() {
+        None if o.arch == "aarch64" => Channel::Semihosting,
+        None | Some("console") => Channel::Console,
+        Some("semihosting") if o.arch == "aarch64" => Channel::Semihosting,
         Some(c) => {
             return fail(
                 USAGE_ERR,
@@ -192,8 +204,20 @@ fn parse_run() -> Result<Options, Failure> {
                 ),
             )
         }
-    }
+    };
     Ok(o)
+}
+
+/// ftrace_it's own rule, so that the guest never boots for a value it
+/// refuses; the hour's limit keeps the guest's timeout sensible.
+fn duration_ms(text: &str) -> Result<u64, Failure> {
+    match parse_duration_ms(text.as_bytes()) {
+        Some(ms) if ms <= 3_600_000 => Ok(ms),
+        _ => fail(
+            USAGE_ERR,
+            format!("--duration {text}: give {DURATION_RULE}, at most 3600"),
+        ),
+    }
 }
 
 fn value(p: &mut lexopt::Parser) -> Result<String, Failure> {
@@ -207,233 +231,34 @@ fn value(p: &mut lexopt::Parser) -> Result<String, Failure> {
     })
 }
 
-/// One ftrace_it invocation in the guest.
-struct GuestRun {
-    id: String,
-    args: Vec<String>,
-    /// guest_init holds `trace_pipe` open during the run.
-    reader: bool,
-}
-
-/// Runs of the plan: one per payload, plus with `--checks` a function_graph
-/// run and the runs that must fail cleanly (missing program, bad CPU, a
-/// `trace_pipe` reader already open as in the seed's recipe).
-fn runs(o: &Options, names: &[String]) -> Vec<GuestRun> {
-    let traced = |id: &str, tracer: &str, extra: &[&str], program: &str| GuestRun {
-        id: id.to_string(),
-        args: [
-            "-o",
-            &format!("/tmp/out/{id}.trace"),
-            "--duration",
-            &o.duration,
-            "--tracer",
-            tracer,
-        ]
-        .iter()
-        .chain(extra)
-        .chain([&program])
-        .map(|s| s.to_string())
-        .collect(),
-        reader: false,
-    };
-    let mut runs: Vec<GuestRun> = names
-        .iter()
-        .map(|n| traced(n, &o.tracer, &[], &format!("/usr/bin/{n}")))
-        .collect();
-    if o.checks {
-        let first = format!("/usr/bin/{}", names[0]);
-        runs.push(traced("fgraph", "function_graph", &[], &first));
-        runs.push(traced(
-            "missing",
-            &o.tracer,
-            &[],
-            "/usr/bin/no-such-program",
-        ));
-        runs.push(traced("badcpu", &o.tracer, &["--cpu", "99"], &first));
-        runs.push(GuestRun {
-            reader: true,
-            ..traced("busy", &o.tracer, &[], &first)
-        });
-    }
-    runs
-}
-
-fn plan_text(channel: &str, runs: &[GuestRun], checks: bool) -> String {
-    let mut plan = format!("# written by vmrun\nchannel\t{channel}\n");
-    for r in runs {
-        let directive = if r.reader { "run-reader" } else { "run" };
-        plan.push_str(&format!("{directive}\t{}\t{}\n", r.id, r.args.join("\t")));
-    }
-    if checks {
-        // A real console capture with real kernel messages in it, for the
-        // console channel's test: when the results come by semihosting, a
-        // copy of one trace also goes over the console.
-        if channel == "semihosting" {
-            plan.push_str("console-copy\tfgraph.trace\n");
-        }
-        plan.push_str("console-noise\t1\n");
-    }
-    plan
-}
-
-fn read_input(path: &Path, what: &str, arch: &str) -> Result<Vec<u8>, Failure> {
-    let data = fs::read(path).or_else(|e| {
-        fail(
-            INPUT,
-            format!(
-                "{what} {}: {e} (build it with `make trace`)",
-                path.display()
-            ),
-        )
-    })?;
-    if let Err(why) = elf::check_static(&data, arch) {
-        return fail(INPUT, format!("{what} {}: {why}", path.display()));
-    }
-    Ok(data)
-}
-
 fn run(o: &Options) -> Result<(), Failure> {
     let start = Instant::now();
     let say = |msg: &str| eprintln!("vmrun: [{:5.1}s] {msg}", start.elapsed().as_secs_f64());
-    let io = |p: &Path| {
-        let p = p.display().to_string();
-        move |e: std::io::Error| Failure {
-            code: IO,
-            message: format!("{p}: {e}"),
-        }
-    };
 
-    let image = o.kernel_dir.join("boot-image");
-    if !image.exists() {
-        return fail(
-            INPUT,
-            format!(
-                "{}: no kernel image (build it with scripts/kernel.sh {})",
-                image.display(),
-                o.arch
-            ),
-        );
-    }
-    let mut names = Vec::new();
-    let mut initramfs = cpio::Cpio::new();
-    for d in ["dev", "proc", "sys", "tmp", "etc", "usr", "usr/bin"] {
-        initramfs.dir(d, 0o755);
-    }
-    initramfs.char_dev("dev/console", 0o600, 5, 1);
-    initramfs.file("init", 0o755, &read_input(&o.init, "guest init", &o.arch)?);
-    initramfs.file(
-        "usr/bin/ftrace_it",
-        0o755,
-        &read_input(&o.ftrace_it, "ftrace_it", &o.arch)?,
-    );
-    for p in &o.payloads {
-        let name = p
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let safe = !name.is_empty()
-            && !name.starts_with('.')
-            && name
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"._+-".contains(&b));
-        if !safe || name == "ftrace_it" || names.contains(&name) {
-            return fail(
-                INPUT,
-                format!(
-                    "payload {}: its file name must be unique, not ftrace_it, and use only [A-Za-z0-9._+-]",
-                    p.display()
-                ),
-            );
-        }
-        initramfs.file(
-            &format!("usr/bin/{name}"),
-            0o755,
-            &read_input(p, "payload", &o.arch)?,
-        );
-        names.push(name);
-    }
-    let runs = runs(o, &names);
-    let channel = match (&o.channel, o.arch.as_str()) {
-        (Some(c), _) => c.clone(),
-        (None, "aarch64") => "semihosting".into(),
-        (None, _) => "console".into(),
-    };
-    let plan = plan_text(&channel, &runs, o.checks);
-    initramfs.file("etc/mpt.plan", 0o644, plan.as_bytes());
+    let kernel = qemu::kernel_image(o)?;
+    let (initramfs, names) = initramfs::gather(o)?;
+    let runs = plan::runs(o, &names);
+    let plan = plan::text(o.channel, &runs, o.checks)?;
+    let staging = collect::Staging::create(&o.results)?;
+    let initrd = staging.write("initramfs.cpio", &initramfs.finish(&plan))?;
+    staging.write("mpt.plan", plan.as_bytes())?;
+    let cmd = qemu::Qemu::new(o, &kernel, &initrd);
+    staging.write("qemu.cmd", cmd.script(&staging.guest).as_bytes())?;
 
-    // Build the new results next to the old ones; swap at the end.
-    let parent = o
-        .results
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let leaf = o.results.file_name().unwrap_or_default().to_string_lossy();
-    let work = parent.join(format!(".{leaf}.tmp"));
-    let guest_dir = work.join("guest");
-    let _ = fs::remove_dir_all(&work);
-    fs::create_dir_all(&guest_dir).map_err(io(&guest_dir))?;
-    let work = work.canonicalize().map_err(io(&work))?;
-    let guest_dir = work.join("guest");
-    let cpio_path = work.join("initramfs.cpio");
-    fs::write(&cpio_path, initramfs.finish()).map_err(io(&cpio_path))?;
-    fs::write(work.join("mpt.plan"), &plan).map_err(io(&work))?;
-
-    let image = image.canonicalize().map_err(io(&image))?;
-    let (program, mut args, console) = match o.arch.as_str() {
-        "aarch64" => (
-            "qemu-system-aarch64",
-            vec!["-M", "virt", "-cpu", "cortex-a72"],
-            "ttyAMA0",
-        ),
-        _ => (
-            "qemu-system-x86_64",
-            vec!["-M", "pc", "-cpu", "max"],
-            "ttyS0",
-        ),
-    };
-    let append = format!("console={console} rdinit=/init panic=-1 printk.devkmsg=on");
-    args.extend(["-smp", "2", "-m", "2048M", "-nographic", "-no-reboot"]);
-    args.extend(["-accel", &o.accel]);
-    let (kernel, initrd) = (image.display().to_string(), cpio_path.display().to_string());
-    args.extend(["-kernel", &kernel, "-initrd", &initrd, "-append", &append]);
-    if channel == "semihosting" {
-        args.extend([
-            "-semihosting-config",
-            "enable=on,target=native,userspace=on",
-        ]);
-    }
-    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
-    let cmdline = std::iter::once(program.to_string())
-        .chain(args.iter().map(|a| {
-            if a.contains(' ') {
-                format!("'{a}'")
-            } else {
-                a.clone()
-            }
-        }))
-        .collect::<Vec<_>>()
-        .join(" ");
-    fs::write(
-        work.join("qemu.cmd"),
-        format!("cd {} && {cmdline}\n", guest_dir.display()),
-    )
-    .map_err(io(&work))?;
-    let secs: f64 = o.duration.parse().unwrap_or(1.0);
-    let timeout = o
-        .timeout
-        .unwrap_or(60 + runs.len() as u64 * (secs.ceil() as u64 + 15));
     say(&format!(
-        "booting the {} guest ({program}, {}, {} run(s), results by {channel})",
+        "booting the {} guest ({}, {}, {} run(s), results by {})",
         o.arch,
+        cmd.program,
         o.accel.to_uppercase(),
-        runs.len()
+        runs.len(),
+        o.channel.name()
     ));
     let boot = guest::Boot {
-        program: program.into(),
-        args,
-        cwd: guest_dir.clone(),
-        log: work.join("boot.log"),
-        timeout: Duration::from_secs(timeout),
+        program: cmd.program.into(),
+        args: cmd.args,
+        cwd: staging.guest.clone(),
+        log: staging.dir.join("boot.log"),
+        timeout: qemu::timeout(o, runs.len()),
     };
     guest::run(&boot, &|line| say(&format!("guest: {line}"))).or_else(|e| match e {
         guest::GuestError::Start(m) => fail(QEMU, m),
@@ -441,59 +266,24 @@ fn run(o: &Options) -> Result<(), Failure> {
             GUEST,
             format!(
                 "{m}\n(everything is in {}; rerun it by hand with qemu.cmd there)",
-                work.display()
+                staging.dir.display()
             ),
         ),
     })?;
     say("guest powered off");
 
-    if channel == "console" {
-        let capture = fs::read(&boot.log).map_err(io(&boot.log))?;
-        console_frames::extract(&capture, &guest_dir).or_else(|e| {
-            fail(
-                TRANSFER,
-                format!("console frames in {}: {e}", boot.log.display()),
-            )
-        })?;
-    }
-    let listed = manifest::verify(&guest_dir).or_else(|e| fail(TRANSFER, e))?;
+    let listed = staging.receive(o.channel, &boot.log)?;
     say(&format!(
         "{} files arrived intact (SHA-256 manifest checked)",
         listed.len()
     ));
-    for name in listed.iter().map(String::as_str).chain([manifest::NAME]) {
-        let (from, to) = (guest_dir.join(name), work.join(name));
-        fs::rename(&from, &to).map_err(io(&to))?;
-    }
-    fs::remove_dir(&guest_dir).map_err(io(&guest_dir))?;
-    for (from, to) in [(".config", "config"), ("System.map", "System.map")] {
-        let (from, to) = (o.kernel_dir.join(from), work.join(to));
-        fs::copy(&from, &to).map_err(io(&from))?;
-    }
-
-    if o.results.exists() {
-        fs::remove_dir_all(&o.results).map_err(io(&o.results))?;
-    }
-    fs::rename(&work, &o.results).map_err(io(&o.results))?;
+    staging.install(&listed, &o.kernel_dir, &o.results)?;
     if let Some(report) = &o.report {
-        for r in runs.iter().filter(|r| names.contains(&r.id)) {
-            summarize(report, &o.results, &r.id, &say);
+        for name in &names {
+            collect::summarize(report, &o.results, name, &say);
         }
     }
-    let traces: Vec<String> = runs
-        .iter()
-        .filter_map(|r| {
-            let t = o.results.join(format!("{}.trace", r.id));
-            let size = fs::metadata(&t).ok()?.len();
-            let exit = fs::read_to_string(o.results.join(format!("{}.exit", r.id))).ok()?;
-            Some(format!(
-                "{}.trace {} KiB (ftrace_it exit {})",
-                r.id,
-                size / 1024,
-                exit.trim()
-            ))
-        })
-        .collect();
+    let traces = collect::traces(&o.results, runs.iter().map(|r| r.id.as_str()));
     say(&format!(
         "done: {} in {}/",
         traces.join(", "),
@@ -502,87 +292,22 @@ fn run(o: &Options) -> Result<(), Failure> {
     Ok(())
 }
 
-/// `ftrace_report summary TRACE` into `ID.summary`; a report failure is
-/// shown but does not fail the run: the trace is the product.
-fn summarize(report: &Path, dir: &Path, id: &str, say: &dyn Fn(&str)) {
-    let trace = dir.join(format!("{id}.trace"));
-    if !trace.exists() {
-        return;
-    }
-    match Command::new(report).arg("summary").arg(&trace).output() {
-        Ok(out) if out.status.success() => {
-            let path = dir.join(format!("{id}.summary"));
-            if let Err(e) = fs::write(&path, &out.stdout) {
-                say(&format!("warning: {}: {e}", path.display()));
-            }
-        }
-        Ok(out) => say(&format!(
-            "warning: {} summary {id}.trace failed ({}): {}",
-            report.display(),
-            out.status,
-            String::from_utf8_lossy(&out.stderr)
-                .lines()
-                .next()
-                .unwrap_or("")
-        )),
-        Err(e) => say(&format!("warning: cannot run {}: {e}", report.display())),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn options(checks: bool) -> Options {
-        Options {
-            arch: "aarch64".into(),
-            duration: "1.5".into(),
-            checks,
-            ..Options::default()
+    #[test]
+    fn duration_follows_ftrace_it_up_to_an_hour() {
+        assert_eq!(duration_ms("1.5").ok(), Some(1500));
+        assert_eq!(duration_ms("3600").ok(), Some(3_600_000));
+        // Floats ftrace_it would refuse once the guest is up.
+        for bad in ["1.2345", "1e1", "0", "-1", "3600.001", ""] {
+            let f = duration_ms(bad).unwrap_err();
+            assert_eq!(f.code, USAGE_ERR, "{bad}");
+            assert_eq!(
+                f.message,
+                format!("--duration {bad}: give seconds > 0 with up to 3 decimals, at most 3600")
+            );
         }
-    }
-
-    #[test]
-    fn one_run_per_payload_with_the_knobs() {
-        let names = ["min".to_string(), "hello".to_string()];
-        let runs = runs(&options(false), &names);
-        assert_eq!(runs.len(), 2);
-        assert_eq!(runs[1].id, "hello");
-        assert_eq!(
-            runs[1].args,
-            [
-                "-o",
-                "/tmp/out/hello.trace",
-                "--duration",
-                "1.5",
-                "--tracer",
-                "function",
-                "/usr/bin/hello"
-            ]
-        );
-        let plan = plan_text("semihosting", &runs, false);
-        assert!(plan.contains("channel\tsemihosting\n"));
-        assert!(plan.contains("run\tmin\t-o\t/tmp/out/min.trace\t--duration\t1.5\t"));
-        assert!(!plan.contains("console"), "{plan}");
-    }
-
-    #[test]
-    fn checks_add_function_graph_and_the_failing_runs() {
-        let names = ["min".to_string()];
-        let runs = runs(&options(true), &names);
-        let ids: Vec<&str> = runs.iter().map(|r| r.id.as_str()).collect();
-        assert_eq!(ids, ["min", "fgraph", "missing", "badcpu", "busy"]);
-        assert!(runs[1]
-            .args
-            .windows(2)
-            .any(|w| w == ["--tracer", "function_graph"]));
-        assert_eq!(runs[2].args.last().unwrap(), "/usr/bin/no-such-program");
-        assert!(runs[3].args.windows(2).any(|w| w == ["--cpu", "99"]));
-        assert!(runs[4].reader && !runs[3].reader);
-        assert!(plan_text("console", &runs, true).contains("\nrun-reader\tbusy\t-o\t"));
-        // Results by semihosting: a copy goes over the console too.
-        assert!(plan_text("semihosting", &runs, true).contains("console-copy\tfgraph.trace\n"));
-        let console = plan_text("console", &runs, true);
-        assert!(!console.contains("console-copy") && console.contains("console-noise\t1\n"));
     }
 }

@@ -1,11 +1,10 @@
 //! Checking what arrived from the guest against the SHA-256 manifest the
 //! guest sent last (`sha256sum` format).
 
+use guest_protocol::manifest::{Line, NAME};
 use std::collections::BTreeSet;
 use std::fs;
 use std::path::Path;
-
-pub const NAME: &str = "manifest.sha256";
 
 /// Every file the manifest lists is in `dir` with its checksum, and `dir`
 /// holds nothing else. Returns the listed names.
@@ -20,10 +19,7 @@ pub fn verify(dir: &Path) -> Result<Vec<String>, String> {
     let mut listed = Vec::new();
     for (n, line) in text.lines().enumerate() {
         let bad = || format!("{}: line {} is not `SHA256  NAME`", path.display(), n + 1);
-        let (sum, name) = line.split_once("  ").ok_or_else(bad)?;
-        if sum.len() != 64 || !sum.bytes().all(|b| b.is_ascii_hexdigit()) || name.contains('/') {
-            return Err(bad());
-        }
+        let Line { sha256: sum, name } = Line::parse(line).ok_or_else(bad)?;
         let data = fs::read(dir.join(name)).map_err(|e| {
             format!(
                 "{}: listed in the manifest but {e}",

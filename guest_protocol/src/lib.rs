@@ -1,0 +1,53 @@
+//! What the host runner (`vmrun`) and the guest's PID 1 (`guest_init`)
+//! agree on: where things are in the guest, the plan file, the status lines
+//! on the console, which names a run or result file may have, the checksum
+//! list, and the `--duration` rule of `ftrace_it`.
+//!
+//! `no_std` without `alloc`: `ftrace_it` has no allocator, and an `alloc`
+//! feature enabled by vmrun would reach it through cargo's feature
+//! unification in workspace builds.
+#![no_std]
+
+mod duration;
+pub mod manifest;
+pub mod plan;
+pub mod status;
+
+pub use duration::{parse_duration_ms, DURATION_RULE};
+
+/// The plan vmrun puts into the initramfs (see [`plan`]).
+pub const PLAN_PATH: &str = "/etc/mpt.plan";
+/// ftrace_it and the payloads: `BIN_DIR/NAME`.
+pub const BIN_DIR: &str = "/usr/bin";
+/// ftrace_it's name in [`BIN_DIR`]; no payload may take it.
+pub const FTRACE_IT: &str = "ftrace_it";
+/// Everything here goes to the host when the runs are over.
+pub const OUT_DIR: &str = "/tmp/out";
+
+/// A run id or a result file name: `[A-Za-z0-9._+-]`, not empty, not
+/// hidden (so neither `.` nor `..`). Results share one flat directory on
+/// both sides, so a name must not leave it.
+pub fn valid_id(name: &str) -> bool {
+    !name.is_empty()
+        && !name.starts_with('.')
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._+-".contains(&b))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::valid_id;
+
+    #[test]
+    fn ids_are_plain_file_names() {
+        for good in ["min", "min.large", "a+b-c_d.1", "X"] {
+            assert!(valid_id(good), "{good}");
+        }
+        for bad in [
+            "", ".", "..", ".hidden", "a/b", "a b", "a\tb", "a\nb", "é", "a%b",
+        ] {
+            assert!(!valid_id(bad), "{bad:?}");
+        }
+    }
+}

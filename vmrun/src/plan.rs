@@ -1,0 +1,157 @@
+//! What the guest runs: the ftrace_it invocations and the plan that tells
+//! `guest_init` about them (format in `guest_protocol::plan`).
+
+use crate::{fail, Failure, Options, INPUT};
+use guest_protocol::plan::{Channel, Plan, Writer};
+use guest_protocol::{BIN_DIR, OUT_DIR};
+
+/// One ftrace_it invocation in the guest.
+pub struct GuestRun {
+    pub id: String,
+    pub args: Vec<String>,
+    /// guest_init holds `trace_pipe` open during the run.
+    pub reader: bool,
+}
+
+/// Runs of the plan: one per payload, plus with `--checks` a function_graph
+/// run and the runs that must fail cleanly (missing program, bad CPU, a
+/// `trace_pipe` reader already open as in the seed's recipe).
+pub fn runs(o: &Options, names: &[String]) -> Vec<GuestRun> {
+    let traced = |id: &str, tracer: &str, extra: &[&str], program: &str| GuestRun {
+        id: id.to_string(),
+        args: [
+            "-o",
+            &format!("{OUT_DIR}/{id}.trace"),
+            "--duration",
+            &o.duration,
+            "--tracer",
+            tracer,
+        ]
+        .iter()
+        .chain(extra)
+        .chain([&program])
+        .map(|s| s.to_string())
+        .collect(),
+        reader: false,
+    };
+    let mut runs: Vec<GuestRun> = names
+        .iter()
+        .map(|n| traced(n, &o.tracer, &[], &format!("{BIN_DIR}/{n}")))
+        .collect();
+    if o.checks {
+        let first = format!("{BIN_DIR}/{}", names[0]);
+        runs.push(traced("fgraph", "function_graph", &[], &first));
+        runs.push(traced(
+            "missing",
+            &o.tracer,
+            &[],
+            &format!("{BIN_DIR}/no-such-program"),
+        ));
+        runs.push(traced("badcpu", &o.tracer, &["--cpu", "99"], &first));
+        runs.push(GuestRun {
+            reader: true,
+            ..traced("busy", &o.tracer, &[], &first)
+        });
+    }
+    runs
+}
+
+/// The plan's text, checked as the guest will read it: a payload named
+/// like one of the `--checks` runs is refused here rather than in the guest.
+pub fn text(channel: Channel, runs: &[GuestRun], checks: bool) -> Result<String, Failure> {
+    let mut plan = Writer::new(String::new());
+    plan.comment("written by vmrun").channel(channel);
+    for r in runs {
+        plan.run(&r.id, &r.args, r.reader);
+    }
+    if checks {
+        // A real console capture with real kernel messages in it, for the
+        // console channel's test: when the results come by semihosting, a
+        // copy of one trace also goes over the console.
+        if channel == Channel::Semihosting {
+            plan.console_copy("fgraph.trace");
+        }
+        plan.console_noise(true);
+    }
+    let text = plan.finish().expect("a String takes any text");
+    if let Err(e) = Plan::parse(&text) {
+        return fail(INPUT, format!("the guest would refuse its plan: {e}"));
+    }
+    Ok(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn options(checks: bool) -> Options {
+        Options {
+            arch: "aarch64".into(),
+            duration: "1.5".into(),
+            checks,
+            ..Options::default()
+        }
+    }
+
+    fn plan_text(channel: Channel, runs: &[GuestRun], checks: bool) -> String {
+        text(channel, runs, checks).unwrap()
+    }
+
+    #[test]
+    fn one_run_per_payload_with_the_knobs() {
+        let names = ["min".to_string(), "hello".to_string()];
+        let runs = runs(&options(false), &names);
+        assert_eq!(runs.len(), 2);
+        assert_eq!(runs[1].id, "hello");
+        assert_eq!(
+            runs[1].args,
+            [
+                "-o",
+                "/tmp/out/hello.trace",
+                "--duration",
+                "1.5",
+                "--tracer",
+                "function",
+                "/usr/bin/hello"
+            ]
+        );
+        let plan = plan_text(Channel::Semihosting, &runs, false);
+        assert!(plan.contains("channel\tsemihosting\n"));
+        assert!(plan.contains("run\tmin\t-o\t/tmp/out/min.trace\t--duration\t1.5\t"));
+        assert!(!plan.contains("console"), "{plan}");
+    }
+
+    #[test]
+    fn checks_add_function_graph_and_the_failing_runs() {
+        let names = ["min".to_string()];
+        let runs = runs(&options(true), &names);
+        let ids: Vec<&str> = runs.iter().map(|r| r.id.as_str()).collect();
+        assert_eq!(ids, ["min", "fgraph", "missing", "badcpu", "busy"]);
+        assert!(runs[1]
+            .args
+            .windows(2)
+            .any(|w| w == ["--tracer", "function_graph"]));
+        assert_eq!(runs[2].args.last().unwrap(), "/usr/bin/no-such-program");
+        assert!(runs[3].args.windows(2).any(|w| w == ["--cpu", "99"]));
+        assert!(runs[4].reader && !runs[3].reader);
+        assert!(plan_text(Channel::Console, &runs, true).contains("\nrun-reader\tbusy\t-o\t"));
+        // Results by semihosting: a copy goes over the console too.
+        assert!(
+            plan_text(Channel::Semihosting, &runs, true).contains("console-copy\tfgraph.trace\n")
+        );
+        let console = plan_text(Channel::Console, &runs, true);
+        assert!(!console.contains("console-copy") && console.contains("console-noise\t1\n"));
+    }
+
+    #[test]
+    fn a_plan_the_guest_would_refuse_fails_before_the_boot() {
+        let names = ["fgraph".to_string()];
+        let f = text(Channel::Console, &runs(&options(true), &names), true).unwrap_err();
+        assert_eq!(f.code, INPUT);
+        assert!(
+            f.message.contains("two runs share the id 'fgraph'"),
+            "{}",
+            f.message
+        );
+    }
+}
