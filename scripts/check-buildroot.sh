@@ -292,14 +292,22 @@ sed -i -e "s|^MIN_PROG_TRACE_SITE = .*|MIN_PROG_TRACE_SITE = file://$work/releas
 ! grep -q '^MIN_PROG_TRACE_SITE_METHOD' "$mk" || fail "$mk: the SITE_METHOD line is not where the documentation says"
 rm -rf "$dl/min_prog_trace"
 brmake -s min_prog_trace-dirclean
-build "$logs/build-release.log" aarch64
-grep -q 'automatically updated by Buildroot' "$logs/build-release.log" ||
-	fail "Buildroot's download step did not vendor the crates (log: $logs/build-release.log)"
-! grep -q 'cargo vendor' "$logs/build-release.log" ||
-	fail "the configure step vendored the crates again (log: $logs/build-release.log)"
+# As documented: the first download has no hash to check against, fails,
+# and keeps the vendored tarball for its hash to be added.
+! brmake MIN_PROG_TRACE_FINAL_DOWNLOAD_DEPENDENCIES= min_prog_trace-source >"$logs/first-source-release.log" 2>&1 ||
+	fail "the first download passed without a hash for $tarball (log: $logs/first-source-release.log)"
+grep -q "No hash found for $tarball" "$logs/first-source-release.log" ||
+	fail "the first download failed, but not for want of a hash (log: $logs/first-source-release.log)"
+grep -q 'automatically updated by Buildroot' "$logs/first-source-release.log" ||
+	fail "Buildroot's download step did not vendor the crates (log: $logs/first-source-release.log)"
+[ -f "$dl/min_prog_trace/$tarball" ] ||
+	fail "the first download did not keep $dl/min_prog_trace/$tarball"
 printf '# Locally calculated after vendoring\nsha256  %s  %s\n' \
 	"$(sha256sum "$dl/min_prog_trace/$tarball" | cut -d' ' -f1)" "$tarball" \
 	>>"$br/package/min_prog_trace/min_prog_trace.hash"
+build "$logs/build-release.log" aarch64
+! grep -q 'cargo vendor' "$logs/build-release.log" ||
+	fail "the configure step vendored the crates again (log: $logs/build-release.log)"
 check_package package/min_prog_trace/*
 rm -rf "$dl/min_prog_trace"
 brmake -s min_prog_trace-dirclean
