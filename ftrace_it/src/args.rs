@@ -4,7 +4,7 @@ use crate::fsutil::parse_u64;
 use crate::out::{fail, msg, Res, E_USAGE};
 use core::ffi::CStr;
 
-pub const VERSION: &[u8] = b"0.1.0";
+pub const VERSION: &[u8] = env!("CARGO_PKG_VERSION").as_bytes();
 
 pub const HELP: &[u8] = b"\
 Usage: ftrace_it [OPTIONS] [--] PROGRAM [ARGS...]
