@@ -8,12 +8,15 @@
 #![no_main]
 
 mod args;
+mod child;
 mod fsutil;
 mod irq;
 mod mem;
 mod out;
 mod record;
 mod session;
+mod signals;
+mod tracefs;
 
 use args::{Argv, Parsed};
 use out::{stdout, write_all, Buf, Fail};

@@ -177,3 +177,13 @@ pub fn with_errno(m: &mut Msg, e: Errno) -> &mut Msg {
         .n(e.raw_os_error() as u64)
         .s(b")")
 }
+
+/// Reports a setting that could not be put back; returns false.
+#[cold]
+#[inline(never)]
+pub fn restore_failed(p: &mut crate::fsutil::Path, e: Errno) -> bool {
+    let mut m = msg();
+    m.s(b"cannot restore ").s(p.bytes());
+    say(with_errno(&mut m, e).s(b": the system is not as it was, fix it by hand"));
+    false
+}

@@ -2,9 +2,10 @@
 //! and check the per-CPU stats for lost events.
 
 use crate::args::VERSION;
+use crate::child::End;
 use crate::fsutil::{field, first_number, open_read, read_into, read_or_fail};
 use crate::out::{fail, io_fail, msg, write_all, Buf, Res, E_LOST};
-use crate::session::{End, Session};
+use crate::session::Session;
 use rustix::fd::OwnedFd;
 use rustix::io::{self, Errno};
 use rustix::process::Pid;
@@ -76,7 +77,7 @@ impl Session<'_> {
     pub fn record(&mut self, end: End) -> Res<u8> {
         let o = self.o;
         let out_name = o.output.map_or(&b""[..], |c| c.to_bytes());
-        let mut p = self.tf(b"trace");
+        let mut p = self.tracefs.path(b"trace");
         let trace = open_read(p.c()).map_err(|e| io_fail(b"cannot read ", p.bytes(), e))?;
         let mut chunk = [0u8; 32768];
         let mut len =
@@ -106,8 +107,8 @@ impl Session<'_> {
         w.key(b"cpus_online").s(&self.online_text);
         w.key(b"irq_routing")
             .s(if o.irq_routing { b"on" } else { b"off" });
-        w.key(b"irqs_moved").n(self.irqs_moved as u64);
-        w.key(b"buffer_kb").n(self.buffer_kb);
+        w.key(b"irqs_moved").n(self.irqs.moved as u64);
+        w.key(b"buffer_kb").n(self.tracefs.buffer_kb);
         w.key(b"duration").s(o.duration_text);
         w.key(b"command");
         for i in o.prog..self.a.argc {
@@ -124,7 +125,7 @@ impl Session<'_> {
         let mut lost = 0;
         let mut cpu = self.online.next(0);
         while let Some(c) = cpu {
-            let mut p = self.per_cpu(c, b"/stats");
+            let mut p = self.tracefs.per_cpu(c, b"/stats");
             let mut buf = [0u8; 1024];
             let n = read_or_fail(&mut p, &mut buf)?;
             let st = &buf[..n];
@@ -168,7 +169,7 @@ impl Session<'_> {
                 .s(b" events (ring buffer overrun or dropped): ")
                 .s(out_name)
                 .s(b" is incomplete; rerun with a larger --buffer-kb than ")
-                .n(self.buffer_kb);
+                .n(self.tracefs.buffer_kb);
             return Err(fail(&mut m, E_LOST));
         }
         Ok(end.code())

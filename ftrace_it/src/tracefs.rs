@@ -1,0 +1,368 @@
+//! tracefs: where it is, whether it has the tracer, and the control files
+//! the session changes: read before any change, written in the session's
+//! order, put back in reverse.
+
+use crate::args::{Opts, Tracer};
+use crate::fsutil::{
+    exists, field, first_number, has_word, open_write, read_file, read_or_fail, trim, write_file,
+    Path,
+};
+use crate::out::{
+    fail, io_fail, msg, restore_failed, say, with_errno, write_all, Buf, Res, E_TRACEFS, E_TRACER,
+};
+use core::ffi::CStr;
+use heapless::Vec;
+use rustix::io::Errno;
+use rustix::mount::{mount, unmount, MountFlags, UnmountFlags};
+use rustix::process::Pid;
+
+// The control files the session may change, by index in `ctl`.
+const ON: usize = 0;
+const TRACER: usize = 1;
+const PID: usize = 2;
+const BUFFER: usize = 3;
+const CPU_BUFFER: usize = 4;
+const GRAPH: usize = 5;
+const CTL_FILES: [&[u8]; 6] = [
+    b"tracing_on",
+    b"current_tracer",
+    b"set_ftrace_pid",
+    b"buffer_size_kb",
+    b"/buffer_size_kb",
+    b"options/funcgraph-proc",
+];
+
+/// A control file's content before the session, in the form that writes it
+/// back, and whether the session wrote to it.
+struct Ctl {
+    saved: Vec<u8, 1024>,
+    changed: bool,
+}
+
+const fn ctl() -> Ctl {
+    Ctl {
+        saved: Vec::new(),
+        changed: false,
+    }
+}
+
+pub struct Tracefs {
+    dir: Path,
+    /// We mounted it, and unmount it at the end.
+    mounted: bool,
+    /// The program's CPU, whose ring buffer is resized.
+    cpu: u64,
+    ctl: [Ctl; 6],
+    /// The buffers were never expanded: `buffer_size_kb` read
+    /// `N (expanded: M)`, and M is what any tracer would expand them to.
+    unexpanded: bool,
+    /// The target CPU's ring buffer size while tracing, KiB.
+    pub buffer_kb: u64,
+}
+
+/// A C string from a literal that ends with `\0`.
+fn cs(b: &'static [u8]) -> &'static CStr {
+    // SAFETY: every caller passes a NUL-terminated literal.
+    unsafe { CStr::from_ptr(b.as_ptr() as *const core::ffi::c_char) }
+}
+
+impl Tracefs {
+    /// Not found yet: nothing to restore.
+    pub fn none() -> Tracefs {
+        Tracefs {
+            dir: Path::new(&[]),
+            mounted: false,
+            cpu: 0,
+            ctl: [ctl(), ctl(), ctl(), ctl(), ctl(), ctl()],
+            unexpanded: false,
+            buffer_kb: 0,
+        }
+    }
+
+    pub fn path(&self, rel: &[u8]) -> Path {
+        Path::new(&[self.dir.bytes(), b"/", rel])
+    }
+
+    /// `<tracefs>/per_cpu/cpu<N>/<file>`
+    pub fn per_cpu(&self, cpu: u64, file: &[u8]) -> Path {
+        let mut p = self.path(b"per_cpu/cpu");
+        p.num(cpu).push(file);
+        p
+    }
+
+    /// The control file `ctl[i]`; the ring buffer size is the target CPU's.
+    fn ctl_path(&self, i: usize) -> Path {
+        if i == CPU_BUFFER {
+            self.per_cpu(self.cpu, CTL_FILES[i])
+        } else {
+            self.path(CTL_FILES[i])
+        }
+    }
+
+    /// `--tracefs DIR`, else `/sys/kernel/tracing` (mounted there if need
+    /// be), else `/sys/kernel/debug/tracing`.
+    pub fn find(&mut self, o: &Opts) -> Res<()> {
+        self.cpu = o.cpu;
+        if let Some(dir) = o.tracefs {
+            self.dir = Path::new(&[dir]);
+            if exists(self.path(CTL_FILES[ON]).c()) {
+                return Ok(());
+            }
+            return Err(fail(
+                msg()
+                    .s(dir)
+                    .s(b" is not a tracefs (no tracing_on): mount one with \
+                      'mount -t tracefs nodev DIR' or drop --tracefs"),
+                E_TRACEFS,
+            ));
+        }
+        self.dir = Path::new(&[b"/sys/kernel/tracing"]);
+        if exists(self.path(CTL_FILES[ON]).c()) {
+            return Ok(());
+        }
+        // Not mounted: mount it there, and unmount it at the end.
+        let r = mount(
+            cs(b"nodev\0"),
+            self.dir.c(),
+            cs(b"tracefs\0"),
+            MountFlags::empty(),
+            cs(b"\0"),
+        );
+        if r.is_ok() {
+            if exists(self.path(CTL_FILES[ON]).c()) {
+                self.mounted = true;
+                return Ok(());
+            }
+            let _ = unmount(self.dir.c(), UnmountFlags::empty());
+        }
+        // Kernels without /sys/kernel/tracing have it under debugfs.
+        let mut legacy = Path::new(&[b"/sys/kernel/debug/tracing/tracing_on"]);
+        if exists(legacy.c()) {
+            self.dir = Path::new(&[b"/sys/kernel/debug/tracing"]);
+            return Ok(());
+        }
+        let mut m = msg();
+        match r {
+            Ok(()) => m.s(
+                b"the tracefs mounted on /sys/kernel/tracing has no tracing_on: \
+                the kernel lacks CONFIG_FTRACE",
+            ),
+            Err(e) => {
+                m.s(b"no tracefs, and mounting one on /sys/kernel/tracing failed");
+                with_errno(&mut m, e).s(b": mount it and pass --tracefs DIR")
+            }
+        };
+        Err(fail(&mut m, E_TRACEFS))
+    }
+
+    pub fn check_tracer(&self, tracer: Tracer) -> Res<()> {
+        let mut p = self.path(b"available_tracers");
+        let mut buf = [0u8; 1024];
+        let n = read_file(p.c(), &mut buf)
+            .map_err(|e| io_fail(b"cannot read ", p.bytes(), e).with(E_TRACER))?;
+        let name = tracer.name();
+        let list = trim(&buf[..n]);
+        if has_word(list, name) {
+            return Ok(());
+        }
+        Err(fail(
+            msg()
+                .s(b"tracer ")
+                .s(name)
+                .s(b" is not available in this kernel (available: ")
+                .s(list)
+                .s(b"): enable CONFIG_FUNCTION_TRACER and CONFIG_FUNCTION_GRAPH_TRACER"),
+            E_TRACER,
+        ))
+    }
+
+    /// Reads every control file the session will change, before changing any.
+    pub fn save(&mut self, o: &Opts) -> Res<()> {
+        let n = if o.tracer == Tracer::Graph { 6 } else { 5 };
+        for i in 0..n {
+            let mut p = self.ctl_path(i);
+            let mut buf = [0u8; 1024];
+            let len = read_or_fail(&mut p, &mut buf)?;
+            let _ = self.ctl[i].saved.extend_from_slice(&buf[..len]);
+        }
+        // An empty pid filter reads "no pid"; opening with O_TRUNC clears it.
+        if trim(&self.ctl[PID].saved) == b"no pid" {
+            self.ctl[PID].saved.clear();
+        }
+        // Only the target CPU's buffer is resized: the program's events are
+        // all recorded there. Before the first tracer the buffers read
+        // "N (expanded: M)": they are expanded to M first, as switching the
+        // tracer would do anyway, and left at M.
+        let top = &mut self.ctl[BUFFER].saved;
+        if let Some(colon) = top.iter().position(|&c| c == b':') {
+            let m = first_number(&top[colon + 1..]).unwrap_or(0);
+            let mut v = Buf::<24>::new();
+            v.n(m).s(b"\n");
+            top.clear();
+            let _ = top.extend_from_slice(v.bytes());
+            self.unexpanded = true;
+        }
+        self.buffer_kb = match (o.buffer_kb, o.output) {
+            (Some(kb), _) => kb,
+            (None, Some(_)) => default_buffer_kb(o),
+            (None, None) => first_number(&self.ctl[CPU_BUFFER].saved).unwrap_or(0),
+        };
+        Ok(())
+    }
+
+    /// Writes a control file. Once it is open it counts as changed: opening
+    /// with O_TRUNC alone clears some (set_ftrace_pid, trace).
+    fn set(&mut self, i: usize, value: &[u8]) -> Res<()> {
+        let mut p = self.ctl_path(i);
+        let fd = open_write(p.c()).map_err(|e| io_fail(b"cannot open ", p.bytes(), e))?;
+        self.ctl[i].changed = true;
+        write_all(&fd, value).map_err(|e| {
+            if e == Errno::BUSY && i == TRACER {
+                // The seed's recipe starts `cat trace_pipe` first; the kernel
+                // then refuses any tracer change.
+                let mut m = msg();
+                m.s(b"cannot set ").s(p.bytes()).s(
+                    b": a trace_pipe reader is open (EBUSY): start it at the prompt, or use -o FILE",
+                );
+                fail(&mut m, E_TRACER)
+            } else {
+                io_fail(b"cannot write to ", p.bytes(), e)
+            }
+        })
+    }
+
+    /// `tracing_on=0` for the setup, unless it is already.
+    pub fn tracing_off(&mut self) -> Res<()> {
+        if trim(&self.ctl[ON].saved) != b"0" {
+            self.set(ON, b"0\n")?;
+        }
+        Ok(())
+    }
+
+    /// The target CPU's ring buffer to `buffer_kb`, after expanding the
+    /// buffers if they never were.
+    pub fn resize(&mut self) -> Res<()> {
+        let mut v = Buf::<24>::new();
+        if self.unexpanded {
+            v.s(&self.ctl[BUFFER].saved);
+            self.set(BUFFER, v.bytes())?;
+            v.clear();
+        }
+        v.n(self.buffer_kb).s(b"\n");
+        self.set(CPU_BUFFER, v.bytes())
+    }
+
+    /// Only `pid` is traced.
+    pub fn filter_pid(&mut self, pid: Pid) -> Res<()> {
+        let mut v = Buf::<24>::new();
+        v.n(Pid::as_raw(Some(pid)) as u64).s(b"\n");
+        self.set(PID, v.bytes())
+    }
+
+    /// The tracer, with `funcgraph-proc=1` first for function_graph.
+    pub fn set_tracer(&mut self, tracer: Tracer) -> Res<()> {
+        if tracer == Tracer::Graph && trim(&self.ctl[GRAPH].saved) != b"1" {
+            self.set(GRAPH, b"1\n")?;
+        }
+        let mut v = Buf::<24>::new();
+        v.s(tracer.name()).s(b"\n");
+        self.set(TRACER, v.bytes())
+    }
+
+    /// Empties the ring buffer: opening `trace` with O_TRUNC does.
+    pub fn clear(&self) -> Res<()> {
+        let mut p = self.path(b"trace");
+        open_write(p.c()).map_err(|e| io_fail(b"cannot clear ", p.bytes(), e))?;
+        Ok(())
+    }
+
+    /// `tracing_on=1`, then `release`. The file is opened beforehand: between
+    /// the two there is one write and nothing else.
+    pub fn start(&mut self, release: impl FnOnce()) -> Res<()> {
+        let mut p = self.ctl_path(ON);
+        let fd = open_write(p.c()).map_err(|e| io_fail(b"cannot open ", p.bytes(), e))?;
+        self.ctl[ON].changed = true;
+        write_all(&fd, b"1\n").map_err(|e| io_fail(b"cannot write to ", p.bytes(), e))?;
+        release();
+        Ok(())
+    }
+
+    /// `tracing_on=0` once the program is done.
+    pub fn stop(&self) -> Res<()> {
+        let mut p = self.ctl_path(ON);
+        write_file(p.c(), b"0\n").map_err(|e| io_fail(b"cannot write to ", p.bytes(), e))
+    }
+
+    /// Puts back every control file written but `tracing_on`, in reverse
+    /// order of the setup. Returns (all restored, the tracer was busy);
+    /// each failure is reported.
+    pub fn restore(&self) -> (bool, bool) {
+        let mut ok = true;
+        let mut tracer_busy = false;
+        for i in [TRACER, GRAPH, PID, CPU_BUFFER, BUFFER] {
+            let c = &self.ctl[i];
+            if !c.changed {
+                continue;
+            }
+            let mut p = self.ctl_path(i);
+            match write_file(p.c(), &c.saved) {
+                Ok(()) => {}
+                // A trace_pipe reader keeps the tracer: leave tracing off
+                // rather than trace every task without the pid filter.
+                Err(Errno::BUSY) if i == TRACER => {
+                    tracer_busy = true;
+                    ok = false;
+                    say(msg()
+                        .s(b"cannot restore ")
+                        .s(p.bytes())
+                        .s(b" to ")
+                        .s(trim(&c.saved))
+                        .s(b": a trace_pipe reader holds it (EBUSY) and has the data; \
+                            tracing_on stays 0: write both back when it is done"));
+                }
+                Err(e) => ok = restore_failed(&mut p, e),
+            }
+        }
+        (ok, tracer_busy)
+    }
+
+    /// Puts `tracing_on` back, last: nothing is traced while the rest is
+    /// restored.
+    pub fn restore_tracing_on(&self) -> bool {
+        if !self.ctl[ON].changed {
+            return true;
+        }
+        let mut p = self.path(CTL_FILES[ON]);
+        match write_file(p.c(), &self.ctl[ON].saved) {
+            Ok(()) => true,
+            Err(e) => restore_failed(&mut p, e),
+        }
+    }
+
+    /// Unmounts the tracefs we mounted.
+    pub fn unmount(&mut self) -> bool {
+        if !self.mounted {
+            return true;
+        }
+        match unmount(self.dir.c(), UnmountFlags::empty()) {
+            Ok(()) => true,
+            Err(e) => restore_failed(&mut self.dir, e),
+        }
+    }
+}
+
+/// 4096 KiB plus 4096 KiB per second of --duration (16 MiB without),
+/// at most a quarter of MemAvailable.
+fn default_buffer_kb(o: &Opts) -> u64 {
+    let kb = match o.duration_ms {
+        Some(ms) => 4096 + 4096 * ms.div_ceil(1000),
+        None => 16384,
+    };
+    let mut p = Path::new(&[o.procfs, b"/meminfo"]);
+    let mut buf = [0u8; 4096];
+    let n = read_file(p.c(), &mut buf).unwrap_or(0);
+    match field(&buf[..n], b"MemAvailable") {
+        Some(a) => kb.min((a / 4).max(1024)),
+        None => kb,
+    }
+}
