@@ -1,6 +1,6 @@
 //! Command line: GNU-style options, then PROGRAM and its arguments.
 
-use crate::fsutil::parse_u64;
+use crate::fsutil::{parse_u64, MAX_CPUS};
 use crate::out::{fail, msg, Res, E_USAGE};
 use core::ffi::CStr;
 
@@ -96,24 +96,46 @@ pub struct Opts {
     pub env: [*const u8; MAX_ENV + 1],
 }
 
-/// Option names; the first five take no value.
-const NAMES: [&[u8]; 16] = [
-    b"-h",
-    b"--help",
-    b"-V",
-    b"--version",
-    b"--no-irq-routing",
-    b"-o",
-    b"--output",
-    b"--tracer",
-    b"--cpu",
-    b"--housekeeping",
-    b"--buffer-kb",
-    b"--duration",
-    b"--env",
-    b"--tracefs",
-    b"--procfs",
-    b"--sysfs",
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Opt {
+    Help,
+    Version,
+    NoIrqRouting,
+    Output,
+    Tracer,
+    Cpu,
+    Housekeeping,
+    BufferKb,
+    Duration,
+    Env,
+    Tracefs,
+    Procfs,
+    Sysfs,
+}
+
+impl Opt {
+    fn takes_value(self) -> bool {
+        !matches!(self, Opt::Help | Opt::Version | Opt::NoIrqRouting)
+    }
+}
+
+const OPTIONS: [(&[u8], Opt); 16] = [
+    (b"-h", Opt::Help),
+    (b"--help", Opt::Help),
+    (b"-V", Opt::Version),
+    (b"--version", Opt::Version),
+    (b"--no-irq-routing", Opt::NoIrqRouting),
+    (b"-o", Opt::Output),
+    (b"--output", Opt::Output),
+    (b"--tracer", Opt::Tracer),
+    (b"--cpu", Opt::Cpu),
+    (b"--housekeeping", Opt::Housekeeping),
+    (b"--buffer-kb", Opt::BufferKb),
+    (b"--duration", Opt::Duration),
+    (b"--env", Opt::Env),
+    (b"--tracefs", Opt::Tracefs),
+    (b"--procfs", Opt::Procfs),
+    (b"--sysfs", Opt::Sysfs),
 ];
 
 // Built once on the stack; there is no heap to box the options in.
@@ -194,16 +216,16 @@ pub fn parse(a: Argv) -> Res<Parsed> {
         } else {
             (bytes, None)
         };
-        let Some(k) = NAMES.iter().position(|n| *n == name) else {
+        let Some(&(_, opt)) = OPTIONS.iter().find(|(n, _)| *n == name) else {
             return Err(usage(b"unknown option ", bytes, b""));
         };
-        if k < 5 {
+        if !opt.takes_value() {
             if inline.is_some() {
                 return Err(usage(name, b" takes no value", b""));
             }
-            match k {
-                0 | 1 => return Ok(Parsed::Help),
-                2 | 3 => return Ok(Parsed::Version),
+            match opt {
+                Opt::Help => return Ok(Parsed::Help),
+                Opt::Version => return Ok(Parsed::Version),
                 _ => o.irq_routing = false,
             }
             continue;
@@ -217,12 +239,13 @@ pub fn parse(a: Argv) -> Res<Parsed> {
             None => return Err(usage(name, b" needs a value", b"")),
         };
         let num = parse_u64(v).unwrap_or(u64::MAX);
-        let bad: &[u8] = match k {
-            5 | 6 if !v.is_empty() => {
+        let dir = !v.is_empty() && v.len() < 256;
+        let bad: &[u8] = match opt {
+            Opt::Output if !v.is_empty() => {
                 o.output = Some(tail(v));
                 continue;
             }
-            7 if v == b"function" || v == b"function_graph" => {
+            Opt::Tracer if v == b"function" || v == b"function_graph" => {
                 o.tracer = if v == b"function" {
                     Tracer::Function
                 } else {
@@ -230,43 +253,47 @@ pub fn parse(a: Argv) -> Res<Parsed> {
                 };
                 continue;
             }
-            8 | 9 if num < crate::fsutil::MAX_CPUS as u64 => {
-                if k == 8 {
-                    (o.cpu, o.cpu_given) = (num, true);
-                } else {
-                    (o.housekeeping, o.housekeeping_given) = (num, true);
-                }
+            Opt::Cpu if num < MAX_CPUS as u64 => {
+                (o.cpu, o.cpu_given) = (num, true);
                 continue;
             }
-            10 if (1..=64 * 1024 * 1024).contains(&num) => {
+            Opt::Housekeeping if num < MAX_CPUS as u64 => {
+                (o.housekeeping, o.housekeeping_given) = (num, true);
+                continue;
+            }
+            Opt::BufferKb if (1..=64 * 1024 * 1024).contains(&num) => {
                 o.buffer_kb = Some(num);
                 continue;
             }
-            11 => match parse_secs(v) {
+            Opt::Duration => match parse_secs(v) {
                 Some(ms) => {
                     (o.duration_ms, o.duration_text) = (Some(ms), v);
                     continue;
                 }
                 None => b" needs seconds > 0 with up to 3 decimals, not ",
             },
-            12 if v.contains(&b'=') && nenv < MAX_ENV => {
+            Opt::Env if v.contains(&b'=') && nenv < MAX_ENV => {
                 o.env[nenv] = v.as_ptr();
                 nenv += 1;
                 continue;
             }
-            13..=15 if !v.is_empty() && v.len() < 256 => {
-                match k {
-                    13 => o.tracefs = Some(v),
-                    14 => o.procfs = v,
-                    _ => o.sysfs = v,
-                }
+            Opt::Tracefs if dir => {
+                o.tracefs = Some(v);
                 continue;
             }
-            5 | 6 => b" needs a file name",
-            7 => b" must be function or function_graph, not ",
-            8 | 9 => b" needs a CPU number (0-1023), not ",
-            10 => b" needs KiB between 1 and 67108864, not ",
-            12 => b" needs NAME=VALUE (at most 64 of them), not ",
+            Opt::Procfs if dir => {
+                o.procfs = v;
+                continue;
+            }
+            Opt::Sysfs if dir => {
+                o.sysfs = v;
+                continue;
+            }
+            Opt::Output => b" needs a file name",
+            Opt::Tracer => b" must be function or function_graph, not ",
+            Opt::Cpu | Opt::Housekeeping => b" needs a CPU number (0-1023), not ",
+            Opt::BufferKb => b" needs KiB between 1 and 67108864, not ",
+            Opt::Env => b" needs NAME=VALUE (at most 64 of them), not ",
             _ => b" needs a directory (at most 255 bytes), not ",
         };
         return Err(usage(name, bad, v));

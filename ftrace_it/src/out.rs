@@ -26,6 +26,8 @@ pub const E_EXEC: u8 = 70;
 pub const E_LOST: u8 = 71;
 pub const E_RESTORE: u8 = 72;
 pub const E_IO: u8 = 73;
+/// Every status above: the tool's own, not the program's.
+pub const OWN_ERRORS: core::ops::RangeInclusive<u8> = E_USAGE..=E_IO;
 
 /// A byte buffer that silently truncates: messages never fail to format.
 pub struct Buf<const N: usize> {

@@ -9,16 +9,16 @@ use crate::fsutil::{read_or_fail, trim, CpuBits, Path};
 use crate::irq::Irqs;
 use crate::out::{
     fail, io_fail, msg, stdout, with_errno, write_all, Fail, Res, E_CPU, E_EXEC, E_PERM, E_PROGRAM,
-    E_RESTORE,
+    E_RESTORE, OWN_ERRORS,
 };
-use crate::signals::{Ev, Signals, Timer, SIGCHLD};
+use crate::signals::{Ev, Signals, Timer};
 use crate::tracefs::Tracefs;
 use core::ffi::CStr;
 use heapless::Vec;
 use rustix::fd::OwnedFd;
 use rustix::fs::{self, FileType, Mode, OFlags};
 use rustix::io::{self, Errno};
-use rustix::process::{self, Pid, WaitOptions};
+use rustix::process::{self, Pid, Signal, WaitOptions};
 
 pub struct Session<'a> {
     pub o: &'a Opts,
@@ -34,7 +34,7 @@ pub struct Session<'a> {
     /// FILE holds the header and the whole trace.
     pub recorded: bool,
     /// One of the stopping signals, received by ftrace_it.
-    interrupted: Option<u32>,
+    interrupted: Option<Signal>,
 }
 
 pub fn run(o: &Opts, a: Argv) -> u8 {
@@ -62,7 +62,7 @@ pub fn run(o: &Opts, a: Argv) -> u8 {
         return E_RESTORE;
     }
     match s.interrupted {
-        Some(sig) if !(64..=73).contains(&code) => (128 + sig) as u8,
+        Some(sig) if !OWN_ERRORS.contains(&code) => 128 + sig as u8,
         _ => code,
     }
 }
@@ -177,8 +177,8 @@ impl Session<'_> {
 
     /// Handles a signal that arrives before the release: Err if the session
     /// must stop.
-    fn pre_release_signal(&mut self, child: &mut Child, sig: u32) -> Res<()> {
-        if sig != SIGCHLD {
+    fn pre_release_signal(&mut self, child: &mut Child, sig: Signal) -> Res<()> {
+        if sig != Signal::Child {
             self.interrupted = Some(sig);
             return Err(Fail(0));
         }
@@ -265,7 +265,7 @@ impl Session<'_> {
                 self.sig.wait(left)
             };
             match ev {
-                Ev::Sig(SIGCHLD) => {
+                Ev::Sig(Signal::Child) => {
                     if let Some(end) = child.reap(WaitOptions::NOHANG) {
                         return Ok(end);
                     }
@@ -278,7 +278,7 @@ impl Session<'_> {
                 _ => {}
             }
         }
-        Ok(child.kill().unwrap_or(End::Signaled(9)))
+        Ok(child.kill().unwrap_or(End::Signaled(Signal::Kill as u32)))
     }
 
     /// Restores in reverse order of setup, `tracing_on` last. Returns false

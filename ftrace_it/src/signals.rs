@@ -12,14 +12,25 @@ use rustix::time::{
     TimerfdTimerFlags, Timespec,
 };
 
-/// Signals whose default action would end ftrace_it before it restores:
-/// HUP, INT, QUIT, USR1, USR2, ALRM, TERM. Waited for, never delivered.
-const STOPPERS: [u32; 7] = [1, 2, 3, 10, 12, 14, 15];
-const SIGPIPE: u32 = 13;
-pub const SIGCHLD: u32 = 17;
+/// Signals whose default action would end ftrace_it before it restores.
+/// Waited for, never delivered.
+const STOPPERS: [Signal; 7] = [
+    Signal::Hup,
+    Signal::Int,
+    Signal::Quit,
+    Signal::Usr1,
+    Signal::Usr2,
+    Signal::Alarm,
+    Signal::Term,
+];
+
+/// The bit of `s` in a signal set.
+const fn bit(s: Signal) -> u64 {
+    1 << (s as u32 - 1)
+}
 
 pub enum Ev {
-    Sig(u32),
+    Sig(Signal),
     Timeout,
     Again,
 }
@@ -38,11 +49,11 @@ impl Signals {
     /// gives EPIPE instead of ending us before the restore.
     pub fn block() -> Signals {
         let mut set = Sigset { sig: [0] };
-        for s in STOPPERS.iter().chain(&[SIGCHLD]) {
-            set.sig[0] |= 1 << (s - 1);
+        for s in STOPPERS.iter().chain(&[Signal::Child]) {
+            set.sig[0] |= bit(*s);
         }
         let mut blocked = set;
-        blocked.sig[0] |= 1 << (SIGPIPE - 1);
+        blocked.sig[0] |= bit(Signal::Pipe);
         // SAFETY: nothing in this process relies on these signals' delivery;
         // SIG_DFL (all zero) needs no handler or restorer.
         unsafe {
@@ -72,7 +83,12 @@ impl Signals {
         // SAFETY: the signals in `set` are blocked and have no handler.
         match unsafe { runtime::sigtimedwait(&self.set, ms.map(timespec)) } {
             // SAFETY: every siginfo starts with si_signo.
-            Ok(info) => Ev::Sig(unsafe { info.__bindgen_anon_1.__bindgen_anon_1.si_signo } as u32),
+            Ok(info) => {
+                match Signal::from_raw(unsafe { info.__bindgen_anon_1.__bindgen_anon_1.si_signo }) {
+                    Some(s) => Ev::Sig(s),
+                    None => Ev::Again,
+                }
+            }
             Err(Errno::AGAIN) => Ev::Timeout,
             Err(_) => Ev::Again,
         }

@@ -16,34 +16,66 @@ use rustix::io::Errno;
 use rustix::mount::{mount, unmount, MountFlags, UnmountFlags};
 use rustix::process::Pid;
 
-// The control files the session may change, by index in `ctl`.
-const ON: usize = 0;
-const TRACER: usize = 1;
-const PID: usize = 2;
-const BUFFER: usize = 3;
-const CPU_BUFFER: usize = 4;
-const GRAPH: usize = 5;
-const CTL_FILES: [&[u8]; 6] = [
-    b"tracing_on",
-    b"current_tracer",
-    b"set_ftrace_pid",
-    b"buffer_size_kb",
-    b"/buffer_size_kb",
-    b"options/funcgraph-proc",
+/// The control files the session may change.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Ctl {
+    On,
+    Tracer,
+    Pid,
+    /// Every CPU's ring buffer.
+    Buffer,
+    /// The program's CPU's ring buffer.
+    CpuBuffer,
+    /// `funcgraph-proc`, read and written for function_graph only.
+    Graph,
+}
+
+/// Every control file, in the order they are read.
+const CTLS: [Ctl; 6] = [
+    Ctl::On,
+    Ctl::Tracer,
+    Ctl::Pid,
+    Ctl::Buffer,
+    Ctl::CpuBuffer,
+    Ctl::Graph,
 ];
+
+/// All but `tracing_on`, in the order they are put back: the reverse of
+/// the setup's.
+const RESTORE_ORDER: [Ctl; 5] = [
+    Ctl::Tracer,
+    Ctl::Graph,
+    Ctl::Pid,
+    Ctl::CpuBuffer,
+    Ctl::Buffer,
+];
+
+impl Ctl {
+    /// Relative to tracefs; `CpuBuffer` to the CPU's `per_cpu/cpuN`.
+    fn file(self) -> &'static [u8] {
+        match self {
+            Ctl::On => b"tracing_on",
+            Ctl::Tracer => b"current_tracer",
+            Ctl::Pid => b"set_ftrace_pid",
+            Ctl::Buffer => b"buffer_size_kb",
+            Ctl::CpuBuffer => b"/buffer_size_kb",
+            Ctl::Graph => b"options/funcgraph-proc",
+        }
+    }
+}
 
 /// A control file's content before the session, in the form that writes it
 /// back, and whether the session wrote to it.
-struct Ctl {
-    saved: Vec<u8, 1024>,
+struct Saved {
+    value: Vec<u8, 1024>,
     changed: bool,
 }
 
-const fn ctl() -> Ctl {
-    Ctl {
-        saved: Vec::new(),
+impl Saved {
+    const NONE: Saved = Saved {
+        value: Vec::new(),
         changed: false,
-    }
+    };
 }
 
 pub struct Tracefs {
@@ -52,7 +84,8 @@ pub struct Tracefs {
     mounted: bool,
     /// The program's CPU, whose ring buffer is resized.
     cpu: u64,
-    ctl: [Ctl; 6],
+    /// By `Ctl`.
+    ctl: [Saved; CTLS.len()],
     /// The buffers were never expanded: `buffer_size_kb` read
     /// `N (expanded: M)`, and M is what any tracer would expand them to.
     unexpanded: bool,
@@ -73,7 +106,7 @@ impl Tracefs {
             dir: Path::new(&[]),
             mounted: false,
             cpu: 0,
-            ctl: [ctl(), ctl(), ctl(), ctl(), ctl(), ctl()],
+            ctl: [Saved::NONE; CTLS.len()],
             unexpanded: false,
             buffer_kb: 0,
         }
@@ -90,13 +123,16 @@ impl Tracefs {
         p
     }
 
-    /// The control file `ctl[i]`; the ring buffer size is the target CPU's.
-    fn ctl_path(&self, i: usize) -> Path {
-        if i == CPU_BUFFER {
-            self.per_cpu(self.cpu, CTL_FILES[i])
+    fn ctl_path(&self, c: Ctl) -> Path {
+        if c == Ctl::CpuBuffer {
+            self.per_cpu(self.cpu, c.file())
         } else {
-            self.path(CTL_FILES[i])
+            self.path(c.file())
         }
+    }
+
+    fn saved(&self, c: Ctl) -> &[u8] {
+        &self.ctl[c as usize].value
     }
 
     /// `--tracefs DIR`, else `/sys/kernel/tracing` (mounted there if need
@@ -105,7 +141,7 @@ impl Tracefs {
         self.cpu = o.cpu;
         if let Some(dir) = o.tracefs {
             self.dir = Path::new(&[dir]);
-            if exists(self.path(CTL_FILES[ON]).c()) {
+            if exists(self.path(Ctl::On.file()).c()) {
                 return Ok(());
             }
             return Err(fail(
@@ -117,7 +153,7 @@ impl Tracefs {
             ));
         }
         self.dir = Path::new(&[b"/sys/kernel/tracing"]);
-        if exists(self.path(CTL_FILES[ON]).c()) {
+        if exists(self.path(Ctl::On.file()).c()) {
             return Ok(());
         }
         // Not mounted: mount it there, and unmount it at the end.
@@ -129,7 +165,7 @@ impl Tracefs {
             cs(b"\0"),
         );
         if r.is_ok() {
-            if exists(self.path(CTL_FILES[ON]).c()) {
+            if exists(self.path(Ctl::On.file()).c()) {
                 self.mounted = true;
                 return Ok(());
             }
@@ -178,22 +214,24 @@ impl Tracefs {
 
     /// Reads every control file the session will change, before changing any.
     pub fn save(&mut self, o: &Opts) -> Res<()> {
-        let n = if o.tracer == Tracer::Graph { 6 } else { 5 };
-        for i in 0..n {
-            let mut p = self.ctl_path(i);
+        for c in CTLS {
+            if c == Ctl::Graph && o.tracer != Tracer::Graph {
+                continue;
+            }
+            let mut p = self.ctl_path(c);
             let mut buf = [0u8; 1024];
             let len = read_or_fail(&mut p, &mut buf)?;
-            let _ = self.ctl[i].saved.extend_from_slice(&buf[..len]);
+            let _ = self.ctl[c as usize].value.extend_from_slice(&buf[..len]);
         }
         // An empty pid filter reads "no pid"; opening with O_TRUNC clears it.
-        if trim(&self.ctl[PID].saved) == b"no pid" {
-            self.ctl[PID].saved.clear();
+        if trim(self.saved(Ctl::Pid)) == b"no pid" {
+            self.ctl[Ctl::Pid as usize].value.clear();
         }
         // Only the target CPU's buffer is resized: the program's events are
         // all recorded there. Before the first tracer the buffers read
         // "N (expanded: M)": they are expanded to M first, as switching the
         // tracer would do anyway, and left at M.
-        let top = &mut self.ctl[BUFFER].saved;
+        let top = &mut self.ctl[Ctl::Buffer as usize].value;
         if let Some(colon) = top.iter().position(|&c| c == b':') {
             let m = first_number(&top[colon + 1..]).unwrap_or(0);
             let mut v = Buf::<24>::new();
@@ -205,19 +243,19 @@ impl Tracefs {
         self.buffer_kb = match (o.buffer_kb, o.output) {
             (Some(kb), _) => kb,
             (None, Some(_)) => default_buffer_kb(o),
-            (None, None) => first_number(&self.ctl[CPU_BUFFER].saved).unwrap_or(0),
+            (None, None) => first_number(self.saved(Ctl::CpuBuffer)).unwrap_or(0),
         };
         Ok(())
     }
 
     /// Writes a control file. Once it is open it counts as changed: opening
     /// with O_TRUNC alone clears some (set_ftrace_pid, trace).
-    fn set(&mut self, i: usize, value: &[u8]) -> Res<()> {
-        let mut p = self.ctl_path(i);
+    fn set(&mut self, c: Ctl, value: &[u8]) -> Res<()> {
+        let mut p = self.ctl_path(c);
         let fd = open_write(p.c()).map_err(|e| io_fail(b"cannot open ", p.bytes(), e))?;
-        self.ctl[i].changed = true;
+        self.ctl[c as usize].changed = true;
         write_all(&fd, value).map_err(|e| {
-            if e == Errno::BUSY && i == TRACER {
+            if e == Errno::BUSY && c == Ctl::Tracer {
                 // The seed's recipe starts `cat trace_pipe` first; the kernel
                 // then refuses any tracer change.
                 let mut m = msg();
@@ -233,8 +271,8 @@ impl Tracefs {
 
     /// `tracing_on=0` for the setup, unless it is already.
     pub fn tracing_off(&mut self) -> Res<()> {
-        if trim(&self.ctl[ON].saved) != b"0" {
-            self.set(ON, b"0\n")?;
+        if trim(self.saved(Ctl::On)) != b"0" {
+            self.set(Ctl::On, b"0\n")?;
         }
         Ok(())
     }
@@ -244,29 +282,29 @@ impl Tracefs {
     pub fn resize(&mut self) -> Res<()> {
         let mut v = Buf::<24>::new();
         if self.unexpanded {
-            v.s(&self.ctl[BUFFER].saved);
-            self.set(BUFFER, v.bytes())?;
+            v.s(self.saved(Ctl::Buffer));
+            self.set(Ctl::Buffer, v.bytes())?;
             v.clear();
         }
         v.n(self.buffer_kb).s(b"\n");
-        self.set(CPU_BUFFER, v.bytes())
+        self.set(Ctl::CpuBuffer, v.bytes())
     }
 
     /// Only `pid` is traced.
     pub fn filter_pid(&mut self, pid: Pid) -> Res<()> {
         let mut v = Buf::<24>::new();
         v.n(Pid::as_raw(Some(pid)) as u64).s(b"\n");
-        self.set(PID, v.bytes())
+        self.set(Ctl::Pid, v.bytes())
     }
 
     /// The tracer, with `funcgraph-proc=1` first for function_graph.
     pub fn set_tracer(&mut self, tracer: Tracer) -> Res<()> {
-        if tracer == Tracer::Graph && trim(&self.ctl[GRAPH].saved) != b"1" {
-            self.set(GRAPH, b"1\n")?;
+        if tracer == Tracer::Graph && trim(self.saved(Ctl::Graph)) != b"1" {
+            self.set(Ctl::Graph, b"1\n")?;
         }
         let mut v = Buf::<24>::new();
         v.s(tracer.name()).s(b"\n");
-        self.set(TRACER, v.bytes())
+        self.set(Ctl::Tracer, v.bytes())
     }
 
     /// Empties the ring buffer: opening `trace` with O_TRUNC does.
@@ -279,9 +317,9 @@ impl Tracefs {
     /// `tracing_on=1`, then `release`. The file is opened beforehand: between
     /// the two there is one write and nothing else.
     pub fn start(&mut self, release: impl FnOnce()) -> Res<()> {
-        let mut p = self.ctl_path(ON);
+        let mut p = self.ctl_path(Ctl::On);
         let fd = open_write(p.c()).map_err(|e| io_fail(b"cannot open ", p.bytes(), e))?;
-        self.ctl[ON].changed = true;
+        self.ctl[Ctl::On as usize].changed = true;
         write_all(&fd, b"1\n").map_err(|e| io_fail(b"cannot write to ", p.bytes(), e))?;
         release();
         Ok(())
@@ -289,7 +327,7 @@ impl Tracefs {
 
     /// `tracing_on=0` once the program is done.
     pub fn stop(&self) -> Res<()> {
-        let mut p = self.ctl_path(ON);
+        let mut p = self.ctl_path(Ctl::On);
         write_file(p.c(), b"0\n").map_err(|e| io_fail(b"cannot write to ", p.bytes(), e))
     }
 
@@ -299,24 +337,24 @@ impl Tracefs {
     pub fn restore(&self) -> (bool, bool) {
         let mut ok = true;
         let mut tracer_busy = false;
-        for i in [TRACER, GRAPH, PID, CPU_BUFFER, BUFFER] {
-            let c = &self.ctl[i];
-            if !c.changed {
+        for c in RESTORE_ORDER {
+            let s = &self.ctl[c as usize];
+            if !s.changed {
                 continue;
             }
-            let mut p = self.ctl_path(i);
-            match write_file(p.c(), &c.saved) {
+            let mut p = self.ctl_path(c);
+            match write_file(p.c(), &s.value) {
                 Ok(()) => {}
                 // A trace_pipe reader keeps the tracer: leave tracing off
                 // rather than trace every task without the pid filter.
-                Err(Errno::BUSY) if i == TRACER => {
+                Err(Errno::BUSY) if c == Ctl::Tracer => {
                     tracer_busy = true;
                     ok = false;
                     say(msg()
                         .s(b"cannot restore ")
                         .s(p.bytes())
                         .s(b" to ")
-                        .s(trim(&c.saved))
+                        .s(trim(&s.value))
                         .s(b": a trace_pipe reader holds it (EBUSY) and has the data; \
                             tracing_on stays 0: write both back when it is done"));
                 }
@@ -329,11 +367,12 @@ impl Tracefs {
     /// Puts `tracing_on` back, last: nothing is traced while the rest is
     /// restored.
     pub fn restore_tracing_on(&self) -> bool {
-        if !self.ctl[ON].changed {
+        let s = &self.ctl[Ctl::On as usize];
+        if !s.changed {
             return true;
         }
-        let mut p = self.path(CTL_FILES[ON]);
-        match write_file(p.c(), &self.ctl[ON].saved) {
+        let mut p = self.ctl_path(Ctl::On);
+        match write_file(p.c(), &s.value) {
             Ok(()) => true,
             Err(e) => restore_failed(&mut p, e),
         }
