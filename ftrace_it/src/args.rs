@@ -64,14 +64,38 @@ pub const MAX_ENV: usize = 64;
 /// The process's `argv` as the kernel laid it out.
 #[derive(Clone, Copy)]
 pub struct Argv {
-    pub argc: usize,
-    pub argv: *const *const u8,
+    argc: usize,
+    argv: *const *const u8,
 }
 
 impl Argv {
-    pub fn get(&self, i: usize) -> &'static CStr {
-        // SAFETY: i < argc, and the kernel NUL-terminates every argument.
-        unsafe { CStr::from_ptr(*self.argv.add(i) as *const core::ffi::c_char) }
+    /// # Safety
+    ///
+    /// `sp` is the stack pointer the kernel starts the process with: argc,
+    /// then argc pointers to NUL-terminated strings, then NULL.
+    pub unsafe fn from_stack(sp: *const usize) -> Argv {
+        Argv {
+            // SAFETY: the kernel put argc at `sp`.
+            argc: unsafe { *sp },
+            // SAFETY: argv starts right after argc, within the same block.
+            argv: unsafe { sp.add(1) } as *const *const u8,
+        }
+    }
+
+    /// Argument `i`, if there is one.
+    pub fn get(&self, i: usize) -> Option<&'static CStr> {
+        if i >= self.argc {
+            return None;
+        }
+        // SAFETY: i < argc: the kernel's pointer to a NUL-terminated string
+        // that lives as long as the process.
+        Some(unsafe { CStr::from_ptr(*self.argv.add(i) as *const core::ffi::c_char) })
+    }
+
+    /// The arguments from `i` on, NULL-terminated, as execve takes them.
+    pub fn from(&self, i: usize) -> *const *const u8 {
+        // Past the end only the NULL that ends argv remains.
+        self.argv.wrapping_add(i.min(self.argc))
     }
 }
 
@@ -90,8 +114,9 @@ pub struct Opts {
     pub procfs: &'static [u8],
     pub sysfs: &'static [u8],
     pub output: Option<&'static CStr>,
+    pub prog: &'static CStr,
     /// Index of PROGRAM in argv.
-    pub prog: usize,
+    pub prog_at: usize,
     /// The program's environment: pointers into argv, NULL-terminated.
     pub env: [*const u8; MAX_ENV + 1],
 }
@@ -150,10 +175,10 @@ fn usage(name: &[u8], what: &[u8], arg: &[u8]) -> crate::out::Fail {
     fail(msg().s(name).s(what).s(arg).s(b" (see --help)"), E_USAGE)
 }
 
-/// The tail of an argument as a C string: it ends where the argument does.
-fn tail(v: &'static [u8]) -> &'static CStr {
-    // SAFETY: `v` is a suffix of an argument, which the kernel NUL-terminates.
-    unsafe { CStr::from_ptr(v.as_ptr() as *const core::ffi::c_char) }
+/// `arg` from byte `at` on: it ends where the argument does.
+fn tail(arg: &'static CStr, at: usize) -> &'static CStr {
+    let b = arg.to_bytes_with_nul().get(at..).unwrap_or_default();
+    CStr::from_bytes_until_nul(b).unwrap_or_default()
 }
 
 /// Seconds with up to three decimals, as milliseconds.
@@ -189,13 +214,13 @@ pub fn parse(a: Argv) -> Res<Parsed> {
         procfs: b"/proc",
         sysfs: b"/sys",
         output: None,
-        prog: 0,
+        prog: Default::default(),
+        prog_at: 0,
         env: [core::ptr::null(); MAX_ENV + 1],
     };
     let mut nenv = 0;
     let mut i = 1;
-    while i < a.argc {
-        let arg = a.get(i);
+    while let Some(arg) = a.get(i) {
         let bytes = arg.to_bytes();
         i += 1;
         if bytes == b"--" {
@@ -206,13 +231,13 @@ pub fn parse(a: Argv) -> Res<Parsed> {
             break;
         }
         // Split `--name=value`; `-oFILE` is the short form with a value.
-        let (name, inline): (&[u8], Option<&'static [u8]>) = if bytes.starts_with(b"--") {
+        let (name, inline) = if bytes.starts_with(b"--") {
             match bytes.iter().position(|&c| c == b'=') {
-                Some(p) => (&bytes[..p], Some(&bytes[p + 1..])),
+                Some(p) => (&bytes[..p], Some(tail(arg, p + 1))),
                 None => (bytes, None),
             }
         } else if bytes.starts_with(b"-o") && bytes.len() > 2 {
-            (&bytes[..2], Some(&bytes[2..]))
+            (&bytes[..2], Some(tail(arg, 2)))
         } else {
             (bytes, None)
         };
@@ -230,19 +255,19 @@ pub fn parse(a: Argv) -> Res<Parsed> {
             }
             continue;
         }
-        let v: &'static [u8] = match inline {
+        let value = match inline.or_else(|| a.get(i)) {
             Some(v) => v,
-            None if i < a.argc => {
-                i += 1;
-                a.get(i - 1).to_bytes()
-            }
             None => return Err(usage(name, b" needs a value", b"")),
         };
+        if inline.is_none() {
+            i += 1;
+        }
+        let v: &'static [u8] = value.to_bytes();
         let num = parse_u64(v).unwrap_or(u64::MAX);
         let dir = !v.is_empty() && v.len() < 256;
         let bad: &[u8] = match opt {
             Opt::Output if !v.is_empty() => {
-                o.output = Some(tail(v));
+                o.output = Some(value);
                 continue;
             }
             Opt::Tracer if v == b"function" || v == b"function_graph" => {
@@ -298,9 +323,9 @@ pub fn parse(a: Argv) -> Res<Parsed> {
         };
         return Err(usage(name, bad, v));
     }
-    if i >= a.argc {
+    let Some(prog) = a.get(i) else {
         return Err(usage(b"missing PROGRAM", b"", b""));
-    }
-    o.prog = i;
+    };
+    (o.prog, o.prog_at) = (prog, i);
     Ok(Parsed::Run(o))
 }

@@ -64,7 +64,8 @@ pub struct Child {
 
 /// Maps the shared page, forks, and returns the parent's handle on the child.
 pub fn spawn(o: &Opts, a: Argv, online: &CpuBits, sig: &Signals) -> Res<Child> {
-    // SAFETY: a fresh anonymous mapping; nothing else refers to it.
+    // SAFETY: a null address lets the kernel choose one, so no existing
+    // mapping is replaced; the new page is ours alone until the fork.
     let page = unsafe {
         rustix::mm::mmap_anonymous(
             core::ptr::null_mut(),
@@ -88,7 +89,8 @@ pub fn spawn(o: &Opts, a: Argv, online: &CpuBits, sig: &Signals) -> Res<Child> {
     }
     let _ = process::sched_setaffinity(None, &others);
     let parent = process::getpid();
-    // SAFETY: single-threaded; the child only makes raw system calls.
+    // SAFETY: one thread, no allocator and no locks, so the child's copy of
+    // memory is consistent; it only makes raw system calls until execve.
     match unsafe { runtime::fork() } {
         Ok(Fork::Child(_)) => child_main(o, a, sig, page, parent),
         Ok(Fork::Parent(pid)) => Ok(Child {
@@ -127,16 +129,16 @@ fn child_main(o: &Opts, a: Argv, sig: &Signals, sh: &Shared, parent: Pid) -> ! {
     }
     process::sched_yield();
     sig.unblock();
-    // SAFETY: PROGRAM's index is within argv.
-    let argv = unsafe { a.argv.add(o.prog) };
-    let prog = a.get(o.prog);
+    let argv = a.from(o.prog_at);
     let env = o.env.as_ptr();
     sh.ready.store(1, Ordering::Release);
     while sh.go.load(Ordering::Acquire) == 0 {
         core::hint::spin_loop();
     }
-    // SAFETY: argv and env are NULL-terminated arrays of C strings.
-    let e = unsafe { runtime::execve(prog, argv, env) };
+    // SAFETY: argv is the kernel's, from PROGRAM to its NULL; env has
+    // MAX_ENV + 1 slots and parsing fills at most MAX_ENV, so it ends with
+    // NULL; every entry is a NUL-terminated argument.
+    let e = unsafe { runtime::execve(o.prog, argv, env) };
     sh.errno.store(e.raw_os_error() as u32, Ordering::Relaxed);
     sh.stage.store(STAGE_EXEC, Ordering::Release);
     runtime::exit_group(127)

@@ -6,6 +6,7 @@
 //! a fixed size and nothing is allocated.
 #![no_std]
 #![no_main]
+#![deny(unsafe_op_in_unsafe_fn, clippy::undocumented_unsafe_blocks)]
 
 mod args;
 mod child;
@@ -45,11 +46,13 @@ core::arch::global_asm!(
     "    brk #0",
 );
 
+/// # Safety
+///
+/// Called only by `_start`, with the stack pointer the kernel gave it.
 #[no_mangle]
 unsafe extern "C" fn ftrace_it_main(sp: *const usize) -> ! {
-    let argc = *sp;
-    let argv = sp.add(1) as *const *const u8;
-    let code = run(Argv { argc, argv });
+    // SAFETY: `sp` is the initial stack pointer, as `from_stack` needs.
+    let code = run(unsafe { Argv::from_stack(sp) });
     rustix::runtime::exit_group(code as i32)
 }
 

@@ -111,11 +111,13 @@ impl Session<'_> {
         w.key(b"buffer_kb").n(self.tracefs.buffer_kb);
         w.key(b"duration").s(o.duration_text);
         w.key(b"command");
-        for i in o.prog..self.a.argc {
-            if i > o.prog {
+        let mut i = o.prog_at;
+        while let Some(arg) = self.a.get(i) {
+            if i > o.prog_at {
                 w.s(b" ");
             }
-            w.s(self.a.get(i).to_bytes());
+            w.s(arg.to_bytes());
+            i += 1;
         }
         w.key(b"exit");
         match end {

@@ -13,7 +13,6 @@ use crate::out::{
 };
 use crate::signals::{Ev, Signals, Timer};
 use crate::tracefs::Tracefs;
-use core::ffi::CStr;
 use heapless::Vec;
 use rustix::fd::OwnedFd;
 use rustix::fs::{self, FileType, Mode, OFlags};
@@ -68,10 +67,6 @@ pub fn run(o: &Opts, a: Argv) -> u8 {
 }
 
 impl Session<'_> {
-    pub fn prog(&self) -> &'static CStr {
-        self.a.get(self.o.prog)
-    }
-
     fn trace(&mut self) -> Res<u8> {
         let o = self.o;
         if !process::geteuid().is_root() {
@@ -107,7 +102,7 @@ impl Session<'_> {
         let end = self.release_and_wait(&mut child)?;
         self.tracefs.stop()?;
         if let Some(Failed::Exec(e)) = child.failed() {
-            return Err(io_fail(b"cannot execute ", self.prog().to_bytes(), e).with(E_EXEC));
+            return Err(io_fail(b"cannot execute ", self.o.prog.to_bytes(), e).with(E_EXEC));
         }
         if self.output.is_some() {
             return self.record(end);
@@ -116,7 +111,7 @@ impl Session<'_> {
     }
 
     fn check_program(&self) -> Res<()> {
-        let p = self.prog();
+        let p = self.o.prog;
         let what: &[u8] = match fs::stat(p) {
             Err(Errno::NOENT) => b": no such file (PROGRAM is a path, PATH is not searched)",
             Err(e) => return Err(io_fail(b"cannot stat ", p.to_bytes(), e).with(E_PROGRAM)),

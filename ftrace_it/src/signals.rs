@@ -67,7 +67,8 @@ impl Signals {
 
     /// Puts back what the process had at start (in the child, before exec).
     pub fn unblock(&self) {
-        // SAFETY: puts back what the process had at start.
+        // SAFETY: the mask and the action are the ones the kernel returned
+        // in `block`, so they are valid to set again.
         unsafe {
             if let Some(old) = self.old_chld {
                 let _ = runtime::sigaction(Signal::Child, Some(old));
@@ -80,18 +81,16 @@ impl Signals {
 
     /// Waits up to `ms` (None: forever) for one of the blocked signals.
     pub fn wait(&self, ms: Option<u64>) -> Ev {
-        // SAFETY: the signals in `set` are blocked and have no handler.
-        match unsafe { runtime::sigtimedwait(&self.set, ms.map(timespec)) } {
-            // SAFETY: every siginfo starts with si_signo.
-            Ok(info) => {
-                match Signal::from_raw(unsafe { info.__bindgen_anon_1.__bindgen_anon_1.si_signo }) {
-                    Some(s) => Ev::Sig(s),
-                    None => Ev::Again,
-                }
-            }
-            Err(Errno::AGAIN) => Ev::Timeout,
-            Err(_) => Ev::Again,
-        }
+        // SAFETY: the signals in `set` are blocked and have no handler, so
+        // taking one here steals it from no one.
+        let signo = match unsafe { runtime::sigtimedwait(&self.set, ms.map(timespec)) } {
+            // SAFETY: si_signo is the first field of every siginfo variant
+            // and the kernel always fills it in.
+            Ok(info) => unsafe { info.__bindgen_anon_1.__bindgen_anon_1.si_signo },
+            Err(Errno::AGAIN) => return Ev::Timeout,
+            Err(_) => return Ev::Again,
+        };
+        Signal::from_raw(signo).map_or(Ev::Again, Ev::Sig)
     }
 }
 

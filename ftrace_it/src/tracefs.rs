@@ -93,11 +93,18 @@ pub struct Tracefs {
     pub buffer_kb: u64,
 }
 
-/// A C string from a literal that ends with `\0`.
-fn cs(b: &'static [u8]) -> &'static CStr {
-    // SAFETY: every caller passes a NUL-terminated literal.
-    unsafe { CStr::from_ptr(b.as_ptr() as *const core::ffi::c_char) }
+/// A C string from a literal that ends with `\0`; used in consts, so a bad
+/// literal fails the build.
+const fn cs(b: &'static [u8]) -> &'static CStr {
+    match CStr::from_bytes_with_nul(b) {
+        Ok(c) => c,
+        Err(_) => panic!("not a NUL-terminated literal"),
+    }
 }
+
+const NODEV: &CStr = cs(b"nodev\0");
+const TRACEFS: &CStr = cs(b"tracefs\0");
+const EMPTY: &CStr = cs(b"\0");
 
 impl Tracefs {
     /// Not found yet: nothing to restore.
@@ -157,13 +164,7 @@ impl Tracefs {
             return Ok(());
         }
         // Not mounted: mount it there, and unmount it at the end.
-        let r = mount(
-            cs(b"nodev\0"),
-            self.dir.c(),
-            cs(b"tracefs\0"),
-            MountFlags::empty(),
-            cs(b"\0"),
-        );
+        let r = mount(NODEV, self.dir.c(), TRACEFS, MountFlags::empty(), EMPTY);
         if r.is_ok() {
             if exists(self.path(Ctl::On.file()).c()) {
                 self.mounted = true;
