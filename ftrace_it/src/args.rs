@@ -175,10 +175,13 @@ fn usage(name: &[u8], what: &[u8], arg: &[u8]) -> crate::out::Fail {
     fail(msg().s(name).s(what).s(arg).s(b" (see --help)"), E_USAGE)
 }
 
-/// `arg` from byte `at` on: it ends where the argument does.
+/// `arg` from byte `at` on (its end if `at` is past it).
 fn tail(arg: &'static CStr, at: usize) -> &'static CStr {
-    let b = arg.to_bytes_with_nul().get(at..).unwrap_or_default();
-    CStr::from_bytes_until_nul(b).unwrap_or_default()
+    let b = arg.to_bytes_with_nul();
+    let b = &b[at.min(b.len() - 1)..];
+    // SAFETY: a suffix of a C string's bytes, NUL included, ends with its
+    // only NUL.
+    unsafe { CStr::from_bytes_with_nul_unchecked(b) }
 }
 
 /// Seconds with up to three decimals, as milliseconds.

@@ -3,13 +3,16 @@
 //! runs, so no error path leaves it spinning.
 
 use crate::args::{Argv, Opts};
-use crate::fsutil::CpuBits;
+use crate::fsutil::{CpuBits, MAX_CPUS};
 use crate::out::{io_fail, Res};
 use crate::signals::Signals;
 use core::sync::atomic::{AtomicU32, Ordering};
 use rustix::io::Errno;
 use rustix::process::{self, CpuSet, Pid, Signal, WaitOptions, WaitStatus};
 use rustix::runtime::{self, Fork};
+
+// Every CPU that --cpu accepts fits in a CpuSet.
+const _: () = assert!(MAX_CPUS <= CpuSet::MAX_CPU);
 
 /// The page shared with the child: it says when it is pinned and spinning,
 /// we say when it may exec, and it reports a failure before exec.
@@ -121,7 +124,8 @@ fn child_main(o: &Opts, a: Argv, sig: &Signals, sh: &Shared, parent: Pid) -> ! {
         runtime::exit_group(127);
     }
     let mut set = CpuSet::new();
-    set.set(o.cpu as usize);
+    // Parsing keeps --cpu below MAX_CPUS; `min` lets the compiler see it.
+    set.set((o.cpu as usize).min(MAX_CPUS - 1));
     if let Err(e) = process::sched_setaffinity(None, &set) {
         sh.errno.store(e.raw_os_error() as u32, Ordering::Relaxed);
         sh.stage.store(STAGE_PIN, Ordering::Release);

@@ -4,58 +4,18 @@
 use crate::args::VERSION;
 use crate::child::End;
 use crate::fsutil::{field, first_number, open_read, read_into, read_or_fail};
-use crate::out::{fail, io_fail, msg, write_all, Buf, Res, E_LOST};
+use crate::out::{fail, io_fail, msg, Buf, Res, Writer, E_LOST};
 use crate::session::Session;
-use rustix::fd::OwnedFd;
 use rustix::io::{self, Errno};
 use rustix::process::Pid;
 
-/// Buffered writer that remembers the first error.
-struct W<'f> {
-    fd: &'f OwnedFd,
-    b: Buf<4096>,
-    err: Option<Errno>,
-    /// A header line is open: the next key ends it.
-    open: bool,
-}
-
-impl W<'_> {
-    fn flush(&mut self) {
-        if self.err.is_none() {
-            self.err = write_all(self.fd, self.b.bytes()).err();
-        }
-        self.b.clear();
-    }
-
-    #[inline(never)]
-    fn s(&mut self, x: &[u8]) -> &mut Self {
-        if self.b.bytes().len() + x.len() > 4096 {
-            self.flush();
-        }
-        if x.len() > 4096 {
-            if self.err.is_none() {
-                self.err = write_all(self.fd, x).err();
-            }
-        } else {
-            self.b.s(x);
-        }
-        self
-    }
-
-    #[inline(never)]
-    fn n(&mut self, v: u64) -> &mut Self {
-        let mut t = [0u8; 20];
-        let i = crate::out::decimal(&mut t, v);
-        self.s(&t[i..])
-    }
-
+impl Writer<'_> {
     /// Ends the previous header line, starts `# ftrace_it.<key>: `.
     #[inline(never)]
     fn key(&mut self, k: &[u8]) -> &mut Self {
-        if self.open {
+        if self.len > 0 {
             self.s(b"\n");
         }
-        self.open = true;
         self.s(b"# ftrace_it.").s(k).s(b": ")
     }
 }
@@ -85,12 +45,7 @@ impl Session<'_> {
         let Some(fd) = self.output.as_ref() else {
             return Ok(end.code());
         };
-        let mut w = W {
-            fd,
-            b: Buf::new(),
-            err: None,
-            open: false,
-        };
+        let mut w = Writer::new(fd);
         let uts = rustix::system::uname();
         w.key(b"version").s(VERSION);
         w.key(b"kernel").s(uts.release().to_bytes());

@@ -12,6 +12,7 @@ use crate::out::{
 };
 use core::ffi::CStr;
 use heapless::Vec;
+use rustix::fd::AsFd;
 use rustix::io::Errno;
 use rustix::mount::{mount, unmount, MountFlags, UnmountFlags};
 use rustix::process::Pid;
@@ -255,7 +256,7 @@ impl Tracefs {
         let mut p = self.ctl_path(c);
         let fd = open_write(p.c()).map_err(|e| io_fail(b"cannot open ", p.bytes(), e))?;
         self.ctl[c as usize].changed = true;
-        write_all(&fd, value).map_err(|e| {
+        write_all(fd.as_fd(), value).map_err(|e| {
             if e == Errno::BUSY && c == Ctl::Tracer {
                 // The seed's recipe starts `cat trace_pipe` first; the kernel
                 // then refuses any tracer change.
@@ -321,15 +322,14 @@ impl Tracefs {
         let mut p = self.ctl_path(Ctl::On);
         let fd = open_write(p.c()).map_err(|e| io_fail(b"cannot open ", p.bytes(), e))?;
         self.ctl[Ctl::On as usize].changed = true;
-        write_all(&fd, b"1\n").map_err(|e| io_fail(b"cannot write to ", p.bytes(), e))?;
+        write_all(fd.as_fd(), b"1\n").map_err(|e| io_fail(b"cannot write to ", p.bytes(), e))?;
         release();
         Ok(())
     }
 
     /// `tracing_on=0` once the program is done.
-    pub fn stop(&self) -> Res<()> {
-        let mut p = self.ctl_path(Ctl::On);
-        write_file(p.c(), b"0\n").map_err(|e| io_fail(b"cannot write to ", p.bytes(), e))
+    pub fn stop(&mut self) -> Res<()> {
+        self.set(Ctl::On, b"0\n")
     }
 
     /// Puts back every control file written but `tracing_on`, in reverse
