@@ -8,6 +8,7 @@ pub const VERSION: &[u8] = env!("CARGO_PKG_VERSION").as_bytes();
 
 pub const HELP: &[u8] = b"\
 Usage: ftrace_it [OPTIONS] [--] PROGRAM [ARGS...]
+       ftrace_it --restore [--journal FILE]
 
 Runs PROGRAM (a path; PATH is not searched) with an empty environment on one
 CPU and traces it, and only it, with ftrace. Run as root. Every setting it
@@ -33,6 +34,8 @@ buffer, and lost events are reported.
                         mounted if absent, else /sys/kernel/debug/tracing)
       --procfs DIR      interrupts, irq/N/, meminfo (default /proc)
       --sysfs DIR       devices/system/cpu/online (default /sys)
+      --journal FILE    settings as found (default /run/ftrace_it.journal)
+      --restore         put back what a killed run's journal holds
   -h, --help            this text
   -V, --version         the version
 
@@ -41,7 +44,7 @@ Exit status: the program's, or 128+N if signal N killed it (137 after
 64 usage, 65 PROGRAM missing or not executable, 66 not root or permission
 denied, 67 no tracefs, 68 tracer not available, 69 CPU out of range,
 offline or too few, 70 exec failed, 71 events lost, 72 restore failed,
-73 other I/O error.
+73 other I/O error, 74 journal left (run --restore), 75 journal corrupt.
 ";
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -113,6 +116,7 @@ pub struct Opts {
     pub tracefs: Option<&'static [u8]>,
     pub procfs: &'static [u8],
     pub sysfs: &'static [u8],
+    pub journal: &'static [u8],
     pub output: Option<&'static CStr>,
     pub prog: &'static CStr,
     /// Index of PROGRAM in argv.
@@ -126,6 +130,7 @@ enum Opt {
     Help,
     Version,
     NoIrqRouting,
+    Restore,
     Output,
     Tracer,
     Cpu,
@@ -136,15 +141,19 @@ enum Opt {
     Tracefs,
     Procfs,
     Sysfs,
+    Journal,
 }
 
 impl Opt {
     fn takes_value(self) -> bool {
-        !matches!(self, Opt::Help | Opt::Version | Opt::NoIrqRouting)
+        !matches!(
+            self,
+            Opt::Help | Opt::Version | Opt::NoIrqRouting | Opt::Restore
+        )
     }
 }
 
-const OPTIONS: [(&[u8], Opt); 16] = [
+const OPTIONS: [(&[u8], Opt); 18] = [
     (b"-h", Opt::Help),
     (b"--help", Opt::Help),
     (b"-V", Opt::Version),
@@ -161,12 +170,16 @@ const OPTIONS: [(&[u8], Opt); 16] = [
     (b"--tracefs", Opt::Tracefs),
     (b"--procfs", Opt::Procfs),
     (b"--sysfs", Opt::Sysfs),
+    (b"--journal", Opt::Journal),
+    (b"--restore", Opt::Restore),
 ];
 
 // Built once on the stack; there is no heap to box the options in.
 #[allow(clippy::large_enum_variant)]
 pub enum Parsed {
     Run(Opts),
+    /// `--restore`, from this journal.
+    Restore(&'static [u8]),
     Help,
     Version,
 }
@@ -216,12 +229,14 @@ pub fn parse(a: Argv) -> Res<Parsed> {
         tracefs: None,
         procfs: b"/proc",
         sysfs: b"/sys",
+        journal: crate::journal::DEFAULT,
         output: None,
         prog: Default::default(),
         prog_at: 0,
         env: [core::ptr::null(); MAX_ENV + 1],
     };
     let mut nenv = 0;
+    let mut restore = false;
     let mut i = 1;
     while let Some(arg) = a.get(i) {
         let bytes = arg.to_bytes();
@@ -254,6 +269,7 @@ pub fn parse(a: Argv) -> Res<Parsed> {
             match opt {
                 Opt::Help => return Ok(Parsed::Help),
                 Opt::Version => return Ok(Parsed::Version),
+                Opt::Restore => restore = true,
                 _ => o.irq_routing = false,
             }
             continue;
@@ -317,6 +333,11 @@ pub fn parse(a: Argv) -> Res<Parsed> {
                 o.sysfs = v;
                 continue;
             }
+            Opt::Journal if dir => {
+                o.journal = v;
+                continue;
+            }
+            Opt::Journal => b" needs a file name (at most 255 bytes), not ",
             Opt::Output => b" needs a file name",
             Opt::Tracer => b" must be function or function_graph, not ",
             Opt::Cpu | Opt::Housekeeping => b" needs a CPU number (0-1023), not ",
@@ -325,6 +346,12 @@ pub fn parse(a: Argv) -> Res<Parsed> {
             _ => b" needs a directory (at most 255 bytes), not ",
         };
         return Err(usage(name, bad, v));
+    }
+    if restore {
+        return match a.get(i) {
+            None => Ok(Parsed::Restore(o.journal)),
+            Some(arg) => Err(usage(b"--restore runs no PROGRAM: ", arg.to_bytes(), b"")),
+        };
     }
     let Some(prog) = a.get(i) else {
         return Err(usage(b"missing PROGRAM", b"", b""));

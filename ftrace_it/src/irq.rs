@@ -1,5 +1,6 @@
 //! IRQ affinities: finds the routable IRQs, saves their `smp_affinity_list`,
-//! routes them to the housekeeping CPU and puts them back.
+//! routes them to the housekeeping CPU, and hands what it saved and moved to
+//! the restore (`journal::Undo` puts them back, also after a crash).
 //!
 //! The routable IRQs are the lines of `/proc/interrupts` that start with a
 //! number and do not mention `timer` (per-CPU timers stay where they are, as
@@ -7,11 +8,18 @@
 //! The text is scanned byte by byte, so lines of any length work.
 
 use crate::fsutil::{open_read, read_file, write_file, Path};
-use crate::out::{fail, io_fail, msg, restore_failed, Buf, Res, E_IO};
+use crate::journal::{Each, Kind};
+use crate::out::{fail, io_fail, msg, Buf, Res, E_IO};
 use heapless::Vec;
 use rustix::io::{self, Errno};
 
 const MAX_IRQS: usize = 1024;
+
+/// How the kernel refuses to route per-CPU, managed and chained IRQs: EPERM
+/// (EIO on older kernels), or EINVAL from the irqchip.
+pub fn unroutable(e: Errno) -> bool {
+    e == Errno::PERM || e == Errno::IO || e == Errno::INVAL
+}
 
 struct Irq {
     n: u32,
@@ -100,25 +108,19 @@ impl Irqs {
                     self.list[i].moved = true;
                     self.moved += 1;
                 }
-                // Per-CPU, managed and chained IRQs cannot be routed: EPERM
-                // (EIO on older kernels), or EINVAL from the irqchip.
-                Err(Errno::PERM) | Err(Errno::IO) | Err(Errno::INVAL) => {}
+                Err(e) if unroutable(e) => {}
                 Err(e) => return Err(io_fail(b"cannot write ", p.bytes(), e)),
             }
         }
         Ok(())
     }
 
-    /// Puts back every IRQ it moved; false if one could not be (reported).
-    pub fn restore(&self) -> bool {
-        let mut ok = true;
-        for irq in self.list.iter().filter(|i| i.moved) {
-            let mut p = self.path(irq.n);
-            if let Err(e) = write_file(p.c(), &irq.saved) {
-                ok = restore_failed(&mut p, e);
-            }
+    /// Calls `f` with each IRQ it may route: its path, affinity as found,
+    /// and whether it was moved.
+    pub fn each_saved(&self, f: Each) {
+        for irq in self.list.iter() {
+            f(Kind::Irq, &mut self.path(irq.n), &irq.saved, irq.moved);
         }
-        ok
     }
 }
 

@@ -12,6 +12,7 @@ mod args;
 mod child;
 mod fsutil;
 mod irq;
+mod journal;
 mod mem;
 mod out;
 mod record;
@@ -70,6 +71,7 @@ fn run(a: Argv) -> u8 {
             0
         }
         Ok(Parsed::Run(o)) => session::run(&o, a),
+        Ok(Parsed::Restore(journal)) => journal::restore(journal),
     }
 }
 

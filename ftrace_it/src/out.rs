@@ -26,8 +26,10 @@ pub const E_EXEC: u8 = 70;
 pub const E_LOST: u8 = 71;
 pub const E_RESTORE: u8 = 72;
 pub const E_IO: u8 = 73;
+pub const E_STALE: u8 = 74;
+pub const E_JOURNAL: u8 = 75;
 /// Every status above: the tool's own, not the program's.
-pub const OWN_ERRORS: core::ops::RangeInclusive<u8> = E_USAGE..=E_IO;
+pub const OWN_ERRORS: core::ops::RangeInclusive<u8> = E_USAGE..=E_JOURNAL;
 
 /// A byte buffer that silently truncates: messages never fail to format.
 pub struct Buf<const N: usize> {
@@ -175,8 +177,18 @@ pub fn msg() -> Msg {
 
 /// Prints `m` as one line on stderr.
 pub fn say(m: &mut Msg) {
+    line(stderr(), m);
+}
+
+/// Prints `m` as one line on stdout.
+pub fn tell(m: &mut Msg) {
+    line(stdout(), m);
+}
+
+#[inline(never)]
+fn line(fd: BorrowedFd, m: &mut Msg) {
     m.s(b"\n");
-    let _ = write_all(stderr(), m.bytes());
+    let _ = write_all(fd, m.bytes());
 }
 
 /// `cannot <verb> <name>: <error>`, with the status the error calls for.
@@ -235,14 +247,4 @@ pub fn with_errno(m: &mut Msg, e: Errno) -> &mut Msg {
         .s(b" (errno ")
         .n(e.raw_os_error() as u64)
         .s(b")")
-}
-
-/// Reports a setting that could not be put back; returns false.
-#[cold]
-#[inline(never)]
-pub fn restore_failed(p: &mut crate::fsutil::Path, e: Errno) -> bool {
-    let mut m = msg();
-    m.s(b"cannot restore ").s(p.bytes());
-    say(with_errno(&mut m, e).s(b": the system is not as it was, fix it by hand"));
-    false
 }

@@ -1,12 +1,14 @@
-//! One tracing session, in the order things happen: check, save, set up,
-//! release the program, wait, restore. Each step's details, and its undo,
-//! are in the module of what it touches: `tracefs`, `irq`, `child`,
-//! `signals`; record mode's output is in `record`.
+//! One tracing session, in the order things happen: check, save, journal,
+//! set up, release the program, wait, restore. Each step's details, and
+//! what its undo needs, are in the module of what it touches: `tracefs`,
+//! `irq`, `child`, `signals`; the journal and the rules for putting a value
+//! back are in `journal`, record mode's output in `record`.
 
 use crate::args::{Argv, Opts};
 use crate::child::{self, Child, End, Failed};
 use crate::fsutil::{read_or_fail, trim, CpuBits, Path};
 use crate::irq::Irqs;
+use crate::journal::{Each, Journal, Undo};
 use crate::out::{
     fail, io_fail, msg, stdout, with_errno, write_all, Fail, Res, E_CPU, E_EXEC, E_PERM, E_PROGRAM,
     E_RESTORE, OWN_ERRORS,
@@ -27,6 +29,8 @@ pub struct Session<'a> {
     pub online_text: Vec<u8, 256>,
     pub tracefs: Tracefs,
     pub irqs: Irqs,
+    /// Written once everything is saved, before the first change.
+    journal: Option<Journal>,
     /// The program's pid, kept after it is reaped.
     pub child_pid: Option<Pid>,
     pub output: Option<OwnedFd>,
@@ -45,6 +49,7 @@ pub fn run(o: &Opts, a: Argv) -> u8 {
         online_text: Vec::new(),
         tracefs: Tracefs::none(),
         irqs: Irqs::new(o.procfs),
+        journal: None,
         child_pid: None,
         output: None,
         recorded: false,
@@ -84,6 +89,9 @@ impl Session<'_> {
         if o.irq_routing {
             self.irqs.save()?;
         }
+        // On disk before the first change, for a restore after our death;
+        // refused if another run's is there.
+        self.journal = Some(Journal::write(o.journal, |f| self.each_saved(f))?);
         if let Some(out) = o.output {
             let flags = OFlags::WRONLY | OFlags::CREATE | OFlags::TRUNC | OFlags::CLOEXEC;
             match fs::open(out, flags, Mode::from_raw_mode(0o644)) {
@@ -208,9 +216,7 @@ impl Session<'_> {
         if o.irq_routing {
             self.irqs.route(o.housekeeping)?;
         }
-        if o.buffer_kb.is_some() || o.output.is_some() {
-            self.tracefs.resize()?;
-        }
+        self.tracefs.resize()?;
         self.tracefs.filter_pid(pid)?;
         self.tracefs.set_tracer(o.tracer)?;
         self.tracefs.clear()
@@ -276,15 +282,27 @@ impl Session<'_> {
         Ok(child.kill().unwrap_or(End::Signaled(Signal::Kill as u32)))
     }
 
-    /// Restores in reverse order of setup, `tracing_on` last. Returns false
-    /// if anything could not be restored (each failure is reported).
+    /// Every setting the session may change, in the order they are put
+    /// back: the reverse of the setup, `tracing_on` last.
+    fn each_saved(&self, f: Each) {
+        self.tracefs.each_saved(f);
+        self.irqs.each_saved(f);
+        self.tracefs.each_saved_last(f);
+    }
+
+    /// Puts back what the session changed. Returns false if anything could
+    /// not be restored (each failure is reported): the journal then stays
+    /// for `ftrace_it --restore`.
     fn cleanup(&mut self) -> bool {
-        let (mut ok, tracer_busy) = self.tracefs.restore();
-        ok &= self.irqs.restore();
-        if !tracer_busy {
-            ok &= self.tracefs.restore_tracing_on();
+        let mut undo = Undo::new(false);
+        self.each_saved(&mut |kind, p, value, changed| {
+            if changed {
+                undo.put(kind, p, value);
+            }
+        });
+        if let (true, Some(j)) = (undo.ok, &self.journal) {
+            j.remove();
         }
-        ok &= self.tracefs.unmount();
-        ok
+        undo.ok
     }
 }

@@ -4,12 +4,10 @@
 
 use crate::args::{Opts, Tracer};
 use crate::fsutil::{
-    exists, field, first_number, has_word, open_write, read_file, read_or_fail, trim, write_file,
-    Path,
+    exists, field, first_number, has_word, open_write, read_file, read_or_fail, trim, Path,
 };
-use crate::out::{
-    fail, io_fail, msg, restore_failed, say, with_errno, write_all, Buf, Res, E_TRACEFS, E_TRACER,
-};
+use crate::journal::{Each, Kind};
+use crate::out::{fail, io_fail, msg, with_errno, write_all, Buf, Res, E_TRACEFS, E_TRACER};
 use core::ffi::CStr;
 use heapless::Vec;
 use rustix::fd::AsFd;
@@ -87,9 +85,13 @@ pub struct Tracefs {
     cpu: u64,
     /// By `Ctl`.
     ctl: [Saved; CTLS.len()],
+    /// Record mode or --buffer-kb: the target CPU's ring buffer is resized.
+    resize: bool,
     /// The buffers were never expanded: `buffer_size_kb` read
     /// `N (expanded: M)`, and M is what any tracer would expand them to.
     unexpanded: bool,
+    /// function_graph, and `funcgraph-proc` is not 1 yet.
+    graph_proc: bool,
     /// The target CPU's ring buffer size while tracing, KiB.
     pub buffer_kb: u64,
 }
@@ -115,7 +117,9 @@ impl Tracefs {
             mounted: false,
             cpu: 0,
             ctl: [Saved::NONE; CTLS.len()],
+            resize: false,
             unexpanded: false,
+            graph_proc: false,
             buffer_kb: 0,
         }
     }
@@ -136,6 +140,16 @@ impl Tracefs {
             self.per_cpu(self.cpu, c.file())
         } else {
             self.path(c.file())
+        }
+    }
+
+    /// Whether the setup writes `c`.
+    fn planned(&self, c: Ctl) -> bool {
+        match c {
+            Ctl::Buffer => self.resize && self.unexpanded,
+            Ctl::CpuBuffer => self.resize,
+            Ctl::Graph => self.graph_proc,
+            Ctl::On | Ctl::Tracer | Ctl::Pid => true,
         }
     }
 
@@ -234,14 +248,18 @@ impl Tracefs {
         // "N (expanded: M)": they are expanded to M first, as switching the
         // tracer would do anyway, and left at M.
         let top = &mut self.ctl[Ctl::Buffer as usize].value;
-        if let Some(colon) = top.iter().position(|&c| c == b':') {
+        let colon = top.iter().position(|&c| c == b':');
+        if let Some(colon) = colon {
             let m = first_number(&top[colon + 1..]).unwrap_or(0);
             let mut v = Buf::<24>::new();
             v.n(m).s(b"\n");
             top.clear();
             let _ = top.extend_from_slice(v.bytes());
-            self.unexpanded = true;
         }
+        // What the setup will write, decided here for the journal.
+        self.resize = o.buffer_kb.is_some() || o.output.is_some();
+        self.unexpanded = colon.is_some();
+        self.graph_proc = o.tracer == Tracer::Graph && trim(self.saved(Ctl::Graph)) != b"1";
         self.buffer_kb = match (o.buffer_kb, o.output) {
             (Some(kb), _) => kb,
             (None, Some(_)) => default_buffer_kb(o),
@@ -279,9 +297,12 @@ impl Tracefs {
         Ok(())
     }
 
-    /// The target CPU's ring buffer to `buffer_kb`, after expanding the
-    /// buffers if they never were.
+    /// In record mode or with --buffer-kb, the target CPU's ring buffer to
+    /// `buffer_kb`, after expanding the buffers if they never were.
     pub fn resize(&mut self) -> Res<()> {
+        if !self.resize {
+            return Ok(());
+        }
         let mut v = Buf::<24>::new();
         if self.unexpanded {
             v.s(self.saved(Ctl::Buffer));
@@ -301,7 +322,7 @@ impl Tracefs {
 
     /// The tracer, with `funcgraph-proc=1` first for function_graph.
     pub fn set_tracer(&mut self, tracer: Tracer) -> Res<()> {
-        if tracer == Tracer::Graph && trim(self.saved(Ctl::Graph)) != b"1" {
+        if self.graph_proc {
             self.set(Ctl::Graph, b"1\n")?;
         }
         let mut v = Buf::<24>::new();
@@ -332,61 +353,35 @@ impl Tracefs {
         self.set(Ctl::On, b"0\n")
     }
 
-    /// Puts back every control file written but `tracing_on`, in reverse
-    /// order of the setup. Returns (all restored, the tracer was busy);
-    /// each failure is reported.
-    pub fn restore(&self) -> (bool, bool) {
-        let mut ok = true;
-        let mut tracer_busy = false;
+    /// Calls `f` with each control file the session changes but
+    /// `tracing_on`, in the order they are put back (the reverse of the
+    /// setup's): its kind, path, value as found, and whether it was written.
+    pub fn each_saved(&self, f: Each) {
         for c in RESTORE_ORDER {
-            let s = &self.ctl[c as usize];
-            if !s.changed {
-                continue;
-            }
-            let mut p = self.ctl_path(c);
-            match write_file(p.c(), &s.value) {
-                Ok(()) => {}
-                // A trace_pipe reader keeps the tracer: leave tracing off
-                // rather than trace every task without the pid filter.
-                Err(Errno::BUSY) if c == Ctl::Tracer => {
-                    tracer_busy = true;
-                    ok = false;
-                    say(msg()
-                        .s(b"cannot restore ")
-                        .s(p.bytes())
-                        .s(b" to ")
-                        .s(trim(&s.value))
-                        .s(b": a trace_pipe reader holds it (EBUSY) and has the data; \
-                            tracing_on stays 0: write both back when it is done"));
-                }
-                Err(e) => ok = restore_failed(&mut p, e),
-            }
-        }
-        (ok, tracer_busy)
-    }
-
-    /// Puts `tracing_on` back, last: nothing is traced while the rest is
-    /// restored.
-    pub fn restore_tracing_on(&self) -> bool {
-        let s = &self.ctl[Ctl::On as usize];
-        if !s.changed {
-            return true;
-        }
-        let mut p = self.ctl_path(Ctl::On);
-        match write_file(p.c(), &s.value) {
-            Ok(()) => true,
-            Err(e) => restore_failed(&mut p, e),
+            self.give(c, f);
         }
     }
 
-    /// Unmounts the tracefs we mounted.
-    pub fn unmount(&mut self) -> bool {
-        if !self.mounted {
-            return true;
+    /// As `each_saved`, for what is put back last: `tracing_on`, so that
+    /// nothing is traced while the rest is restored; then the unmount.
+    pub fn each_saved_last(&self, f: Each) {
+        self.give(Ctl::On, f);
+        if self.mounted {
+            f(Kind::Mount, &mut Path::new(&[self.dir.bytes()]), b"", true);
         }
-        match unmount(self.dir.c(), UnmountFlags::empty()) {
-            Ok(()) => true,
-            Err(e) => restore_failed(&mut self.dir, e),
+    }
+
+    /// Gives `c` to `f` if the setup writes it; one copy for both callers.
+    #[inline(never)]
+    fn give(&self, c: Ctl, f: Each) {
+        let kind = match c {
+            Ctl::On => Kind::TracingOn,
+            Ctl::Tracer => Kind::Tracer,
+            _ => Kind::Setting,
+        };
+        let s = &self.ctl[c as usize];
+        if self.planned(c) {
+            f(kind, &mut self.ctl_path(c), &s.value, s.changed);
         }
     }
 }
