@@ -1,13 +1,14 @@
 //! Command line: GNU-style options, then PROGRAM and its arguments.
 
-use crate::fsutil::parse_u64;
+use crate::fsutil::{parse_u64, MAX_CPUS};
 use crate::out::{fail, msg, Res, E_USAGE};
 use core::ffi::CStr;
 
-pub const VERSION: &[u8] = b"0.1.0";
+pub const VERSION: &[u8] = env!("CARGO_PKG_VERSION").as_bytes();
 
 pub const HELP: &[u8] = b"\
 Usage: ftrace_it [OPTIONS] [--] PROGRAM [ARGS...]
+       ftrace_it --restore [--journal FILE]
 
 Runs PROGRAM (a path; PATH is not searched) with an empty environment on one
 CPU and traces it, and only it, with ftrace. Run as root. Every setting it
@@ -33,6 +34,8 @@ buffer, and lost events are reported.
                         mounted if absent, else /sys/kernel/debug/tracing)
       --procfs DIR      interrupts, irq/N/, meminfo (default /proc)
       --sysfs DIR       devices/system/cpu/online (default /sys)
+      --journal FILE    settings as found (default /run/ftrace_it.journal)
+      --restore         put back what a killed run's journal holds
   -h, --help            this text
   -V, --version         the version
 
@@ -41,7 +44,7 @@ Exit status: the program's, or 128+N if signal N killed it (137 after
 64 usage, 65 PROGRAM missing or not executable, 66 not root or permission
 denied, 67 no tracefs, 68 tracer not available, 69 CPU out of range,
 offline or too few, 70 exec failed, 71 events lost, 72 restore failed,
-73 other I/O error.
+73 other I/O error, 74 journal left (run --restore), 75 journal corrupt.
 ";
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -64,14 +67,38 @@ pub const MAX_ENV: usize = 64;
 /// The process's `argv` as the kernel laid it out.
 #[derive(Clone, Copy)]
 pub struct Argv {
-    pub argc: usize,
-    pub argv: *const *const u8,
+    argc: usize,
+    argv: *const *const u8,
 }
 
 impl Argv {
-    pub fn get(&self, i: usize) -> &'static CStr {
-        // SAFETY: i < argc, and the kernel NUL-terminates every argument.
-        unsafe { CStr::from_ptr(*self.argv.add(i) as *const core::ffi::c_char) }
+    /// # Safety
+    ///
+    /// `sp` is the stack pointer the kernel starts the process with: argc,
+    /// then argc pointers to NUL-terminated strings, then NULL.
+    pub unsafe fn from_stack(sp: *const usize) -> Argv {
+        Argv {
+            // SAFETY: the kernel put argc at `sp`.
+            argc: unsafe { *sp },
+            // SAFETY: argv starts right after argc, within the same block.
+            argv: unsafe { sp.add(1) } as *const *const u8,
+        }
+    }
+
+    /// Argument `i`, if there is one.
+    pub fn get(&self, i: usize) -> Option<&'static CStr> {
+        if i >= self.argc {
+            return None;
+        }
+        // SAFETY: i < argc: the kernel's pointer to a NUL-terminated string
+        // that lives as long as the process.
+        Some(unsafe { CStr::from_ptr(*self.argv.add(i) as *const core::ffi::c_char) })
+    }
+
+    /// The arguments from `i` on, NULL-terminated, as execve takes them.
+    pub fn from(&self, i: usize) -> *const *const u8 {
+        // Past the end only the NULL that ends argv remains.
+        self.argv.wrapping_add(i.min(self.argc))
     }
 }
 
@@ -89,37 +116,70 @@ pub struct Opts {
     pub tracefs: Option<&'static [u8]>,
     pub procfs: &'static [u8],
     pub sysfs: &'static [u8],
+    pub journal: &'static [u8],
     pub output: Option<&'static CStr>,
+    pub prog: &'static CStr,
     /// Index of PROGRAM in argv.
-    pub prog: usize,
+    pub prog_at: usize,
     /// The program's environment: pointers into argv, NULL-terminated.
     pub env: [*const u8; MAX_ENV + 1],
 }
 
-/// Option names; the first five take no value.
-const NAMES: [&[u8]; 16] = [
-    b"-h",
-    b"--help",
-    b"-V",
-    b"--version",
-    b"--no-irq-routing",
-    b"-o",
-    b"--output",
-    b"--tracer",
-    b"--cpu",
-    b"--housekeeping",
-    b"--buffer-kb",
-    b"--duration",
-    b"--env",
-    b"--tracefs",
-    b"--procfs",
-    b"--sysfs",
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Opt {
+    Help,
+    Version,
+    NoIrqRouting,
+    Restore,
+    Output,
+    Tracer,
+    Cpu,
+    Housekeeping,
+    BufferKb,
+    Duration,
+    Env,
+    Tracefs,
+    Procfs,
+    Sysfs,
+    Journal,
+}
+
+impl Opt {
+    fn takes_value(self) -> bool {
+        !matches!(
+            self,
+            Opt::Help | Opt::Version | Opt::NoIrqRouting | Opt::Restore
+        )
+    }
+}
+
+const OPTIONS: [(&[u8], Opt); 18] = [
+    (b"-h", Opt::Help),
+    (b"--help", Opt::Help),
+    (b"-V", Opt::Version),
+    (b"--version", Opt::Version),
+    (b"--no-irq-routing", Opt::NoIrqRouting),
+    (b"-o", Opt::Output),
+    (b"--output", Opt::Output),
+    (b"--tracer", Opt::Tracer),
+    (b"--cpu", Opt::Cpu),
+    (b"--housekeeping", Opt::Housekeeping),
+    (b"--buffer-kb", Opt::BufferKb),
+    (b"--duration", Opt::Duration),
+    (b"--env", Opt::Env),
+    (b"--tracefs", Opt::Tracefs),
+    (b"--procfs", Opt::Procfs),
+    (b"--sysfs", Opt::Sysfs),
+    (b"--journal", Opt::Journal),
+    (b"--restore", Opt::Restore),
 ];
 
 // Built once on the stack; there is no heap to box the options in.
 #[allow(clippy::large_enum_variant)]
 pub enum Parsed {
     Run(Opts),
+    /// `--restore`, from this journal.
+    Restore(&'static [u8]),
     Help,
     Version,
 }
@@ -128,10 +188,13 @@ fn usage(name: &[u8], what: &[u8], arg: &[u8]) -> crate::out::Fail {
     fail(msg().s(name).s(what).s(arg).s(b" (see --help)"), E_USAGE)
 }
 
-/// The tail of an argument as a C string: it ends where the argument does.
-fn tail(v: &'static [u8]) -> &'static CStr {
-    // SAFETY: `v` is a suffix of an argument, which the kernel NUL-terminates.
-    unsafe { CStr::from_ptr(v.as_ptr() as *const core::ffi::c_char) }
+/// `arg` from byte `at` on (its end if `at` is past it).
+fn tail(arg: &'static CStr, at: usize) -> &'static CStr {
+    let b = arg.to_bytes_with_nul();
+    let b = &b[at.min(b.len() - 1)..];
+    // SAFETY: a suffix of a C string's bytes, NUL included, ends with its
+    // only NUL.
+    unsafe { CStr::from_bytes_with_nul_unchecked(b) }
 }
 
 /// Seconds with up to three decimals, as milliseconds.
@@ -166,14 +229,16 @@ pub fn parse(a: Argv) -> Res<Parsed> {
         tracefs: None,
         procfs: b"/proc",
         sysfs: b"/sys",
+        journal: crate::journal::DEFAULT,
         output: None,
-        prog: 0,
+        prog: Default::default(),
+        prog_at: 0,
         env: [core::ptr::null(); MAX_ENV + 1],
     };
     let mut nenv = 0;
+    let mut restore = false;
     let mut i = 1;
-    while i < a.argc {
-        let arg = a.get(i);
+    while let Some(arg) = a.get(i) {
         let bytes = arg.to_bytes();
         i += 1;
         if bytes == b"--" {
@@ -184,45 +249,47 @@ pub fn parse(a: Argv) -> Res<Parsed> {
             break;
         }
         // Split `--name=value`; `-oFILE` is the short form with a value.
-        let (name, inline): (&[u8], Option<&'static [u8]>) = if bytes.starts_with(b"--") {
+        let (name, inline) = if bytes.starts_with(b"--") {
             match bytes.iter().position(|&c| c == b'=') {
-                Some(p) => (&bytes[..p], Some(&bytes[p + 1..])),
+                Some(p) => (&bytes[..p], Some(tail(arg, p + 1))),
                 None => (bytes, None),
             }
         } else if bytes.starts_with(b"-o") && bytes.len() > 2 {
-            (&bytes[..2], Some(&bytes[2..]))
+            (&bytes[..2], Some(tail(arg, 2)))
         } else {
             (bytes, None)
         };
-        let Some(k) = NAMES.iter().position(|n| *n == name) else {
+        let Some(&(_, opt)) = OPTIONS.iter().find(|(n, _)| *n == name) else {
             return Err(usage(b"unknown option ", bytes, b""));
         };
-        if k < 5 {
+        if !opt.takes_value() {
             if inline.is_some() {
                 return Err(usage(name, b" takes no value", b""));
             }
-            match k {
-                0 | 1 => return Ok(Parsed::Help),
-                2 | 3 => return Ok(Parsed::Version),
+            match opt {
+                Opt::Help => return Ok(Parsed::Help),
+                Opt::Version => return Ok(Parsed::Version),
+                Opt::Restore => restore = true,
                 _ => o.irq_routing = false,
             }
             continue;
         }
-        let v: &'static [u8] = match inline {
+        let value = match inline.or_else(|| a.get(i)) {
             Some(v) => v,
-            None if i < a.argc => {
-                i += 1;
-                a.get(i - 1).to_bytes()
-            }
             None => return Err(usage(name, b" needs a value", b"")),
         };
+        if inline.is_none() {
+            i += 1;
+        }
+        let v: &'static [u8] = value.to_bytes();
         let num = parse_u64(v).unwrap_or(u64::MAX);
-        let bad: &[u8] = match k {
-            5 | 6 if !v.is_empty() => {
-                o.output = Some(tail(v));
+        let dir = !v.is_empty() && v.len() < 256;
+        let bad: &[u8] = match opt {
+            Opt::Output if !v.is_empty() => {
+                o.output = Some(value);
                 continue;
             }
-            7 if v == b"function" || v == b"function_graph" => {
+            Opt::Tracer if v == b"function" || v == b"function_graph" => {
                 o.tracer = if v == b"function" {
                     Tracer::Function
                 } else {
@@ -230,50 +297,65 @@ pub fn parse(a: Argv) -> Res<Parsed> {
                 };
                 continue;
             }
-            8 | 9 if num < crate::fsutil::MAX_CPUS as u64 => {
-                if k == 8 {
-                    (o.cpu, o.cpu_given) = (num, true);
-                } else {
-                    (o.housekeeping, o.housekeeping_given) = (num, true);
-                }
+            Opt::Cpu if num < MAX_CPUS as u64 => {
+                (o.cpu, o.cpu_given) = (num, true);
                 continue;
             }
-            10 if (1..=64 * 1024 * 1024).contains(&num) => {
+            Opt::Housekeeping if num < MAX_CPUS as u64 => {
+                (o.housekeeping, o.housekeeping_given) = (num, true);
+                continue;
+            }
+            Opt::BufferKb if (1..=64 * 1024 * 1024).contains(&num) => {
                 o.buffer_kb = Some(num);
                 continue;
             }
-            11 => match parse_secs(v) {
+            Opt::Duration => match parse_secs(v) {
                 Some(ms) => {
                     (o.duration_ms, o.duration_text) = (Some(ms), v);
                     continue;
                 }
                 None => b" needs seconds > 0 with up to 3 decimals, not ",
             },
-            12 if v.contains(&b'=') && nenv < MAX_ENV => {
+            Opt::Env if v.contains(&b'=') && nenv < MAX_ENV => {
                 o.env[nenv] = v.as_ptr();
                 nenv += 1;
                 continue;
             }
-            13..=15 if !v.is_empty() && v.len() < 256 => {
-                match k {
-                    13 => o.tracefs = Some(v),
-                    14 => o.procfs = v,
-                    _ => o.sysfs = v,
-                }
+            Opt::Tracefs if dir => {
+                o.tracefs = Some(v);
                 continue;
             }
-            5 | 6 => b" needs a file name",
-            7 => b" must be function or function_graph, not ",
-            8 | 9 => b" needs a CPU number (0-1023), not ",
-            10 => b" needs KiB between 1 and 67108864, not ",
-            12 => b" needs NAME=VALUE (at most 64 of them), not ",
+            Opt::Procfs if dir => {
+                o.procfs = v;
+                continue;
+            }
+            Opt::Sysfs if dir => {
+                o.sysfs = v;
+                continue;
+            }
+            Opt::Journal if dir => {
+                o.journal = v;
+                continue;
+            }
+            Opt::Journal => b" needs a file name (at most 255 bytes), not ",
+            Opt::Output => b" needs a file name",
+            Opt::Tracer => b" must be function or function_graph, not ",
+            Opt::Cpu | Opt::Housekeeping => b" needs a CPU number (0-1023), not ",
+            Opt::BufferKb => b" needs KiB between 1 and 67108864, not ",
+            Opt::Env => b" needs NAME=VALUE (at most 64 of them), not ",
             _ => b" needs a directory (at most 255 bytes), not ",
         };
         return Err(usage(name, bad, v));
     }
-    if i >= a.argc {
-        return Err(usage(b"missing PROGRAM", b"", b""));
+    if restore {
+        return match a.get(i) {
+            None => Ok(Parsed::Restore(o.journal)),
+            Some(arg) => Err(usage(b"--restore runs no PROGRAM: ", arg.to_bytes(), b"")),
+        };
     }
-    o.prog = i;
+    let Some(prog) = a.get(i) else {
+        return Err(usage(b"missing PROGRAM", b"", b""));
+    };
+    (o.prog, o.prog_at) = (prog, i);
     Ok(Parsed::Run(o))
 }

@@ -1,7 +1,7 @@
 //! Paths in fixed buffers and whole-file reads and writes.
 
 use core::ffi::CStr;
-use rustix::fd::OwnedFd;
+use rustix::fd::{AsFd, OwnedFd};
 use rustix::fs::{self, Mode, OFlags};
 use rustix::io::{self, Errno};
 
@@ -32,9 +32,9 @@ impl Path {
     }
 
     pub fn num(&mut self, v: u64) -> &mut Self {
-        let mut t = [0u8; 20];
-        let i = crate::out::decimal(&mut t, v);
-        self.push(&t[i..])
+        let end = self.b.len() - 1;
+        crate::out::append_decimal(&mut self.b[..end], &mut self.len, v);
+        self
     }
 
     pub fn bytes(&self) -> &[u8] {
@@ -42,6 +42,7 @@ impl Path {
         &self.b[..self.len.min(511)]
     }
 
+    #[inline(never)]
     pub fn c(&mut self) -> &CStr {
         self.b[self.len.min(511)] = 0;
         // SAFETY: NUL-terminated just above, within the buffer.
@@ -101,7 +102,7 @@ pub fn write_file(p: &CStr, data: &[u8]) -> io::Result<()> {
     if data.is_empty() {
         return Ok(());
     }
-    crate::out::write_all(&fd, data)
+    crate::out::write_all(fd.as_fd(), data)
 }
 
 pub fn exists(p: &CStr) -> bool {

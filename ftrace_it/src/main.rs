@@ -6,14 +6,19 @@
 //! a fixed size and nothing is allocated.
 #![no_std]
 #![no_main]
+#![deny(unsafe_op_in_unsafe_fn, clippy::undocumented_unsafe_blocks)]
 
 mod args;
+mod child;
 mod fsutil;
 mod irq;
+mod journal;
 mod mem;
 mod out;
 mod record;
 mod session;
+mod signals;
+mod tracefs;
 
 use args::{Argv, Parsed};
 use out::{stdout, write_all, Buf, Fail};
@@ -42,11 +47,13 @@ core::arch::global_asm!(
     "    brk #0",
 );
 
+/// # Safety
+///
+/// Called only by `_start`, with the stack pointer the kernel gave it.
 #[no_mangle]
 unsafe extern "C" fn ftrace_it_main(sp: *const usize) -> ! {
-    let argc = *sp;
-    let argv = sp.add(1) as *const *const u8;
-    let code = run(Argv { argc, argv });
+    // SAFETY: `sp` is the initial stack pointer, as `from_stack` needs.
+    let code = run(unsafe { Argv::from_stack(sp) });
     rustix::runtime::exit_group(code as i32)
 }
 
@@ -64,6 +71,7 @@ fn run(a: Argv) -> u8 {
             0
         }
         Ok(Parsed::Run(o)) => session::run(&o, a),
+        Ok(Parsed::Restore(journal)) => journal::restore(journal),
     }
 }
 

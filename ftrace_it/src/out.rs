@@ -1,6 +1,6 @@
 //! Fixed-size text buffers, output and one-line errors.
 
-use rustix::fd::{AsFd, BorrowedFd};
+use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
 use rustix::io::{self, Errno};
 
 /// Tool errors: the message is already on stderr, this is the exit status.
@@ -26,6 +26,10 @@ pub const E_EXEC: u8 = 70;
 pub const E_LOST: u8 = 71;
 pub const E_RESTORE: u8 = 72;
 pub const E_IO: u8 = 73;
+pub const E_STALE: u8 = 74;
+pub const E_JOURNAL: u8 = 75;
+/// Every status above: the tool's own, not the program's.
+pub const OWN_ERRORS: core::ops::RangeInclusive<u8> = E_USAGE..=E_JOURNAL;
 
 /// A byte buffer that silently truncates: messages never fail to format.
 pub struct Buf<const N: usize> {
@@ -44,9 +48,8 @@ impl<const N: usize> Buf<N> {
     }
 
     pub fn n(&mut self, v: u64) -> &mut Self {
-        let mut t = [0u8; 20];
-        let i = decimal(&mut t, v);
-        self.s(&t[i..])
+        append_decimal(&mut self.b, &mut self.len, v);
+        self
     }
 
     pub fn bytes(&self) -> &[u8] {
@@ -66,6 +69,14 @@ pub fn append(b: &mut [u8], len: &mut usize, x: &[u8]) {
     let n = x.len().min(room.len());
     room[..n].copy_from_slice(&x[..n]);
     *len += n;
+}
+
+/// `append` of `v` in decimal, shared by every buffer size.
+#[inline(never)]
+pub fn append_decimal(b: &mut [u8], len: &mut usize, v: u64) {
+    let mut t = [0u8; 20];
+    let i = decimal(&mut t, v);
+    append(b, len, &t[i..]);
 }
 
 /// Writes `v` in decimal at the end of `t`; returns where it starts.
@@ -94,9 +105,9 @@ pub fn stderr() -> BorrowedFd<'static> {
     unsafe { rustix::stdio::stderr() }
 }
 
-pub fn write_all<Fd: AsFd>(fd: Fd, mut data: &[u8]) -> io::Result<()> {
+pub fn write_all(fd: BorrowedFd, mut data: &[u8]) -> io::Result<()> {
     while !data.is_empty() {
-        match io::write(&fd, data) {
+        match io::write(fd, data) {
             Ok(0) => return Err(Errno::IO),
             Ok(n) => data = data.get(n..).unwrap_or_default(),
             Err(Errno::INTR) => {}
@@ -104,6 +115,56 @@ pub fn write_all<Fd: AsFd>(fd: Fd, mut data: &[u8]) -> io::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Buffered writer that remembers the first error.
+pub struct Writer<'f> {
+    fd: &'f OwnedFd,
+    b: Buf<4096>,
+    pub err: Option<Errno>,
+    /// Bytes written so far.
+    pub len: u64,
+}
+
+impl<'f> Writer<'f> {
+    pub fn new(fd: &'f OwnedFd) -> Self {
+        Writer {
+            fd,
+            b: Buf::new(),
+            err: None,
+            len: 0,
+        }
+    }
+
+    pub fn flush(&mut self) {
+        if self.err.is_none() {
+            self.err = write_all(self.fd.as_fd(), self.b.bytes()).err();
+        }
+        self.b.clear();
+    }
+
+    #[inline(never)]
+    pub fn s(&mut self, x: &[u8]) -> &mut Self {
+        self.len += x.len() as u64;
+        if self.b.bytes().len() + x.len() > 4096 {
+            self.flush();
+        }
+        if x.len() > 4096 {
+            if self.err.is_none() {
+                self.err = write_all(self.fd.as_fd(), x).err();
+            }
+        } else {
+            self.b.s(x);
+        }
+        self
+    }
+
+    #[inline(never)]
+    pub fn n(&mut self, v: u64) -> &mut Self {
+        let mut t = [0u8; 20];
+        let i = decimal(&mut t, v);
+        self.s(&t[i..])
+    }
 }
 
 /// Starts a message with the tool's name.
@@ -116,8 +177,18 @@ pub fn msg() -> Msg {
 
 /// Prints `m` as one line on stderr.
 pub fn say(m: &mut Msg) {
+    line(stderr(), m);
+}
+
+/// Prints `m` as one line on stdout.
+pub fn tell(m: &mut Msg) {
+    line(stdout(), m);
+}
+
+#[inline(never)]
+fn line(fd: BorrowedFd, m: &mut Msg) {
     m.s(b"\n");
-    let _ = write_all(stderr(), m.bytes());
+    let _ = write_all(fd, m.bytes());
 }
 
 /// `cannot <verb> <name>: <error>`, with the status the error calls for.

@@ -2,59 +2,20 @@
 //! and check the per-CPU stats for lost events.
 
 use crate::args::VERSION;
+use crate::child::End;
 use crate::fsutil::{field, first_number, open_read, read_into, read_or_fail};
-use crate::out::{fail, io_fail, msg, write_all, Buf, Res, E_LOST};
-use crate::session::{End, Session};
-use rustix::fd::OwnedFd;
+use crate::out::{fail, io_fail, msg, Buf, Res, Writer, E_LOST};
+use crate::session::Session;
 use rustix::io::{self, Errno};
 use rustix::process::Pid;
 
-/// Buffered writer that remembers the first error.
-struct W<'f> {
-    fd: &'f OwnedFd,
-    b: Buf<4096>,
-    err: Option<Errno>,
-    /// A header line is open: the next key ends it.
-    open: bool,
-}
-
-impl W<'_> {
-    fn flush(&mut self) {
-        if self.err.is_none() {
-            self.err = write_all(self.fd, self.b.bytes()).err();
-        }
-        self.b.clear();
-    }
-
-    #[inline(never)]
-    fn s(&mut self, x: &[u8]) -> &mut Self {
-        if self.b.bytes().len() + x.len() > 4096 {
-            self.flush();
-        }
-        if x.len() > 4096 {
-            if self.err.is_none() {
-                self.err = write_all(self.fd, x).err();
-            }
-        } else {
-            self.b.s(x);
-        }
-        self
-    }
-
-    #[inline(never)]
-    fn n(&mut self, v: u64) -> &mut Self {
-        let mut t = [0u8; 20];
-        let i = crate::out::decimal(&mut t, v);
-        self.s(&t[i..])
-    }
-
+impl Writer<'_> {
     /// Ends the previous header line, starts `# ftrace_it.<key>: `.
     #[inline(never)]
     fn key(&mut self, k: &[u8]) -> &mut Self {
-        if self.open {
+        if self.len > 0 {
             self.s(b"\n");
         }
-        self.open = true;
         self.s(b"# ftrace_it.").s(k).s(b": ")
     }
 }
@@ -76,7 +37,7 @@ impl Session<'_> {
     pub fn record(&mut self, end: End) -> Res<u8> {
         let o = self.o;
         let out_name = o.output.map_or(&b""[..], |c| c.to_bytes());
-        let mut p = self.tf(b"trace");
+        let mut p = self.tracefs.path(b"trace");
         let trace = open_read(p.c()).map_err(|e| io_fail(b"cannot read ", p.bytes(), e))?;
         let mut chunk = [0u8; 32768];
         let mut len =
@@ -84,12 +45,7 @@ impl Session<'_> {
         let Some(fd) = self.output.as_ref() else {
             return Ok(end.code());
         };
-        let mut w = W {
-            fd,
-            b: Buf::new(),
-            err: None,
-            open: false,
-        };
+        let mut w = Writer::new(fd);
         let uts = rustix::system::uname();
         w.key(b"version").s(VERSION);
         w.key(b"kernel").s(uts.release().to_bytes());
@@ -106,15 +62,17 @@ impl Session<'_> {
         w.key(b"cpus_online").s(&self.online_text);
         w.key(b"irq_routing")
             .s(if o.irq_routing { b"on" } else { b"off" });
-        w.key(b"irqs_moved").n(self.irqs_moved as u64);
-        w.key(b"buffer_kb").n(self.buffer_kb);
+        w.key(b"irqs_moved").n(self.irqs.moved as u64);
+        w.key(b"buffer_kb").n(self.tracefs.buffer_kb);
         w.key(b"duration").s(o.duration_text);
         w.key(b"command");
-        for i in o.prog..self.a.argc {
-            if i > o.prog {
+        let mut i = o.prog_at;
+        while let Some(arg) = self.a.get(i) {
+            if i > o.prog_at {
                 w.s(b" ");
             }
-            w.s(self.a.get(i).to_bytes());
+            w.s(arg.to_bytes());
+            i += 1;
         }
         w.key(b"exit");
         match end {
@@ -124,7 +82,7 @@ impl Session<'_> {
         let mut lost = 0;
         let mut cpu = self.online.next(0);
         while let Some(c) = cpu {
-            let mut p = self.per_cpu(c, b"/stats");
+            let mut p = self.tracefs.per_cpu(c, b"/stats");
             let mut buf = [0u8; 1024];
             let n = read_or_fail(&mut p, &mut buf)?;
             let st = &buf[..n];
@@ -168,7 +126,7 @@ impl Session<'_> {
                 .s(b" events (ring buffer overrun or dropped): ")
                 .s(out_name)
                 .s(b" is incomplete; rerun with a larger --buffer-kb than ")
-                .n(self.buffer_kb);
+                .n(self.tracefs.buffer_kb);
             return Err(fail(&mut m, E_LOST));
         }
         Ok(end.code())

@@ -3,6 +3,7 @@
 //! shows only what the kernel needs to load and run a program.
 #![no_std]
 #![no_main]
+#![deny(unsafe_op_in_unsafe_fn, clippy::undocumented_unsafe_blocks)]
 
 #[cfg(target_arch = "x86_64")]
 core::arch::global_asm!(

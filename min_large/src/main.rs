@@ -3,6 +3,7 @@
 //! script `linker/payload.ld` places 1 MiB of padding between the two.
 #![no_std]
 #![no_main]
+#![deny(unsafe_op_in_unsafe_fn, clippy::undocumented_unsafe_blocks)]
 
 #[cfg(target_arch = "x86_64")]
 core::arch::global_asm!(
