@@ -4,18 +4,20 @@
 use std::io;
 
 use crate::model::{Context, Phase, CONTEXTS, PHASES};
-use crate::names::{class, FxHashMap, Interner, NONE};
-use crate::parse::{self, GraphKind, Line, Skip, SKIPS};
+use crate::names::{FxHashMap, Interner};
+use crate::parse::{self, Line, Skip, SKIPS};
 
+mod graph;
+mod header;
+mod phase;
 mod pipeline;
+
+use graph::{CpuState, Frame};
+pub use header::{CpuStat, Header};
 
 /// Number of phase x context cells.
 pub const CELLS: usize = PHASES.len() * CONTEXTS.len();
 
-/// function_graph stacks deeper than this are cut (bounded memory on any input).
-const MAX_DEPTH: usize = 512;
-/// Nested irq markers beyond this are not counted.
-const MAX_IRQ_NESTING: u32 = 64;
 /// Lines longer than this are skipped as unparsable without being buffered.
 const MAX_LINE: usize = 1 << 20;
 
@@ -53,25 +55,6 @@ impl TargetSource {
             TargetSource::Execve { line } => format!("first task to enter execve (line {line})"),
         }
     }
-}
-
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct CpuStat {
-    pub cpu: u32,
-    pub entries: u64,
-    pub overrun: u64,
-    pub commit_overrun: u64,
-    pub dropped: u64,
-}
-
-/// The `# ftrace_it.KEY: VALUE` lines.
-#[derive(Clone, Debug, Default)]
-pub struct Header {
-    pub entries: Vec<(String, String)>,
-    pub pid: Option<u32>,
-    pub tracer: Option<String>,
-    pub lost_events: Option<u64>,
-    pub cpus: Vec<CpuStat>,
 }
 
 /// A timestamp kept as printed: copying it costs less than parsing every
@@ -163,32 +146,6 @@ impl Acc {
             comms: Vec::new(),
         }
     }
-
-    /// The phase rules (README "Phases").
-    fn step(&mut self, cf: u8, cp: u8, top: bool) {
-        let c = cf | cp;
-        self.phase = match self.phase {
-            Phase::PreExec if c & class::EXECVE != 0 => Phase::Exec,
-            Phase::Exec | Phase::Run if c & class::EXIT != 0 => Phase::Exit,
-            Phase::Exec
-                if c & class::USER_ENTRY != 0
-                    || (cf & class::KERNEL_ENTRY != 0 && cp & class::EL0_SYNC != 0) =>
-            {
-                Phase::Run
-            }
-            // function_graph: during execve everything nests below the
-            // syscall; a call at depth 0 is a new entry unless on the way out.
-            Phase::Exec if top && cf & class::RET_USER == 0 => Phase::Run,
-            Phase::Exec if self.returned && c & class::KERNEL_ENTRY != 0 => Phase::Run,
-            Phase::Exec => {
-                if c & class::RET_USER != 0 {
-                    self.returned = true;
-                }
-                Phase::Exec
-            }
-            p => p,
-        };
-    }
 }
 
 /// Per task: events and the last command name (every task, target or not).
@@ -199,18 +156,6 @@ pub struct TaskInfo {
     pub comm: Vec<u8>,
     /// `comm` with the column padding it had: compared on every event.
     comm_padded: Vec<u8>,
-}
-
-#[derive(Clone, Copy, Debug, Default)]
-struct CpuState {
-    pid: Option<u32>,
-    irq: u32,
-}
-
-#[derive(Clone, Copy, Debug)]
-struct Frame {
-    func: u32,
-    ctx: Option<Context>,
 }
 
 /// Which optional columns and markers the input had.
@@ -376,20 +321,15 @@ impl Analysis {
             Line::Graph(g) => self.graph(g),
             Line::Switch { cpu, pid } => {
                 self.markers += 1;
-                self.format.graph_switches += 1;
-                self.cpus.entry(cpu).or_default().pid = Some(pid);
+                self.switch(cpu, pid);
             }
             Line::IrqEnter { cpu } => {
                 self.markers += 1;
-                self.format.graph_irq_markers += 1;
-                let c = self.cpus.entry(cpu).or_default();
-                c.irq = (c.irq + 1).min(MAX_IRQ_NESTING);
+                self.irq_marker(cpu, true);
             }
             Line::IrqExit { cpu } => {
                 self.markers += 1;
-                self.format.graph_irq_markers += 1;
-                let c = self.cpus.entry(cpu).or_default();
-                c.irq = c.irq.saturating_sub(1);
+                self.irq_marker(cpu, false);
             }
             Line::Header { key, value } => {
                 self.markers += 1;
@@ -441,117 +381,6 @@ impl Analysis {
             Some(f.ts),
             false,
         );
-    }
-
-    fn header_entry(&mut self, key: &[u8], value: &[u8]) -> Result<(), Error> {
-        let (k, v) = (lossy(key), lossy(value));
-        let bad = |what: &str| Error::Input {
-            line: self.lines,
-            msg: format!("bad ftrace_it header: {k}: '{v}' is not {what}"),
-        };
-        match k.as_str() {
-            "pid" => {
-                let pid: u32 = v.parse().map_err(|_| bad("a pid"))?;
-                self.header.pid = Some(pid);
-                if self.target.is_none() {
-                    self.target = Some((pid, TargetSource::Header));
-                    self.acc = Some(self.pending.remove(&pid).unwrap_or_else(|| Acc::new(pid)));
-                    self.pending.clear();
-                }
-            }
-            "tracer" => self.header.tracer = Some(v.clone()),
-            "lost_events" => {
-                self.header.lost_events = Some(v.parse().map_err(|_| bad("a number"))?);
-            }
-            _ if k.len() > 3
-                && k.starts_with("cpu")
-                && k[3..].bytes().all(|b| b.is_ascii_digit()) =>
-            {
-                let mut s = CpuStat {
-                    cpu: k[3..].parse().map_err(|_| bad("a CPU number"))?,
-                    ..CpuStat::default()
-                };
-                for kv in v.split_whitespace() {
-                    let Some((name, num)) = kv.split_once('=') else {
-                        return Err(bad("a list of NAME=N"));
-                    };
-                    let n: u64 = num.parse().map_err(|_| bad("a list of NAME=N"))?;
-                    match name {
-                        "entries" => s.entries = n,
-                        "overrun" => s.overrun = n,
-                        "commit_overrun" => s.commit_overrun = n,
-                        "dropped" => s.dropped = n,
-                        _ => {}
-                    }
-                }
-                self.header.cpus.push(s);
-            }
-            _ => {}
-        }
-        self.header.entries.push((k, v));
-        Ok(())
-    }
-
-    fn graph(&mut self, g: parse::GraphLine<'_>) {
-        self.format.graph_lines += 1;
-        if g.pid.is_some() {
-            self.format.graph_proc += 1;
-        }
-        if g.ts.is_some() {
-            self.format.graph_abstime += 1;
-        }
-        let cpu = self.cpus.get(&g.cpu).copied().unwrap_or_default();
-        if let Some(p) = g.pid {
-            self.cpus.entry(g.cpu).or_default().pid = Some(p);
-        }
-        // Without the proc column the task is known from the last context
-        // switch on this CPU, or from the header (ftrace_it filters by pid).
-        let pid = g.pid.or(cpu.pid).or(self.header.pid);
-        let key = match pid {
-            Some(p) => u64::from(p),
-            None => (1 << 40) | u64::from(g.cpu),
-        };
-        let depth = g.depth.min(MAX_DEPTH);
-        let stack = self.stacks.entry(key).or_default();
-        stack.truncate(depth);
-        let (name, is_entry) = match g.kind {
-            GraphKind::Exit => {
-                self.markers += 1;
-                return;
-            }
-            GraphKind::Entry(n) => (n, true),
-            GraphKind::Leaf(n) => (n, false),
-        };
-        while stack.len() < depth {
-            stack.push(Frame {
-                func: NONE,
-                ctx: None,
-            });
-        }
-        let (caller, caller_ctx) = match depth.checked_sub(1).and_then(|i| stack.get(i)) {
-            Some(f) => (f.func, f.ctx),
-            None => (NONE, None),
-        };
-        let callee = self.names.intern(name);
-        let ctx = match g.flags {
-            Some(_) => flag_context(g.flags),
-            None => {
-                let mut c = caller_ctx.unwrap_or(Context::Process);
-                if cpu.irq > 0 && c < Context::Hardirq {
-                    c = Context::Hardirq;
-                }
-                self.names.root(callee).unwrap_or(c)
-            }
-        };
-        if is_entry {
-            stack.push(Frame {
-                func: callee,
-                ctx: Some(ctx),
-            });
-        }
-        // The proc column names the task only when it gives the pid.
-        let comm = if g.pid.is_some() { g.comm } else { b"" };
-        self.event(pid, comm, callee, caller, ctx, g.ts, depth == 0);
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -701,16 +530,16 @@ fn record(
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
-    fn run(text: &str, pid: Option<u32>) -> Analysis {
+    pub fn run(text: &str, pid: Option<u32>) -> Analysis {
         let mut a = Analysis::new(pid);
         a.read(io::Cursor::new(text.as_bytes().to_vec())).unwrap();
         a
     }
 
-    fn phase_of(a: &Analysis, callee: &str) -> Vec<Phase> {
+    pub fn phase_of(a: &Analysis, callee: &str) -> Vec<Phase> {
         let acc = a.acc.as_ref().unwrap();
         let mut v = Vec::new();
         for (k, e) in &acc.edges {
@@ -730,7 +559,7 @@ mod tests {
         v
     }
 
-    const X86: &str = "\
+    pub const X86: &str = "\
  launcher-10 [001] ..... 1.000001: sched_setaffinity <-__x64_sys_sched_setaffinity
  other-11 [000] ..... 1.000002: __x64_sys_execve <-do_syscall_64
  launcher-10 [001] ..... 1.000003: __x64_sys_execve <-do_syscall_64
@@ -771,73 +600,6 @@ mod tests {
     }
 
     #[test]
-    fn phases_x86_function() {
-        let a = run(X86, Some(10));
-        assert_eq!(phase_of(&a, "sched_setaffinity"), vec![Phase::PreExec]);
-        assert_eq!(phase_of(&a, "__x64_sys_execve"), vec![Phase::Exec]);
-        assert_eq!(phase_of(&a, "getname"), vec![Phase::Exec]);
-        assert_eq!(phase_of(&a, "switch_fpu_return"), vec![Phase::Exec]);
-        assert_eq!(phase_of(&a, "lock_mm_and_find_vma"), vec![Phase::Run]);
-        assert_eq!(phase_of(&a, "hrtimer_interrupt"), vec![Phase::Run]);
-        assert_eq!(phase_of(&a, "get_signal"), vec![Phase::Exit]);
-        assert_eq!(phase_of(&a, "do_group_exit"), vec![Phase::Exit]);
-        let acc = a.acc.as_ref().unwrap();
-        let run = Phase::Run as usize * CONTEXTS.len();
-        assert_eq!(acc.counts[run + Context::Process as usize], 1);
-        assert_eq!(acc.counts[run + Context::Hardirq as usize], 1);
-        assert_eq!(acc.counts[run + Context::Softirq as usize], 1);
-        let names: Vec<_> = acc.comms.iter().map(|c| c.0.clone()).collect();
-        assert_eq!(names, vec![b"launcher".to_vec(), b"min".to_vec()]);
-    }
-
-    #[test]
-    fn kernel_entry_during_exec_does_not_end_it() {
-        let t = "\
- a-5 [001] ..... 1.1: __arm64_sys_execve <-invoke_syscall
- a-5 [001] d.h.. 1.2: irq_enter_rcu <-el1_interrupt
- a-5 [001] ..... 1.3: do_mem_abort <-el1_abort
- a-5 [001] ..... 1.4: load_elf_binary <-bprm_execve
- a-5 [001] ..... 1.5: do_mem_abort <-el0_ia
-";
-        let a = run(t, None);
-        assert_eq!(phase_of(&a, "irq_enter_rcu"), vec![Phase::Exec]);
-        assert_eq!(phase_of(&a, "load_elf_binary"), vec![Phase::Exec]);
-        assert_eq!(phase_of(&a, "do_mem_abort"), vec![Phase::Exec, Phase::Run]);
-    }
-
-    /// arm64 6.12: `el0_*` handlers are noinstr (never traced, seen as
-    /// callers); `execve` returns through `el0_svc`.
-    #[test]
-    fn phases_arm64_function() {
-        let t = "\
-   ftrace_it-44  [001] ..... 9.1: do_el0_svc <-el0_svc
-   ftrace_it-44  [001] ..... 9.2: __arm64_sys_execve <-invoke_syscall
-   ftrace_it-44  [001] ..... 9.3: do_execveat_common.isra.0 <-__arm64_sys_execve
-         min-44  [001] ..... 9.4: do_notify_resume <-el0_svc
-         min-44  [001] ..... 9.5: schedule <-do_notify_resume
-         min-44  [001] ..... 9.6: do_mem_abort <-el0_ia
-         min-44  [001] d.h.. 9.7: gic_handle_irq <-call_on_irq_stack
-         min-44  [001] ..... 9.8: do_el0_svc <-el0_svc
-         min-44  [001] ..... 9.9: do_signal <-do_notify_resume
-";
-        let a = run(t, None);
-        assert_eq!(a.target, Some((44, TargetSource::Execve { line: 2 })));
-        assert_eq!(phase_of(&a, "do_el0_svc"), vec![Phase::PreExec, Phase::Run]);
-        assert_eq!(phase_of(&a, "do_notify_resume"), vec![Phase::Exec]);
-        assert_eq!(phase_of(&a, "schedule"), vec![Phase::Exec]);
-        assert_eq!(phase_of(&a, "do_mem_abort"), vec![Phase::Run]);
-        assert_eq!(phase_of(&a, "gic_handle_irq"), vec![Phase::Run]);
-        assert_eq!(phase_of(&a, "do_signal"), vec![Phase::Exit]);
-        // A new syscall straight after execve, from an inlined el0_svc.
-        let s = "\
- a-3 [000] ..... 1.0: __arm64_sys_execve <-invoke_syscall
- a-3 [000] ..... 1.1: do_el0_svc <-el0t_64_sync_handler
-";
-        let a = run(s, None);
-        assert_eq!(phase_of(&a, "do_el0_svc"), vec![Phase::Run]);
-    }
-
-    #[test]
     fn execve_found_from_the_caller_and_function_tracer_without_flags() {
         // Tracing began inside execve: only its callees are seen.
         let t = "\
@@ -849,132 +611,6 @@ mod tests {
         let acc = a.acc.as_ref().unwrap();
         let cell = Phase::Exec as usize * CONTEXTS.len() + Context::Unknown as usize;
         assert_eq!(acc.counts[cell], 1);
-    }
-
-    #[test]
-    fn graph_without_proc_takes_the_header_pid() {
-        let t = "\
-# ftrace_it.version: 1
-# ftrace_it.pid: 12
-# ftrace_it.tracer: function_graph
- 1)               |  __arm64_sys_execve() {
- 1)   0.100 us    |    getname();
- 1)   1.000 us    |  }
-";
-        let a = run(t, None);
-        assert_eq!(a.target, Some((12, TargetSource::Header)));
-        assert_eq!(a.unattributed, 0);
-        assert_eq!(phase_of(&a, "getname"), vec![Phase::Exec]);
-        assert_eq!(a.tracer(), "function_graph");
-        assert_eq!(a.markers, 4);
-    }
-
-    #[test]
-    fn graph_nesting_contexts_and_phases() {
-        let t = "\
-# tracer: function_graph
- 1)   min-7    |               |  __arm64_sys_execve() {
- 1)   min-7    |               |    do_execveat_common.isra.0() {
- 1)   min-7    |   0.100 us    |      alloc_bprm();
- 1)   min-7    |   9.000 us    |    }
- 1)   min-7    |   9.900 us    |  }
- 1)   min-7    |   0.100 us    |  exit_to_user_mode_prepare();
- 1)   min-7    |  ==========> |
- 1)   min-7    |               |  gic_handle_irq() {
- 1)   min-7    |   0.100 us    |    handle_percpu_devid_irq();
- 1)   min-7    |   0.100 us    |  }
- 1)   min-7    |  <========== |
- 1)   min-7    |               |  irq_exit_rcu() {
- 1)   min-7    |   0.100 us    |    __do_softirq();
- 1)   min-7    |   0.100 us    |  }
-";
-        let a = run(t, None);
-        assert_eq!(a.target.map(|t| t.0), Some(7));
-        assert_eq!(phase_of(&a, "alloc_bprm"), vec![Phase::Exec]);
-        assert_eq!(phase_of(&a, "gic_handle_irq"), vec![Phase::Run]);
-        let acc = a.acc.as_ref().unwrap();
-        let id = |n: &str| {
-            (0..a.names.len() as u32)
-                .find(|&i| a.names.name(i) == n.as_bytes())
-                .unwrap()
-        };
-        let edge = |c: &str, f: &str| {
-            acc.edges
-                .get(&((u64::from(id(c)) << 32) | u64::from(id(f))))
-        };
-        assert!(edge("do_execveat_common.isra.0", "alloc_bprm").is_some());
-        let h = edge("gic_handle_irq", "handle_percpu_devid_irq").unwrap();
-        assert_eq!(
-            h.mask(),
-            1 << (Phase::Run as usize * CONTEXTS.len() + Context::Hardirq as usize)
-        );
-        let s = edge("irq_exit_rcu", "__do_softirq").unwrap();
-        assert_eq!(
-            s.mask(),
-            1 << (Phase::Run as usize * CONTEXTS.len() + Context::Softirq as usize)
-        );
-        assert_eq!(a.tracer(), "function_graph");
-    }
-
-    /// arm64 function_graph: the `el0_*` callers are not traced, so the
-    /// first page fault after execve is just a call at depth 0.
-    #[test]
-    fn graph_arm64_run_starts_at_depth_zero() {
-        let t = "\
- 1)   min-5    |               |  do_el0_svc() {
- 1)   min-5    |               |    __arm64_sys_execve() {
- 1)   min-5    |   0.100 us    |      do_execveat_common.isra.0();
- 1)   min-5    |   0.900 us    |    }
- 1)   min-5    |   1.000 us    |  }
- 1)   min-5    |               |  do_mem_abort() {
- 1)   min-5    |   0.100 us    |    do_translation_fault();
- 1)   min-5    |   0.200 us    |  }
-";
-        let a = run(t, None);
-        assert_eq!(phase_of(&a, "do_el0_svc"), vec![Phase::PreExec]);
-        assert_eq!(phase_of(&a, "do_execveat_common.isra.0"), vec![Phase::Exec]);
-        assert_eq!(phase_of(&a, "do_mem_abort"), vec![Phase::Run]);
-        assert_eq!(phase_of(&a, "do_translation_fault"), vec![Phase::Run]);
-    }
-
-    #[test]
-    fn graph_without_proc_uses_switch_lines() {
-        let t = "\
- 0)               |  foo() {
- ------------------------------------------
- 0)  launche-3    =>    min-4   
- ------------------------------------------
-
- 0)               |  __x64_sys_execve() {
- 0)   1.000 us    |    getname();
-";
-        let a = run(t, None);
-        assert_eq!(a.unattributed, 1);
-        assert_eq!(a.target.map(|t| t.0), Some(4));
-        assert_eq!(a.format.graph_switches, 1);
-        assert_eq!(a.skipped[Skip::Separator as usize], 2);
-        assert_eq!(a.skipped[Skip::Blank as usize], 1);
-    }
-
-    #[test]
-    fn header_values_are_checked() {
-        let mut a = Analysis::new(None);
-        let e = a
-            .read(&b"# ftrace_it.version: 1\n# ftrace_it.pid: x\n"[..])
-            .unwrap_err();
-        match e {
-            Error::Input { line, msg } => {
-                assert_eq!(line, 2);
-                assert!(msg.contains("pid"), "{msg}");
-            }
-            Error::Io(e) => panic!("{e}"),
-        }
-        let a = run(
-            "# ftrace_it.cpu1: entries=5 overrun=3 commit_overrun=0 dropped=2\n# ftrace_it.lost_events: 5\nCPU:1 [LOST 7 EVENTS]\n",
-            None,
-        );
-        assert_eq!(a.header.cpus[0].overrun, 3);
-        assert_eq!(a.lost(), 12);
     }
 
     #[test]
