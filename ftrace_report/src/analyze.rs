@@ -159,7 +159,7 @@ pub struct TaskInfo {
 }
 
 /// Which optional columns and markers the input had.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug, Default, serde::Serialize)]
 pub struct Format {
     pub function_lines: u64,
     pub function_flags: u64,

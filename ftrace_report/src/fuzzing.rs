@@ -61,8 +61,9 @@ pub fn check(data: &[u8]) {
         let _ = report::funcs_text(&fp);
         let _ = report::graph_dot(&fp);
         let _ = report::graph_json(&whole, &fp, &f);
-        let _ = report::summary_text(&whole, "fuzz", &f);
-        let _ = report::summary_json(&whole, "fuzz", &f);
+        let summary = report::Summary::new(&whole, "fuzz", &f);
+        let _ = summary.text();
+        let _ = summary.json();
         let d = report::diff(&fp, &report::footprint(&pieces, &f));
         assert!(d.funcs[0].is_empty() && d.funcs[1].is_empty());
         let _ = report::diff_text(&d, "a", "b");

@@ -409,10 +409,11 @@ fn run(a: Args) -> Result<u8, (u8, String)> {
     match a.cmd.as_str() {
         "summary" => {
             let an = analyse(&a.files[0], a.pid)?;
+            let summary = report::Summary::new(&an, &a.files[0], &filter);
             out = if a.json {
-                report::summary_json(&an, &a.files[0], &filter).into_bytes()
+                summary.json()
             } else {
-                report::summary_text(&an, &a.files[0], &filter).into_bytes()
+                summary.text().into_bytes()
             };
         }
         "funcs" | "graph" => {

@@ -2,7 +2,7 @@
 
 use super::{lossy, Acc, Analysis, Error, TargetSource};
 
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct CpuStat {
     pub cpu: u32,
     pub entries: u64,
