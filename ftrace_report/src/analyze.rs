@@ -18,9 +18,6 @@ pub use header::{CpuStat, Header};
 /// Number of phase x context cells.
 pub const CELLS: usize = PHASES.len() * CONTEXTS.len();
 
-/// Lines longer than this are skipped as unparsable without being buffered.
-const MAX_LINE: usize = 1 << 20;
-
 #[derive(Debug)]
 pub enum Error {
     Io(io::Error),
@@ -171,14 +168,6 @@ pub struct Format {
     pub kmsg_spliced: u64,
 }
 
-/// Line splitting state between two pieces of input.
-#[derive(Debug, Default)]
-pub struct Splitter {
-    carry: Vec<u8>,
-    /// The current line is longer than `MAX_LINE`: dropped up to its `\n`.
-    overlong: bool,
-}
-
 pub struct Analysis {
     pub names: Interner,
     /// `func <-parent` text -> (callee, caller): one lookup per line.
@@ -253,58 +242,6 @@ impl Analysis {
         }
     }
 
-    /// The whole input in memory (same line splitting as `read`).
-    pub fn read_bytes(&mut self, data: &[u8]) -> Result<(), Error> {
-        let mut split = Splitter::default();
-        self.feed(&mut split, data)?;
-        self.finish(split);
-        Ok(())
-    }
-
-    /// The next piece of the input: complete lines are analysed, the rest
-    /// is carried over to the next piece.
-    pub fn feed(&mut self, split: &mut Splitter, data: &[u8]) -> Result<(), Error> {
-        let mut start = 0;
-        for nl in memchr::memchr_iter(b'\n', data) {
-            if split.overlong {
-                self.lines += 1;
-                self.skip(Skip::Unparsable);
-                split.overlong = false;
-            } else if split.carry.is_empty() {
-                self.line(&data[start..nl])?;
-            } else {
-                split.carry.extend_from_slice(&data[start..nl]);
-                let line = std::mem::take(&mut split.carry);
-                if line.len() > MAX_LINE {
-                    self.lines += 1;
-                    self.skip(Skip::Unparsable);
-                } else {
-                    self.line(&line)?;
-                }
-                split.carry = line;
-                split.carry.clear();
-            }
-            start = nl + 1;
-        }
-        if !split.overlong {
-            split.carry.extend_from_slice(&data[start..]);
-            if split.carry.len() > MAX_LINE {
-                split.overlong = true;
-                split.carry.clear();
-            }
-        }
-        Ok(())
-    }
-
-    /// End of input: a last line without `\n` is counted, not analysed
-    /// (a capture cut in the middle of a line would yield a cut name).
-    pub fn finish(&mut self, split: Splitter) {
-        if !split.carry.is_empty() || split.overlong {
-            self.lines += 1;
-            self.skip(Skip::PartialLine);
-        }
-    }
-
     fn skip(&mut self, s: Skip) {
         let i = s as usize;
         if self.skipped[i] == 0 {
@@ -314,7 +251,7 @@ impl Analysis {
     }
 
     /// One complete line (without `\n`).
-    pub fn line(&mut self, raw: &[u8]) -> Result<(), Error> {
+    fn line(&mut self, raw: &[u8]) -> Result<(), Error> {
         self.lines += 1;
         match parse::parse_line_lazy(raw) {
             Line::Func(f) => self.func(f),
@@ -621,7 +558,7 @@ pub(super) mod tests {
         );
         assert_eq!(a.events, 1);
         assert_eq!(a.skipped[Skip::PartialLine as usize], 1);
-        let mut long = vec![b'x'; 3 * MAX_LINE];
+        let mut long = vec![b'x'; 3 * pipeline::MAX_LINE];
         long.extend_from_slice(b"\n a-1 [000] ..... 1.0: foo <-bar\n");
         let mut a = Analysis::new(None);
         a.read(io::Cursor::new(long)).unwrap();
