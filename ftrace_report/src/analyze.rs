@@ -3,7 +3,8 @@
 
 use std::io;
 
-use crate::model::{Context, Phase, CONTEXTS, PHASES};
+use crate::execve::EntryPath;
+use crate::model::{self, Context, Phase, CONTEXTS, PHASES};
 use crate::names::{FxHashMap, Interner};
 use crate::parse::{self, Line, Skip, SKIPS};
 
@@ -14,6 +15,7 @@ mod pipeline;
 
 use graph::{CpuState, Frame};
 pub use header::{CpuStat, Header};
+use phase::Held;
 
 /// Number of phase x context cells.
 pub const CELLS: usize = PHASES.len() * CONTEXTS.len();
@@ -117,6 +119,8 @@ impl EdgeStat {
 pub struct Acc {
     pub pid: u32,
     pub phase: Phase,
+    /// pre-exec: the events that may be on the execve's entry path.
+    entry: EntryPath<Held>,
     /// exec phase: the way back to user mode has been seen.
     returned: bool,
     /// Key: caller id << 32 | callee id (caller `NONE` when unknown).
@@ -134,6 +138,7 @@ impl Acc {
         Acc {
             pid,
             phase: Phase::PreExec,
+            entry: EntryPath::default(),
             returned: false,
             edges: FxHashMap::default(),
             counts: [0; CELLS],
@@ -316,7 +321,7 @@ impl Analysis {
             caller,
             ctx,
             Some(f.ts),
-            false,
+            None,
         );
     }
 
@@ -329,7 +334,7 @@ impl Analysis {
         caller: u32,
         ctx: Context,
         ts: Option<&[u8]>,
-        top: bool,
+        top: Option<bool>,
     ) {
         self.events += 1;
         self.names.mark_callee(callee);
@@ -355,8 +360,16 @@ impl Analysis {
             Some(_) => return,
             None => self.pending.entry(pid).or_insert_with(|| Acc::new(pid)),
         };
-        acc.step(cf, cp, top);
-        record(acc, comm, renamed, callee, caller, ctx, ts, line);
+        let key = (u64::from(caller) << 32) | u64::from(callee);
+        acc.step(cf, cp, top, || Held {
+            key,
+            ctx,
+            at: PhaseStart {
+                line,
+                ts: ts.and_then(parse::parse_ts),
+            },
+        });
+        record(acc, comm, renamed, key, ctx, ts, line);
         if self.target.is_none() && acc.phase != Phase::PreExec {
             self.target = Some((pid, TargetSource::Execve { line }));
             self.acc = self.pending.remove(&pid);
@@ -432,14 +445,13 @@ fn record(
     acc: &mut Acc,
     comm: &[u8],
     renamed: bool,
-    callee: u32,
-    caller: u32,
+    key: u64,
     ctx: Context,
     ts: Option<&[u8]>,
     line: u64,
 ) {
     let phase = acc.phase;
-    let cell = phase as usize * CONTEXTS.len() + ctx as usize;
+    let cell = model::cell(phase, ctx);
     acc.counts[cell] += 1;
     if acc.phase_start[phase as usize].is_none() {
         acc.phase_start[phase as usize] = Some(PhaseStart {
@@ -459,7 +471,6 @@ fn record(
             _ => acc.comms.push((parse::trim_start(comm).to_vec(), line, 1)),
         }
     }
-    let key = (u64::from(caller) << 32) | u64::from(callee);
     acc.edges
         .entry(key)
         .or_insert_with(|| EdgeStat { cells: [0; CELLS] })

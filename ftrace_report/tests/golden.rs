@@ -146,32 +146,41 @@ fn diff() {
     assert_eq!(differ.status.code(), Some(1));
 }
 
+/// Every function named in `calls` (`func <-parent` texts of one task, in
+/// order) from its system call `entry` (the first event of a system call
+/// on this kernel) before its first mention of execve on: a naive reading
+/// of where exec begins, independent of the analyser's rule.
+fn named_from_the_execve_syscall(calls: &[&str], entry: &str) -> BTreeSet<String> {
+    let execve = calls.iter().position(|c| c.contains("execve")).unwrap();
+    let start = calls[..execve]
+        .iter()
+        .rposition(|c| c.starts_with(entry))
+        .unwrap();
+    let mut names = BTreeSet::new();
+    for call in &calls[start..] {
+        let (f, p) = call.split_once(" <-").unwrap();
+        names.insert(f.trim().to_string());
+        names.insert(p.trim().to_string());
+    }
+    names
+}
+
 /// An independent, naive reading of the fixture: every function named on
-/// the lines of pid 94 from its first line mentioning execve on.
+/// the lines of pid 94 from the system call entry of its execve on.
 #[test]
 fn funcs_match_a_naive_pid_reading() {
     let text = fixture_text();
-    let mut naive = BTreeSet::new();
-    let mut started = false;
-    for line in text.lines() {
-        let line = line.trim_end_matches('\r');
-        let Some(task_end) = line.find(" [") else {
-            continue;
-        };
-        if !line[..task_end].trim_end().ends_with("-94") {
-            continue;
-        }
-        let call = &line[line.find(": ").unwrap() + 2..];
-        started |= call.contains("execve");
-        if !started {
-            continue;
-        }
+    let calls: Vec<&str> = text
+        .lines()
+        .map(|l| l.trim_end_matches('\r'))
+        .filter(|l| {
+            l.find(" [")
+                .is_some_and(|e| l[..e].trim_end().ends_with("-94"))
+        })
         // A console capture glued a kernel message to one line.
-        let call = call.split('[').next().unwrap();
-        let (f, p) = call.split_once(" <-").unwrap();
-        naive.insert(f.trim().to_string());
-        naive.insert(p.trim().to_string());
-    }
+        .map(|l| l[l.find(": ").unwrap() + 2..].split('[').next().unwrap())
+        .collect();
+    let naive = named_from_the_execve_syscall(&calls, "x64_sys_call ");
     let out = run(&["funcs", "fixture.trace"]);
     let ours: BTreeSet<String> = String::from_utf8(out.stdout)
         .unwrap()
@@ -203,22 +212,18 @@ fn aarch64_function_graph_trace() {
     );
 }
 
-/// In an `ftrace_it -o` trace every event is the target's: from its first
-/// line naming execve on, every function named is in the footprint.
+/// In an `ftrace_it -o` trace every event is the target's: from the
+/// system call entry of its execve on, every function named is in the
+/// footprint.
 #[test]
 fn aarch64_funcs_match_a_naive_reading() {
     let text = String::from_utf8(common::read(ARM_MIN)).unwrap();
-    let mut naive = BTreeSet::new();
-    let mut started = false;
-    for line in text.lines().filter(|l| !l.starts_with('#')) {
-        let call = &line[line.find(": ").unwrap() + 2..];
-        started |= call.contains("execve");
-        if started {
-            let (f, p) = call.split_once(" <-").unwrap();
-            naive.insert(f.to_string());
-            naive.insert(p.to_string());
-        }
-    }
+    let calls: Vec<&str> = text
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .map(|l| &l[l.find(": ").unwrap() + 2..])
+        .collect();
+    let naive = named_from_the_execve_syscall(&calls, "do_el0_svc ");
     let out = run(&["funcs", ARM_MIN]);
     let ours: BTreeSet<String> = String::from_utf8(out.stdout)
         .unwrap()

@@ -100,7 +100,7 @@ impl Analysis {
         }
         // The proc column names the task only when it gives the pid.
         let comm = if g.pid.is_some() { g.comm } else { b"" };
-        self.event(pid, comm, callee, caller, ctx, g.ts, depth == 0);
+        self.event(pid, comm, callee, caller, ctx, g.ts, Some(depth == 0));
     }
 }
 
@@ -189,7 +189,8 @@ mod tests {
  1)   min-5    |   0.200 us    |  }
 ";
         let a = run(t, None);
-        assert_eq!(phase_of(&a, "do_el0_svc"), vec![Phase::PreExec]);
+        // The depth-0 call around execve is its system call entry.
+        assert_eq!(phase_of(&a, "do_el0_svc"), vec![Phase::Exec]);
         assert_eq!(phase_of(&a, "do_execveat_common.isra.0"), vec![Phase::Exec]);
         assert_eq!(phase_of(&a, "do_mem_abort"), vec![Phase::Run]);
         assert_eq!(phase_of(&a, "do_translation_fault"), vec![Phase::Run]);

@@ -10,7 +10,7 @@ use serde_json::value::RawValue;
 
 use super::{display, footprint, json_line, lossy, target, Filter, Footprint, Name, Target};
 use crate::analyze::{Acc, Analysis, CpuStat, Format, CELLS};
-use crate::model::{cell_bit, Context, Phase, Selection, CONTEXTS, PHASES};
+use crate::model::{cell, cell_bit, Context, Phase, Selection, CONTEXTS, PHASES};
 use crate::names::NONE;
 use crate::parse::SKIPS;
 
@@ -159,10 +159,6 @@ pub struct Summary {
     #[serde(serialize_with = "as_map")]
     pub skipped: Vec<(&'static str, Skipped)>,
     pub top_functions: Vec<Calls>,
-}
-
-fn cell(p: Phase, c: Context) -> usize {
-    p as usize * CONTEXTS.len() + c as usize
 }
 
 /// Unique functions (callees and callers) per phase x context cell.
