@@ -14,7 +14,8 @@ mod phase;
 mod pipeline;
 
 use graph::{CpuState, Frame};
-pub use header::{CpuStat, Header};
+use header::RingEvents;
+pub use header::{CpuStat, Header, Mismatch};
 use phase::Held;
 
 /// Number of phase x context cells.
@@ -205,6 +206,7 @@ pub struct Analysis {
     last_task: Option<(u32, usize)>,
     cpus: FxHashMap<u32, CpuState>,
     stacks: FxHashMap<u64, Vec<Frame>>,
+    ring_events: RingEvents,
 }
 
 fn lossy(b: &[u8]) -> String {
@@ -244,6 +246,7 @@ impl Analysis {
             last_task: None,
             cpus: FxHashMap::default(),
             stacks: FxHashMap::default(),
+            ring_events: RingEvents::default(),
         }
     }
 
@@ -293,6 +296,9 @@ impl Analysis {
 
     /// A `function` tracer line (already counted).
     fn func(&mut self, f: parse::FuncLine<'_>) {
+        // Any line with the task and CPU columns is one ring-buffer event,
+        // a function call or not (trace_printk, `<stack trace>`).
+        self.ring_events.add(f.cpu, 1);
         let (callee, caller) = match self.calls.get(f.text) {
             Some(&ids) => ids,
             None => match parse::parse_call(f.text) {

@@ -11,7 +11,7 @@ use crate::names::{normalize, NONE};
 
 mod summary;
 
-pub use summary::{Secs, Summary};
+pub use summary::{mismatches, Secs, Summary};
 
 /// What to report: phase x context cells, callers only, normalised names.
 #[derive(Clone, Copy, Debug)]

@@ -233,6 +233,86 @@ fn aarch64_funcs_match_a_naive_reading() {
     assert_eq!(ours, naive);
 }
 
+/// The header's `cpu1: entries=` of an `ftrace_it -o` trace.
+fn header_entries(text: &str) -> u64 {
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("# ftrace_it.cpu1: entries="))
+        .unwrap();
+    line["# ftrace_it.cpu1: entries=".len()..]
+        .split(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+/// The untouched aarch64 traces hold exactly what their headers count;
+/// cut short, they still give their results, with a warning, a summary
+/// line and exit status 8.
+#[test]
+fn a_trace_cut_short_is_reported() {
+    for name in [ARM_MIN, ARM_GRAPH] {
+        let whole = run(&["summary", "--json", name]);
+        assert_eq!(whole.status.code(), Some(0), "{name}");
+        assert!(whole.stderr.is_empty(), "{name}");
+        let json: serde_json::Value = serde_json::from_slice(&whole.stdout).unwrap();
+        assert_eq!(json["header_mismatch"], serde_json::json!([]), "{name}");
+    }
+
+    let text = String::from_utf8(common::read(ARM_MIN)).unwrap();
+    let cut = &text[..700_000];
+    fs::write(workdir().join("arm-cut.trace"), cut).unwrap();
+    let entries = header_entries(cut);
+    // Function tracer: one event per complete line after the header.
+    let found = cut
+        .split_inclusive('\n')
+        .filter(|l| l.ends_with('\n') && !l.starts_with('#'))
+        .count();
+    assert!(found > 1000 && (found as u64) < entries, "{found}");
+    let what = format!("cpu1: {found} events in the file, {entries} in the ftrace_it header");
+
+    let summary = run(&["summary", "arm-cut.trace"]);
+    assert_eq!(summary.status.code(), Some(8));
+    let stderr = String::from_utf8(summary.stderr).unwrap();
+    assert!(
+        stderr.starts_with(&format!("ftrace_report: warning: arm-cut.trace: {what}")),
+        "{stderr}"
+    );
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    let stdout = String::from_utf8(summary.stdout).unwrap();
+    assert!(
+        stdout.contains(&format!("\nheader mismatch: {what}")),
+        "{stdout}"
+    );
+
+    let json = run(&["summary", "--json", "arm-cut.trace"]);
+    assert_eq!(json.status.code(), Some(8));
+    let json: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(
+        json["header_mismatch"],
+        serde_json::json!([{"cpu": 1, "entries": entries, "found": found}])
+    );
+
+    // The results of what is there are printed.
+    let funcs = run(&["funcs", "arm-cut.trace"]);
+    assert_eq!(funcs.status.code(), Some(8));
+    assert!(funcs.stdout.split(|&b| b == b'\n').count() > 100);
+    // It outranks `diff --exit-code`'s 1.
+    let diff = run(&["diff", "--exit-code", ARM_MIN, "arm-cut.trace"]);
+    assert_eq!(diff.status.code(), Some(8));
+    assert!(!diff.stdout.is_empty());
+
+    // function_graph: a call and its return are two events.
+    let graph = String::from_utf8(common::read(ARM_GRAPH)).unwrap();
+    fs::write(workdir().join("arm-graph-cut.trace"), &graph[..700_000]).unwrap();
+    let cut_graph = run(&["graph", "arm-graph-cut.trace"]);
+    assert_eq!(cut_graph.status.code(), Some(8));
+    assert!(String::from_utf8(cut_graph.stderr)
+        .unwrap()
+        .contains("in the ftrace_it header (entries=)"));
+}
+
 #[test]
 fn exit_codes_and_errors() {
     let usage = run(&["funcs"]);
@@ -302,6 +382,7 @@ fn help_is_complete() {
             "--pid",
             "Exit status",
             "5  no target",
+            "8  a trace is incomplete",
         ] {
             assert!(h.contains(needle), "{cmd} --help lacks {needle}");
         }

@@ -4,7 +4,7 @@
 use super::{flag_context, Analysis};
 use crate::model::Context;
 use crate::names::NONE;
-use crate::parse::{self, GraphKind};
+use crate::parse::{self, GraphKind, Skip};
 
 /// function_graph stacks deeper than this are cut (bounded memory on any input).
 const MAX_DEPTH: usize = 512;
@@ -42,6 +42,17 @@ impl Analysis {
     }
 
     pub(super) fn graph(&mut self, g: parse::GraphLine<'_>) {
+        // Ring-buffer events: a leaf is a call and its return on one line.
+        let (ring, call) = match g.kind {
+            GraphKind::Other => {
+                self.ring_events.add(g.cpu, 1);
+                return self.skip(Skip::OtherEvent);
+            }
+            GraphKind::Exit => (1, None),
+            GraphKind::Entry(n) => (1, Some((n, true))),
+            GraphKind::Leaf(n) => (2, Some((n, false))),
+        };
+        self.ring_events.add(g.cpu, ring);
         self.format.graph_lines += 1;
         if g.pid.is_some() {
             self.format.graph_proc += 1;
@@ -63,13 +74,10 @@ impl Analysis {
         let depth = g.depth.min(MAX_DEPTH);
         let stack = self.stacks.entry(key).or_default();
         stack.truncate(depth);
-        let (name, is_entry) = match g.kind {
-            GraphKind::Exit => {
-                self.markers += 1;
-                return;
-            }
-            GraphKind::Entry(n) => (n, true),
-            GraphKind::Leaf(n) => (n, false),
+        let Some((name, is_entry)) = call else {
+            // A return.
+            self.markers += 1;
+            return;
         };
         while stack.len() < depth {
             stack.push(Frame {

@@ -9,7 +9,7 @@ use serde::{Serialize, Serializer};
 use serde_json::value::RawValue;
 
 use super::{display, footprint, json_line, lossy, target, Filter, Footprint, Name, Target};
-use crate::analyze::{Acc, Analysis, CpuStat, Format, CELLS};
+use crate::analyze::{Acc, Analysis, CpuStat, Format, Mismatch, CELLS};
 use crate::model::{cell, cell_bit, Context, Phase, Selection, CONTEXTS, PHASES};
 use crate::names::NONE;
 use crate::parse::SKIPS;
@@ -44,6 +44,12 @@ impl Serialize for Secs {
             .map_err(serde::ser::Error::custom)?
             .serialize(s)
     }
+}
+
+/// The CPUs of a header mismatch on one line.
+pub fn mismatches(m: &[Mismatch]) -> String {
+    let parts: Vec<String> = m.iter().map(Mismatch::to_string).collect();
+    parts.join("; ")
 }
 
 /// `-` for a time that is not known.
@@ -155,6 +161,8 @@ pub struct Summary {
     pub edges: usize,
     pub callers_only: Vec<String>,
     pub lost: Lost,
+    /// CPUs whose events in the file disagree with the header's counts.
+    pub header_mismatch: Vec<Mismatch>,
     /// By reason, only the reasons that occurred.
     #[serde(serialize_with = "as_map")]
     pub skipped: Vec<(&'static str, Skipped)>,
@@ -315,6 +323,7 @@ impl Summary {
                 lost_marked_events: an.lost_marked,
                 cpus: an.header.cpus.clone(),
             },
+            header_mismatch: an.header_mismatch(),
             skipped: SKIPS
                 .iter()
                 .filter(|&&sk| an.skipped[sk as usize] > 0)
@@ -472,6 +481,13 @@ impl Summary {
                 o,
                 "  [LOST] markers: {} ({} events)",
                 l.lost_markers, l.lost_marked_events
+            )?;
+        }
+        if !self.header_mismatch.is_empty() {
+            writeln!(
+                o,
+                "header mismatch: {}: the trace is cut short or damaged",
+                mismatches(&self.header_mismatch)
             )?;
         }
         writeln!(o, "skipped lines: {skipped}")?;
