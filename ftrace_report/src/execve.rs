@@ -8,8 +8,8 @@
 //! x86_64 `entry_SYSCALL_64` -> `do_syscall_64` -> `x64_sys_call`),
 //! together with an interrupt that lands on that path, belongs to exec.
 //!
-//! The trace does not show where the task left user mode, so the path is
-//! found from the events around it (function and caller classes):
+//! The entry code itself is not traced (`noinstr`), so the path is found
+//! from the events around it (function and caller classes):
 //!
 //! - a system call entry from user mode starts a path: arm64 a kernel
 //!   entry called from an el0 syscall frame (`do_el0_svc <-el0_svc`);
