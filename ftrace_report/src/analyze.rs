@@ -3,21 +3,23 @@
 
 use std::io;
 
-use crate::model::{Context, Phase, CONTEXTS, PHASES};
-use crate::names::{class, FxHashMap, Interner, NONE};
-use crate::parse::{self, GraphKind, Line, Skip, SKIPS};
+use crate::execve::EntryPath;
+use crate::model::{self, Context, Phase, CONTEXTS, PHASES};
+use crate::names::{FxHashMap, Interner};
+use crate::parse::{self, Line, Skip, SKIPS};
 
+mod graph;
+mod header;
+mod phase;
 mod pipeline;
+
+use graph::{CpuState, Frame};
+use header::RingEvents;
+pub use header::{CpuStat, Header, Mismatch};
+use phase::Held;
 
 /// Number of phase x context cells.
 pub const CELLS: usize = PHASES.len() * CONTEXTS.len();
-
-/// function_graph stacks deeper than this are cut (bounded memory on any input).
-const MAX_DEPTH: usize = 512;
-/// Nested irq markers beyond this are not counted.
-const MAX_IRQ_NESTING: u32 = 64;
-/// Lines longer than this are skipped as unparsable without being buffered.
-const MAX_LINE: usize = 1 << 20;
 
 #[derive(Debug)]
 pub enum Error {
@@ -53,25 +55,6 @@ impl TargetSource {
             TargetSource::Execve { line } => format!("first task to enter execve (line {line})"),
         }
     }
-}
-
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct CpuStat {
-    pub cpu: u32,
-    pub entries: u64,
-    pub overrun: u64,
-    pub commit_overrun: u64,
-    pub dropped: u64,
-}
-
-/// The `# ftrace_it.KEY: VALUE` lines.
-#[derive(Clone, Debug, Default)]
-pub struct Header {
-    pub entries: Vec<(String, String)>,
-    pub pid: Option<u32>,
-    pub tracer: Option<String>,
-    pub lost_events: Option<u64>,
-    pub cpus: Vec<CpuStat>,
 }
 
 /// A timestamp kept as printed: copying it costs less than parsing every
@@ -137,6 +120,8 @@ impl EdgeStat {
 pub struct Acc {
     pub pid: u32,
     pub phase: Phase,
+    /// pre-exec: the events that may be on the execve's entry path.
+    entry: EntryPath<Held>,
     /// exec phase: the way back to user mode has been seen.
     returned: bool,
     /// Key: caller id << 32 | callee id (caller `NONE` when unknown).
@@ -154,6 +139,7 @@ impl Acc {
         Acc {
             pid,
             phase: Phase::PreExec,
+            entry: EntryPath::default(),
             returned: false,
             edges: FxHashMap::default(),
             counts: [0; CELLS],
@@ -162,32 +148,6 @@ impl Acc {
             last_ts: Stamp::default(),
             comms: Vec::new(),
         }
-    }
-
-    /// The phase rules (README "Phases").
-    fn step(&mut self, cf: u8, cp: u8, top: bool) {
-        let c = cf | cp;
-        self.phase = match self.phase {
-            Phase::PreExec if c & class::EXECVE != 0 => Phase::Exec,
-            Phase::Exec | Phase::Run if c & class::EXIT != 0 => Phase::Exit,
-            Phase::Exec
-                if c & class::USER_ENTRY != 0
-                    || (cf & class::KERNEL_ENTRY != 0 && cp & class::EL0_SYNC != 0) =>
-            {
-                Phase::Run
-            }
-            // function_graph: during execve everything nests below the
-            // syscall; a call at depth 0 is a new entry unless on the way out.
-            Phase::Exec if top && cf & class::RET_USER == 0 => Phase::Run,
-            Phase::Exec if self.returned && c & class::KERNEL_ENTRY != 0 => Phase::Run,
-            Phase::Exec => {
-                if c & class::RET_USER != 0 {
-                    self.returned = true;
-                }
-                Phase::Exec
-            }
-            p => p,
-        };
     }
 }
 
@@ -201,20 +161,8 @@ pub struct TaskInfo {
     comm_padded: Vec<u8>,
 }
 
-#[derive(Clone, Copy, Debug, Default)]
-struct CpuState {
-    pid: Option<u32>,
-    irq: u32,
-}
-
-#[derive(Clone, Copy, Debug)]
-struct Frame {
-    func: u32,
-    ctx: Option<Context>,
-}
-
 /// Which optional columns and markers the input had.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug, Default, serde::Serialize)]
 pub struct Format {
     pub function_lines: u64,
     pub function_flags: u64,
@@ -224,14 +172,6 @@ pub struct Format {
     pub graph_irq_markers: u64,
     pub graph_switches: u64,
     pub kmsg_spliced: u64,
-}
-
-/// Line splitting state between two pieces of input.
-#[derive(Debug, Default)]
-pub struct Splitter {
-    carry: Vec<u8>,
-    /// The current line is longer than `MAX_LINE`: dropped up to its `\n`.
-    overlong: bool,
 }
 
 pub struct Analysis {
@@ -266,6 +206,7 @@ pub struct Analysis {
     last_task: Option<(u32, usize)>,
     cpus: FxHashMap<u32, CpuState>,
     stacks: FxHashMap<u64, Vec<Frame>>,
+    ring_events: RingEvents,
 }
 
 fn lossy(b: &[u8]) -> String {
@@ -305,58 +246,7 @@ impl Analysis {
             last_task: None,
             cpus: FxHashMap::default(),
             stacks: FxHashMap::default(),
-        }
-    }
-
-    /// The whole input in memory (same line splitting as `read`).
-    pub fn read_bytes(&mut self, data: &[u8]) -> Result<(), Error> {
-        let mut split = Splitter::default();
-        self.feed(&mut split, data)?;
-        self.finish(split);
-        Ok(())
-    }
-
-    /// The next piece of the input: complete lines are analysed, the rest
-    /// is carried over to the next piece.
-    pub fn feed(&mut self, split: &mut Splitter, data: &[u8]) -> Result<(), Error> {
-        let mut start = 0;
-        for nl in memchr::memchr_iter(b'\n', data) {
-            if split.overlong {
-                self.lines += 1;
-                self.skip(Skip::Unparsable);
-                split.overlong = false;
-            } else if split.carry.is_empty() {
-                self.line(&data[start..nl])?;
-            } else {
-                split.carry.extend_from_slice(&data[start..nl]);
-                let line = std::mem::take(&mut split.carry);
-                if line.len() > MAX_LINE {
-                    self.lines += 1;
-                    self.skip(Skip::Unparsable);
-                } else {
-                    self.line(&line)?;
-                }
-                split.carry = line;
-                split.carry.clear();
-            }
-            start = nl + 1;
-        }
-        if !split.overlong {
-            split.carry.extend_from_slice(&data[start..]);
-            if split.carry.len() > MAX_LINE {
-                split.overlong = true;
-                split.carry.clear();
-            }
-        }
-        Ok(())
-    }
-
-    /// End of input: a last line without `\n` is counted, not analysed
-    /// (a capture cut in the middle of a line would yield a cut name).
-    pub fn finish(&mut self, split: Splitter) {
-        if !split.carry.is_empty() || split.overlong {
-            self.lines += 1;
-            self.skip(Skip::PartialLine);
+            ring_events: RingEvents::default(),
         }
     }
 
@@ -369,27 +259,22 @@ impl Analysis {
     }
 
     /// One complete line (without `\n`).
-    pub fn line(&mut self, raw: &[u8]) -> Result<(), Error> {
+    fn line(&mut self, raw: &[u8]) -> Result<(), Error> {
         self.lines += 1;
         match parse::parse_line_lazy(raw) {
             Line::Func(f) => self.func(f),
             Line::Graph(g) => self.graph(g),
             Line::Switch { cpu, pid } => {
                 self.markers += 1;
-                self.format.graph_switches += 1;
-                self.cpus.entry(cpu).or_default().pid = Some(pid);
+                self.switch(cpu, pid);
             }
             Line::IrqEnter { cpu } => {
                 self.markers += 1;
-                self.format.graph_irq_markers += 1;
-                let c = self.cpus.entry(cpu).or_default();
-                c.irq = (c.irq + 1).min(MAX_IRQ_NESTING);
+                self.irq_marker(cpu, true);
             }
             Line::IrqExit { cpu } => {
                 self.markers += 1;
-                self.format.graph_irq_markers += 1;
-                let c = self.cpus.entry(cpu).or_default();
-                c.irq = c.irq.saturating_sub(1);
+                self.irq_marker(cpu, false);
             }
             Line::Header { key, value } => {
                 self.markers += 1;
@@ -411,6 +296,9 @@ impl Analysis {
 
     /// A `function` tracer line (already counted).
     fn func(&mut self, f: parse::FuncLine<'_>) {
+        // Any line with the task and CPU columns is one ring-buffer event,
+        // a function call or not (trace_printk, `<stack trace>`).
+        self.ring_events.add(f.cpu, 1);
         let (callee, caller) = match self.calls.get(f.text) {
             Some(&ids) => ids,
             None => match parse::parse_call(f.text) {
@@ -439,119 +327,8 @@ impl Analysis {
             caller,
             ctx,
             Some(f.ts),
-            false,
+            None,
         );
-    }
-
-    fn header_entry(&mut self, key: &[u8], value: &[u8]) -> Result<(), Error> {
-        let (k, v) = (lossy(key), lossy(value));
-        let bad = |what: &str| Error::Input {
-            line: self.lines,
-            msg: format!("bad ftrace_it header: {k}: '{v}' is not {what}"),
-        };
-        match k.as_str() {
-            "pid" => {
-                let pid: u32 = v.parse().map_err(|_| bad("a pid"))?;
-                self.header.pid = Some(pid);
-                if self.target.is_none() {
-                    self.target = Some((pid, TargetSource::Header));
-                    self.acc = Some(self.pending.remove(&pid).unwrap_or_else(|| Acc::new(pid)));
-                    self.pending.clear();
-                }
-            }
-            "tracer" => self.header.tracer = Some(v.clone()),
-            "lost_events" => {
-                self.header.lost_events = Some(v.parse().map_err(|_| bad("a number"))?);
-            }
-            _ if k.len() > 3
-                && k.starts_with("cpu")
-                && k[3..].bytes().all(|b| b.is_ascii_digit()) =>
-            {
-                let mut s = CpuStat {
-                    cpu: k[3..].parse().map_err(|_| bad("a CPU number"))?,
-                    ..CpuStat::default()
-                };
-                for kv in v.split_whitespace() {
-                    let Some((name, num)) = kv.split_once('=') else {
-                        return Err(bad("a list of NAME=N"));
-                    };
-                    let n: u64 = num.parse().map_err(|_| bad("a list of NAME=N"))?;
-                    match name {
-                        "entries" => s.entries = n,
-                        "overrun" => s.overrun = n,
-                        "commit_overrun" => s.commit_overrun = n,
-                        "dropped" => s.dropped = n,
-                        _ => {}
-                    }
-                }
-                self.header.cpus.push(s);
-            }
-            _ => {}
-        }
-        self.header.entries.push((k, v));
-        Ok(())
-    }
-
-    fn graph(&mut self, g: parse::GraphLine<'_>) {
-        self.format.graph_lines += 1;
-        if g.pid.is_some() {
-            self.format.graph_proc += 1;
-        }
-        if g.ts.is_some() {
-            self.format.graph_abstime += 1;
-        }
-        let cpu = self.cpus.get(&g.cpu).copied().unwrap_or_default();
-        if let Some(p) = g.pid {
-            self.cpus.entry(g.cpu).or_default().pid = Some(p);
-        }
-        // Without the proc column the task is known from the last context
-        // switch on this CPU, or from the header (ftrace_it filters by pid).
-        let pid = g.pid.or(cpu.pid).or(self.header.pid);
-        let key = match pid {
-            Some(p) => u64::from(p),
-            None => (1 << 40) | u64::from(g.cpu),
-        };
-        let depth = g.depth.min(MAX_DEPTH);
-        let stack = self.stacks.entry(key).or_default();
-        stack.truncate(depth);
-        let (name, is_entry) = match g.kind {
-            GraphKind::Exit => {
-                self.markers += 1;
-                return;
-            }
-            GraphKind::Entry(n) => (n, true),
-            GraphKind::Leaf(n) => (n, false),
-        };
-        while stack.len() < depth {
-            stack.push(Frame {
-                func: NONE,
-                ctx: None,
-            });
-        }
-        let (caller, caller_ctx) = match depth.checked_sub(1).and_then(|i| stack.get(i)) {
-            Some(f) => (f.func, f.ctx),
-            None => (NONE, None),
-        };
-        let callee = self.names.intern(name);
-        let ctx = match g.flags {
-            Some(_) => flag_context(g.flags),
-            None => {
-                let mut c = caller_ctx.unwrap_or(Context::Process);
-                if cpu.irq > 0 && c < Context::Hardirq {
-                    c = Context::Hardirq;
-                }
-                self.names.root(callee).unwrap_or(c)
-            }
-        };
-        if is_entry {
-            stack.push(Frame {
-                func: callee,
-                ctx: Some(ctx),
-            });
-        }
-        // The proc column names the task only when it gives the pid.
-        let comm = if g.pid.is_some() { g.comm } else { b"" };
-        self.event(pid, comm, callee, caller, ctx, g.ts, depth == 0);
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -563,7 +340,7 @@ impl Analysis {
         caller: u32,
         ctx: Context,
         ts: Option<&[u8]>,
-        top: bool,
+        top: Option<bool>,
     ) {
         self.events += 1;
         self.names.mark_callee(callee);
@@ -589,8 +366,16 @@ impl Analysis {
             Some(_) => return,
             None => self.pending.entry(pid).or_insert_with(|| Acc::new(pid)),
         };
-        acc.step(cf, cp, top);
-        record(acc, comm, renamed, callee, caller, ctx, ts, line);
+        let key = (u64::from(caller) << 32) | u64::from(callee);
+        acc.step(cf, cp, top, || Held {
+            key,
+            ctx,
+            at: PhaseStart {
+                line,
+                ts: ts.and_then(parse::parse_ts),
+            },
+        });
+        record(acc, comm, renamed, key, ctx, ts, line);
         if self.target.is_none() && acc.phase != Phase::PreExec {
             self.target = Some((pid, TargetSource::Execve { line }));
             self.acc = self.pending.remove(&pid);
@@ -666,14 +451,13 @@ fn record(
     acc: &mut Acc,
     comm: &[u8],
     renamed: bool,
-    callee: u32,
-    caller: u32,
+    key: u64,
     ctx: Context,
     ts: Option<&[u8]>,
     line: u64,
 ) {
     let phase = acc.phase;
-    let cell = phase as usize * CONTEXTS.len() + ctx as usize;
+    let cell = model::cell(phase, ctx);
     acc.counts[cell] += 1;
     if acc.phase_start[phase as usize].is_none() {
         acc.phase_start[phase as usize] = Some(PhaseStart {
@@ -693,7 +477,6 @@ fn record(
             _ => acc.comms.push((parse::trim_start(comm).to_vec(), line, 1)),
         }
     }
-    let key = (u64::from(caller) << 32) | u64::from(callee);
     acc.edges
         .entry(key)
         .or_insert_with(|| EdgeStat { cells: [0; CELLS] })
@@ -701,16 +484,16 @@ fn record(
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
-    fn run(text: &str, pid: Option<u32>) -> Analysis {
+    pub fn run(text: &str, pid: Option<u32>) -> Analysis {
         let mut a = Analysis::new(pid);
         a.read(io::Cursor::new(text.as_bytes().to_vec())).unwrap();
         a
     }
 
-    fn phase_of(a: &Analysis, callee: &str) -> Vec<Phase> {
+    pub fn phase_of(a: &Analysis, callee: &str) -> Vec<Phase> {
         let acc = a.acc.as_ref().unwrap();
         let mut v = Vec::new();
         for (k, e) in &acc.edges {
@@ -730,7 +513,7 @@ mod tests {
         v
     }
 
-    const X86: &str = "\
+    pub const X86: &str = "\
  launcher-10 [001] ..... 1.000001: sched_setaffinity <-__x64_sys_sched_setaffinity
  other-11 [000] ..... 1.000002: __x64_sys_execve <-do_syscall_64
  launcher-10 [001] ..... 1.000003: __x64_sys_execve <-do_syscall_64
@@ -771,73 +554,6 @@ mod tests {
     }
 
     #[test]
-    fn phases_x86_function() {
-        let a = run(X86, Some(10));
-        assert_eq!(phase_of(&a, "sched_setaffinity"), vec![Phase::PreExec]);
-        assert_eq!(phase_of(&a, "__x64_sys_execve"), vec![Phase::Exec]);
-        assert_eq!(phase_of(&a, "getname"), vec![Phase::Exec]);
-        assert_eq!(phase_of(&a, "switch_fpu_return"), vec![Phase::Exec]);
-        assert_eq!(phase_of(&a, "lock_mm_and_find_vma"), vec![Phase::Run]);
-        assert_eq!(phase_of(&a, "hrtimer_interrupt"), vec![Phase::Run]);
-        assert_eq!(phase_of(&a, "get_signal"), vec![Phase::Exit]);
-        assert_eq!(phase_of(&a, "do_group_exit"), vec![Phase::Exit]);
-        let acc = a.acc.as_ref().unwrap();
-        let run = Phase::Run as usize * CONTEXTS.len();
-        assert_eq!(acc.counts[run + Context::Process as usize], 1);
-        assert_eq!(acc.counts[run + Context::Hardirq as usize], 1);
-        assert_eq!(acc.counts[run + Context::Softirq as usize], 1);
-        let names: Vec<_> = acc.comms.iter().map(|c| c.0.clone()).collect();
-        assert_eq!(names, vec![b"launcher".to_vec(), b"min".to_vec()]);
-    }
-
-    #[test]
-    fn kernel_entry_during_exec_does_not_end_it() {
-        let t = "\
- a-5 [001] ..... 1.1: __arm64_sys_execve <-invoke_syscall
- a-5 [001] d.h.. 1.2: irq_enter_rcu <-el1_interrupt
- a-5 [001] ..... 1.3: do_mem_abort <-el1_abort
- a-5 [001] ..... 1.4: load_elf_binary <-bprm_execve
- a-5 [001] ..... 1.5: do_mem_abort <-el0_ia
-";
-        let a = run(t, None);
-        assert_eq!(phase_of(&a, "irq_enter_rcu"), vec![Phase::Exec]);
-        assert_eq!(phase_of(&a, "load_elf_binary"), vec![Phase::Exec]);
-        assert_eq!(phase_of(&a, "do_mem_abort"), vec![Phase::Exec, Phase::Run]);
-    }
-
-    /// arm64 6.12: `el0_*` handlers are noinstr (never traced, seen as
-    /// callers); `execve` returns through `el0_svc`.
-    #[test]
-    fn phases_arm64_function() {
-        let t = "\
-   ftrace_it-44  [001] ..... 9.1: do_el0_svc <-el0_svc
-   ftrace_it-44  [001] ..... 9.2: __arm64_sys_execve <-invoke_syscall
-   ftrace_it-44  [001] ..... 9.3: do_execveat_common.isra.0 <-__arm64_sys_execve
-         min-44  [001] ..... 9.4: do_notify_resume <-el0_svc
-         min-44  [001] ..... 9.5: schedule <-do_notify_resume
-         min-44  [001] ..... 9.6: do_mem_abort <-el0_ia
-         min-44  [001] d.h.. 9.7: gic_handle_irq <-call_on_irq_stack
-         min-44  [001] ..... 9.8: do_el0_svc <-el0_svc
-         min-44  [001] ..... 9.9: do_signal <-do_notify_resume
-";
-        let a = run(t, None);
-        assert_eq!(a.target, Some((44, TargetSource::Execve { line: 2 })));
-        assert_eq!(phase_of(&a, "do_el0_svc"), vec![Phase::PreExec, Phase::Run]);
-        assert_eq!(phase_of(&a, "do_notify_resume"), vec![Phase::Exec]);
-        assert_eq!(phase_of(&a, "schedule"), vec![Phase::Exec]);
-        assert_eq!(phase_of(&a, "do_mem_abort"), vec![Phase::Run]);
-        assert_eq!(phase_of(&a, "gic_handle_irq"), vec![Phase::Run]);
-        assert_eq!(phase_of(&a, "do_signal"), vec![Phase::Exit]);
-        // A new syscall straight after execve, from an inlined el0_svc.
-        let s = "\
- a-3 [000] ..... 1.0: __arm64_sys_execve <-invoke_syscall
- a-3 [000] ..... 1.1: do_el0_svc <-el0t_64_sync_handler
-";
-        let a = run(s, None);
-        assert_eq!(phase_of(&a, "do_el0_svc"), vec![Phase::Run]);
-    }
-
-    #[test]
     fn execve_found_from_the_caller_and_function_tracer_without_flags() {
         // Tracing began inside execve: only its callees are seen.
         let t = "\
@@ -852,132 +568,6 @@ mod tests {
     }
 
     #[test]
-    fn graph_without_proc_takes_the_header_pid() {
-        let t = "\
-# ftrace_it.version: 1
-# ftrace_it.pid: 12
-# ftrace_it.tracer: function_graph
- 1)               |  __arm64_sys_execve() {
- 1)   0.100 us    |    getname();
- 1)   1.000 us    |  }
-";
-        let a = run(t, None);
-        assert_eq!(a.target, Some((12, TargetSource::Header)));
-        assert_eq!(a.unattributed, 0);
-        assert_eq!(phase_of(&a, "getname"), vec![Phase::Exec]);
-        assert_eq!(a.tracer(), "function_graph");
-        assert_eq!(a.markers, 4);
-    }
-
-    #[test]
-    fn graph_nesting_contexts_and_phases() {
-        let t = "\
-# tracer: function_graph
- 1)   min-7    |               |  __arm64_sys_execve() {
- 1)   min-7    |               |    do_execveat_common.isra.0() {
- 1)   min-7    |   0.100 us    |      alloc_bprm();
- 1)   min-7    |   9.000 us    |    }
- 1)   min-7    |   9.900 us    |  }
- 1)   min-7    |   0.100 us    |  exit_to_user_mode_prepare();
- 1)   min-7    |  ==========> |
- 1)   min-7    |               |  gic_handle_irq() {
- 1)   min-7    |   0.100 us    |    handle_percpu_devid_irq();
- 1)   min-7    |   0.100 us    |  }
- 1)   min-7    |  <========== |
- 1)   min-7    |               |  irq_exit_rcu() {
- 1)   min-7    |   0.100 us    |    __do_softirq();
- 1)   min-7    |   0.100 us    |  }
-";
-        let a = run(t, None);
-        assert_eq!(a.target.map(|t| t.0), Some(7));
-        assert_eq!(phase_of(&a, "alloc_bprm"), vec![Phase::Exec]);
-        assert_eq!(phase_of(&a, "gic_handle_irq"), vec![Phase::Run]);
-        let acc = a.acc.as_ref().unwrap();
-        let id = |n: &str| {
-            (0..a.names.len() as u32)
-                .find(|&i| a.names.name(i) == n.as_bytes())
-                .unwrap()
-        };
-        let edge = |c: &str, f: &str| {
-            acc.edges
-                .get(&((u64::from(id(c)) << 32) | u64::from(id(f))))
-        };
-        assert!(edge("do_execveat_common.isra.0", "alloc_bprm").is_some());
-        let h = edge("gic_handle_irq", "handle_percpu_devid_irq").unwrap();
-        assert_eq!(
-            h.mask(),
-            1 << (Phase::Run as usize * CONTEXTS.len() + Context::Hardirq as usize)
-        );
-        let s = edge("irq_exit_rcu", "__do_softirq").unwrap();
-        assert_eq!(
-            s.mask(),
-            1 << (Phase::Run as usize * CONTEXTS.len() + Context::Softirq as usize)
-        );
-        assert_eq!(a.tracer(), "function_graph");
-    }
-
-    /// arm64 function_graph: the `el0_*` callers are not traced, so the
-    /// first page fault after execve is just a call at depth 0.
-    #[test]
-    fn graph_arm64_run_starts_at_depth_zero() {
-        let t = "\
- 1)   min-5    |               |  do_el0_svc() {
- 1)   min-5    |               |    __arm64_sys_execve() {
- 1)   min-5    |   0.100 us    |      do_execveat_common.isra.0();
- 1)   min-5    |   0.900 us    |    }
- 1)   min-5    |   1.000 us    |  }
- 1)   min-5    |               |  do_mem_abort() {
- 1)   min-5    |   0.100 us    |    do_translation_fault();
- 1)   min-5    |   0.200 us    |  }
-";
-        let a = run(t, None);
-        assert_eq!(phase_of(&a, "do_el0_svc"), vec![Phase::PreExec]);
-        assert_eq!(phase_of(&a, "do_execveat_common.isra.0"), vec![Phase::Exec]);
-        assert_eq!(phase_of(&a, "do_mem_abort"), vec![Phase::Run]);
-        assert_eq!(phase_of(&a, "do_translation_fault"), vec![Phase::Run]);
-    }
-
-    #[test]
-    fn graph_without_proc_uses_switch_lines() {
-        let t = "\
- 0)               |  foo() {
- ------------------------------------------
- 0)  launche-3    =>    min-4   
- ------------------------------------------
-
- 0)               |  __x64_sys_execve() {
- 0)   1.000 us    |    getname();
-";
-        let a = run(t, None);
-        assert_eq!(a.unattributed, 1);
-        assert_eq!(a.target.map(|t| t.0), Some(4));
-        assert_eq!(a.format.graph_switches, 1);
-        assert_eq!(a.skipped[Skip::Separator as usize], 2);
-        assert_eq!(a.skipped[Skip::Blank as usize], 1);
-    }
-
-    #[test]
-    fn header_values_are_checked() {
-        let mut a = Analysis::new(None);
-        let e = a
-            .read(&b"# ftrace_it.version: 1\n# ftrace_it.pid: x\n"[..])
-            .unwrap_err();
-        match e {
-            Error::Input { line, msg } => {
-                assert_eq!(line, 2);
-                assert!(msg.contains("pid"), "{msg}");
-            }
-            Error::Io(e) => panic!("{e}"),
-        }
-        let a = run(
-            "# ftrace_it.cpu1: entries=5 overrun=3 commit_overrun=0 dropped=2\n# ftrace_it.lost_events: 5\nCPU:1 [LOST 7 EVENTS]\n",
-            None,
-        );
-        assert_eq!(a.header.cpus[0].overrun, 3);
-        assert_eq!(a.lost(), 12);
-    }
-
-    #[test]
     fn partial_last_line_and_overlong_lines() {
         let a = run(
             " a-1 [000] ..... 1.0: foo <-bar\n a-1 [000] ..... 1.1: fo",
@@ -985,7 +575,7 @@ mod tests {
         );
         assert_eq!(a.events, 1);
         assert_eq!(a.skipped[Skip::PartialLine as usize], 1);
-        let mut long = vec![b'x'; 3 * MAX_LINE];
+        let mut long = vec![b'x'; 3 * pipeline::MAX_LINE];
         long.extend_from_slice(b"\n a-1 [000] ..... 1.0: foo <-bar\n");
         let mut a = Analysis::new(None);
         a.read(io::Cursor::new(long)).unwrap();

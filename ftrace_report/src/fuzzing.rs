@@ -1,13 +1,60 @@
 //! The checks the fuzz target (fuzz/) runs on every input; `cargo test`
-//! replays the checked-in corpus through the same function.
+//! replays the checked-in corpus through the same function. Built for the
+//! tests and with the `fuzzing` feature (which the fuzz crate turns on),
+//! never into the program.
 
-use crate::analyze::{Analysis, Splitter};
+use std::io::{self, Read};
+
+use crate::analyze::Analysis;
 use crate::model::Selection;
 use crate::parse::{self, Line};
-use crate::report::{self, Filter};
+use crate::report::{self, Filter, Summary};
 
-/// Parses and analyses `data` and renders every report. Panics only when an
-/// invariant breaks (the fuzzer's finding).
+/// A reader that hands out its data in pieces of the given sizes (in
+/// turn), after one interrupted read, as a pipe or a slow device would;
+/// with `fail_at_end`, the end of the data is an error instead of EOF.
+pub struct Chunked<'a> {
+    data: &'a [u8],
+    sizes: Vec<usize>,
+    turn: usize,
+    interrupted: bool,
+    pub fail_at_end: bool,
+}
+
+impl<'a> Chunked<'a> {
+    /// `sizes` must not be empty; a size of 0 is read as 1.
+    pub fn new(data: &'a [u8], sizes: &[usize]) -> Chunked<'a> {
+        Chunked {
+            data,
+            sizes: sizes.iter().map(|&n| n.max(1)).collect(),
+            turn: 0,
+            interrupted: false,
+            fail_at_end: false,
+        }
+    }
+}
+
+impl Read for Chunked<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if !self.interrupted {
+            self.interrupted = true;
+            return Err(io::ErrorKind::Interrupted.into());
+        }
+        if self.data.is_empty() && self.fail_at_end {
+            return Err(io::Error::other("device gone"));
+        }
+        let size = self.sizes[self.turn % self.sizes.len()];
+        self.turn += 1;
+        let n = size.min(buf.len()).min(self.data.len());
+        buf[..n].copy_from_slice(&self.data[..n]);
+        self.data = &self.data[n..];
+        Ok(n)
+    }
+}
+
+/// Parses and analyses `data` with the reader the program uses, in one
+/// piece and in small pieces of odd sizes, and renders every report.
+/// Panics only when an invariant breaks (the fuzzer's finding).
 pub fn check(data: &[u8]) {
     for line in data.split(|&b| b == b'\n') {
         if let Some(fixed) = parse::parse_function_fixed(line) {
@@ -25,7 +72,7 @@ pub fn check(data: &[u8]) {
     }
 
     let mut whole = Analysis::new(None);
-    if whole.read_bytes(data).is_err() {
+    if whole.read(data).is_err() {
         return;
     }
     assert_eq!(
@@ -37,18 +84,17 @@ pub fn check(data: &[u8]) {
     let partial = u64::from(!data.is_empty() && data.last() != Some(&b'\n'));
     assert_eq!(whole.lines, newlines + partial);
 
-    // Split anywhere: the same result as in one piece.
-    let cut = data
-        .first()
-        .map_or(0, |&b| usize::from(b) * 7 % (data.len() + 1));
+    // Cut anywhere: the same result as in one piece.
+    let first = data.first().map_or(1, |&b| usize::from(b) % 13 + 1);
+    let last = data.last().map_or(1, |&b| usize::from(b) % 251 + 1);
     let mut pieces = Analysis::new(None);
-    let mut split = Splitter::default();
-    pieces.feed(&mut split, &data[..cut]).unwrap();
-    pieces.feed(&mut split, &data[cut..]).unwrap();
-    pieces.finish(split);
+    pieces
+        .read(Chunked::new(data, &[first, 1, last, 4093]))
+        .expect("the same input read in pieces");
     assert_eq!(pieces.lines, whole.lines);
     assert_eq!(pieces.events, whole.events);
     assert_eq!(pieces.skipped, whole.skipped);
+    assert_eq!(pieces.first_skipped_line, whole.first_skipped_line);
     assert_eq!(pieces.target, whole.target);
 
     for normalize in [false, true] {
@@ -61,8 +107,9 @@ pub fn check(data: &[u8]) {
         let _ = report::funcs_text(&fp);
         let _ = report::graph_dot(&fp);
         let _ = report::graph_json(&whole, &fp, &f);
-        let _ = report::summary_text(&whole, "fuzz", &f);
-        let _ = report::summary_json(&whole, "fuzz", &f);
+        let summary = Summary::new(&whole, "fuzz", &f);
+        let _ = summary.text();
+        let _ = summary.json();
         let d = report::diff(&fp, &report::footprint(&pieces, &f));
         assert!(d.funcs[0].is_empty() && d.funcs[1].is_empty());
         let _ = report::diff_text(&d, "a", "b");

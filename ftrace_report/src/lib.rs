@@ -2,6 +2,8 @@
 //! `function_graph` trace. See README.md for the rules.
 
 pub mod analyze;
+pub mod execve;
+#[cfg(any(test, feature = "fuzzing"))]
 pub mod fuzzing;
 pub mod model;
 pub mod names;

@@ -18,6 +18,7 @@ const EXIT_INPUT: u8 = 4;
 const EXIT_NO_TARGET: u8 = 5;
 const EXIT_WRITE: u8 = 6;
 const EXIT_DAMAGED: u8 = 7;
+const EXIT_INCOMPLETE: u8 = 8;
 
 const USAGE: &str = "\
 usage: ftrace_report COMMAND [OPTIONS] TRACE...
@@ -73,7 +74,10 @@ Exit status:
      or the target pid has no event
   6  standard output or an extracted file cannot be written
   7  extract: a file in the capture is damaged or incomplete (the intact
-     ones are written)";
+     ones are written)
+  8  a trace is incomplete: its events per CPU are not the ftrace_it
+     header's counts (entries=), so it was cut short or damaged; the
+     results of what is there are printed (takes precedence over 1)";
 
 const EXTRACT_HELP: &str = "\
 usage: ftrace_report extract CAPTURE -o DIR
@@ -98,7 +102,7 @@ fn command_help(cmd: &str) -> Option<String> {
         ),
         "summary" => (
             "ftrace_report summary [OPTIONS] TRACE",
-            "Prints the target pid and how it was found, the tracer and input format,\nthe time span, events and unique functions per phase x context, lost-event\ninformation, skipped lines and why, and the top functions by calls. The\nfilters select the functions counted at the end and the top list.",
+            "Prints the target pid and how it was found, the tracer and input format,\nthe time span, events and unique functions per phase x context, lost-event\ninformation, a trace cut short (header mismatch), skipped lines and why,\nand the top functions by calls. The filters select the functions counted\nat the end and the top list.",
             "  --json             JSON instead of text\n",
         ),
         "graph" => (
@@ -348,6 +352,19 @@ fn require_target(an: &Analysis, file: &str, f: &Filter) -> Result<(), (u8, Stri
     Ok(())
 }
 
+/// Warns when a trace's events per CPU disagree with its header's counts;
+/// true if so.
+fn incomplete(an: &Analysis, file: &str) -> bool {
+    let m = an.header_mismatch();
+    if !m.is_empty() {
+        eprintln!(
+            "ftrace_report: warning: {file}: {}: the trace is cut short or damaged, the results are incomplete",
+            report::mismatches(&m)
+        );
+    }
+    !m.is_empty()
+}
+
 /// `extract`: the console channel's receiving end.
 fn extract(capture: &str, out_dir: &std::path::Path) -> Result<Vec<u8>, (u8, String)> {
     let data = if capture == "-" {
@@ -406,18 +423,23 @@ fn run(a: Args) -> Result<u8, (u8, String)> {
     };
     let out: Vec<u8>;
     let mut status = 0;
+    // A trace cut short: the output is still written.
+    let mut cut = false;
     match a.cmd.as_str() {
         "summary" => {
             let an = analyse(&a.files[0], a.pid)?;
+            cut |= incomplete(&an, &a.files[0]);
+            let summary = report::Summary::new(&an, &a.files[0], &filter);
             out = if a.json {
-                report::summary_json(&an, &a.files[0], &filter).into_bytes()
+                summary.json()
             } else {
-                report::summary_text(&an, &a.files[0], &filter).into_bytes()
+                summary.text().into_bytes()
             };
         }
         "funcs" | "graph" => {
             let an = analyse(&a.files[0], a.pid)?;
             require_target(&an, &a.files[0], &filter)?;
+            cut |= incomplete(&an, &a.files[0]);
             let fp = report::footprint(&an, &filter);
             out = match (a.cmd.as_str(), a.json) {
                 ("funcs", _) => report::funcs_text(&fp),
@@ -429,10 +451,12 @@ fn run(a: Args) -> Result<u8, (u8, String)> {
             let (fa, fb) = (&a.files[0], &a.files[1]);
             let an_a = analyse(fa, a.pid)?;
             require_target(&an_a, fa, &filter)?;
+            cut |= incomplete(&an_a, fa);
             let fp_a = report::footprint(&an_a, &filter);
             drop(an_a);
             let an_b = analyse(fb, a.pid)?;
             require_target(&an_b, fb, &filter)?;
+            cut |= incomplete(&an_b, fb);
             let fp_b = report::footprint(&an_b, &filter);
             let d = report::diff(&fp_a, &fp_b);
             if a.exit_code
@@ -451,7 +475,7 @@ fn run(a: Args) -> Result<u8, (u8, String)> {
         }
     }
     write_out(&out)?;
-    Ok(status)
+    Ok(if cut { EXIT_INCOMPLETE } else { status })
 }
 
 fn write_out(b: &[u8]) -> Result<(), (u8, String)> {

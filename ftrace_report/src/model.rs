@@ -87,9 +87,14 @@ impl fmt::Display for Context {
     }
 }
 
+/// Index of a phase x context cell (phase-major).
+pub fn cell(phase: Phase, ctx: Context) -> usize {
+    phase as usize * CONTEXTS.len() + ctx as usize
+}
+
 /// One bit per phase x context cell.
 pub fn cell_bit(phase: Phase, ctx: Context) -> u32 {
-    1 << (phase as u32 * CONTEXTS.len() as u32 + ctx as u32)
+    1 << cell(phase, ctx)
 }
 
 /// The cells selected by a set of phases and a set of contexts.

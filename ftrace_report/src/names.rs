@@ -4,6 +4,8 @@
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
+use crate::execve;
+
 /// FxHash: names and ids are not attacker-chosen keys for a DoS here, and
 /// SipHash would dominate the per-line cost.
 #[derive(Default, Clone, Copy)]
@@ -88,7 +90,7 @@ pub const NONE: u32 = u32::MAX;
 
 /// Name classes (bits), decided on the normalised name.
 pub mod class {
-    /// Entry of `execve`/`execveat`.
+    /// Entry of `execve`/`execveat` (`execve::EXECVE_NAMES`).
     pub const EXECVE: u8 = 1;
     /// Start of the end: exit syscalls, `do_exit`, signal delivery.
     pub const EXIT: u8 = 2;
@@ -101,29 +103,11 @@ pub mod class {
     /// arm64 EL0 synchronous-exception frames (syscalls and aborts): a
     /// kernel entry called from one came from user mode.
     pub const EL0_SYNC: u8 = 32;
+    /// On the system call entry path (`execve::SYSCALL_ENTRY_NAMES`).
+    pub const SYSCALL_ENTRY: u8 = 64;
+    /// A system call's own function other than execve's.
+    pub const SYSCALL_FN: u8 = 128;
 }
-
-const EXECVE_NAMES: &[&str] = &[
-    "__arm64_sys_execve",
-    "__arm64_sys_execveat",
-    "__arm64_compat_sys_execve",
-    "__arm64_compat_sys_execveat",
-    "__x64_sys_execve",
-    "__x64_sys_execveat",
-    "__ia32_sys_execve",
-    "__ia32_sys_execveat",
-    "__ia32_compat_sys_execve",
-    "__ia32_compat_sys_execveat",
-    "__se_sys_execve",
-    "__se_sys_execveat",
-    "__do_sys_execve",
-    "__do_sys_execveat",
-    "sys_execve",
-    "sys_execveat",
-    "do_execve",
-    "do_execveat",
-    "do_execveat_common",
-];
 
 const EXIT_NAMES: &[&str] = &[
     "do_exit",
@@ -231,8 +215,14 @@ const NMI_ROOTS: &[&str] = &[
 pub fn classify(norm: &[u8]) -> u8 {
     let is = |list: &[&str]| list.iter().any(|n| n.as_bytes() == norm);
     let mut c = 0;
-    if is(EXECVE_NAMES) {
+    if execve::is_execve(norm) {
         c |= class::EXECVE;
+    }
+    if execve::is_syscall_entry(norm) {
+        c |= class::SYSCALL_ENTRY;
+    }
+    if execve::is_syscall_function(norm) {
+        c |= class::SYSCALL_FN;
     }
     if is(EXIT_NAMES) {
         c |= class::EXIT;
@@ -400,7 +390,20 @@ mod tests {
         assert_eq!(classify(b"el0_da"), class::USER_ENTRY);
         assert_eq!(classify(b"el0t_64_irq_handler"), class::USER_ENTRY);
         assert_eq!(classify(b"el0_svc"), class::RET_USER | class::EL0_SYNC);
-        assert_eq!(classify(b"do_el0_svc"), class::KERNEL_ENTRY);
+        assert_eq!(
+            classify(b"do_el0_svc"),
+            class::KERNEL_ENTRY | class::SYSCALL_ENTRY
+        );
+        assert_eq!(
+            classify(b"x64_sys_call"),
+            class::KERNEL_ENTRY | class::SYSCALL_ENTRY
+        );
+        assert_eq!(classify(b"__arm64_sys_getpid"), class::SYSCALL_FN);
+        assert_eq!(classify(b"__do_sys_sched_yield"), class::SYSCALL_FN);
+        assert_eq!(
+            classify(b"__x64_sys_exit_group"),
+            class::EXIT | class::SYSCALL_FN
+        );
         assert_eq!(classify(b"syscall_exit_to_user_mode"), class::RET_USER);
         assert_eq!(classify(b"do_user_addr_fault"), class::KERNEL_ENTRY);
         assert_eq!(

@@ -81,6 +81,8 @@ pub enum GraphKind<'a> {
     Leaf(&'a [u8]),
     /// `}`
     Exit,
+    /// `/* ... */`: another event (trace_printk, a tracepoint).
+    Other,
 }
 
 /// A `function_graph` tracer line with a call or a return.
@@ -616,7 +618,7 @@ fn parse_graph(s: &[u8]) -> Option<Line<'_>> {
     let kind = if body.first() == Some(&b'}') {
         GraphKind::Exit
     } else if body.starts_with(b"/*") {
-        return Some(Line::Skip(Skip::OtherEvent));
+        GraphKind::Other
     } else {
         let Some(paren) = memchr::memchr(b'(', body) else {
             return Some(Line::Skip(Skip::Unparsable));
@@ -889,10 +891,8 @@ mod tests {
             parse_line(b" 1)  ftrace_-94    =>    min-94   "),
             Line::Switch { cpu: 1, pid: 94 }
         );
-        assert_eq!(
-            skip(" 0)   min-94    |               |  /* sched_switch: prev_comm=min */"),
-            Skip::OtherEvent
-        );
+        let other = graph(" 0)   min-94    |               |  /* sched_switch: prev_comm=min */");
+        assert_eq!((other.cpu, other.kind), (0, GraphKind::Other));
     }
 
     #[test]

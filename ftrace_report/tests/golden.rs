@@ -146,32 +146,41 @@ fn diff() {
     assert_eq!(differ.status.code(), Some(1));
 }
 
+/// Every function named in `calls` (`func <-parent` texts of one task, in
+/// order) from its system call `entry` (the first event of a system call
+/// on this kernel) before its first mention of execve on: a naive reading
+/// of where exec begins, independent of the analyser's rule.
+fn named_from_the_execve_syscall(calls: &[&str], entry: &str) -> BTreeSet<String> {
+    let execve = calls.iter().position(|c| c.contains("execve")).unwrap();
+    let start = calls[..execve]
+        .iter()
+        .rposition(|c| c.starts_with(entry))
+        .unwrap();
+    let mut names = BTreeSet::new();
+    for call in &calls[start..] {
+        let (f, p) = call.split_once(" <-").unwrap();
+        names.insert(f.trim().to_string());
+        names.insert(p.trim().to_string());
+    }
+    names
+}
+
 /// An independent, naive reading of the fixture: every function named on
-/// the lines of pid 94 from its first line mentioning execve on.
+/// the lines of pid 94 from the system call entry of its execve on.
 #[test]
 fn funcs_match_a_naive_pid_reading() {
     let text = fixture_text();
-    let mut naive = BTreeSet::new();
-    let mut started = false;
-    for line in text.lines() {
-        let line = line.trim_end_matches('\r');
-        let Some(task_end) = line.find(" [") else {
-            continue;
-        };
-        if !line[..task_end].trim_end().ends_with("-94") {
-            continue;
-        }
-        let call = &line[line.find(": ").unwrap() + 2..];
-        started |= call.contains("execve");
-        if !started {
-            continue;
-        }
+    let calls: Vec<&str> = text
+        .lines()
+        .map(|l| l.trim_end_matches('\r'))
+        .filter(|l| {
+            l.find(" [")
+                .is_some_and(|e| l[..e].trim_end().ends_with("-94"))
+        })
         // A console capture glued a kernel message to one line.
-        let call = call.split('[').next().unwrap();
-        let (f, p) = call.split_once(" <-").unwrap();
-        naive.insert(f.trim().to_string());
-        naive.insert(p.trim().to_string());
-    }
+        .map(|l| l[l.find(": ").unwrap() + 2..].split('[').next().unwrap())
+        .collect();
+    let naive = named_from_the_execve_syscall(&calls, "x64_sys_call ");
     let out = run(&["funcs", "fixture.trace"]);
     let ours: BTreeSet<String> = String::from_utf8(out.stdout)
         .unwrap()
@@ -203,22 +212,18 @@ fn aarch64_function_graph_trace() {
     );
 }
 
-/// In an `ftrace_it -o` trace every event is the target's: from its first
-/// line naming execve on, every function named is in the footprint.
+/// In an `ftrace_it -o` trace every event is the target's: from the
+/// system call entry of its execve on, every function named is in the
+/// footprint.
 #[test]
 fn aarch64_funcs_match_a_naive_reading() {
     let text = String::from_utf8(common::read(ARM_MIN)).unwrap();
-    let mut naive = BTreeSet::new();
-    let mut started = false;
-    for line in text.lines().filter(|l| !l.starts_with('#')) {
-        let call = &line[line.find(": ").unwrap() + 2..];
-        started |= call.contains("execve");
-        if started {
-            let (f, p) = call.split_once(" <-").unwrap();
-            naive.insert(f.to_string());
-            naive.insert(p.to_string());
-        }
-    }
+    let calls: Vec<&str> = text
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .map(|l| &l[l.find(": ").unwrap() + 2..])
+        .collect();
+    let naive = named_from_the_execve_syscall(&calls, "do_el0_svc ");
     let out = run(&["funcs", ARM_MIN]);
     let ours: BTreeSet<String> = String::from_utf8(out.stdout)
         .unwrap()
@@ -226,6 +231,86 @@ fn aarch64_funcs_match_a_naive_reading() {
         .map(String::from)
         .collect();
     assert_eq!(ours, naive);
+}
+
+/// The header's `cpu1: entries=` of an `ftrace_it -o` trace.
+fn header_entries(text: &str) -> u64 {
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("# ftrace_it.cpu1: entries="))
+        .unwrap();
+    line["# ftrace_it.cpu1: entries=".len()..]
+        .split(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+/// The untouched aarch64 traces hold exactly what their headers count;
+/// cut short, they still give their results, with a warning, a summary
+/// line and exit status 8.
+#[test]
+fn a_trace_cut_short_is_reported() {
+    for name in [ARM_MIN, ARM_GRAPH] {
+        let whole = run(&["summary", "--json", name]);
+        assert_eq!(whole.status.code(), Some(0), "{name}");
+        assert!(whole.stderr.is_empty(), "{name}");
+        let json: serde_json::Value = serde_json::from_slice(&whole.stdout).unwrap();
+        assert_eq!(json["header_mismatch"], serde_json::json!([]), "{name}");
+    }
+
+    let text = String::from_utf8(common::read(ARM_MIN)).unwrap();
+    let cut = &text[..700_000];
+    fs::write(workdir().join("arm-cut.trace"), cut).unwrap();
+    let entries = header_entries(cut);
+    // Function tracer: one event per complete line after the header.
+    let found = cut
+        .split_inclusive('\n')
+        .filter(|l| l.ends_with('\n') && !l.starts_with('#'))
+        .count();
+    assert!(found > 1000 && (found as u64) < entries, "{found}");
+    let what = format!("cpu1: {found} events in the file, {entries} in the ftrace_it header");
+
+    let summary = run(&["summary", "arm-cut.trace"]);
+    assert_eq!(summary.status.code(), Some(8));
+    let stderr = String::from_utf8(summary.stderr).unwrap();
+    assert!(
+        stderr.starts_with(&format!("ftrace_report: warning: arm-cut.trace: {what}")),
+        "{stderr}"
+    );
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    let stdout = String::from_utf8(summary.stdout).unwrap();
+    assert!(
+        stdout.contains(&format!("\nheader mismatch: {what}")),
+        "{stdout}"
+    );
+
+    let json = run(&["summary", "--json", "arm-cut.trace"]);
+    assert_eq!(json.status.code(), Some(8));
+    let json: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(
+        json["header_mismatch"],
+        serde_json::json!([{"cpu": 1, "entries": entries, "found": found}])
+    );
+
+    // The results of what is there are printed.
+    let funcs = run(&["funcs", "arm-cut.trace"]);
+    assert_eq!(funcs.status.code(), Some(8));
+    assert!(funcs.stdout.split(|&b| b == b'\n').count() > 100);
+    // It outranks `diff --exit-code`'s 1.
+    let diff = run(&["diff", "--exit-code", ARM_MIN, "arm-cut.trace"]);
+    assert_eq!(diff.status.code(), Some(8));
+    assert!(!diff.stdout.is_empty());
+
+    // function_graph: a call and its return are two events.
+    let graph = String::from_utf8(common::read(ARM_GRAPH)).unwrap();
+    fs::write(workdir().join("arm-graph-cut.trace"), &graph[..700_000]).unwrap();
+    let cut_graph = run(&["graph", "arm-graph-cut.trace"]);
+    assert_eq!(cut_graph.status.code(), Some(8));
+    assert!(String::from_utf8(cut_graph.stderr)
+        .unwrap()
+        .contains("in the ftrace_it header (entries=)"));
 }
 
 #[test]
@@ -297,6 +382,7 @@ fn help_is_complete() {
             "--pid",
             "Exit status",
             "5  no target",
+            "8  a trace is incomplete",
         ] {
             assert!(h.contains(needle), "{cmd} --help lacks {needle}");
         }

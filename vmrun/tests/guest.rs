@@ -112,11 +112,9 @@ impl Event {
 }
 
 fn execve() -> &'static str {
-    if arch() == "aarch64" {
-        "__arm64_sys_execve"
-    } else {
-        "__x64_sys_execve"
-    }
+    let arch = arch();
+    ftrace_report::execve::syscall_function(&arch)
+        .unwrap_or_else(|| panic!("no execve system call known for {arch}"))
 }
 
 fn runs() -> BTreeMap<String, String> {
@@ -240,29 +238,18 @@ fn settings_and_irq_affinities_are_restored_after_every_run() {
 }
 
 #[test]
-fn the_targets_first_event_is_its_execve() {
-    // The execve system call starts at the architecture's syscall entry
-    // (arm64: el0_svc -> do_el0_svc -> invoke_syscall -> __arm64_sys_execve);
-    // an interrupt may land inside that entry path, which is then already
-    // part of the execve.
-    let entry = if arch() == "aarch64" {
-        "do_el0_svc"
-    } else {
-        "do_syscall_64"
-    };
+fn before_its_execve_the_target_has_at_most_one_timer_tick() {
     for id in ["min", "min.large"] {
         let t = Trace::load(id);
         let pid = t.pid();
         let mine: Vec<Event> = t.events().into_iter().filter(|e| e.pid == pid).collect();
-        let at = mine
-            .iter()
-            .position(|e| e.func == execve())
-            .unwrap_or_else(|| panic!("{id}: no {} of pid {pid}", execve()));
-        let syscall = mine[..at]
-            .iter()
-            .rposition(|e| e.func == entry)
-            .unwrap_or_else(|| panic!("{id}: no {entry} before {}", execve()));
-        let before = &mine[..syscall];
+        // Where the execve begins is ftrace_report's rule: its system call
+        // entry path (el0_svc -> do_el0_svc -> invoke_syscall, do_syscall_64
+        // -> x64_sys_call), with an interrupt that lands on it, is its.
+        let start =
+            ftrace_report::execve::start(mine.iter().map(|e| (e.func.as_str(), e.parent.as_str())))
+                .unwrap_or_else(|| panic!("{id}: no execve of pid {pid}"));
+        let before = &mine[..start];
         // The program spins in user space until released, so one timer
         // tick may land before its execve, with what runs on its way back
         // to user space (softirqs, a reschedule). Nothing else may: no

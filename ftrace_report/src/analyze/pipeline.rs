@@ -1,17 +1,19 @@
 //! `Analysis::read`: a second thread splits the input into lines and parses
 //! them (most of the per-line cost) while the calling thread reads the
-//! input and does the order-dependent attribution. The split and the
-//! results equal those of `feed`/`finish`.
+//! input and does the order-dependent attribution. How the input is cut
+//! into reads does not change the result.
 
 use std::io::{self, Read};
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::thread;
 
-use super::{Analysis, Error, MAX_LINE};
+use super::{Analysis, Error};
 use crate::parse::{self, FuncLine, Line, Skip};
 
 /// Read size.
 const CHUNK: usize = 1 << 20;
+/// Lines longer than this are skipped as unparsable without being buffered.
+pub(super) const MAX_LINE: usize = 1 << 20;
 
 /// A range of a batch's buffer (buffers are at most `MAX_LINE + CHUNK`).
 #[derive(Clone, Copy, Debug)]
@@ -260,35 +262,10 @@ impl Analysis {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// Hands out the input a few bytes per read, with an interruption,
-    /// and fails at its end if `fail`.
-    struct Trickle {
-        data: Vec<u8>,
-        at: usize,
-        step: usize,
-        interrupted: bool,
-        fail: bool,
-    }
-
-    impl Read for Trickle {
-        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-            if !self.interrupted {
-                self.interrupted = true;
-                return Err(io::ErrorKind::Interrupted.into());
-            }
-            if self.fail && self.at == self.data.len() {
-                return Err(io::Error::other("device gone"));
-            }
-            let n = self.step.min(buf.len()).min(self.data.len() - self.at);
-            buf[..n].copy_from_slice(&self.data[self.at..self.at + n]);
-            self.at += n;
-            Ok(n)
-        }
-    }
+    use crate::fuzzing::Chunked;
 
     #[test]
-    fn same_lines_as_feed_for_any_read_size() {
+    fn same_lines_for_any_read_size() {
         let mut data = Vec::new();
         for i in 0..300 {
             data.extend_from_slice(
@@ -301,24 +278,22 @@ mod tests {
             }
         }
         data.extend_from_slice(b" min-1 [000] ..... 2.0: cut");
-        // In pieces of at most `MAX_LINE`, as a stream is read.
         let mut whole = Analysis::new(None);
-        let mut split = super::super::Splitter::default();
-        for piece in data.chunks(MAX_LINE) {
-            whole.feed(&mut split, piece).unwrap();
-        }
-        whole.finish(split);
-        for step in [1 << 16, CHUNK, 3 * MAX_LINE] {
+        whole.read(&data[..]).unwrap();
+        assert_eq!(whole.lines, 300 + 3 * 3 + 1);
+        assert_eq!(whole.events, 300);
+        assert_eq!(whole.skipped[Skip::Unparsable as usize], 3);
+        assert_eq!(whole.skipped[Skip::PartialLine as usize], 1);
+        assert_eq!(whole.skipped[Skip::Blank as usize], 3);
+        for sizes in [
+            &[1 << 16][..],
+            &[4093, 1, 7],
+            &[3 * MAX_LINE],
+            &[MAX_LINE, 1],
+        ] {
             let mut a = Analysis::new(None);
-            let r = Trickle {
-                data: data.clone(),
-                at: 0,
-                step,
-                interrupted: false,
-                fail: false,
-            };
-            a.read(r).unwrap();
-            assert_eq!(a.lines, whole.lines);
+            a.read(Chunked::new(&data, sizes)).unwrap();
+            assert_eq!(a.lines, whole.lines, "{sizes:?}");
             assert_eq!(a.events, whole.events);
             assert_eq!(a.skipped, whole.skipped);
             assert_eq!(a.first_skipped_line, whole.first_skipped_line);
@@ -326,8 +301,6 @@ mod tests {
             assert_eq!(a.names.len(), whole.names.len());
             assert_eq!(a.tracer_line, whole.tracer_line);
         }
-        assert_eq!(whole.skipped[Skip::Unparsable as usize], 3);
-        assert_eq!(whole.skipped[Skip::PartialLine as usize], 1);
     }
 
     #[test]
@@ -340,13 +313,8 @@ mod tests {
             .copied()
             .collect();
         let mut a = Analysis::new(None);
-        let r = Trickle {
-            data,
-            at: 0,
-            step: 1 << 16,
-            interrupted: false,
-            fail: true,
-        };
+        let mut r = Chunked::new(&data, &[1 << 16]);
+        r.fail_at_end = true;
         match a.read(r) {
             Err(Error::Io(e)) => assert_eq!(e.to_string(), "device gone"),
             _ => panic!("no error"),
