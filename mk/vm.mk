@@ -41,8 +41,10 @@ trace: vm-tools
 	$(VMRUN) run $(VM_ARGS) --kernel-dir "$$kdir" $(VM_PAYLOAD_ARGS) \
 		--tracer $(TRACER) --duration $(DURATION) --results $(RESULTS) $$report
 
-# One boot runs min and min.large, a function_graph run, a missing program,
-# a bad CPU and a run with a trace_pipe reader open, and sends a console copy with kernel messages interleaved;
+# One boot runs min and min.large, a run killed mid-trace then restored
+# (ftrace_it --restore), a function_graph run, a missing program, a bad CPU
+# and a run with a trace_pipe reader open, and sends a console copy with
+# kernel messages interleaved;
 # the tests then check the real traces and settings it brought back.
 VM_TEST_RESULTS := $(CARGO_TARGET_DIR)/vm-test/$(VM_ARCH)
 vm-test: vm-tools

@@ -197,24 +197,6 @@ fn tail(arg: &'static CStr, at: usize) -> &'static CStr {
     unsafe { CStr::from_bytes_with_nul_unchecked(b) }
 }
 
-/// Seconds with up to three decimals, as milliseconds.
-fn parse_secs(s: &[u8]) -> Option<u64> {
-    let mut parts = s.splitn(2, |&c| c == b'.');
-    let whole = parse_u64(parts.next()?)?;
-    let mut ms = 0;
-    if let Some(frac) = parts.next() {
-        if frac.is_empty() || frac.len() > 3 {
-            return None;
-        }
-        ms = parse_u64(frac)?;
-        for _ in frac.len()..3 {
-            ms *= 10;
-        }
-    }
-    let total = whole.checked_mul(1000)?.checked_add(ms)?;
-    (total > 0).then_some(total)
-}
-
 pub fn parse(a: Argv) -> Res<Parsed> {
     let mut o = Opts {
         tracer: Tracer::Function,
@@ -309,7 +291,8 @@ pub fn parse(a: Argv) -> Res<Parsed> {
                 o.buffer_kb = Some(num);
                 continue;
             }
-            Opt::Duration => match parse_secs(v) {
+            // One rule with vmrun, which checks it before the guest boots.
+            Opt::Duration => match guest_protocol::parse_duration_ms(v) {
                 Some(ms) => {
                     (o.duration_ms, o.duration_text) = (Some(ms), v);
                     continue;

@@ -2,7 +2,9 @@
 //!
 //! Mounts proc, sysfs, devtmpfs and tracefs, follows `/etc/mpt.plan` (see
 //! `guest_protocol::plan`): for each run saves the settings a launcher may
-//! touch, runs `/usr/bin/ftrace_it ARGS`, saves them again; then ships every
+//! touch, runs `/usr/bin/ftrace_it ARGS` (for a killed run: kills it
+//! mid-trace, saves the settings, runs `ftrace_it --restore`), saves them
+//! again; then ships every
 //! result file with a SHA-256 manifest to the host and powers the machine
 //! off. Nothing else runs in the guest. It reports on the console with
 //! `guest_protocol::status` lines, ending with done or failed, which vmrun
@@ -12,7 +14,7 @@
 mod ship;
 mod state;
 
-use guest_protocol::plan::{Channel, Plan};
+use guest_protocol::plan::{Channel, Plan, RunKind};
 use guest_protocol::status::Status;
 use guest_protocol::{BIN_DIR, FTRACE_IT, OUT_DIR, PLAN_PATH};
 use rustix::io::Errno;
@@ -82,22 +84,34 @@ fn run(start: &Instant) -> Result<(), String> {
         let args: Vec<&str> = r.args.iter().collect();
         say(format!("run {}: ftrace_it {}", r.id, args.join(" ")));
         // Opening is enough: the kernel counts trace_pipe users.
-        let reader = r
-            .reader
+        let reader = (r.kind == RunKind::Reader)
             .then(|| fs::File::open(Path::new(TRACEFS).join("trace_pipe")))
             .transpose()
             .map_err(|e| format!("{TRACEFS}/trace_pipe: {e}"))?;
         let t = Instant::now();
         let log = fs::File::create(out.join(format!("{}.ftrace_it.log", r.id)))
             .map_err(|e| format!("{}.ftrace_it.log: {e}", r.id))?;
-        let status = Command::new(&ftrace_it)
+        let mut child = Command::new(&ftrace_it)
             .args(args)
             .env_clear()
             .stdin(Stdio::null())
             .stdout(log.try_clone().map_err(|e| e.to_string())?)
             .stderr(log)
-            .status()
+            .spawn()
             .map_err(|e| format!("cannot start {ftrace_it}: {e}"))?;
+        if r.kind == RunKind::Killed {
+            kill_while_tracing(&mut child).map_err(|e| format!("run {}: {e}", r.id))?;
+        }
+        let status = child
+            .wait()
+            .map_err(|e| format!("run {}: waiting for ftrace_it: {e}", r.id))?;
+        if r.kind == RunKind::Killed {
+            write(
+                &out.join(format!("{}.state-killed", r.id)),
+                snap().as_bytes(),
+            )?;
+            restore(&ftrace_it, out, r.id)?;
+        }
         let secs = t.elapsed().as_secs_f64();
         drop(reader);
         let exit = exit_text(&status);
@@ -196,6 +210,49 @@ fn expand_ring_buffer() {
             );
         }
     }
+}
+
+/// SIGKILL for ftrace_it once it has set the tracer up (the program is
+/// then released and traced): what a crash or the OOM killer would do.
+fn kill_while_tracing(child: &mut std::process::Child) -> Result<(), String> {
+    let tracer = Path::new(TRACEFS).join("current_tracer");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let now = fs::read_to_string(&tracer).map_err(|e| format!("{}: {e}", tracer.display()))?;
+        if now.trim() != "nop" {
+            break;
+        }
+        if child.try_wait().map_err(|e| e.to_string())?.is_some() {
+            return Err("ftrace_it ended before it set the tracer up".into());
+        }
+        if Instant::now() > deadline {
+            return Err("ftrace_it did not set the tracer up within 20 s".into());
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    // Past the tracer switch: the program is released and runs traced.
+    std::thread::sleep(Duration::from_millis(200));
+    child
+        .kill()
+        .map_err(|e| format!("cannot kill ftrace_it: {e}"))
+}
+
+/// `ftrace_it --restore`, as the user of a crashed run would type it;
+/// its output and exit go to `ID.restore.log` and `ID.restore-exit`.
+fn restore(ftrace_it: &str, out: &Path, id: &str) -> Result<(), String> {
+    let output = Command::new(ftrace_it)
+        .arg("--restore")
+        .env_clear()
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| format!("cannot start {ftrace_it} --restore: {e}"))?;
+    let mut log = output.stdout;
+    log.extend_from_slice(&output.stderr);
+    write(&out.join(format!("{id}.restore.log")), &log)?;
+    write(
+        &out.join(format!("{id}.restore-exit")),
+        format!("{}\n", exit_text(&output.status)).as_bytes(),
+    )
 }
 
 fn mount(fstype: &str, target: &str) -> Result<(), String> {

@@ -8,6 +8,8 @@
 //! channel<TAB>semihosting|console  how results leave the guest (default console)
 //! run<TAB>ID<TAB>ARG...            ftrace_it ARG..., results named ID.*
 //! run-reader<TAB>ID<TAB>ARG...     the same while init holds trace_pipe open
+//! run-killed<TAB>ID<TAB>ARG...     the same, killed by SIGKILL mid-run, then
+//!                                  `ftrace_it --restore`
 //! console-copy<TAB>FILE            also send result FILE over the console
 //! console-noise<TAB>0|1            kernel messages during console transfers
 //! ```
@@ -47,8 +49,35 @@ pub struct Run<'a> {
     pub id: &'a str,
     /// Arguments of ftrace_it.
     pub args: Args<'a>,
-    /// Hold `trace_pipe` open during the run, as the seed's recipe does.
-    pub reader: bool,
+    pub kind: RunKind,
+}
+
+/// How guest_init runs ftrace_it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunKind {
+    /// As a user would.
+    Plain,
+    /// Holding `trace_pipe` open during the run, as the seed's recipe does.
+    Reader,
+    /// Killed with SIGKILL once it has changed the settings (its journal
+    /// exists), then `ftrace_it --restore`: what a user does after a crash.
+    Killed,
+}
+
+impl RunKind {
+    const ALL: [RunKind; 3] = [RunKind::Plain, RunKind::Reader, RunKind::Killed];
+
+    pub fn keyword(self) -> &'static str {
+        match self {
+            RunKind::Plain => "run",
+            RunKind::Reader => "run-reader",
+            RunKind::Killed => "run-killed",
+        }
+    }
+
+    fn from_keyword(keyword: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.keyword() == keyword)
+    }
 }
 
 /// A run's arguments, as they stand in the plan.
@@ -120,19 +149,21 @@ fn directive(line: &str) -> Result<Option<Directive<'_>>, (Problem, &str)> {
     }
     let unreadable = (Problem::Unreadable, line);
     let (keyword, value) = line.split_once('\t').ok_or(unreadable)?;
-    let d = match keyword {
-        "channel" => Directive::Channel(Channel::from_name(value).ok_or(unreadable)?),
-        "run" | "run-reader" => match value.split_once('\t') {
-            Some((id, args)) if valid_id(id) => Directive::Run(Run {
+    if let Some(kind) = RunKind::from_keyword(keyword) {
+        return match value.split_once('\t') {
+            Some((id, args)) if valid_id(id) => Ok(Some(Directive::Run(Run {
                 id,
                 args: Args(args),
-                reader: keyword == "run-reader",
-            }),
+                kind,
+            }))),
             _ => {
                 let id = value.split_once('\t').map_or(value, |(id, _)| id);
-                return Err((Problem::BadRun, id));
+                Err((Problem::BadRun, id))
             }
-        },
+        };
+    }
+    let d = match keyword {
+        "channel" => Directive::Channel(Channel::from_name(value).ok_or(unreadable)?),
         "console-copy" if valid_id(value) => Directive::ConsoleCopy(value),
         "console-noise" if matches!(value, "0" | "1") => Directive::ConsoleNoise(value == "1"),
         _ => return Err(unreadable),
@@ -247,9 +278,8 @@ impl<W: Write> Writer<W> {
     }
 
     /// `args` must hold no tab and no line break.
-    pub fn run<S: AsRef<str>>(&mut self, id: &str, args: &[S], reader: bool) -> &mut Self {
-        let keyword = if reader { "run-reader" } else { "run" };
-        self.line(format_args!("{keyword}\t{id}"));
+    pub fn run<S: AsRef<str>>(&mut self, id: &str, args: &[S], kind: RunKind) -> &mut Self {
+        self.line(format_args!("{}\t{id}", kind.keyword()));
         for a in args {
             self.line(format_args!("\t{}", a.as_ref()));
         }
@@ -282,9 +312,9 @@ mod tests {
         w.finish().unwrap()
     }
 
-    fn run_of(plan: Plan<'_>, i: usize) -> (&str, Vec<&str>, bool) {
+    fn run_of(plan: Plan<'_>, i: usize) -> (&str, Vec<&str>, RunKind) {
         let r = plan.runs().nth(i).unwrap();
-        (r.id, r.args.iter().collect(), r.reader)
+        (r.id, r.args.iter().collect(), r.kind)
     }
 
     #[test]
@@ -292,25 +322,42 @@ mod tests {
         let text = written(|w| {
             w.comment("written by vmrun")
                 .channel(Channel::Semihosting)
-                .run("min", &["-o", "/tmp/out/min.trace", "/usr/bin/min"], false)
-                .run("busy", &["--cpu", "99", "/usr/bin/prog", "a b"], true)
+                .run(
+                    "min",
+                    &["-o", "/tmp/out/min.trace", "/usr/bin/min"],
+                    RunKind::Plain,
+                )
+                .run(
+                    "busy",
+                    &["--cpu", "99", "/usr/bin/prog", "a b"],
+                    RunKind::Reader,
+                )
+                .run("killed", &["/usr/bin/min"], RunKind::Killed)
                 .console_copy("min.trace")
                 .console_noise(true);
         });
         let plan = Plan::parse(&text).unwrap();
         assert_eq!(plan.channel(), Channel::Semihosting);
-        assert_eq!(plan.runs().count(), 2);
+        assert_eq!(plan.runs().count(), 3);
         assert_eq!(
             run_of(plan, 0),
             (
                 "min",
                 ["-o", "/tmp/out/min.trace", "/usr/bin/min"].into(),
-                false
+                RunKind::Plain
             )
         );
         assert_eq!(
             run_of(plan, 1),
-            ("busy", ["--cpu", "99", "/usr/bin/prog", "a b"].into(), true)
+            (
+                "busy",
+                ["--cpu", "99", "/usr/bin/prog", "a b"].into(),
+                RunKind::Reader
+            )
+        );
+        assert_eq!(
+            run_of(plan, 2),
+            ("killed", ["/usr/bin/min"].into(), RunKind::Killed)
         );
         assert_eq!(plan.console_copies().collect::<Vec<_>>(), ["min.trace"]);
         assert!(plan.console_noise());
@@ -319,6 +366,7 @@ mod tests {
             "# written by vmrun\nchannel\tsemihosting\n\
              run\tmin\t-o\t/tmp/out/min.trace\t/usr/bin/min\n\
              run-reader\tbusy\t--cpu\t99\t/usr/bin/prog\ta b\n\
+             run-killed\tkilled\t/usr/bin/min\n\
              console-copy\tmin.trace\nconsole-noise\t1\n"
         );
     }
@@ -381,7 +429,7 @@ mod tests {
             "é",
         ] {
             let run = written(|w| {
-                w.run(id, &["/usr/bin/min"], false);
+                w.run(id, &["/usr/bin/min"], RunKind::Plain);
             });
             let copy = written(|w| {
                 w.console_copy(id);

@@ -17,7 +17,7 @@ pub struct Initramfs {
 pub fn gather(o: &Options) -> Result<(Initramfs, Vec<String>), Failure> {
     let mut names = Vec::new();
     let mut cpio = Cpio::new();
-    for d in ["dev", "proc", "sys", "tmp", "etc", "usr", "usr/bin"] {
+    for d in ["dev", "proc", "run", "sys", "tmp", "etc", "usr", "usr/bin"] {
         cpio.dir(d, 0o755);
     }
     cpio.char_dev("dev/console", 0o600, 5, 1);

@@ -2,28 +2,29 @@
 //! `guest_init` about them (format in `guest_protocol::plan`).
 
 use crate::{fail, Failure, Options, INPUT};
-use guest_protocol::plan::{Channel, Plan, Writer};
+use guest_protocol::plan::{Channel, Plan, RunKind, Writer};
 use guest_protocol::{BIN_DIR, OUT_DIR};
 
 /// One ftrace_it invocation in the guest.
 pub struct GuestRun {
     pub id: String,
     pub args: Vec<String>,
-    /// guest_init holds `trace_pipe` open during the run.
-    pub reader: bool,
+    pub kind: RunKind,
 }
 
-/// Runs of the plan: one per payload, plus with `--checks` a function_graph
-/// run and the runs that must fail cleanly (missing program, bad CPU, a
-/// `trace_pipe` reader already open as in the seed's recipe).
+/// Runs of the plan: one per payload, plus with `--checks` a run killed
+/// mid-trace and restored from its journal (before the next runs, which
+/// then find no stale journal), a function_graph run and the runs that must
+/// fail cleanly (missing program, bad CPU, a `trace_pipe` reader already
+/// open as in the seed's recipe).
 pub fn runs(o: &Options, names: &[String]) -> Vec<GuestRun> {
-    let traced = |id: &str, tracer: &str, extra: &[&str], program: &str| GuestRun {
+    let run = |id: &str, duration: &str, tracer: &str, extra: &[&str], program: &str| GuestRun {
         id: id.to_string(),
         args: [
             "-o",
             &format!("{OUT_DIR}/{id}.trace"),
             "--duration",
-            &o.duration,
+            duration,
             "--tracer",
             tracer,
         ]
@@ -32,7 +33,10 @@ pub fn runs(o: &Options, names: &[String]) -> Vec<GuestRun> {
         .chain([&program])
         .map(|s| s.to_string())
         .collect(),
-        reader: false,
+        kind: RunKind::Plain,
+    };
+    let traced = |id: &str, tracer: &str, extra: &[&str], program: &str| {
+        run(id, &o.duration, tracer, extra, program)
     };
     let mut runs: Vec<GuestRun> = names
         .iter()
@@ -40,6 +44,11 @@ pub fn runs(o: &Options, names: &[String]) -> Vec<GuestRun> {
         .collect();
     if o.checks {
         let first = format!("{BIN_DIR}/{}", names[0]);
+        // Long enough to be killed while tracing, whatever --duration says.
+        runs.push(GuestRun {
+            kind: RunKind::Killed,
+            ..run("killed", "60", &o.tracer, &[], &first)
+        });
         runs.push(traced("fgraph", "function_graph", &[], &first));
         runs.push(traced(
             "missing",
@@ -49,7 +58,7 @@ pub fn runs(o: &Options, names: &[String]) -> Vec<GuestRun> {
         ));
         runs.push(traced("badcpu", &o.tracer, &["--cpu", "99"], &first));
         runs.push(GuestRun {
-            reader: true,
+            kind: RunKind::Reader,
             ..traced("busy", &o.tracer, &[], &first)
         });
     }
@@ -62,7 +71,7 @@ pub fn text(channel: Channel, runs: &[GuestRun], checks: bool) -> Result<String,
     let mut plan = Writer::new(String::new());
     plan.comment("written by vmrun").channel(channel);
     for r in runs {
-        plan.run(&r.id, &r.args, r.reader);
+        plan.run(&r.id, &r.args, r.kind);
     }
     if checks {
         // A real console capture with real kernel messages in it, for the
@@ -126,14 +135,21 @@ mod tests {
         let names = ["min".to_string()];
         let runs = runs(&options(true), &names);
         let ids: Vec<&str> = runs.iter().map(|r| r.id.as_str()).collect();
-        assert_eq!(ids, ["min", "fgraph", "missing", "badcpu", "busy"]);
-        assert!(runs[1]
+        assert_eq!(
+            ids,
+            ["min", "killed", "fgraph", "missing", "badcpu", "busy"]
+        );
+        assert_eq!(runs[1].kind, RunKind::Killed);
+        assert!(runs[1].args.windows(2).any(|w| w == ["--duration", "60"]));
+        assert!(runs[2]
             .args
             .windows(2)
             .any(|w| w == ["--tracer", "function_graph"]));
-        assert_eq!(runs[2].args.last().unwrap(), "/usr/bin/no-such-program");
-        assert!(runs[3].args.windows(2).any(|w| w == ["--cpu", "99"]));
-        assert!(runs[4].reader && !runs[3].reader);
+        assert_eq!(runs[3].args.last().unwrap(), "/usr/bin/no-such-program");
+        assert!(runs[4].args.windows(2).any(|w| w == ["--cpu", "99"]));
+        assert_eq!(runs[5].kind, RunKind::Reader);
+        assert_eq!(runs[4].kind, RunKind::Plain);
+        assert!(plan_text(Channel::Console, &runs, true).contains("\nrun-killed\tkilled\t-o\t"));
         assert!(plan_text(Channel::Console, &runs, true).contains("\nrun-reader\tbusy\t-o\t"));
         // Results by semihosting: a copy goes over the console too.
         assert!(

@@ -1,8 +1,10 @@
 //! Checks on the results of a real guest boot: `make vm-test` boots the
 //! guest once with `vmrun run --checks` (min and min.large with the function
-//! tracer, min with function_graph, a missing program, a bad CPU, a run
-//! while a trace_pipe reader is open, and a console copy of the function_graph trace sent while kernel messages are
-//! printed) and runs these tests on what came back (VM_RESULTS=DIR).
+//! tracer, a run whose ftrace_it is killed mid-trace and then restored from
+//! its journal, min with function_graph, a missing program, a bad CPU, a run
+//! while a trace_pipe reader is open, and a console copy of the
+//! function_graph trace sent while kernel messages are printed) and runs
+//! these tests on what came back (VM_RESULTS=DIR).
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -218,6 +220,48 @@ fn runs_end_with_the_documented_exit_codes() {
             "{id}: one-line error expected, got {log:?}"
         );
     }
+}
+
+#[test]
+fn a_run_killed_mid_trace_is_put_back_by_restore() {
+    // guest_init killed ftrace_it with SIGKILL while it traced, saved the
+    // settings as the kill left them, then ran `ftrace_it --restore`.
+    assert_eq!(
+        runs()["killed"],
+        "signal 9",
+        "{}",
+        read("killed.ftrace_it.log")
+    );
+    let before = read("killed.state-before");
+    let killed = read("killed.state-killed");
+    let changed: Vec<&str> = killed
+        .lines()
+        .filter(|l| !before.lines().any(|b| b == *l))
+        .collect();
+    assert!(
+        changed.contains(&"tracefs/current_tracer: function"),
+        "the kill left no tracer set: {changed:?}"
+    );
+    assert!(
+        changed.iter().any(|l| l.starts_with("irq/")),
+        "the kill left no IRQ moved: {changed:?}"
+    );
+    let log = read("killed.restore.log");
+    assert_eq!(read("killed.restore-exit").trim(), "0", "{log}");
+    for what in ["/current_tracer", "/set_ftrace_pid", "/smp_affinity_list"] {
+        assert!(
+            log.lines()
+                .any(|l| l.starts_with("ftrace_it: restored /") && l.ends_with(what)),
+            "--restore did not say it restored {what}: {log}"
+        );
+    }
+    assert_eq!(
+        read("killed.state-after"),
+        before,
+        "--restore left settings changed"
+    );
+    // The next run found no stale journal.
+    assert_eq!(runs()["fgraph"], "137", "{}", read("fgraph.ftrace_it.log"));
 }
 
 #[test]
