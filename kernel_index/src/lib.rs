@@ -1,0 +1,4 @@
+mod error;
+pub mod maintainers;
+
+pub use error::Error;
