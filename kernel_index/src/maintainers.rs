@@ -242,7 +242,7 @@ impl Maintainers {
             }
         }
         // Stable: equal depths keep MAINTAINERS order.
-        found.sort_by(|a, b| b.depth.cmp(&a.depth));
+        found.sort_by_key(|m| std::cmp::Reverse(m.depth));
         found
     }
 }
