@@ -180,8 +180,9 @@ impl Maintainers {
                 entries.push((kind, value.to_string()));
                 match kind {
                     'F' | 'X' => {
-                        let fp = file_pattern(value, &is_dir)
-                            .map_err(|e| err(n, format!("{kind}: pattern {value:?}: {e}")))?;
+                        let fp = file_pattern(value, &is_dir).map_err(|e| {
+                            err(n, format!("{kind}: pattern {value:?}: {}", one_line(&e)))
+                        })?;
                         patterns.push(if kind == 'F' {
                             Pattern::File(fp)
                         } else {
@@ -190,7 +191,7 @@ impl Maintainers {
                     }
                     'N' => {
                         let r = Regex::new(&format!("(?x){value}"))
-                            .map_err(|e| err(n, format!("N: regex {value:?}: {e}")))?;
+                            .map_err(|e| err(n, format!("N: regex {value:?}: {}", one_line(&e))))?;
                         patterns.push(Pattern::Name(r));
                     }
                     _ => {}
@@ -245,6 +246,16 @@ impl Maintainers {
         found.sort_by_key(|m| std::cmp::Reverse(m.depth));
         found
     }
+}
+
+/// The reason of a regex error, whose text draws the pattern over lines.
+fn one_line(e: &regex::Error) -> String {
+    let text = e.to_string();
+    let reason = text.lines().find_map(|l| l.strip_prefix("error: "));
+    reason.map_or_else(
+        || text.split_whitespace().collect::<Vec<_>>().join(" "),
+        str::to_string,
+    )
 }
 
 /// Perl's `\s` on the ASCII text of MAINTAINERS.
@@ -422,6 +433,8 @@ F:\t*/
             other => panic!("{other:?}"),
         }
         assert!(e.to_string().contains("drivers/[oops"), "{e}");
+        assert!(e.to_string().contains("unclosed character class"), "{e}");
+        assert_eq!(e.to_string().lines().count(), 1, "{e}");
         let text = "A\nN:\t(unclosed\n";
         assert!(Maintainers::parse(text, Path::new("M"), |_| false).is_err());
     }
