@@ -120,7 +120,9 @@ pub struct Object {
     pub composite: Option<String>,
     /// Kconfig symbols its sources read (`include/config/...` dependencies):
     /// what its code depends on, apart from whether it is built at all.
-    pub config_deps: Vec<String>,
+    /// Indices into [`KernelIndex::kconfig_symbols`], by name; see
+    /// [`KernelIndex::config_deps`].
+    pub config_deps: Vec<u32>,
     /// The Kbuild lines that put it in the build (any one suffices); for a
     /// composite part, its `NAME-y` line.
     pub build: Vec<Inclusion>,
@@ -190,12 +192,14 @@ pub struct KernelIndex {
     dirs: BTreeMap<String, Vec<Inclusion>>,
     composites: BTreeMap<String, Vec<Inclusion>>,
     maintainers: Vec<MaintainersSection>,
-    kconfig: BTreeMap<String, Symbol>,
+    kconfig: Vec<Symbol>,
     notes: Vec<String>,
     #[serde(skip)]
     by_name: HashMap<String, Vec<u32>>,
     #[serde(skip)]
     by_path: HashMap<String, u32>,
+    #[serde(skip)]
+    by_symbol: HashMap<String, u32>,
     #[serde(skip)]
     values: ConfigValues,
 }
@@ -374,6 +378,7 @@ impl KernelIndex {
         let mut dirs: BTreeMap<String, Vec<Inclusion>> = BTreeMap::new();
         let mut composites: BTreeMap<String, Vec<Inclusion>> = BTreeMap::new();
         let mut out_objects = Vec::with_capacity(objects.len());
+        let mut deps_of = Vec::with_capacity(objects.len());
         for (path, cmd) in objects.iter().zip(cmds) {
             let mut doubts = Vec::new();
             let linked = match pulled.get(path.as_str()) {
@@ -468,6 +473,7 @@ impl KernelIndex {
             let mut config_deps = cmd.config;
             config_deps.sort();
             config_deps.dedup();
+            deps_of.push(config_deps);
             out_objects.push(Object {
                 path: path.clone(),
                 archive: archives.get(path.as_str()).map(|a| a.to_string()),
@@ -475,7 +481,7 @@ impl KernelIndex {
                 sources,
                 derived_from,
                 composite,
-                config_deps,
+                config_deps: Vec::new(),
                 build: build_lines,
                 doubts,
             });
@@ -509,19 +515,22 @@ impl KernelIndex {
             dirs,
             composites,
             maintainers: kept_sections,
-            kconfig: BTreeMap::new(),
+            kconfig: Vec::new(),
             notes,
             by_name: HashMap::new(),
             by_path: HashMap::new(),
+            by_symbol: HashMap::new(),
             values: ConfigValues::new(),
         };
-        let mut names = BTreeSet::new();
+        let mut names: BTreeSet<String> = deps_of.iter().flatten().cloned().collect();
         for o in &index.objects {
-            names.extend(o.config_deps.iter().cloned());
             names.extend(index.build_condition(o).symbols());
         }
         index.kconfig = kconfig::symbol_table(names, &kc, &config);
         index.finish();
+        for (o, deps) in index.objects.iter_mut().zip(deps_of) {
+            o.config_deps = deps.iter().map(|d| index.by_symbol[d]).collect();
+        }
         index.check_conditions();
         Ok(index)
     }
@@ -541,9 +550,15 @@ impl KernelIndex {
             .enumerate()
             .map(|(i, o)| (o.path.clone(), i as u32))
             .collect();
+        self.by_symbol = self
+            .kconfig
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.name.clone(), i as u32))
+            .collect();
         self.values = self
             .kconfig
-            .values()
+            .iter()
             .filter_map(|s| Some((s.name.clone(), s.value.clone()?)))
             .collect();
     }
@@ -639,8 +654,22 @@ impl KernelIndex {
 
     /// A Kconfig symbol named by some condition or dependency.
     pub fn kconfig_symbol(&self, name: &str) -> Option<&Symbol> {
-        self.kconfig
-            .get(name.strip_prefix("CONFIG_").unwrap_or(name))
+        let name = name.strip_prefix("CONFIG_").unwrap_or(name);
+        self.by_symbol.get(name).map(|&i| &self.kconfig[i as usize])
+    }
+
+    /// The Kconfig symbols the index keeps (those of build conditions and
+    /// of dependencies), by name.
+    pub fn kconfig_symbols(&self) -> &[Symbol] {
+        &self.kconfig
+    }
+
+    /// The symbols an object's sources read.
+    pub fn config_deps<'a>(&'a self, object: &'a Object) -> impl Iterator<Item = &'a Symbol> + 'a {
+        object
+            .config_deps
+            .iter()
+            .map(move |&i| &self.kconfig[i as usize])
     }
 
     /// Things noticed while indexing that concern no single object.

@@ -2,7 +2,7 @@
 //! from the top `Kconfig` along its `source` directives), their values from
 //! the build's `.config`.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -245,22 +245,23 @@ impl Symbol {
     }
 }
 
+/// The symbols, by name, with their definitions and values.
 pub(crate) fn symbol_table(
     names: impl IntoIterator<Item = String>,
     kconfig: &Kconfig,
     config: &ConfigValues,
-) -> BTreeMap<String, Symbol> {
-    names
+) -> Vec<Symbol> {
+    let mut table: Vec<Symbol> = names
         .into_iter()
-        .map(|name| {
-            let symbol = Symbol {
-                value: config.get(&name).cloned(),
-                definition: kconfig.symbols.get(&name).cloned(),
-                name: name.clone(),
-            };
-            (name, symbol)
+        .map(|name| Symbol {
+            value: config.get(&name).cloned(),
+            definition: kconfig.symbols.get(&name).cloned(),
+            name,
         })
-        .collect()
+        .collect();
+    table.sort_by(|a, b| a.name.cmp(&b.name));
+    table.dedup_by(|a, b| a.name == b.name);
+    table
 }
 
 #[cfg(test)]

@@ -390,7 +390,8 @@ fn kconfig_prompts_values_and_dependencies() {
     let fake = Fake::new();
     let index = fake.index();
     let core = index.object("drivers/foo/core.o").unwrap();
-    assert_eq!(core.config_deps, ["FOO", "FOO_EXTRA"]);
+    let deps: Vec<&str> = index.config_deps(core).map(|s| s.name.as_str()).collect();
+    assert_eq!(deps, ["FOO", "FOO_EXTRA"]);
     let foo = index.kconfig_symbol("CONFIG_FOO").unwrap();
     assert_eq!(foo.prompt(), Some("Foo support"));
     assert_eq!(foo.value.as_deref(), Some("y"));
