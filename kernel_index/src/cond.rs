@@ -53,14 +53,19 @@ impl Cond {
     }
 
     /// Any of the conditions; `True` if one of them is.
-    pub fn any(mut alternatives: Vec<Cond>) -> Cond {
-        alternatives.dedup();
-        if alternatives.contains(&Cond::True) {
-            return Cond::True;
+    pub fn any(alternatives: Vec<Cond>) -> Cond {
+        let mut unique: Vec<Cond> = Vec::with_capacity(alternatives.len());
+        for c in alternatives {
+            if c == Cond::True {
+                return Cond::True;
+            }
+            if !unique.contains(&c) {
+                unique.push(c);
+            }
         }
-        match alternatives.len() {
-            1 => alternatives.pop().unwrap_or(Cond::True),
-            _ => Cond::Any(alternatives),
+        match unique.len() {
+            1 => unique.pop().unwrap_or(Cond::True),
+            _ => Cond::Any(unique),
         }
     }
 
@@ -192,7 +197,7 @@ mod tests {
             .and(is("A"));
         assert_eq!(c.to_string(), "A && C!=n && !B");
         assert_eq!(c.eval(&config), Some(true));
-        let c = Cond::any(vec![is("B"), is("D")]);
+        let c = Cond::any(vec![is("B"), is("D"), is("B")]);
         assert_eq!(c.eval(&config), Some(false));
         assert_eq!(c.to_string(), "B || D");
         let c = is("A").and(Cond::Unparsed("$(foo)".into()));
