@@ -6,7 +6,7 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use crate::error::Error;
-use crate::index::{identity, KernelIndex, FORMAT};
+use crate::index::{identity, source_dir, KernelIndex, FORMAT};
 
 /// Where the index of a build tree is kept between runs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,9 +61,11 @@ impl KernelIndex {
         let bytes = std::fs::read(path).ok()?;
         let mut index: KernelIndex = serde_json::from_slice(&bytes).ok()?;
         let build = std::fs::canonicalize(build_dir).ok()?;
+        let source = source_dir(&build).ok()?;
         if index.format != FORMAT
             || index.build_dir() != build
-            || index.identity != identity(&build)
+            || index.source_dir() != source
+            || index.identity != identity(&build, &source)
         {
             return None;
         }

@@ -204,33 +204,36 @@ pub struct KernelIndex {
     values: ConfigValues,
 }
 
-/// The files whose change makes an index stale, relative to the build tree.
+/// The files of the build tree whose change makes an index stale; the
+/// source tree's MAINTAINERS too.
 const IDENTITY_FILES: &[&str] = &[
     "System.map",
     "vmlinux.map",
     ".config",
     "include/config/kernel.release",
-    "source/MAINTAINERS",
 ];
 
-pub(crate) fn identity(build: &Path) -> Identity {
-    let files = IDENTITY_FILES
+pub(crate) fn identity(build: &Path, source: &Path) -> Identity {
+    let paths = IDENTITY_FILES
         .iter()
-        .map(|f| {
-            let meta = std::fs::metadata(build.join(f)).ok();
+        .map(|f| (f.to_string(), build.join(f)))
+        .chain([("MAINTAINERS".to_string(), source.join("MAINTAINERS"))]);
+    let files = paths
+        .map(|(name, path)| {
+            let meta = std::fs::metadata(path).ok();
             let size = meta.as_ref().map_or(0, |m| m.len());
             let mtime = meta
                 .and_then(|m| m.modified().ok())
                 .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
                 .map_or(0, |d| d.as_nanos());
-            (f.to_string(), size, mtime)
+            (name, size, mtime)
         })
         .collect();
     Identity { files }
 }
 
 /// The source tree of a build: `source` for `make O=`, else the tree itself.
-fn source_dir(build: &Path) -> Result<PathBuf, Error> {
+pub(crate) fn source_dir(build: &Path) -> Result<PathBuf, Error> {
     let link = build.join("source");
     let source = if link.exists() {
         link
@@ -264,7 +267,7 @@ impl KernelIndex {
             })?
             .trim()
             .to_string();
-        let identity = identity(&build);
+        let identity = identity(&build, &source);
 
         let sysmap_path = build.join("System.map");
         if !sysmap_path.is_file() {
@@ -433,17 +436,14 @@ impl KernelIndex {
                 *m != name_fix(own.trim_end_matches(".o"))
             });
             let build_lines = kbuild.object_inclusions(path);
-            if build_lines.is_empty() {
-                if linked == Linked::CommandLine {
-                    // link-vmlinux.sh links it whatever the configuration.
-                } else {
-                    let mut d = format!("no Kbuild obj-y/lib-y line names {path}");
-                    let unexpanded = kbuild.unexpanded(dir);
-                    if !unexpanded.is_empty() {
-                        d.push_str(&format!("; unexpanded there: {}", unexpanded.join(", ")));
-                    }
-                    doubts.push(d);
+            // What link-vmlinux.sh names is linked whatever the configuration.
+            if build_lines.is_empty() && linked != Linked::CommandLine {
+                let mut d = format!("no Kbuild obj-y/lib-y line names {path}");
+                let unexpanded = kbuild.unexpanded(dir);
+                if !unexpanded.is_empty() {
+                    d.push_str(&format!("; unexpanded there: {}", unexpanded.join(", ")));
                 }
+                doubts.push(d);
             }
             let mut composite = None;
             for inc in &build_lines {

@@ -431,6 +431,20 @@ fn cache_is_used_while_current_and_rebuilt_when_stale() {
     let (third, used) = KernelIndex::open(&build, &Cache::InBuildTree).unwrap();
     assert!(matches!(used, CacheUse::Written(_)), "{used:?}");
     assert!(matches!(third.lookup("memcpy_tail"), Lookup::Unique(_)));
+    // An edited MAINTAINERS makes it stale too.
+    let (_, used) = KernelIndex::open(&build, &Cache::InBuildTree).unwrap();
+    assert!(matches!(used, CacheUse::Loaded(_)), "{used:?}");
+    let m = fake.source().join("MAINTAINERS");
+    let text = std::fs::read_to_string(&m).unwrap();
+    std::fs::write(&m, text.replace("S:\tOdd Fixes", "S:\tOrphan")).unwrap();
+    let (fourth, used) = KernelIndex::open(&build, &Cache::InBuildTree).unwrap();
+    assert!(matches!(used, CacheUse::Written(_)), "{used:?}");
+    let orphan = fourth
+        .maintainers()
+        .iter()
+        .find(|s| s.name == "FOO DRIVER")
+        .unwrap();
+    assert_eq!(orphan.status.as_deref(), Some("Orphan"));
     // A damaged cache file is not trusted either.
     std::fs::write(build.join(".kernel_index.json"), "{").unwrap();
     let (_, used) = KernelIndex::open(&build, &Cache::InBuildTree).unwrap();
