@@ -37,8 +37,8 @@ pub struct Inclusion {
     pub dir: String,
     /// The word as the Kbuild file has it: `irq-gic.o`, `irqchip/`, `lib/`.
     pub entry: String,
-    /// The variable it lands in: `obj-y`, `lib-y`, `proc-y` (a part of the
-    /// composite object `proc.o`), `libs-y` (arch Makefile).
+    /// The variable it lands in: `obj-y`, `lib-y`, or `proc-y` for a part
+    /// of the composite object `proc.o`.
     pub variable: String,
     /// When make puts it there, within that Kbuild file.
     pub guard: Cond,
@@ -100,7 +100,6 @@ impl Kbuild {
     fn read_top(&mut self) -> Vars {
         let mut vars = Vars::default();
         vars.set_plain("SRCARCH", &self.srcarch);
-        vars.set_plain("srctree", ".");
         // Root Makefile: `core-y :=`, `drivers-y :=`, `libs-y := lib/` just
         // before it includes arch/$(SRCARCH)/Makefile.
         let root = "Makefile";
