@@ -141,8 +141,8 @@ impl Cond {
     }
 }
 
-/// Kconfig-like syntax: `A && !(B || C=m)`, `X!=n`, `<? text ?>` for a part
-/// that could not be read.
+/// Kconfig-like syntax: `A && !(B || C=m)`, `X!=n` (set to anything),
+/// `X=n`, `<? text ?>` for a part that could not be read.
 impl fmt::Display for Cond {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fn joined(f: &mut fmt::Formatter<'_>, cs: &[Cond], op: &str) -> fmt::Result {
@@ -163,7 +163,11 @@ impl fmt::Display for Cond {
             Cond::Is { symbol, value } if value.is_empty() => write!(f, "{symbol}=n"),
             Cond::Is { symbol, value } => write!(f, "{symbol}={value}"),
             Cond::Set(symbol) => write!(f, "{symbol}!=n"),
-            Cond::Not(c) => match **c {
+            Cond::Not(c) => match &**c {
+                Cond::Set(symbol) => write!(f, "{symbol}=n"),
+                Cond::Is { symbol, value } if value != "y" && !value.is_empty() => {
+                    write!(f, "{symbol}!={value}")
+                }
                 Cond::All(_) | Cond::Any(_) => write!(f, "!({c})"),
                 _ => write!(f, "!{c}"),
             },

@@ -634,11 +634,16 @@ fn logical_name(name: &str) -> (String, Cond) {
             },
         );
     }
-    if let Some(sym) = suffix
+    // `$(subst m,y,$(CONFIG_X))` and `$(CONFIG_X:m=y)`: y when X is y or m.
+    let m_to_y = suffix
         .strip_prefix("$(subst m,y,")
         .and_then(|s| s.strip_suffix(')'))
         .and_then(config_ref)
-    {
+        .or_else(|| {
+            let inner = suffix.strip_prefix("$(CONFIG_")?.strip_suffix(":m=y)")?;
+            symbol_name(inner)
+        });
+    if let Some(sym) = m_to_y {
         return (y, Cond::Set(sym));
     }
     (y, Cond::Unparsed(name.to_string()))
@@ -661,9 +666,36 @@ fn find_suffix_dash(name: &str) -> Option<usize> {
 
 /// `$(CONFIG_FOO)` -> `FOO`.
 fn config_ref(s: &str) -> Option<String> {
-    let sym = s.strip_prefix("$(CONFIG_")?.strip_suffix(')')?;
-    (!sym.is_empty() && sym.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'))
-        .then(|| sym.to_string())
+    let inner = s
+        .strip_prefix("$(")
+        .and_then(|r| r.strip_suffix(')'))
+        .or_else(|| s.strip_prefix("${").and_then(|r| r.strip_suffix('}')))?;
+    symbol_name(inner.strip_prefix("CONFIG_")?)
+}
+
+fn symbol_name(s: &str) -> Option<String> {
+    (!s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'))
+        .then(|| s.to_string())
+}
+
+/// `$(CONFIG_A)$(CONFIG_B)` -> `[A, B]`: nothing but references.
+fn config_refs(s: &str) -> Option<Vec<String>> {
+    let mut out = Vec::new();
+    let mut rest = s;
+    while !rest.is_empty() {
+        let close = if rest.starts_with("${") { '}' } else { ')' };
+        let end = rest.find(close)? + 1;
+        out.push(config_ref(&rest[..end])?);
+        rest = &rest[end..];
+    }
+    (!out.is_empty()).then_some(out)
+}
+
+/// The arguments of `$(FUNC a,b)` when `s` is exactly that call.
+fn call_args(s: &str, func: &str) -> Option<Vec<String>> {
+    let inner = s.strip_prefix("$(")?.strip_suffix(')')?;
+    let args = inner.strip_prefix(func)?.strip_prefix(' ')?;
+    balanced(args).then(|| split_args(args))
 }
 
 /// The condition of `ifeq`/`ifneq`/`ifdef`/`ifndef`.
@@ -690,24 +722,61 @@ fn conditional(stmt: &str) -> Cond {
             let Some((a, b)) = ifeq_args(rest) else {
                 return unparsed();
             };
-            let (sym, value) = match (config_ref(&a), config_ref(&b)) {
-                (Some(s), None) if !b.contains('$') => (s, b),
-                (None, Some(s)) if !a.contains('$') => (s, a),
+            let (expr, value) = match (a.contains('$'), b.contains('$')) {
+                (true, false) => (a, b),
+                (false, true) => (b, a),
                 _ => return unparsed(),
             };
-            let c = if value.is_empty() {
-                Cond::Set(sym).negate()
-            } else {
-                Cond::Is { symbol: sym, value }
-            };
-            if kw == "ifeq" {
-                c
-            } else {
-                c.negate()
+            match equality(&expr, &value) {
+                Some(c) if kw == "ifeq" => c,
+                Some(c) => c.negate(),
+                None => unparsed(),
             }
         }
         _ => unparsed(),
     }
+}
+
+/// `EXPR == VALUE` for the forms Kbuild files use on config symbols.
+/// Concatenations rely on a set symbol never being empty (auto.conf leaves
+/// out the unset ones) and on `y` being a whole value.
+fn equality(expr: &str, value: &str) -> Option<Cond> {
+    let is_y = |s: &String| Cond::Is {
+        symbol: s.clone(),
+        value: "y".into(),
+    };
+    let all = |cs: Vec<Cond>| cs.into_iter().fold(Cond::True, Cond::and);
+    if let Some(syms) = config_refs(expr) {
+        return match (syms.as_slice(), value) {
+            ([sym], "") => Some(Cond::Set(sym.clone()).negate()),
+            ([sym], v) => Some(Cond::Is {
+                symbol: sym.clone(),
+                value: v.to_string(),
+            }),
+            (_, "") => Some(all(syms
+                .into_iter()
+                .map(|s| Cond::Set(s).negate())
+                .collect())),
+            (_, v) if v == "y".repeat(syms.len()) => Some(all(syms.iter().map(is_y).collect())),
+            _ => None,
+        };
+    }
+    if !value.is_empty() {
+        return None;
+    }
+    // `$(filter y,$(CONFIG_A) $(CONFIG_B))` is empty when none is y;
+    // `$(or $(CONFIG_A),$(CONFIG_B))` when none is set.
+    if let Some(args) = call_args(expr, "filter") {
+        let [pattern, list] = args.as_slice() else {
+            return None;
+        };
+        let syms: Option<Vec<String>> = list.split_whitespace().map(config_ref).collect();
+        let syms = syms.filter(|s| !s.is_empty() && pattern.trim() == "y")?;
+        return Some(Cond::any(syms.iter().map(is_y).collect()).negate());
+    }
+    let args = call_args(expr, "or")?;
+    let syms: Option<Vec<String>> = args.iter().map(|a| config_ref(a.trim())).collect();
+    Some(Cond::any(syms?.into_iter().map(Cond::Set).collect()).negate())
 }
 
 /// `(A,B)`, `"A" "B"` or `'A' 'B'`, each side trimmed.
@@ -903,8 +972,8 @@ mod tests {
         assert_eq!(guards(&mut kb, "kernel/smp.o"), ["SMP"]);
         assert_eq!(guards(&mut kb, "kernel/shared.o"), ["A", "B"]);
         assert_eq!(guards(&mut kb, "kernel/c.o"), ["C!=n"]);
-        assert_eq!(guards(&mut kb, "kernel/notc.o"), ["!C!=n"]);
-        assert_eq!(guards(&mut kb, "kernel/nod.o"), ["!D!=n"]);
+        assert_eq!(guards(&mut kb, "kernel/notc.o"), ["C=n"]);
+        assert_eq!(guards(&mut kb, "kernel/nod.o"), ["D=n"]);
         assert_eq!(guards(&mut kb, "kernel/e.o"), ["E!=n"]);
         assert_eq!(
             guards(&mut kb, "kernel/f.o"),
@@ -980,11 +1049,41 @@ mod tests {
         assert_eq!(conditional("ifeq ($(CONFIG_X),y)").to_string(), "X");
         assert_eq!(
             conditional("ifneq \"$(CONFIG_X)\" \"m\"").to_string(),
-            "!X=m"
+            "X!=m"
         );
         assert_eq!(conditional("ifeq (y,$(CONFIG_X))").to_string(), "X");
+        assert_eq!(
+            conditional("ifeq ($(CONFIG_A)$(CONFIG_B),yy)").to_string(),
+            "A && B"
+        );
+        assert_eq!(
+            conditional("ifneq ($(CONFIG_A)$(CONFIG_B),)").to_string(),
+            "!(A=n && B=n)"
+        );
         assert!(matches!(
-            conditional("ifeq ($(CONFIG_A)$(CONFIG_B),yy)"),
+            conditional("ifeq ($(CONFIG_A)$(CONFIG_B),y)"),
+            Cond::Unparsed(_)
+        ));
+        assert_eq!(
+            conditional("ifneq ($(filter y,$(CONFIG_A) $(CONFIG_B)),)").to_string(),
+            "A || B"
+        );
+        assert_eq!(
+            conditional("ifneq ($(or $(CONFIG_A),$(CONFIG_B)),)").to_string(),
+            "A!=n || B!=n"
+        );
+        assert!(matches!(
+            conditional("ifeq ($(filter y m,$(CONFIG_A)),)"),
+            Cond::Unparsed(_)
+        ));
+        assert!(matches!(
+            conditional("ifeq ($(ARCH),arm64)"),
+            Cond::Unparsed(_)
+        ));
+        assert_eq!(logical_name("obj-${CONFIG_A}").1.to_string(), "A");
+        assert_eq!(logical_name("obj-$(CONFIG_A:m=y)").1.to_string(), "A!=n");
+        assert!(matches!(
+            logical_name("m-$(CONFIG_A)$(CONFIG_B)").1,
             Cond::Unparsed(_)
         ));
         assert!(matches!(conditional("ifdef building"), Cond::Unparsed(_)));
