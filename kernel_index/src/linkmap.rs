@@ -72,7 +72,8 @@ pub(crate) enum Pulled {
 pub(crate) struct LinkMap {
     /// Non-empty input sections at non-zero addresses, by address.
     pub placed: Vec<Placed>,
-    /// The archive members section at the top: why each member was linked.
+    /// The archive members section at the top: why each member (named as
+    /// in `placed`) was linked.
     pub pulled: Vec<(String, Pulled)>,
     /// `LOAD` lines: what the link command line named.
     pub loaded: Vec<String>,
@@ -137,11 +138,11 @@ pub(crate) fn parse_link_map(text: &str, path: &Path) -> Result<LinkMap, Error> 
                     .and_then(|r| r.rsplit_once(" ("))
                     .ok_or_else(|| bad(n, format!("archive member reason: {line:?}")))?;
                 Pulled::ForSymbol {
-                    by: by.trim().to_string(),
+                    by: split_member(by.trim()).0,
                     symbol: symbol.to_string(),
                 }
             };
-            map.pulled.push((m, reason));
+            map.pulled.push((split_member(&m).0, reason));
             continue;
         }
         if !in_memory_map {
@@ -246,6 +247,7 @@ arch/arm64/kernel/debug-monitors.o
 lib/ctype.o                   kernel/sysctl.o (_ctype)
 arch/arm64/lib/copy_from_user.o
                               arch/arm64/kernel/ptrace.o (__arch_copy_from_user)
+lib/lib.a(sort.o)             vmlinux.a(kernel/sys.o) (sort)
 
 Discarded input sections
 
@@ -290,7 +292,17 @@ LOAD init/version-timestamp.o
             ]
         );
         assert_eq!(m.placed[3].archive.as_deref(), Some("lib/lib.a"));
-        assert_eq!(m.pulled.len(), 4);
+        assert_eq!(m.pulled.len(), 5);
+        assert_eq!(
+            m.pulled[4],
+            (
+                "lib/sort.o".to_string(),
+                Pulled::ForSymbol {
+                    by: "kernel/sys.o".into(),
+                    symbol: "sort".into()
+                }
+            )
+        );
         assert_eq!(m.pulled[1].0, "arch/arm64/kernel/debug-monitors.o");
         assert_eq!(m.pulled[1].1, Pulled::WholeArchive);
         assert_eq!(
