@@ -19,6 +19,7 @@ const EXIT_NO_TARGET: u8 = 5;
 const EXIT_WRITE: u8 = 6;
 const EXIT_DAMAGED: u8 = 7;
 const EXIT_INCOMPLETE: u8 = 8;
+const EXIT_KERNEL: u8 = 9;
 
 const USAGE: &str = "\
 usage: ftrace_report COMMAND [OPTIONS] TRACE...
@@ -33,6 +34,10 @@ Commands:
                    phase x context, lost events, skipped lines, top functions
   graph TRACE      caller -> callee graph (DOT or JSON)
   diff A B         functions and edges only in A, only in B, in both
+  footprint TRACE  the functions mapped to source files, MAINTAINERS
+                   sections and Kconfig symbols through the kernel's build
+                   tree (--kernel-build DIR, default: the one `make trace`
+                   recorded next to the trace)
   extract CAPTURE -o DIR
                    files sent over a console (console channel) back to DIR
   help [COMMAND]   this text, or a command's
@@ -77,7 +82,10 @@ Exit status:
      ones are written)
   8  a trace is incomplete: its events per CPU are not the ftrace_it
      header's counts (entries=), so it was cut short or damaged; the
-     results of what is there are printed (takes precedence over 1)";
+     results of what is there are printed (takes precedence over 1)
+  9  footprint: the kernel build tree cannot be used (missing, not a build
+     tree, no vmlinux.map, a damaged MAINTAINERS) or is not the traced
+     kernel (its release differs from the trace header's)";
 
 const EXTRACT_HELP: &str = "\
 usage: ftrace_report extract CAPTURE -o DIR
@@ -110,6 +118,11 @@ fn command_help(cmd: &str) -> Option<String> {
             "Prints the caller -> callee graph of the target: DOT with one\n`\"caller\" -> \"callee\";` line per edge (functions without a known caller\nor callee as `\"name\" [];`), or JSON with nodes, edges and call counts.",
             "  --format dot|json  output format (default: dot)\n",
         ),
+        "footprint" => (
+            "ftrace_report footprint [OPTIONS] TRACE",
+            "Maps every function of the target to the object file it was linked from\n(by System.map address and vmlinux.map; a name that static functions of\nseveral files share is listed as ambiguous with every candidate), its\nsource files (kbuild's .cmd records), their MAINTAINERS sections\n(get_maintainer.pl's semantics, most specific first) and the Kconfig\nsymbols that build the objects or that their sources read. Prints the\nsubsystems, the kernel entry paths (functions reached along the trace's\ncall edges from execve, other system calls, user aborts, interrupts,\nexit), phase x context, source files, symbols, and the configuration\nview. The index of the build tree is cached in it (.kernel_index.json).",
+            "  --kernel-build DIR the traced kernel's build tree (make O=DIR), with its\n                     objects, System.map and vmlinux.map (CONFIG_VMLINUX_MAP)\n  --json             JSON instead of text\n",
+        ),
         "diff" => (
             "ftrace_report diff [OPTIONS] A B",
             "Compares the footprints of two traces (each with its own target, found\nas usual; --pid applies to both): functions and edges only in A, only\nin B, and in both.",
@@ -133,6 +146,7 @@ struct Args {
     json: bool,
     exit_code: bool,
     out_dir: Option<PathBuf>,
+    kernel_build: Option<PathBuf>,
 }
 
 enum Parsed {
@@ -204,6 +218,7 @@ fn parse_args(args: Vec<OsString>) -> Result<Parsed, (u8, String)> {
         json: false,
         exit_code: false,
         out_dir: None,
+        kernel_build: None,
     };
     let filters = cmd != "extract";
     while let Some(arg) = p.next().map_err(usage_err)? {
@@ -226,7 +241,12 @@ fn parse_args(args: Vec<OsString>) -> Result<Parsed, (u8, String)> {
             }
             Long("callers-only") if filters => a.callers_only = true,
             Long("normalize") if filters => a.normalize = true,
-            Long("json") if cmd == "summary" || cmd == "diff" => a.json = true,
+            Long("json") if matches!(cmd.as_str(), "summary" | "diff" | "footprint") => {
+                a.json = true
+            }
+            Long("kernel-build") if cmd == "footprint" => {
+                a.kernel_build = Some(p.value().map_err(usage_err)?.into());
+            }
             Long("exit-code") if cmd == "diff" => a.exit_code = true,
             Long("format") if cmd == "graph" => {
                 let v = p.value().map_err(usage_err)?.string().map_err(usage_err)?;
@@ -436,6 +456,21 @@ fn run(a: Args) -> Result<u8, (u8, String)> {
                 summary.text().into_bytes()
             };
         }
+        "footprint" => {
+            let file = &a.files[0];
+            let an = analyse(file, a.pid)?;
+            require_target(&an, file, &filter)?;
+            cut |= incomplete(&an, file);
+            let index = kernel_index(&an, file, a.kernel_build.as_deref())?;
+            let map = ftrace_report::footprint::map(&an, &filter, &index, file);
+            out = if a.json {
+                let mut j = serde_json::to_vec(&map).expect("the map serialises");
+                j.push(b'\n');
+                j
+            } else {
+                ftrace_report::footprint::text(&map).into_bytes()
+            };
+        }
         "funcs" | "graph" => {
             let an = analyse(&a.files[0], a.pid)?;
             require_target(&an, &a.files[0], &filter)?;
@@ -476,6 +511,48 @@ fn run(a: Args) -> Result<u8, (u8, String)> {
     }
     write_out(&out)?;
     Ok(if cut { EXIT_INCOMPLETE } else { status })
+}
+
+/// The index of the traced kernel's build tree: `--kernel-build`, else the
+/// one `make trace` recorded next to the trace; checked against the trace
+/// header's kernel release.
+fn kernel_index(
+    an: &Analysis,
+    file: &str,
+    given: Option<&std::path::Path>,
+) -> Result<kernel_index::KernelIndex, (u8, String)> {
+    let dir = match given {
+        Some(d) => d.to_path_buf(),
+        None => {
+            let beside = std::path::Path::new(file)
+                .parent()
+                .unwrap_or(std::path::Path::new("."))
+                .join(ftrace_report::footprint::KERNEL_BUILD_FILE);
+            match std::fs::read_to_string(&beside) {
+                Ok(text) => PathBuf::from(text.trim_end()),
+                Err(_) => {
+                    return Err(usage_err(format!(
+                    "{file}: which kernel build? pass --kernel-build DIR (no {} beside the trace)",
+                    beside.display()
+                )))
+                }
+            }
+        }
+    };
+    let (index, cache) = kernel_index::KernelIndex::open(&dir, &kernel_index::Cache::InBuildTree)
+        .map_err(|e| (EXIT_KERNEL, e.to_string()))?;
+    if let kernel_index::CacheUse::NotWritten(e) = cache {
+        eprintln!(
+            "ftrace_report: warning: the index of {} is not cached: {e}",
+            dir.display()
+        );
+    }
+    if let Some((_, release)) = an.header.entries.iter().find(|(k, _)| k == "kernel") {
+        index
+            .check_release(release)
+            .map_err(|e| (EXIT_KERNEL, format!("{file}: {e}")))?;
+    }
+    Ok(index)
 }
 
 fn write_out(b: &[u8]) -> Result<(), (u8, String)> {

@@ -2,6 +2,7 @@
 //! QEMU runs and the guest's files arrive, and swapped in when complete.
 
 use crate::{fail, io_error, manifest, Failure, TRANSFER};
+use ftrace_report::footprint::KERNEL_BUILD_FILE;
 use guest_protocol::plan::Channel;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -57,8 +58,9 @@ impl Staging {
     }
 
     /// Moves the `listed` files and the manifest up beside the run's own
-    /// files, adds the kernel's config and System.map, and replaces
-    /// `results` with the whole.
+    /// files, adds the kernel's config and System.map and the path of its
+    /// build tree (for `ftrace_report footprint`), and replaces `results`
+    /// with the whole.
     pub fn install(
         self,
         listed: &[String],
@@ -78,6 +80,9 @@ impl Staging {
             let (from, to) = (kernel_dir.join(from), self.dir.join(to));
             fs::copy(&from, &to).map_err(io_error(&from))?;
         }
+        let build = fs::canonicalize(kernel_dir).map_err(io_error(kernel_dir))?;
+        let record = self.dir.join(KERNEL_BUILD_FILE);
+        fs::write(&record, format!("{}\n", build.display())).map_err(io_error(&record))?;
         if results.exists() {
             fs::remove_dir_all(results).map_err(io_error(results))?;
         }
@@ -100,23 +105,45 @@ pub fn traces<'a>(dir: &Path, ids: impl Iterator<Item = &'a str>) -> Vec<String>
     .collect()
 }
 
-/// `ftrace_report summary TRACE` into `ID.summary`; a report failure is
-/// shown but does not fail the run: the trace is the product.
-pub fn summarize(report: &Path, dir: &Path, id: &str, say: &dyn Fn(&str)) {
+/// The reports written beside each trace: `ftrace_report ARGS ID.trace`
+/// into `ID.SUFFIX`.
+const REPORTS: [(&[&str], &str); 3] = [
+    (&["summary"], "summary"),
+    (&["footprint"], "footprint"),
+    (&["footprint", "--json"], "footprint.json"),
+];
+
+/// The [`REPORTS`] of `ID.trace`; a report failure is shown but does not
+/// fail the run: the trace is the product.
+pub fn reports(report: &Path, dir: &Path, id: &str, say: &dyn Fn(&str)) {
+    for (args, suffix) in REPORTS {
+        write_report(report, args, dir, id, suffix, say);
+    }
+}
+
+fn write_report(
+    report: &Path,
+    args: &[&str],
+    dir: &Path,
+    id: &str,
+    suffix: &str,
+    say: &dyn Fn(&str),
+) {
     let trace = dir.join(format!("{id}.trace"));
     if !trace.exists() {
         return;
     }
-    match Command::new(report).arg("summary").arg(&trace).output() {
+    match Command::new(report).args(args).arg(&trace).output() {
         Ok(out) if out.status.success() => {
-            let path = dir.join(format!("{id}.summary"));
+            let path = dir.join(format!("{id}.{suffix}"));
             if let Err(e) = fs::write(&path, &out.stdout) {
                 say(&format!("warning: {}: {e}", path.display()));
             }
         }
         Ok(out) => say(&format!(
-            "warning: {} summary {id}.trace failed ({}): {}",
+            "warning: {} {} {id}.trace failed ({}): {}",
             report.display(),
+            args.join(" "),
             out.status,
             String::from_utf8_lossy(&out.stderr)
                 .lines()

@@ -280,7 +280,7 @@ fn run(o: &Options) -> Result<(), Failure> {
     staging.install(&listed, &o.kernel_dir, &o.results)?;
     if let Some(report) = &o.report {
         for name in &names {
-            collect::summarize(report, &o.results, name, &say);
+            collect::reports(report, &o.results, name, &say);
         }
     }
     let traces = collect::traces(&o.results, runs.iter().map(|r| r.id.as_str()));

@@ -1,0 +1,618 @@
+//! The kernel footprint map of a trace: its functions, through the index of
+//! the traced kernel's build tree (`kernel_index`), to object files, source
+//! files, MAINTAINERS sections and Kconfig symbols; per phase x context, per
+//! kernel entry path, and against the kernel's configuration.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use kernel_index::{Function, KernelIndex, Lookup, Object};
+use serde::Serialize;
+
+use crate::analyze::Analysis;
+use crate::execve;
+use crate::model::{cell_bit, Context, Phase, Selection, CONTEXTS, PHASES};
+use crate::names::{class, classify, normalize, NONE};
+use crate::report::Filter;
+
+/// Beside a trace of `make trace`: the path of the kernel build tree that
+/// ran it, the default of `footprint --kernel-build`.
+pub const KERNEL_BUILD_FILE: &str = "kernel-build";
+
+/// The section every file matches; it names no subsystem.
+pub const THE_REST: &str = "THE REST";
+
+/// What the map says of one traced function.
+#[derive(Clone, Debug, Serialize)]
+pub struct FunctionRow {
+    pub name: String,
+    /// Calls as a callee in the selection (0: seen only as a caller).
+    pub calls: u64,
+    /// `phase/context` cells it ran in.
+    pub cells: Vec<String>,
+    /// The objects it may come from: one, or several for a name that static
+    /// functions of several files share (then it is listed in `ambiguous`).
+    pub objects: Vec<String>,
+    /// Input section of vmlinux (`.text`, `.noinstr.text`, ...), when one.
+    pub section: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct FileRow {
+    pub path: String,
+    pub functions: usize,
+    pub calls: u64,
+    /// The most specific MAINTAINERS sections (get_maintainer.pl's order).
+    pub subsystems: Vec<String>,
+    /// Every matching section but THE REST, as ks-nav lists them.
+    pub all_sections: Vec<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct SubsystemRow {
+    pub name: String,
+    pub status: Option<String>,
+    pub files: usize,
+    pub functions: usize,
+    pub calls: u64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct SymbolRow {
+    pub symbol: String,
+    pub prompt: Option<String>,
+    pub value: Option<String>,
+    pub objects: usize,
+    pub functions: usize,
+}
+
+/// The footprint of one phase x context cell, or of one entry path.
+#[derive(Clone, Debug, Serialize)]
+pub struct Part {
+    pub name: String,
+    pub functions: usize,
+    pub files: usize,
+    /// The most specific sections of its files.
+    pub subsystems: Vec<String>,
+    /// Every section of its files but THE REST, as ks-nav (the study's
+    /// tool) lists them.
+    pub all_sections: Vec<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ConfigView {
+    pub note: &'static str,
+    /// `=y` symbols that build a touched object (their build conditions).
+    pub touched: Vec<String>,
+    /// Objects linked into vmlinux that no traced function came from.
+    pub untouched_objects: Vec<String>,
+    pub touched_objects: usize,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Unmapped {
+    pub name: String,
+    pub reason: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct FootprintMap {
+    pub trace: String,
+    pub kernel_build: String,
+    pub release: String,
+    pub filter: String,
+    pub functions: Vec<FunctionRow>,
+    /// Names static functions of several files share: their objects are
+    /// all listed, none is picked.
+    pub ambiguous: Vec<String>,
+    pub unmapped: Vec<Unmapped>,
+    pub files: Vec<FileRow>,
+    pub subsystems: Vec<SubsystemRow>,
+    /// The symbols whose value decides whether the touched objects are
+    /// built (their Kbuild conditions, directories included).
+    pub build_symbols: Vec<SymbolRow>,
+    /// The symbols the touched objects' sources read (`include/config/`
+    /// dependencies), apart from the build conditions.
+    pub read_symbols: Vec<SymbolRow>,
+    pub cells: Vec<Part>,
+    pub entry_paths: Vec<Part>,
+    pub config: ConfigView,
+}
+
+/// A traced function and where it runs.
+struct Traced {
+    calls: u64,
+    mask: u32,
+}
+
+/// The kernel entry paths of the study (the roots of its call graphs):
+/// which functions start each, by name, and in which cells its work runs.
+/// A path is what its starts reach along the trace's call edges: their own
+/// calls, then the edges seen in the path's cells (an edge the trace also
+/// shows elsewhere would otherwise join paths that only share a callee).
+/// Where the cells are the path's alone (`whole`: exec and exit in process
+/// context, interrupt contexts), every function that ran in them belongs
+/// to it too: untraced entry code (`noinstr`, assembly) cuts the call
+/// edges, not the cells.
+pub struct EntryPath {
+    pub name: &'static str,
+    pub starts: fn(&str) -> bool,
+    pub phases: &'static [Phase],
+    pub contexts: &'static [Context],
+    pub whole: bool,
+}
+
+const IN_KERNEL: &[Phase] = &[Phase::Exec, Phase::Run, Phase::Exit];
+
+pub const ENTRY_PATHS: [EntryPath; 6] = [
+    EntryPath {
+        name: "execve system call",
+        starts: |n| execve::is_execve(normalize(n.as_bytes())),
+        phases: &[Phase::Exec],
+        contexts: &[Context::Process],
+        whole: true,
+    },
+    EntryPath {
+        name: "other system calls",
+        starts: |n| {
+            let n = normalize(n.as_bytes());
+            execve::is_syscall_function(n) && classify(n) & class::EXIT == 0
+        },
+        phases: IN_KERNEL,
+        contexts: &[Context::Process],
+        whole: false,
+    },
+    EntryPath {
+        name: "user instruction abort (el0_ia)",
+        starts: |n| n == "el0_ia",
+        phases: IN_KERNEL,
+        contexts: &[Context::Process],
+        whole: false,
+    },
+    EntryPath {
+        name: "user data abort (el0_da) / page fault",
+        starts: |n| n == "el0_da" || n == "exc_page_fault",
+        phases: IN_KERNEL,
+        contexts: &[Context::Process],
+        whole: false,
+    },
+    EntryPath {
+        name: "interrupts",
+        starts: |n| {
+            matches!(n, "el0_interrupt" | "el1_interrupt" | "common_interrupt")
+                || n.starts_with("sysvec_")
+        },
+        phases: &PHASES,
+        contexts: &[Context::Hardirq, Context::Softirq],
+        whole: true,
+    },
+    EntryPath {
+        name: "exit",
+        starts: |n| classify(normalize(n.as_bytes())) & class::EXIT != 0,
+        phases: &[Phase::Exit],
+        contexts: &[Context::Process],
+        whole: true,
+    },
+];
+
+const CONFIG_NOTE: &str = "a fact about this trace, not a recommendation: \
+     code the program did not run here may be needed by other runs, by the boot, \
+     or by code ftrace cannot see";
+
+/// Caller and callee -> the cells the call was seen in.
+type Edges = BTreeMap<(String, String), u32>;
+
+/// The traced functions of the selection, by name, with the cells they
+/// ran in (a caller runs where it calls), and the call edges.
+fn traced(an: &Analysis, f: &Filter) -> (BTreeMap<String, Traced>, Edges) {
+    let mut funcs: BTreeMap<String, Traced> = BTreeMap::new();
+    let mut edges = Edges::new();
+    let Some(acc) = an.acc.as_ref() else {
+        return (funcs, edges);
+    };
+    let name = |id: u32| {
+        let n = an.names.name(id);
+        String::from_utf8_lossy(if f.normalize { normalize(n) } else { n }).into_owned()
+    };
+    for (key, e) in &acc.edges {
+        let mask = e.mask() & f.sel.mask;
+        if mask == 0 {
+            continue;
+        }
+        let (caller, callee) = ((key >> 32) as u32, (*key & 0xffff_ffff) as u32);
+        let callee = name(callee);
+        let t = funcs
+            .entry(callee.clone())
+            .or_insert(Traced { calls: 0, mask: 0 });
+        t.calls += e.count(f.sel.mask);
+        t.mask |= mask;
+        if caller != NONE {
+            let caller = name(caller);
+            funcs
+                .entry(caller.clone())
+                .or_insert(Traced { calls: 0, mask: 0 })
+                .mask |= mask;
+            *edges.entry((caller, callee)).or_insert(0) |= mask;
+        }
+    }
+    (funcs, edges)
+}
+
+/// The functions of an entry path (see [`EntryPath`]).
+fn reached(funcs: &BTreeMap<String, Traced>, edges: &Edges, path: &EntryPath) -> BTreeSet<String> {
+    let cells = Selection::new(path.phases, path.contexts).mask;
+    let mut callees: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for ((a, b), mask) in edges {
+        if mask & cells != 0 || (path.starts)(a) {
+            callees.entry(a.as_str()).or_default().push(b.as_str());
+        }
+    }
+    let mut seen: BTreeSet<String> = funcs
+        .iter()
+        .filter(|(n, t)| (path.starts)(n) || (path.whole && t.mask & cells != 0))
+        .map(|(n, _)| n.clone())
+        .collect();
+    let mut todo: Vec<String> = seen.iter().cloned().collect();
+    while let Some(n) = todo.pop() {
+        for c in callees.get(n.as_str()).into_iter().flatten() {
+            if seen.insert(c.to_string()) {
+                todo.push(c.to_string());
+            }
+        }
+    }
+    seen
+}
+
+fn objects_of<'a>(index: &'a KernelIndex, name: &str) -> (Vec<Function<'a>>, bool) {
+    match index.lookup(name) {
+        Lookup::Unknown => (Vec::new(), false),
+        Lookup::Unique(f) => (vec![f], false),
+        Lookup::Ambiguous(v) => (v, true),
+    }
+}
+
+fn compiled(o: &Object) -> impl Iterator<Item = &kernel_index::SourceFile> {
+    o.sources.iter().filter(|s| !s.included)
+}
+
+/// The map of the target's footprint under `f`.
+pub fn map(an: &Analysis, f: &Filter, index: &KernelIndex, trace: &str) -> FootprintMap {
+    let (funcs, edges) = traced(an, f);
+    let mut rows = Vec::new();
+    let mut ambiguous = Vec::new();
+    let mut unmapped = Vec::new();
+    // Per function: the compiled source files it may come from.
+    let mut files_of: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
+    let mut touched: BTreeSet<&str> = BTreeSet::new();
+    for (name, t) in &funcs {
+        let (candidates, shared) = objects_of(index, name);
+        if candidates.is_empty() {
+            unmapped.push(Unmapped {
+                name: name.clone(),
+                reason: "no text symbol of that name in System.map: a trace of another kernel?"
+                    .into(),
+            });
+        } else if candidates.iter().all(|c| c.object.is_none()) {
+            unmapped.push(Unmapped {
+                name: name.clone(),
+                reason: "its address lies in no object's section of vmlinux.map (defined by the linker script)".into(),
+            });
+        }
+        if shared {
+            ambiguous.push(name.clone());
+        }
+        let objects: Vec<&Object> = candidates.iter().filter_map(|c| c.object).collect();
+        for o in &objects {
+            touched.insert(o.path.as_str());
+            files_of
+                .entry(name.as_str())
+                .or_default()
+                .extend(compiled(o).map(|s| s.path.clone()));
+        }
+        let cells = PHASES
+            .iter()
+            .flat_map(|&p| CONTEXTS.iter().map(move |&c| (p, c)))
+            .filter(|&(p, c)| t.mask & cell_bit(p, c) != 0)
+            .map(|(p, c)| format!("{}/{}", p.name(), c.name()))
+            .collect();
+        rows.push(FunctionRow {
+            name: name.clone(),
+            calls: t.calls,
+            cells,
+            objects: objects.iter().map(|o| o.path.clone()).collect(),
+            section: match candidates.as_slice() {
+                [one] => one.section.map(|s| s.name.clone()),
+                _ => None,
+            },
+        });
+    }
+
+    let source_files: BTreeMap<&str, &kernel_index::SourceFile> = index
+        .objects()
+        .iter()
+        .flat_map(|o| compiled(o).map(|s| (s.path.as_str(), s)))
+        .collect();
+    let sections_of = |path: &str, all: bool| -> Vec<String> {
+        let Some(s) = source_files.get(path) else {
+            return Vec::new();
+        };
+        let matches = if all {
+            &s.maintainers[..]
+        } else {
+            s.most_specific()
+        };
+        let mut names: Vec<String> = matches
+            .iter()
+            .map(|m| index.section(*m).name.clone())
+            .filter(|n| !all || n != THE_REST)
+            .collect();
+        names.dedup();
+        names
+    };
+
+    let mut file_stats: BTreeMap<String, (usize, u64)> = BTreeMap::new();
+    for (name, files) in &files_of {
+        for file in files {
+            let e = file_stats.entry(file.clone()).or_default();
+            e.0 += 1;
+            e.1 += funcs[*name].calls;
+        }
+    }
+    let files: Vec<FileRow> = file_stats
+        .iter()
+        .map(|(path, &(functions, calls))| FileRow {
+            path: path.clone(),
+            functions,
+            calls,
+            subsystems: sections_of(path, false),
+            all_sections: sections_of(path, true),
+        })
+        .collect();
+
+    let mut subs: BTreeMap<String, (BTreeSet<&str>, BTreeSet<&str>, u64)> = BTreeMap::new();
+    for (name, fs) in &files_of {
+        for file in fs {
+            for s in sections_of(file, false) {
+                let e = subs.entry(s).or_default();
+                e.0.insert(file.as_str());
+                if e.1.insert(name) {
+                    e.2 += funcs[*name].calls;
+                }
+            }
+        }
+    }
+    let status: BTreeMap<&str, Option<String>> = index
+        .maintainers()
+        .iter()
+        .map(|m| (m.name.as_str(), m.status.clone()))
+        .collect();
+    let subsystems = subs
+        .iter()
+        .map(|(name, (fs, fns, calls))| SubsystemRow {
+            name: name.clone(),
+            status: status.get(name.as_str()).cloned().flatten(),
+            files: fs.len(),
+            functions: fns.len(),
+            calls: *calls,
+        })
+        .collect();
+
+    // Symbols: the build conditions and the reads of the touched objects.
+    let mut build: BTreeMap<String, (BTreeSet<&str>, BTreeSet<&str>)> = BTreeMap::new();
+    let mut read: BTreeMap<String, (BTreeSet<&str>, BTreeSet<&str>)> = BTreeMap::new();
+    for name in funcs.keys() {
+        let (candidates, _) = objects_of(index, name);
+        for o in candidates.iter().filter_map(|c| c.object) {
+            for s in index.build_condition(o).symbols() {
+                let e = build.entry(s).or_default();
+                e.0.insert(o.path.as_str());
+                e.1.insert(name);
+            }
+            for s in index.config_deps(o) {
+                let e = read.entry(s.name.clone()).or_default();
+                e.0.insert(o.path.as_str());
+                e.1.insert(name);
+            }
+        }
+    }
+    let symbol_rows = |m: &BTreeMap<String, (BTreeSet<&str>, BTreeSet<&str>)>| -> Vec<SymbolRow> {
+        m.iter()
+            .map(|(s, (objs, fns))| {
+                let sym = index.kconfig_symbol(s);
+                SymbolRow {
+                    symbol: format!("CONFIG_{s}"),
+                    prompt: sym.and_then(|k| k.prompt()).map(str::to_string),
+                    value: sym.and_then(|k| k.value.clone()),
+                    objects: objs.len(),
+                    functions: fns.len(),
+                }
+            })
+            .collect()
+    };
+    let build_symbols = symbol_rows(&build);
+    let read_symbols = symbol_rows(&read);
+
+    let part = |name: String, names: &BTreeSet<String>| {
+        let mut fs = BTreeSet::new();
+        for n in names {
+            fs.extend(
+                files_of
+                    .get(n.as_str())
+                    .into_iter()
+                    .flatten()
+                    .map(String::as_str),
+            );
+        }
+        let subsystems: BTreeSet<String> = fs.iter().flat_map(|f| sections_of(f, false)).collect();
+        let all_sections: BTreeSet<String> = fs.iter().flat_map(|f| sections_of(f, true)).collect();
+        Part {
+            name,
+            functions: names.len(),
+            files: fs.len(),
+            subsystems: subsystems.into_iter().collect(),
+            all_sections: all_sections.into_iter().collect(),
+        }
+    };
+    let mut cells = Vec::new();
+    for p in PHASES {
+        for c in CONTEXTS {
+            let names: BTreeSet<String> = funcs
+                .iter()
+                .filter(|(_, t)| t.mask & cell_bit(p, c) != 0)
+                .map(|(n, _)| n.clone())
+                .collect();
+            if !names.is_empty() {
+                cells.push(part(format!("{}/{}", p.name(), c.name()), &names));
+            }
+        }
+    }
+    let entry_paths = ENTRY_PATHS
+        .iter()
+        .map(|e| part(e.name.to_string(), &reached(&funcs, &edges, e)))
+        .filter(|p| p.functions > 0)
+        .chain([part("all".into(), &funcs.keys().cloned().collect())])
+        .collect();
+
+    let config = ConfigView {
+        note: CONFIG_NOTE,
+        touched: build_symbols
+            .iter()
+            .filter(|s| s.value.as_deref() == Some("y"))
+            .map(|s| s.symbol.clone())
+            .collect(),
+        untouched_objects: index
+            .objects()
+            .iter()
+            .filter(|o| !touched.contains(o.path.as_str()))
+            .map(|o| o.path.clone())
+            .collect(),
+        touched_objects: touched.len(),
+    };
+
+    FootprintMap {
+        trace: trace.to_string(),
+        kernel_build: index.build_dir().display().to_string(),
+        release: index.release().to_string(),
+        filter: f.describe(),
+        functions: rows,
+        ambiguous,
+        unmapped,
+        files,
+        subsystems,
+        build_symbols,
+        read_symbols,
+        cells,
+        entry_paths,
+        config,
+    }
+}
+
+/// The text form: one section per view, tab-separated rows.
+pub fn text(m: &FootprintMap) -> String {
+    use std::fmt::Write;
+    let mut o = String::new();
+    let _ = writeln!(o, "# kernel footprint of {} ({})", m.trace, m.filter);
+    let _ = writeln!(
+        o,
+        "kernel build: {} (release {})",
+        m.kernel_build, m.release
+    );
+    let _ = writeln!(
+        o,
+        "functions: {} ({} ambiguous, {} unmapped); files: {}; subsystems: {}",
+        m.functions.len(),
+        m.ambiguous.len(),
+        m.unmapped.len(),
+        m.files.len(),
+        m.subsystems.len()
+    );
+    for a in &m.ambiguous {
+        let objs = m
+            .functions
+            .iter()
+            .find(|f| &f.name == a)
+            .map(|f| f.objects.join(" or "))
+            .unwrap_or_default();
+        let _ = writeln!(o, "ambiguous: {a}: {objs}");
+    }
+    for u in &m.unmapped {
+        let _ = writeln!(o, "unmapped: {}: {}", u.name, u.reason);
+    }
+    let _ = writeln!(
+        o,
+        "\n## subsystems (most specific MAINTAINERS section)\n# section\tfiles\tfunctions\tcalls"
+    );
+    for s in &m.subsystems {
+        let _ = writeln!(o, "{}\t{}\t{}\t{}", s.name, s.files, s.functions, s.calls);
+    }
+    let _ = writeln!(o, "\n## entry paths\n# path\tfunctions\tfiles\tsubsystems");
+    for p in &m.entry_paths {
+        let _ = writeln!(
+            o,
+            "{}\t{}\t{}\t{}",
+            p.name,
+            p.functions,
+            p.files,
+            p.subsystems.join("; ")
+        );
+    }
+    let _ = writeln!(
+        o,
+        "\n## phase x context\n# cell\tfunctions\tfiles\tsubsystems"
+    );
+    for p in &m.cells {
+        let _ = writeln!(
+            o,
+            "{}\t{}\t{}\t{}",
+            p.name,
+            p.functions,
+            p.files,
+            p.subsystems.len()
+        );
+    }
+    let _ = writeln!(o, "\n## source files\n# file\tfunctions\tcalls\tsubsystems");
+    for f in &m.files {
+        let _ = writeln!(
+            o,
+            "{}\t{}\t{}\t{}",
+            f.path,
+            f.functions,
+            f.calls,
+            f.subsystems.join("; ")
+        );
+    }
+    for (title, rows) in [
+        (
+            "Kconfig symbols that build the touched objects",
+            &m.build_symbols,
+        ),
+        (
+            "Kconfig symbols the touched objects' sources read",
+            &m.read_symbols,
+        ),
+    ] {
+        let _ = writeln!(
+            o,
+            "\n## {title}\n# symbol\tvalue\tobjects\tfunctions\tprompt"
+        );
+        for s in rows {
+            let _ = writeln!(
+                o,
+                "{}\t{}\t{}\t{}\t{}",
+                s.symbol,
+                s.value.as_deref().unwrap_or("-"),
+                s.objects,
+                s.functions,
+                s.prompt.as_deref().unwrap_or("-")
+            );
+        }
+    }
+    let _ = writeln!(
+        o,
+        "\n## configuration ({})\n=y symbols with touched objects: {}\nobjects never touched: {} of {}",
+        m.config.note,
+        m.config.touched.len(),
+        m.config.untouched_objects.len(),
+        m.config.untouched_objects.len() + m.config.touched_objects
+    );
+    o
+}
