@@ -10,3 +10,4 @@ pub mod model;
 pub mod names;
 pub mod parse;
 pub mod report;
+pub mod study;

@@ -121,7 +121,7 @@ fn command_help(cmd: &str) -> Option<String> {
         "footprint" => (
             "ftrace_report footprint [OPTIONS] TRACE",
             "Maps every function of the target to the object file it was linked from\n(by System.map address and vmlinux.map; a name that static functions of\nseveral files share is listed as ambiguous with every candidate), its\nsource files (kbuild's .cmd records), their MAINTAINERS sections\n(get_maintainer.pl's semantics, most specific first) and the Kconfig\nsymbols that build the objects or that their sources read. Prints the\nsubsystems, the kernel entry paths (functions reached along the trace's\ncall edges from execve, other system calls, user aborts, interrupts,\nexit), phase x context, source files, symbols, and the configuration\nview. The index of the build tree is cached in it (.kernel_index.json).",
-            "  --kernel-build DIR the traced kernel's build tree (make O=DIR), with its\n                     objects, System.map and vmlinux.map (CONFIG_VMLINUX_MAP)\n  --json             JSON instead of text\n",
+            "  --kernel-build DIR the traced kernel's build tree (make O=DIR), with its\n                     objects, System.map and vmlinux.map (CONFIG_VMLINUX_MAP)\n  --json             JSON instead of text\n  --study            instead, the ELISA study's tables (sections per root:\n                     execve, el0_ia, interrupts) next to ours, as Markdown,\n                     each difference with its reason (`?`: none known)\n",
         ),
         "diff" => (
             "ftrace_report diff [OPTIONS] A B",
@@ -147,6 +147,7 @@ struct Args {
     exit_code: bool,
     out_dir: Option<PathBuf>,
     kernel_build: Option<PathBuf>,
+    study: bool,
 }
 
 enum Parsed {
@@ -219,6 +220,7 @@ fn parse_args(args: Vec<OsString>) -> Result<Parsed, (u8, String)> {
         exit_code: false,
         out_dir: None,
         kernel_build: None,
+        study: false,
     };
     let filters = cmd != "extract";
     while let Some(arg) = p.next().map_err(usage_err)? {
@@ -244,6 +246,7 @@ fn parse_args(args: Vec<OsString>) -> Result<Parsed, (u8, String)> {
             Long("json") if matches!(cmd.as_str(), "summary" | "diff" | "footprint") => {
                 a.json = true
             }
+            Long("study") if cmd == "footprint" => a.study = true,
             Long("kernel-build") if cmd == "footprint" => {
                 a.kernel_build = Some(p.value().map_err(usage_err)?.into());
             }
@@ -463,7 +466,9 @@ fn run(a: Args) -> Result<u8, (u8, String)> {
             cut |= incomplete(&an, file);
             let index = kernel_index(&an, file, a.kernel_build.as_deref())?;
             let map = ftrace_report::footprint::map(&an, &filter, &index, file);
-            out = if a.json {
+            out = if a.study {
+                ftrace_report::study::table(&map).0.into_bytes()
+            } else if a.json {
                 let mut j = serde_json::to_vec(&map).expect("the map serialises");
                 j.push(b'\n');
                 j

@@ -107,10 +107,11 @@ pub fn traces<'a>(dir: &Path, ids: impl Iterator<Item = &'a str>) -> Vec<String>
 
 /// The reports written beside each trace: `ftrace_report ARGS ID.trace`
 /// into `ID.SUFFIX`.
-const REPORTS: [(&[&str], &str); 3] = [
+const REPORTS: [(&[&str], &str); 4] = [
     (&["summary"], "summary"),
     (&["footprint"], "footprint"),
     (&["footprint", "--json"], "footprint.json"),
+    (&["footprint", "--study"], "study.md"),
 ];
 
 /// The [`REPORTS`] of `ID.trace`; a report failure is shown but does not
