@@ -5,6 +5,7 @@ pub mod analyze;
 pub mod execve;
 #[cfg(any(test, feature = "fuzzing"))]
 pub mod fuzzing;
+pub mod groundtruth;
 pub mod model;
 pub mod names;
 pub mod parse;
