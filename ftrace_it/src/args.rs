@@ -21,7 +21,7 @@ and no reader during the run; then FILE gets a header and the whole
 buffer, and lost events are reported.
 
   -o, --output FILE     record mode, into FILE
-      --tracer NAME     function (default) or function_graph
+      --tracer NAME     function (default), function_graph, nop
       --cpu N           CPU of the program (default 1)
       --housekeeping N  CPU for the routable IRQs (default 0)
       --no-irq-routing  leave IRQ affinities alone
@@ -51,14 +51,18 @@ offline or too few, 70 exec failed, 71 events lost, 72 restore failed,
 pub enum Tracer {
     Function,
     Graph,
+    /// Same isolation, no tracer and no pid filter: the ground truth's
+    /// reference run, free of ftrace's own work.
+    Nop,
 }
+
+/// In the order of the variants.
+const TRACERS: [&[u8]; 3] = [b"function", b"function_graph", b"nop"];
+const BY_INDEX: [Tracer; 3] = [Tracer::Function, Tracer::Graph, Tracer::Nop];
 
 impl Tracer {
     pub fn name(self) -> &'static [u8] {
-        match self {
-            Tracer::Function => b"function",
-            Tracer::Graph => b"function_graph",
-        }
+        TRACERS[self as usize]
     }
 }
 
@@ -271,14 +275,13 @@ pub fn parse(a: Argv) -> Res<Parsed> {
                 o.output = Some(value);
                 continue;
             }
-            Opt::Tracer if v == b"function" || v == b"function_graph" => {
-                o.tracer = if v == b"function" {
-                    Tracer::Function
-                } else {
-                    Tracer::Graph
-                };
-                continue;
-            }
+            Opt::Tracer => match TRACERS.iter().position(|t| *t == v) {
+                Some(i) => {
+                    o.tracer = BY_INDEX[i];
+                    continue;
+                }
+                None => b" must be function, function_graph or nop, not ",
+            },
             Opt::Cpu if num < MAX_CPUS as u64 => {
                 (o.cpu, o.cpu_given) = (num, true);
                 continue;
@@ -322,7 +325,6 @@ pub fn parse(a: Argv) -> Res<Parsed> {
             }
             Opt::Journal => b" needs a file name (at most 255 bytes), not ",
             Opt::Output => b" needs a file name",
-            Opt::Tracer => b" must be function or function_graph, not ",
             Opt::Cpu | Opt::Housekeeping => b" needs a CPU number (0-1023), not ",
             Opt::BufferKb => b" needs KiB between 1 and 67108864, not ",
             Opt::Env => b" needs NAME=VALUE (at most 64 of them), not ",

@@ -4,7 +4,7 @@
 //! `irq`, `child`, `signals`; the journal and the rules for putting a value
 //! back are in `journal`, record mode's output in `record`.
 
-use crate::args::{Argv, Opts};
+use crate::args::{Argv, Opts, Tracer};
 use crate::child::{self, Child, End, Failed};
 use crate::fsutil::{read_or_fail, trim, CpuBits, Path};
 use crate::irq::Irqs;
@@ -217,7 +217,10 @@ impl Session<'_> {
             self.irqs.route(o.housekeeping)?;
         }
         self.tracefs.resize()?;
-        self.tracefs.filter_pid(pid)?;
+        // The filter hooks sched_switch: the nop run goes without it.
+        if o.tracer != Tracer::Nop {
+            self.tracefs.filter_pid(pid)?;
+        }
         self.tracefs.set_tracer(o.tracer)?;
         self.tracefs.clear()
     }

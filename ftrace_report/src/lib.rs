@@ -6,6 +6,7 @@ pub mod execve;
 pub mod footprint;
 #[cfg(any(test, feature = "fuzzing"))]
 pub mod fuzzing;
+pub mod groundtruth;
 pub mod model;
 pub mod names;
 pub mod parse;

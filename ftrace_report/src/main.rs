@@ -8,6 +8,7 @@ use std::process::ExitCode;
 
 use console_frames::ExtractError;
 use ftrace_report::analyze::{Analysis, Error};
+use ftrace_report::groundtruth;
 use ftrace_report::model::{Context, Phase, Selection, CONTEXTS, PHASES};
 use ftrace_report::report::{self, Filter};
 
@@ -40,6 +41,9 @@ Commands:
                    recorded next to the trace)
   extract CAPTURE -o DIR
                    files sent over a console (console channel) back to DIR
+  groundtruth TRACE GT [--notrace GT] [--kernel-dir DIR]
+                   the emulator's ground truth (gt_plugin's ID.gt) against the
+                   trace: exactness, phases, blind spots, the tracer's cost
   help [COMMAND]   this text, or a command's
 
 TRACE `-` reads standard input. `ftrace_report COMMAND --help` lists the
@@ -71,7 +75,8 @@ exact rules are in ftrace_report/README.md.";
 const EXIT_CODES: &str = "\
 Exit status:
   0  success
-  1  diff --exit-code: the traces differ
+  1  diff --exit-code: the traces differ; groundtruth: ftrace and the
+     ground truth disagree (a traced function missing or with other counts)
   2  usage error
   3  a trace cannot be opened or read
   4  a trace is invalid (bad ftrace_it header line, or no trace event at all)
@@ -570,11 +575,53 @@ fn write_out(b: &[u8]) -> Result<(), (u8, String)> {
     }
 }
 
+/// `groundtruth TRACE GT [--notrace GT] [--kernel-dir DIR]`.
+fn groundtruth(args: &[String]) -> Result<u8, (u8, String)> {
+    let usage = "usage: ftrace_report groundtruth TRACE GT [--notrace GT] [--kernel-dir DIR]";
+    let (mut files, mut notrace, mut kdir) = (Vec::new(), None, None);
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--notrace" => notrace = it.next(),
+            "--kernel-dir" => kdir = it.next(),
+            _ if !a.starts_with("--") => files.push(a),
+            _ => return Err((EXIT_USAGE, format!("{a}: unknown option\n{usage}"))),
+        }
+    }
+    let [trace, gt] = files[..] else {
+        return Err((EXIT_USAGE, usage.into()));
+    };
+    let record = |f: &str| {
+        let text = std::fs::read_to_string(f).map_err(|e| (EXIT_READ, format!("{f}: {e}")))?;
+        groundtruth::parse(&text).map_err(|e| (EXIT_INPUT, format!("{f}: {e}")))
+    };
+    let (gt, notrace) = (record(gt)?, notrace.map(|f| record(f)).transpose()?);
+    let build = kdir
+        .map(|d| groundtruth::Build::load(std::path::Path::new(d)))
+        .transpose()
+        .map_err(|e| (EXIT_READ, e))?;
+    let an = analyse(trace, None)?;
+    let ftrace = groundtruth::ftrace_counts(&an);
+    if ftrace.is_empty() {
+        return Err((EXIT_NO_TARGET, format!("{trace}: no event of the target")));
+    }
+    let text = std::fs::read_to_string(trace).map_err(|e| (EXIT_READ, format!("{trace}: {e}")))?;
+    let last = groundtruth::last_function(&text);
+    let (text, exact) = groundtruth::report(&gt, &ftrace, last, notrace.as_ref(), build.as_ref());
+    write_out(text.as_bytes())?;
+    Ok(if exact { 0 } else { EXIT_DIFFERENT })
+}
+
 fn main() -> ExitCode {
-    let res = match parse_args(std::env::args_os().skip(1).collect()) {
-        Ok(Parsed::Print(s)) => write_out(s.as_bytes()).map(|_| 0),
-        Ok(Parsed::Run(a)) => run(a),
-        Err(e) => Err(e),
+    let argv: Vec<String> = std::env::args().skip(1).collect();
+    let res = if argv.first().map(String::as_str) == Some("groundtruth") {
+        groundtruth(&argv[1..])
+    } else {
+        match parse_args(std::env::args_os().skip(1).collect()) {
+            Ok(Parsed::Print(s)) => write_out(s.as_bytes()).map(|_| 0),
+            Ok(Parsed::Run(a)) => run(a),
+            Err(e) => Err(e),
+        }
     };
     match res {
         Ok(code) => ExitCode::from(code),

@@ -15,6 +15,7 @@
 mod collect;
 mod cpio;
 mod elf;
+mod groundtruth;
 mod guest;
 mod initramfs;
 mod manifest;
@@ -30,7 +31,8 @@ use std::time::Instant;
 const USAGE: &str =
     "usage: vmrun run --arch aarch64|x86_64 --kernel-dir DIR --init FILE --ftrace-it FILE \
 --payload FILE... --results DIR [--tracer function|function_graph] [--duration SECS] \
-[--channel semihosting|console] [--accel tcg|kvm] [--timeout SECS] [--checks] [--report FILE]";
+[--channel semihosting|console] [--accel tcg|kvm] [--timeout SECS] [--checks] [--report FILE] \
+[--groundtruth PLUGIN [--qemu FILE] [--map SYSTEM_MAP]]";
 
 #[derive(Debug)]
 struct Failure {
@@ -100,6 +102,9 @@ struct Options {
     timeout: Option<u64>,
     checks: bool,
     report: Option<PathBuf>,
+    groundtruth: Option<PathBuf>,
+    qemu: Option<String>,
+    map: Option<PathBuf>,
 }
 
 /// The knobs' defaults; the required paths are checked by `parse_run`.
@@ -120,6 +125,9 @@ impl Default for Options {
             timeout: None,
             checks: false,
             report: None,
+            groundtruth: None,
+            qemu: None,
+            map: None,
         }
     }
 }
@@ -158,6 +166,9 @@ fn parse_run() -> Result<Options, Failure> {
             }
             Long("checks") => o.checks = true,
             Long("report") => o.report = Some(PathBuf::from(value(&mut p)?)),
+            Long("groundtruth") => o.groundtruth = Some(PathBuf::from(value(&mut p)?)),
+            Long("qemu") => o.qemu = Some(value(&mut p)?),
+            Long("map") => o.map = Some(PathBuf::from(value(&mut p)?)),
             _ => return Err(usage(arg.unexpected())),
         }
     }
@@ -236,13 +247,34 @@ fn run(o: &Options) -> Result<(), Failure> {
     let say = |msg: &str| eprintln!("vmrun: [{:5.1}s] {msg}", start.elapsed().as_secs_f64());
 
     let kernel = qemu::kernel_image(o)?;
+    let map = o
+        .map
+        .clone()
+        .unwrap_or_else(|| o.kernel_dir.join("System.map"));
+    let map = map.canonicalize().map_err(io_error(&map))?;
+    let gt_qemu = o
+        .qemu
+        .clone()
+        .unwrap_or_else(|| "qemu-system-aarch64".into());
+    if let Some(plugin) = &o.groundtruth {
+        groundtruth::check(o, plugin, &map, &gt_qemu)?;
+    }
     let (initramfs, names) = initramfs::gather(o)?;
-    let runs = plan::runs(o, &names);
+    let mut runs = plan::runs(o, &names);
+    if o.groundtruth.is_some() {
+        runs = groundtruth::runs(runs);
+    }
     let plan = plan::text(o.channel, &runs, o.checks)?;
     let staging = collect::Staging::create(&o.results)?;
     let initrd = staging.write("initramfs.cpio", &initramfs.finish(&plan))?;
     staging.write("mpt.plan", plan.as_bytes())?;
-    let cmd = qemu::Qemu::new(o, &kernel, &initrd);
+    let mut cmd = qemu::Qemu::new(o, &kernel, &initrd);
+    let gt_out = groundtruth::out_dir(&staging.dir);
+    if let Some(plugin) = &o.groundtruth {
+        let plugin = plugin.canonicalize().map_err(io_error(plugin))?;
+        std::fs::create_dir_all(&gt_out).map_err(io_error(&gt_out))?;
+        groundtruth::attach(&mut cmd, &gt_qemu, &plugin, &map, &gt_out, &names);
+    }
     staging.write("qemu.cmd", cmd.script(&staging.guest).as_bytes())?;
 
     say(&format!(
@@ -254,7 +286,7 @@ fn run(o: &Options) -> Result<(), Failure> {
         o.channel.name()
     ));
     let boot = guest::Boot {
-        program: cmd.program.into(),
+        program: cmd.program.clone(),
         args: cmd.args,
         cwd: staging.guest.clone(),
         log: staging.dir.join("boot.log"),
@@ -277,6 +309,10 @@ fn run(o: &Options) -> Result<(), Failure> {
         "{} files arrived intact (SHA-256 manifest checked)",
         listed.len()
     ));
+    if o.groundtruth.is_some() {
+        groundtruth::collect(&runs, &gt_out, &staging.dir)?;
+        say("ground truth recorded for every run");
+    }
     staging.install(&listed, &o.kernel_dir, &o.results)?;
     if let Some(report) = &o.report {
         for name in &names {

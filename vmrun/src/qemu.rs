@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 pub struct Qemu {
-    pub program: &'static str,
+    pub program: String,
     pub args: Vec<String>,
 }
 
@@ -52,7 +52,7 @@ impl Qemu {
             ]);
         }
         Qemu {
-            program,
+            program: program.into(),
             args: args.iter().map(|s| s.to_string()).collect(),
         }
     }

@@ -1,0 +1,391 @@
+//! `ftrace_report groundtruth TRACE GT [--notrace GT] [--kernel-dir DIR]`:
+//! the emulator's ground truth (gt_plugin's `ID.gt`: every kernel function
+//! entry of the program's task, in order) against the ftrace trace of the
+//! same run: exactness, per-phase counts, the blind spots and why ftrace
+//! cannot see them, and with `--notrace` the tracer's own cost.
+
+use crate::analyze::Analysis;
+use crate::model::Selection;
+use crate::report::{self, Filter};
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+/// One `.gt` record: names in entry order, `true` for an entry stub that
+/// ran with the user stack pointer still in `SP_EL0`.
+pub struct Record {
+    pub path: String,
+    pub closed: bool,
+    pub entries: Vec<(String, bool)>,
+}
+
+pub fn parse(text: &str) -> Result<Record, String> {
+    let mut r = Record {
+        path: String::new(),
+        closed: false,
+        entries: Vec::new(),
+    };
+    let mut version = false;
+    for (n, line) in text.lines().enumerate() {
+        if let Some(kv) = line.strip_prefix("# gt.") {
+            match kv.split_once(": ") {
+                Some(("version", "1")) => version = true,
+                Some(("path", p)) => r.path = p.to_string(),
+                Some(("closed", c)) => r.closed = c == "true",
+                _ => {}
+            }
+        } else {
+            match line.split_once(' ') {
+                Some(("k", name)) => r.entries.push((name.to_string(), false)),
+                Some(("u", name)) => r.entries.push((name.to_string(), true)),
+                _ => return Err(format!("line {}: not a gt_plugin record line", n + 1)),
+            }
+        }
+    }
+    if !version {
+        return Err("not a gt_plugin record (no `# gt.version: 1`)".into());
+    }
+    Ok(r)
+}
+
+pub const PHASES: [&str; 3] = ["exec", "run", "exit"];
+
+/// Per function, hits in exec, run, exit. exec: from the execve's kernel
+/// entry to the next kernel entry from user mode (the first return to user
+/// mode lies between); exit: from the kernel entry from user mode that
+/// leads to `do_exit`; run: between.
+pub fn counts(r: &Record) -> BTreeMap<String, [u64; 3]> {
+    let run = r
+        .entries
+        .iter()
+        .skip(1)
+        .position(|e| e.1)
+        .map_or(r.entries.len(), |i| i + 1);
+    let exit = r
+        .entries
+        .iter()
+        .position(|e| e.0 == "do_exit")
+        .and_then(|x| r.entries[..x].iter().rposition(|e| e.1))
+        .unwrap_or(r.entries.len())
+        .max(run);
+    let mut c: BTreeMap<String, [u64; 3]> = BTreeMap::new();
+    for (i, (name, _)) in r.entries.iter().enumerate() {
+        let p = if i < run {
+            0
+        } else if i < exit {
+            1
+        } else {
+            2
+        };
+        c.entry(name.clone()).or_default()[p] += 1;
+    }
+    c
+}
+
+/// Why ftrace cannot see a function, from the kernel build tree.
+pub struct Build {
+    /// Input sections: start, end, section, object.
+    sections: Vec<(u64, u64, String, String)>,
+    addrs: HashMap<String, Vec<u64>>,
+    dir: PathBuf,
+}
+
+impl Build {
+    pub fn load(dir: &Path) -> Result<Build, String> {
+        let read = |name: &str| {
+            std::fs::read_to_string(dir.join(name))
+                .map_err(|e| format!("{}: {e}", dir.join(name).display()))
+        };
+        let mut addrs: HashMap<String, Vec<u64>> = HashMap::new();
+        for l in read("System.map")?.lines() {
+            let mut f = l.split_whitespace();
+            if let (Some(a), Some(_), Some(n)) = (f.next(), f.next(), f.next()) {
+                if let Ok(a) = u64::from_str_radix(a, 16) {
+                    addrs.entry(n.to_string()).or_default().push(a);
+                }
+            }
+        }
+        let mut sections = Vec::new();
+        let mut pending: Option<String> = None;
+        for l in read("vmlinux.map")?.lines() {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            // ` .text  0xADDR  0xSIZE  obj`, or the name alone when long.
+            let (name, rest) = match (l.starts_with(" ."), f.len()) {
+                (true, 1) => {
+                    pending = Some(f[0].to_string());
+                    continue;
+                }
+                (true, 4) => (f[0].to_string(), &f[1..]),
+                (false, 3) => match pending.take() {
+                    Some(n) => (n, &f[..]),
+                    None => continue,
+                },
+                _ => {
+                    pending = None;
+                    continue;
+                }
+            };
+            pending = None;
+            let hex = |s: &str| u64::from_str_radix(s.trim_start_matches("0x"), 16).ok();
+            if let (true, Some(a), Some(s)) = (name.contains("text"), hex(rest[0]), hex(rest[1])) {
+                if s > 0 {
+                    sections.push((a, a + s, name, rest[2].to_string()));
+                }
+            }
+        }
+        if sections.is_empty() {
+            return Err(format!(
+                "{}: no text sections",
+                dir.join("vmlinux.map").display()
+            ));
+        }
+        sections.sort();
+        Ok(Build {
+            sections,
+            addrs,
+            dir: dir.to_path_buf(),
+        })
+    }
+
+    fn section(&self, addr: u64) -> Option<&(u64, u64, String, String)> {
+        let i = self
+            .sections
+            .partition_point(|s| s.0 <= addr)
+            .checked_sub(1)?;
+        Some(&self.sections[i]).filter(|s| addr < s.1)
+    }
+
+    /// The reason ftrace never shows `name`.
+    pub fn why(&self, name: &str) -> String {
+        let base = name.split('.').next().unwrap_or(name);
+        let Some(&addr) = self.addrs.get(name).and_then(|a| a.first()) else {
+            return "unknown: not in System.map".into();
+        };
+        let Some((_, _, sect, obj)) = self.section(addr) else {
+            return "unknown: in no input section of vmlinux.map".into();
+        };
+        if obj.starts_with("kernel/trace/")
+            || obj.ends_with("entry-ftrace.o")
+            || base.starts_with("ftrace_")
+        {
+            return format!("ftrace's own code ({obj})");
+        }
+        let (d, f) = obj.rsplit_once('/').unwrap_or(("", obj));
+        let cmd =
+            std::fs::read_to_string(self.dir.join(d).join(format!(".{f}.cmd"))).unwrap_or_default();
+        if cmd
+            .lines()
+            .any(|l| l.starts_with("source_") && l.ends_with(".S"))
+        {
+            return format!("assembly ({obj})");
+        }
+        if sect == ".noinstr.text" || sect == ".entry.text" {
+            return format!("noinstr ({sect} of {obj})");
+        }
+        if !cmd.is_empty() && !cmd.contains("-fpatchable-function-entry") && !cmd.contains(" -pg") {
+            return format!("file built without the ftrace hook ({obj})");
+        }
+        format!("notrace, inline or dropped in a traced file ({obj})")
+    }
+}
+
+/// The ftrace events of the target from execve on, per function.
+pub fn ftrace_counts(an: &Analysis) -> BTreeMap<String, u64> {
+    let f = Filter {
+        sel: Selection::default_phases(),
+        callers_only: false,
+        normalize: false,
+    };
+    let fp = report::footprint(an, &f);
+    fp.funcs
+        .into_iter()
+        .filter(|(_, n)| *n > 0)
+        .map(|(k, n)| (String::from_utf8_lossy(&k).into_owned(), n))
+        .collect()
+}
+
+/// The ground truth up to ftrace's last event: ftrace_it stops tracing once
+/// it has reaped the program, while the dead task still takes interrupts
+/// on its way to its final context switch. `last` is the function of the
+/// trace's last event, `n` its events: the record is cut after the n-th.
+pub fn until(r: &Record, last: &str, n: u64) -> Record {
+    let mut seen = 0;
+    let end = r
+        .entries
+        .iter()
+        .position(|e| {
+            seen += u64::from(e.0 == last);
+            seen == n
+        })
+        .map_or(r.entries.len(), |i| i + 1);
+    Record {
+        path: r.path.clone(),
+        closed: false,
+        entries: r.entries[..end].to_vec(),
+    }
+}
+
+/// The function of a trace's last event line (`...: func <-parent`).
+pub fn last_function(trace: &str) -> Option<&str> {
+    trace
+        .lines()
+        .rev()
+        .find(|l| !l.starts_with('#') && l.contains(" <-"))
+        .and_then(|l| l.rsplit(": ").next())
+        .and_then(|f| f.split(" <-").next())
+}
+
+/// The report; the bool says whether ftrace and the ground truth agree
+/// (every traced function in the ground truth with as many hits).
+pub fn report(
+    gt: &Record,
+    ftrace: &BTreeMap<String, u64>,
+    last: Option<&str>,
+    notrace: Option<&Record>,
+    build: Option<&Build>,
+) -> (String, bool) {
+    let c = counts(gt);
+    let total = |v: &[u64; 3]| v.iter().sum::<u64>();
+    let window = last
+        .map(|l| until(gt, l, ftrace.get(l).copied().unwrap_or(0)))
+        .unwrap_or_else(|| until(gt, "", 0));
+    let cw = counts(&window);
+    let mut out = format!(
+        "# ground truth of {}: {} entries, {} functions; ftrace: {} functions\n",
+        gt.path,
+        gt.entries.len(),
+        c.len(),
+        ftrace.len()
+    );
+    let mismatch: Vec<String> = ftrace
+        .iter()
+        .filter(|(n, &k)| cw.get(*n).map(total) != Some(k))
+        .map(|(n, &k)| format!("{n} ftrace {k} ground truth {}", cw.get(n).map_or(0, total)))
+        .collect();
+    out.push_str(&format!(
+        "# after ftrace's last event: {} entries (tracing stopped before the final context switch)\n",
+        gt.entries.len() - window.entries.len()
+    ));
+    out.push_str(&format!(
+        "# exact: {}\n",
+        if mismatch.is_empty() {
+            "yes (every ftrace function in the ground truth, same hit count)".to_string()
+        } else {
+            format!("no, {} function(s) differ", mismatch.len())
+        }
+    ));
+    for m in &mismatch {
+        out.push_str(&format!("mismatch\t{m}\n"));
+    }
+    out.push_str("## functions: name, exec, run, exit, total, in ftrace\n");
+    for (n, v) in &c {
+        let seen = if ftrace.contains_key(n) { "yes" } else { "no" };
+        out.push_str(&format!(
+            "func\t{n}\t{}\t{}\t{}\t{}\t{seen}\n",
+            v[0],
+            v[1],
+            v[2],
+            total(v)
+        ));
+    }
+    let blind: Vec<(&String, u64)> = c
+        .iter()
+        .filter(|(n, _)| !ftrace.contains_key(*n))
+        .map(|(n, v)| (n, total(v)))
+        .collect();
+    let mut classes: BTreeMap<String, usize> = BTreeMap::new();
+    let mut lines = String::new();
+    for (n, hits) in &blind {
+        let why = build.map_or("unclassified (no --kernel-dir)".into(), |b| b.why(n));
+        *classes
+            .entry(why.split(" (").next().unwrap_or("").to_string())
+            .or_default() += 1;
+        lines.push_str(&format!("blind\t{n}\t{hits}\t{why}\n"));
+    }
+    out.push_str(&format!(
+        "## blind spots: {} functions ftrace never shows\n",
+        blind.len()
+    ));
+    for (k, n) in &classes {
+        out.push_str(&format!("class\t{k}\t{n}\n"));
+    }
+    out.push_str(&lines);
+    if let Some(nt) = notrace {
+        let base = counts(nt);
+        let (with, without) = (gt.entries.len() as u64, nt.entries.len() as u64);
+        out.push_str(&format!(
+            "## tracer cost: {with} entries with ftrace, {without} without (+{})\n",
+            with.saturating_sub(without)
+        ));
+        let mut cost: Vec<(u64, &String, u64, u64)> = c
+            .iter()
+            .map(|(n, v)| (n, total(v), base.get(n).map_or(0, total)))
+            .filter(|(_, w, wo)| w > wo)
+            .map(|(n, w, wo)| (w - wo, n, w, wo))
+            .collect();
+        cost.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(b.1)));
+        for (d, n, w, wo) in cost {
+            out.push_str(&format!("cost\t{n}\t{w}\t{wo}\t+{d}\n"));
+        }
+        for (n, v) in &base {
+            if !c.contains_key(n) {
+                out.push_str(&format!("notrace-only\t{n}\t{}\n", total(v)));
+            }
+        }
+    }
+    (out, mismatch.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rec(lines: &str) -> Record {
+        parse(&format!(
+            "# gt.version: 1\n# gt.path: /usr/bin/min\n# gt.closed: true\n{lines}"
+        ))
+        .unwrap()
+    }
+
+    #[test]
+    fn phases_split_at_kernel_entries_from_user_mode() {
+        let r = rec(
+            "u el0t_64_sync\nk do_el0_svc\nk __arm64_sys_execve\nu el0t_64_irq\nk tick\n\
+                     u el0t_64_irq\nk tick\nk do_exit\nk schedule\n",
+        );
+        let c = counts(&r);
+        assert_eq!(c["el0t_64_sync"], [1, 0, 0]);
+        assert_eq!(c["el0t_64_irq"], [0, 1, 1]);
+        assert_eq!(c["tick"], [0, 1, 1]);
+        assert_eq!(c["do_exit"], [0, 0, 1]);
+        assert!(parse("k x\n").is_err());
+        assert!(parse("# gt.version: 1\nbad\n").is_err());
+    }
+
+    #[test]
+    fn the_window_ends_at_ftraces_last_event() {
+        let r = rec("k a\nk b\nk a\nk b\nk c\n");
+        assert_eq!(until(&r, "a", 2).entries.len(), 3);
+        assert_eq!(until(&r, "z", 1).entries.len(), 5);
+        let t = "# tracer\n min-38 [001] d.h.. 1.4: gic_handle_irq <-call_on_irq_stack\n";
+        assert_eq!(last_function(t), Some("gic_handle_irq"));
+    }
+
+    #[test]
+    fn exactness_blind_spots_and_cost() {
+        let gt =
+            rec("u el0t_64_sync\nk do_el0_svc\nk ftrace_caller\nk do_el0_svc\nk ftrace_caller\n");
+        let nt = rec("u el0t_64_sync\nk do_el0_svc\nk other\n");
+        let mut ft = BTreeMap::new();
+        ft.insert("do_el0_svc".to_string(), 2);
+        let (text, exact) = report(&gt, &ft, Some("do_el0_svc"), Some(&nt), None);
+        assert!(exact, "{text}");
+        assert!(text.contains("blind\tel0t_64_sync\t1\t"));
+        assert!(text.contains("cost\tftrace_caller\t2\t0\t+2\n"));
+        assert!(text.contains("notrace-only\tother\t1\n"));
+        ft.insert("do_el0_svc".to_string(), 3);
+        ft.insert("ghost".to_string(), 1);
+        let (text, exact) = report(&gt, &ft, None, None, None);
+        assert!(!exact);
+        assert!(text.contains("mismatch\tghost ftrace 1 ground truth 0\n"));
+    }
+}

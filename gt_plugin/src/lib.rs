@@ -1,0 +1,256 @@
+//! A QEMU TCG plugin (aarch64 system emulation, plugin API >= 4) that
+//! records, for each `execve` of a watched path, every kernel function
+//! entry its task executes, exactly: a callback on each instruction that
+//! starts a function of System.map; the task is `current`, which arm64
+//! keeps in `SP_EL0` while in the kernel.
+//!
+//! ```text
+//! qemu-system-aarch64 ... -plugin libgt_plugin.so,map=System.map,out=DIR,exec=/usr/bin/min
+//! ```
+//!
+//! `exec` may repeat. At exit, `DIR/exec-N.gt` (N = 1, 2, ... in the order
+//! of the execve calls) holds each record (format: `Recorder::text`).
+
+mod api;
+pub mod record;
+
+use api::*;
+use record::{Recorder, Symbols};
+use std::ffi::{c_char, c_int, c_uint, c_void, CStr, CString};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, OnceLock};
+
+#[no_mangle]
+pub static qemu_plugin_version: c_int = 4;
+
+struct Config {
+    symbols: Symbols,
+    out: PathBuf,
+    execve: u32,
+}
+
+/// The registers' handles and a buffer, per vCPU.
+struct Regs {
+    sp_el0: *mut c_void,
+    x0: *mut c_void,
+    buf: *mut GByteArray,
+}
+
+struct State {
+    rec: Recorder,
+    regs: Vec<Option<Regs>>,
+}
+
+// SAFETY: the raw pointers are QEMU's handles and glib buffers, used only
+// under the mutex.
+unsafe impl Send for State {}
+
+static CONFIG: OnceLock<Config> = OnceLock::new();
+static STATE: Mutex<Option<State>> = Mutex::new(None);
+/// Nothing before the first `execve` (the boot) needs a register read.
+static ARMED: AtomicBool = AtomicBool::new(false);
+
+fn say(msg: &str) {
+    if let Ok(s) = CString::new(format!("gt_plugin: {msg}\n")) {
+        // SAFETY: a NUL-terminated string QEMU copies.
+        unsafe { qemu_plugin_outs(s.as_ptr()) }
+    }
+}
+
+/// # Safety
+/// Called by QEMU with valid `info` and `argc` C strings in `argv`.
+#[no_mangle]
+pub unsafe extern "C" fn qemu_plugin_install(
+    id: PluginId,
+    info: *const Info,
+    argc: c_int,
+    argv: *const *const c_char,
+) -> c_int {
+    let args: Vec<String> = (0..argc as usize)
+        .map(|i| CStr::from_ptr(*argv.add(i)).to_string_lossy().into_owned())
+        .collect();
+    let target = CStr::from_ptr((*info).target_name).to_string_lossy();
+    match install(&args, &target, (*info).system_emulation) {
+        Ok(()) => {
+            qemu_plugin_register_vcpu_init_cb(id, vcpu_init);
+            qemu_plugin_register_vcpu_tb_trans_cb(id, tb_trans);
+            qemu_plugin_register_atexit_cb(id, at_exit, std::ptr::null_mut());
+            0
+        }
+        Err(e) => {
+            say(&e);
+            1
+        }
+    }
+}
+
+fn install(args: &[String], target: &str, system: bool) -> Result<(), String> {
+    if target != "aarch64" || !system {
+        return Err(format!(
+            "needs aarch64 system emulation, not {target}{}",
+            if system { "" } else { " user mode" }
+        ));
+    }
+    let (mut map, mut out, mut paths) = (None, None, Vec::new());
+    for a in args {
+        match a.split_once('=') {
+            Some(("map", v)) => map = Some(v.to_string()),
+            Some(("out", v)) => out = Some(PathBuf::from(v)),
+            Some(("exec", v)) => paths.push(v.to_string()),
+            _ => return Err(format!("unknown argument {a} (map=, out=, exec=)")),
+        }
+    }
+    let (Some(map), Some(out), false) = (map, out, paths.is_empty()) else {
+        return Err("needs map=System.map, out=DIR and exec=PATH".into());
+    };
+    let text = std::fs::read_to_string(&map).map_err(|e| format!("{map}: {e}"))?;
+    let symbols = Symbols::parse(&text).map_err(|e| format!("{map}: {e}"))?;
+    let find = |name: &str| {
+        symbols
+            .index(name)
+            .ok_or_else(|| format!("{map}: no {name}: not an arm64 kernel's System.map"))
+    };
+    let (execve, do_exit) = (find("__arm64_sys_execve")?, find("do_exit")?);
+    *STATE.lock().unwrap() = Some(State {
+        rec: Recorder::new(execve, do_exit, paths),
+        regs: Vec::new(),
+    });
+    let _ = CONFIG.set(Config {
+        symbols,
+        out,
+        execve,
+    });
+    Ok(())
+}
+
+/// Register handles exist only in the vCPU's context.
+extern "C" fn vcpu_init(_id: PluginId, vcpu: c_uint) {
+    // SAFETY: QEMU returns an array of descriptors that we free.
+    let regs = unsafe {
+        let a = qemu_plugin_get_registers();
+        let descs =
+            std::slice::from_raw_parts((*a).data as *const RegDescriptor, (*a).len as usize);
+        let find = |want: &str| {
+            descs
+                .iter()
+                .find(|d| {
+                    CStr::from_ptr(d.name)
+                        .to_bytes()
+                        .eq_ignore_ascii_case(want.as_bytes())
+                })
+                .map(|d| d.handle)
+        };
+        let found = (find("SP_EL0"), find("x0"));
+        g_array_free(a, 1);
+        found
+    };
+    let (Some(sp_el0), Some(x0)) = regs else {
+        say("this QEMU's aarch64 vCPU has no SP_EL0 or x0 register for plugins");
+        std::process::exit(1);
+    };
+    let mut st = STATE.lock().unwrap();
+    let st = st.as_mut().expect("installed");
+    let v = vcpu as usize;
+    if st.regs.len() <= v {
+        st.regs.resize_with(v + 1, || None);
+    }
+    st.regs[v] = Some(Regs {
+        sp_el0,
+        x0,
+        // SAFETY: a new glib array, kept for the plugin's life.
+        buf: unsafe { g_byte_array_new() },
+    });
+}
+
+extern "C" fn tb_trans(_id: PluginId, tb: *mut Tb) {
+    let Some(cfg) = CONFIG.get() else { return };
+    // SAFETY: `tb` and its instructions are valid during this callback.
+    unsafe {
+        for i in 0..qemu_plugin_tb_n_insns(tb) {
+            let insn = qemu_plugin_tb_get_insn(tb, i);
+            if let Some(&f) = cfg.symbols.starts.get(&qemu_plugin_insn_vaddr(insn)) {
+                qemu_plugin_register_vcpu_insn_exec_cb(
+                    insn,
+                    on_entry,
+                    CB_R_REGS,
+                    f as usize as *mut c_void,
+                );
+            }
+        }
+    }
+}
+
+/// `len` bytes of guest memory at `addr`, through the vCPU's current MMU.
+fn read_mem(buf: *mut GByteArray, addr: u64, len: usize) -> Option<Vec<u8>> {
+    // SAFETY: `buf` is our glib array; QEMU fills it.
+    unsafe {
+        g_byte_array_set_size(buf, 0);
+        if !qemu_plugin_read_memory_vaddr(addr, buf, len) || ((*buf).len as usize) < len {
+            return None;
+        }
+        Some(std::slice::from_raw_parts((*buf).data, len).to_vec())
+    }
+}
+
+/// The filename argument of `__arm64_sys_execve(const struct pt_regs *)`:
+/// `regs->regs[0]`, a user string, read up to each page's end.
+fn exec_path(r: &Regs) -> Option<String> {
+    let regs = read_reg(r.x0, r.buf)?;
+    let mut addr = u64::from_le_bytes(read_mem(r.buf, regs, 8)?.try_into().ok()?);
+    let mut path = Vec::new();
+    while path.len() < 4096 {
+        let chunk = read_mem(r.buf, addr, (4096 - (addr & 4095)) as usize)?;
+        if let Some(end) = chunk.iter().position(|&b| b == 0) {
+            path.extend_from_slice(&chunk[..end]);
+            return String::from_utf8(path).ok();
+        }
+        addr += chunk.len() as u64;
+        path.extend_from_slice(&chunk);
+    }
+    None
+}
+
+fn read_reg(handle: *mut c_void, buf: *mut GByteArray) -> Option<u64> {
+    // SAFETY: a handle from this vCPU's register list, our glib array.
+    unsafe {
+        g_byte_array_set_size(buf, 0);
+        if qemu_plugin_read_register(handle, buf) != 8 {
+            return None;
+        }
+        Some(u64::from_le_bytes(
+            std::slice::from_raw_parts((*buf).data, 8).try_into().ok()?,
+        ))
+    }
+}
+
+extern "C" fn on_entry(vcpu: c_uint, userdata: *mut c_void) {
+    let func = userdata as usize as u32;
+    if !ARMED.load(Ordering::Relaxed) {
+        if CONFIG.get().map(|c| c.execve) != Some(func) {
+            return;
+        }
+        ARMED.store(true, Ordering::Relaxed);
+    }
+    let mut st = STATE.lock().unwrap();
+    let st = st.as_mut().expect("installed");
+    let Some(Some(r)) = st.regs.get(vcpu as usize) else {
+        return;
+    };
+    let Some(sp_el0) = read_reg(r.sp_el0, r.buf) else {
+        return;
+    };
+    st.rec.entry(vcpu, func, sp_el0, || exec_path(r));
+}
+
+extern "C" fn at_exit(_id: PluginId, _: *mut c_void) {
+    let (Some(cfg), Some(st)) = (CONFIG.get(), STATE.lock().unwrap().take()) else {
+        return;
+    };
+    for (n, r) in st.rec.records.iter().enumerate() {
+        let file = cfg.out.join(format!("exec-{}.gt", n + 1));
+        if let Err(e) = std::fs::write(&file, st.rec.text(r, &cfg.symbols.names)) {
+            say(&format!("{}: {e}", file.display()));
+        }
+    }
+}

@@ -1,0 +1,281 @@
+//! What the plugin keeps: for each `execve` of a watched path, the ordered
+//! kernel function entries of that task from the kernel entry of its
+//! `execve` system call to its final context switch. Pure logic, fed with
+//! (vCPU, function, `SP_EL0`) by the plugin's callback.
+
+use std::collections::HashMap;
+
+/// Set on an entry run while `SP_EL0` still held the user stack pointer:
+/// an exception entry stub from user mode, attributed to the task that the
+/// vCPU last ran in the kernel (the one that went to user mode).
+pub const USER: u32 = 1 << 31;
+
+/// Entries kept per vCPU since its last kernel entry from user mode: the
+/// syscall path before `__arm64_sys_execve` is a handful.
+const PENDING: usize = 1024;
+
+/// Text symbols of System.map: function start address -> index into names.
+pub struct Symbols {
+    pub names: Vec<String>,
+    pub starts: HashMap<u64, u32>,
+}
+
+/// Linker markers share addresses with functions: a function's own name wins.
+fn marker(name: &str) -> bool {
+    name.ends_with("_start") || name.ends_with("_end") || name == "_text" || name == "_stext"
+}
+
+impl Symbols {
+    pub fn parse(text: &str) -> Result<Symbols, String> {
+        let mut s = Symbols {
+            names: Vec::new(),
+            starts: HashMap::new(),
+        };
+        for (n, line) in text.lines().enumerate() {
+            let mut f = line.split_whitespace();
+            let (Some(addr), Some(kind), Some(name), None) =
+                (f.next(), f.next(), f.next(), f.next())
+            else {
+                return Err(format!("line {}: not `ADDRESS TYPE NAME`", n + 1));
+            };
+            let addr = u64::from_str_radix(addr, 16)
+                .map_err(|_| format!("line {}: bad address {addr}", n + 1))?;
+            if !matches!(kind, "T" | "t" | "W" | "w") || name.starts_with("$") {
+                continue;
+            }
+            match s.starts.get(&addr) {
+                Some(&i) if !marker(&s.names[i as usize]) || marker(name) => {}
+                Some(&i) => s.names[i as usize] = name.to_string(),
+                None => {
+                    s.starts.insert(addr, s.names.len() as u32);
+                    s.names.push(name.to_string());
+                }
+            }
+        }
+        if s.names.is_empty() {
+            return Err("no text symbols".into());
+        }
+        Ok(s)
+    }
+
+    pub fn index(&self, name: &str) -> Option<u32> {
+        self.names.iter().position(|n| n == name).map(|i| i as u32)
+    }
+}
+
+pub struct Record {
+    pub task: u64,
+    pub path: String,
+    /// Function indexes, `USER` for entry stubs.
+    pub log: Vec<u32>,
+    /// The task entered `do_exit`.
+    pub exiting: bool,
+    /// Its final context switch was seen.
+    pub closed: bool,
+    /// The syscall path before `execve` was fully held.
+    pub prefix_complete: bool,
+    last_vcpu: u32,
+}
+
+#[derive(Default)]
+struct Cpu {
+    last_task: u64,
+    pending: Vec<(u64, u32)>,
+    overflow: bool,
+}
+
+pub struct Recorder {
+    execve: u32,
+    do_exit: u32,
+    paths: Vec<String>,
+    cpus: Vec<Cpu>,
+    pub records: Vec<Record>,
+    open: Vec<usize>,
+}
+
+/// arm64 kernel addresses have their top 16 bits set, user ones clear.
+fn is_kernel(addr: u64) -> bool {
+    addr >> 48 == 0xffff
+}
+
+impl Recorder {
+    pub fn new(execve: u32, do_exit: u32, paths: Vec<String>) -> Recorder {
+        Recorder {
+            execve,
+            do_exit,
+            paths,
+            cpus: Vec::new(),
+            records: Vec::new(),
+            open: Vec::new(),
+        }
+    }
+
+    /// One function entry on `vcpu`; `exec_path` reads the path an
+    /// `execve` is for (called only for `__arm64_sys_execve`).
+    pub fn entry(
+        &mut self,
+        vcpu: u32,
+        func: u32,
+        sp_el0: u64,
+        exec_path: impl FnOnce() -> Option<String>,
+    ) {
+        let v = vcpu as usize;
+        if self.cpus.len() <= v {
+            self.cpus.resize_with(v + 1, Cpu::default);
+        }
+        let cpu = &mut self.cpus[v];
+        let user = !is_kernel(sp_el0);
+        let task = if user {
+            cpu.last_task
+        } else {
+            cpu.last_task = sp_el0;
+            sp_el0
+        };
+        let e = func | if user { USER } else { 0 };
+        if user {
+            cpu.pending.clear();
+            cpu.overflow = false;
+        }
+        if cpu.pending.len() < PENDING {
+            cpu.pending.push((task, e));
+        } else {
+            cpu.overflow = true;
+        }
+        // A dead task's record ends when its vCPU runs another task.
+        let records = &mut self.records;
+        self.open.retain(|&i| {
+            let r = &mut records[i];
+            r.closed = r.exiting && r.last_vcpu == vcpu && r.task != task;
+            !r.closed
+        });
+        if let Some(&i) = self.open.iter().find(|&&i| records[i].task == task) {
+            let r = &mut records[i];
+            r.log.push(e);
+            r.last_vcpu = vcpu;
+            r.exiting |= func == self.do_exit;
+        } else if func == self.execve && !user {
+            let Some(path) = exec_path().filter(|p| self.paths.contains(p)) else {
+                return;
+            };
+            let cpu = &self.cpus[v];
+            self.open.push(records.len());
+            records.push(Record {
+                task,
+                path,
+                log: cpu
+                    .pending
+                    .iter()
+                    .filter(|(t, _)| *t == task)
+                    .map(|&(_, e)| e)
+                    .collect(),
+                exiting: false,
+                closed: false,
+                prefix_complete: !cpu.overflow,
+                last_vcpu: vcpu,
+            });
+        }
+    }
+
+    /// The record as text: `# gt.KEY: VALUE` lines, then one line per
+    /// entry, `k NAME` (kernel) or `u NAME` (entry stub from user mode).
+    pub fn text(&self, r: &Record, names: &[String]) -> String {
+        let mut s = format!(
+            "# gt.version: 1\n# gt.path: {}\n# gt.task: {:#x}\n# gt.closed: {}\n\
+             # gt.prefix_complete: {}\n# gt.entries: {}\n",
+            r.path,
+            r.task,
+            r.closed,
+            r.prefix_complete,
+            r.log.len()
+        );
+        for &e in &r.log {
+            s.push_str(if e & USER != 0 { "u " } else { "k " });
+            s.push_str(&names[(e & !USER) as usize]);
+            s.push('\n');
+        }
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const K1: u64 = 0xffff_0000_0100_0000;
+    const K2: u64 = 0xffff_0000_0200_0000;
+    const USP: u64 = 0x0000_ffff_f000_0000;
+    // Function indexes.
+    const STUB: u32 = 0;
+    const SVC: u32 = 1;
+    const EXECVE: u32 = 2;
+    const WORK: u32 = 3;
+    const EXIT: u32 = 4;
+    const SWITCH: u32 = 5;
+
+    fn rec() -> Recorder {
+        Recorder::new(EXECVE, EXIT, vec!["/usr/bin/min".into()])
+    }
+
+    fn path(p: &str) -> impl FnOnce() -> Option<String> + '_ {
+        move || Some(p.to_string())
+    }
+
+    #[test]
+    fn symbols_prefer_functions_over_markers() {
+        let s = Symbols::parse(
+            "ffff800080010000 T _text\nffff800080010000 T _stext\nffff800080010000 t el1_sync\n\
+             ffff800080010800 T do_exit\nffff800080020000 D some_data\n",
+        )
+        .unwrap();
+        assert_eq!(s.names, ["el1_sync", "do_exit"]);
+        assert_eq!(s.starts[&0xffff800080010800], 1);
+        assert!(Symbols::parse("xyz T a\n").is_err());
+        assert!(Symbols::parse("").is_err());
+    }
+
+    #[test]
+    fn a_record_runs_from_the_syscall_entry_to_the_final_switch() {
+        let mut r = rec();
+        r.entry(1, WORK, K1, path("x"));
+        // Kernel entry from user mode: the stub still sees the user SP.
+        r.entry(1, STUB, USP, path("x"));
+        r.entry(1, SVC, K1, path("x"));
+        r.entry(1, EXECVE, K1, path("/usr/bin/min"));
+        r.entry(0, WORK, K2, path("x"));
+        r.entry(1, WORK, K1, path("x"));
+        r.entry(1, STUB, USP, path("x"));
+        r.entry(1, EXIT, K1, path("x"));
+        r.entry(1, SWITCH, K1, path("x"));
+        r.entry(1, WORK, K2, path("x"));
+        // The pointer reused by a new task: not the program.
+        r.entry(1, WORK, K1, path("x"));
+        assert_eq!(r.records.len(), 1);
+        let g = &r.records[0];
+        assert!(g.closed && g.prefix_complete);
+        assert_eq!(
+            g.log,
+            [STUB | USER, SVC, EXECVE, WORK, STUB | USER, EXIT, SWITCH]
+        );
+        let names: Vec<String> = ["stub", "svc", "execve", "work", "exit", "switch"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let text = r.text(g, &names);
+        assert!(text.contains("# gt.path: /usr/bin/min\n"));
+        assert!(text.ends_with("u stub\nk svc\nk execve\nk work\nu stub\nk exit\nk switch\n"));
+    }
+
+    #[test]
+    fn other_paths_and_other_tasks_are_not_recorded() {
+        let mut r = rec();
+        r.entry(1, EXECVE, K1, path("/usr/bin/ftrace_it"));
+        r.entry(1, WORK, K1, path("x"));
+        assert!(r.records.is_empty());
+        r.entry(0, STUB, USP, path("x"));
+        r.entry(0, EXECVE, K2, path("/usr/bin/min"));
+        r.entry(1, WORK, K1, path("x"));
+        r.entry(0, WORK, K2, path("x"));
+        assert_eq!(r.records[0].log, [EXECVE, WORK]);
+        assert!(!r.records[0].closed);
+    }
+}
