@@ -30,6 +30,7 @@ buffer, and lost events are reported.
                         -o: 4096 + 4096 per second of --duration (16384
                         without), at most 1/4 of MemAvailable
       --env NAME=VALUE  add to the program's environment (repeatable)
+      --stdout FILE, --stderr FILE  the program's, created like -o
       --tracefs DIR     use DIR, mount nothing (default /sys/kernel/tracing,
                         mounted if absent, else /sys/kernel/debug/tracing)
       --procfs DIR      interrupts, irq/N/, meminfo (default /proc)
@@ -118,6 +119,8 @@ pub struct Opts {
     pub sysfs: &'static [u8],
     pub journal: &'static [u8],
     pub output: Option<&'static CStr>,
+    /// The program's stdout and stderr (`--stdout`, `--stderr`).
+    pub stdio: [Option<&'static CStr>; 2],
     pub prog: &'static CStr,
     /// Index of PROGRAM in argv.
     pub prog_at: usize,
@@ -132,6 +135,8 @@ enum Opt {
     NoIrqRouting,
     Restore,
     Output,
+    Stdout,
+    Stderr,
     Tracer,
     Cpu,
     Housekeeping,
@@ -153,7 +158,7 @@ impl Opt {
     }
 }
 
-const OPTIONS: [(&[u8], Opt); 18] = [
+const OPTIONS: [(&[u8], Opt); 20] = [
     (b"-h", Opt::Help),
     (b"--help", Opt::Help),
     (b"-V", Opt::Version),
@@ -161,6 +166,8 @@ const OPTIONS: [(&[u8], Opt); 18] = [
     (b"--no-irq-routing", Opt::NoIrqRouting),
     (b"-o", Opt::Output),
     (b"--output", Opt::Output),
+    (b"--stdout", Opt::Stdout),
+    (b"--stderr", Opt::Stderr),
     (b"--tracer", Opt::Tracer),
     (b"--cpu", Opt::Cpu),
     (b"--housekeeping", Opt::Housekeeping),
@@ -213,6 +220,7 @@ pub fn parse(a: Argv) -> Res<Parsed> {
         sysfs: b"/sys",
         journal: crate::journal::DEFAULT,
         output: None,
+        stdio: [None; 2],
         prog: Default::default(),
         prog_at: 0,
         env: [core::ptr::null(); MAX_ENV + 1],
@@ -271,6 +279,10 @@ pub fn parse(a: Argv) -> Res<Parsed> {
                 o.output = Some(value);
                 continue;
             }
+            Opt::Stdout | Opt::Stderr if !v.is_empty() => {
+                o.stdio[(opt == Opt::Stderr) as usize] = Some(value);
+                continue;
+            }
             Opt::Tracer if v == b"function" || v == b"function_graph" => {
                 o.tracer = if v == b"function" {
                     Tracer::Function
@@ -321,7 +333,7 @@ pub fn parse(a: Argv) -> Res<Parsed> {
                 continue;
             }
             Opt::Journal => b" needs a file name (at most 255 bytes), not ",
-            Opt::Output => b" needs a file name",
+            Opt::Output | Opt::Stdout | Opt::Stderr => b" needs a file name",
             Opt::Tracer => b" must be function or function_graph, not ",
             Opt::Cpu | Opt::Housekeeping => b" needs a CPU number (0-1023), not ",
             Opt::BufferKb => b" needs KiB between 1 and 67108864, not ",
