@@ -25,6 +25,7 @@ buffer, and lost events are reported.
       --cpu N           CPU of the program (default 1)
       --housekeeping N  CPU for the routable IRQs (default 0)
       --no-irq-routing  leave IRQ affinities alone
+      --no-follow       trace PROGRAM's pid only, not its threads and children
       --duration SECS   then SIGKILL the program (decimals allowed)
       --buffer-kb N     ring buffer of the program's CPU, KiB; default with
                         -o: 4096 + 4096 per second of --duration (16384
@@ -110,6 +111,8 @@ pub struct Opts {
     pub housekeeping: u64,
     pub housekeeping_given: bool,
     pub irq_routing: bool,
+    /// Trace the program's threads and children too (not --no-follow).
+    pub follow: bool,
     pub duration_ms: Option<u64>,
     /// --duration as given, for the record header.
     pub duration_text: &'static [u8],
@@ -133,6 +136,7 @@ enum Opt {
     Help,
     Version,
     NoIrqRouting,
+    NoFollow,
     Restore,
     Output,
     Stdout,
@@ -153,17 +157,18 @@ impl Opt {
     fn takes_value(self) -> bool {
         !matches!(
             self,
-            Opt::Help | Opt::Version | Opt::NoIrqRouting | Opt::Restore
+            Opt::Help | Opt::Version | Opt::NoIrqRouting | Opt::NoFollow | Opt::Restore
         )
     }
 }
 
-const OPTIONS: [(&[u8], Opt); 20] = [
+const OPTIONS: [(&[u8], Opt); 21] = [
     (b"-h", Opt::Help),
     (b"--help", Opt::Help),
     (b"-V", Opt::Version),
     (b"--version", Opt::Version),
     (b"--no-irq-routing", Opt::NoIrqRouting),
+    (b"--no-follow", Opt::NoFollow),
     (b"-o", Opt::Output),
     (b"--output", Opt::Output),
     (b"--stdout", Opt::Stdout),
@@ -212,6 +217,7 @@ pub fn parse(a: Argv) -> Res<Parsed> {
         housekeeping: 0,
         housekeeping_given: false,
         irq_routing: true,
+        follow: true,
         duration_ms: None,
         duration_text: b"none",
         buffer_kb: None,
@@ -260,6 +266,7 @@ pub fn parse(a: Argv) -> Res<Parsed> {
                 Opt::Help => return Ok(Parsed::Help),
                 Opt::Version => return Ok(Parsed::Version),
                 Opt::Restore => restore = true,
+                Opt::NoFollow => o.follow = false,
                 _ => o.irq_routing = false,
             }
             continue;

@@ -18,7 +18,7 @@ pub struct GuestRun {
 /// mid-trace and restored from its journal (before the next runs, which
 /// then find no stale journal), a function_graph run and the runs that must
 /// fail cleanly (missing program, bad CPU, a `trace_pipe` reader already
-/// open as in the seed's recipe).
+/// open as in the seed's recipe) and a `--no-follow` run.
 pub fn runs(o: &Options, payloads: &[GuestPayload]) -> Vec<GuestRun> {
     let run = |id: &str, duration: &str, tracer: &str, extra: &[&str], program: &str| GuestRun {
         id: id.to_string(),
@@ -66,6 +66,8 @@ pub fn runs(o: &Options, payloads: &[GuestPayload]) -> Vec<GuestRun> {
             ..run("killed", "60", &o.tracer, &[], &first)
         });
         runs.push(traced("fgraph", "function_graph", &[], &first));
+        // ftrace_it's original single-pid behaviour, to compare with.
+        runs.push(traced("nofollow", &o.tracer, &["--no-follow"], &first));
         runs.push(traced(
             "missing",
             &o.tracer,
@@ -166,7 +168,7 @@ mod tests {
         let ids: Vec<&str> = runs.iter().map(|r| r.id.as_str()).collect();
         assert_eq!(
             ids,
-            ["min", "killed", "fgraph", "missing", "badcpu", "busy"]
+            ["min", "killed", "fgraph", "nofollow", "missing", "badcpu", "busy"]
         );
         assert_eq!(runs[1].kind, RunKind::Killed);
         assert!(runs[1].args.windows(2).any(|w| w == ["--duration", "60"]));
@@ -174,10 +176,11 @@ mod tests {
             .args
             .windows(2)
             .any(|w| w == ["--tracer", "function_graph"]));
-        assert_eq!(runs[3].args.last().unwrap(), "/usr/bin/no-such-program");
-        assert!(runs[4].args.windows(2).any(|w| w == ["--cpu", "99"]));
-        assert_eq!(runs[5].kind, RunKind::Reader);
-        assert_eq!(runs[4].kind, RunKind::Plain);
+        assert!(runs[3].args.contains(&"--no-follow".to_string()));
+        assert_eq!(runs[4].args.last().unwrap(), "/usr/bin/no-such-program");
+        assert!(runs[5].args.windows(2).any(|w| w == ["--cpu", "99"]));
+        assert_eq!(runs[6].kind, RunKind::Reader);
+        assert_eq!(runs[5].kind, RunKind::Plain);
         assert!(plan_text(Channel::Console, &runs, true).contains("\nrun-killed\tkilled\t-o\t"));
         assert!(plan_text(Channel::Console, &runs, true).contains("\nrun-reader\tbusy\t-o\t"));
         // Results by semihosting: a copy goes over the console too.

@@ -645,3 +645,116 @@ fn bad_payloads_are_refused_in_one_line_before_the_boot() {
         "{msg}"
     );
 }
+
+/// `sched_process_*` event lines of a trace: (pid of the line, event, rest).
+fn process_events(id: &str) -> Vec<(u32, String, String)> {
+    Trace::load(id)
+        .body
+        .iter()
+        .filter_map(|l| {
+            let (task, rest) = l.split_at(l.find(" [")?);
+            let pid = task.trim().rsplit_once('-')?.1.parse().ok()?;
+            let at = rest.find(" sched_process_")?;
+            let (event, detail) = rest[at + 1..].split_once(": ")?;
+            Some((pid, event.to_string(), detail.to_string()))
+        })
+        .collect()
+}
+
+fn pids(id: &str) -> std::collections::BTreeSet<u32> {
+    Trace::load(id).events().iter().map(|e| e.pid).collect()
+}
+
+#[test]
+fn every_thread_is_traced_with_its_system_call() {
+    assert_eq!(runs()["threads"], "0", "{}", read("threads.ftrace_it.log"));
+    let t = Trace::load("threads");
+    let forks: Vec<_> = process_events("threads")
+        .into_iter()
+        .filter(|e| e.1 == "sched_process_fork")
+        .collect();
+    assert_eq!(forks.len(), 2, "two threads started: {forks:?}");
+    // The thread ids the program printed are the children of those events
+    // and each has function events of its own, getppid among them.
+    let out = read("threads.stdout");
+    for (_, _, detail) in &forks {
+        let child: u32 = detail
+            .rsplit_once("child_pid=")
+            .and_then(|(_, p)| p.split_whitespace().next()?.parse().ok())
+            .expect("child_pid=");
+        assert!(
+            out.contains(&format!("tid {child} ")),
+            "{child} not in {out}"
+        );
+        assert!(
+            t.events()
+                .iter()
+                .any(|e| e.pid == child && e.func == "__arm64_sys_getppid"),
+            "thread {child} has no getppid of its own"
+        );
+    }
+    assert_eq!(pids("threads").len(), 3, "main and two threads");
+}
+
+#[test]
+fn a_child_and_its_exec_are_traced() {
+    assert_eq!(
+        runs()["forkexec"],
+        "0",
+        "{}",
+        read("forkexec.ftrace_it.log")
+    );
+    let events = process_events("forkexec");
+    let parent = Trace::load("forkexec").pid();
+    let child = events
+        .iter()
+        .find(|e| e.0 == parent && e.1 == "sched_process_fork")
+        .and_then(|e| {
+            e.2.rsplit_once("child_pid=")?
+                .1
+                .split_whitespace()
+                .next()?
+                .parse::<u32>()
+                .ok()
+        })
+        .expect("forkexec's fork event");
+    assert!(
+        events.iter().any(|e| e.0 == child
+            && e.1 == "sched_process_exec"
+            && e.2.contains("filename=/usr/bin/args_static")),
+        "no exec of args_static by {child}: {events:?}"
+    );
+    assert!(events
+        .iter()
+        .any(|e| e.0 == child && e.1 == "sched_process_exit"));
+    let t = Trace::load("forkexec");
+    assert!(
+        t.events()
+            .iter()
+            .any(|e| e.pid == child && e.func == execve()),
+        "the child's execve is not traced"
+    );
+    assert_eq!(
+        read("forkexec.stdout").lines().next(),
+        Some("arg 1: from-child")
+    );
+}
+
+#[test]
+fn following_adds_nothing_to_min_but_its_exec_and_exit_events() {
+    // min never forks: with follow (the default) its trace has its own
+    // pid only and, besides the function events, the exec and exit events
+    // of that pid; --no-follow has no event lines at all.
+    for id in ["min", "min.large"] {
+        let pid = Trace::load(id).pid();
+        assert_eq!(pids(id), [pid].into(), "{id}");
+        let kinds: Vec<String> = process_events(id)
+            .into_iter()
+            .inspect(|e| assert_eq!(e.0, pid, "{id}: {e:?}"))
+            .map(|e| e.1)
+            .collect();
+        assert_eq!(kinds, ["sched_process_exec", "sched_process_exit"], "{id}");
+    }
+    assert_eq!(pids("nofollow"), [Trace::load("nofollow").pid()].into());
+    assert_eq!(process_events("nofollow"), []);
+}
