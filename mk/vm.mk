@@ -18,17 +18,42 @@ RESULTS ?= results/$(VM_ARCH)
 CHANNEL ?=
 # Empty: vmrun picks one from the number of runs and DURATION.
 TIMEOUT ?=
+# A payload with arguments, as one shell-quoted command line (COMMAND),
+# and a run file of such lines (RUNS): both add to PAYLOADS. Make exports
+# command-line variables, so the recipe passes COMMAND from the environment
+# and its quotes reach vmrun untouched.
+COMMAND ?=
+RUNS ?=
+# Where dynamic payloads' libraries come from (default: Debian's cross
+# libc), and a root file system under ours (directory or cpio).
+SYSROOT ?=
+ROOTFS ?=
 
 # A bare name is one of ours in out/ARCH/, anything else a path.
 VM_PAYLOAD_ARGS = $(foreach p,$(PAYLOADS),--payload $(if $(findstring /,$(p)),$(p),out/$(VM_ARCH)/$(p)))
 VM_ARGS = --arch $(VM_ARCH) --init $(VM_INIT) --ftrace-it out/$(VM_ARCH)/ftrace_it \
-	--accel $(ACCEL) $(if $(CHANNEL),--channel $(CHANNEL)) $(if $(TIMEOUT),--timeout $(TIMEOUT))
+	--accel $(ACCEL) $(if $(CHANNEL),--channel $(CHANNEL)) $(if $(TIMEOUT),--timeout $(TIMEOUT)) \
+	$(if $(SYSROOT),--sysroot $(SYSROOT)) $(if $(ROOTFS),--rootfs $(ROOTFS))
 
-.PHONY: vm-tools vm-test bench-vm
+.PHONY: vm-tools vm-test bench-vm testprogs
+
+# Our C test payloads for the guest (testprogs/), built with the cross gcc
+# against Debian's cross glibc: a static one with arguments, a dynamic one
+# (libc, libm), one with two threads, one that forks and execs.
+TESTPROGS_CC := $(VM_ARCH)-linux-gnu-gcc
+TESTPROGS_DIR := out/$(VM_ARCH)/testprogs
+TESTPROGS := args_static hello_dyn threads forkexec
+TESTPROGS_FLAGS_args_static := -static
+TESTPROGS_FLAGS_hello_dyn := -lm
+TESTPROGS_FLAGS_threads := -pthread
+$(TESTPROGS_DIR)/%: testprogs/%.c
+	@mkdir -p $(@D)
+	$(TESTPROGS_CC) -O2 -Wall -Werror -o $@ $< $(TESTPROGS_FLAGS_$*)
+testprogs: $(addprefix $(TESTPROGS_DIR)/,$(TESTPROGS))
 
 # Everything but the kernel; cargo and kernel.sh skip what is up to date.
 vm-tools: deps
-	@$(MAKE) --no-print-directory ARCH=$(VM_ARCH) all
+	@$(MAKE) --no-print-directory ARCH=$(VM_ARCH) all testprogs
 	$(CARGO) build --release --locked --target $(VM_ARCH)-unknown-linux-musl -p guest_init
 	$(CARGO) build --release --locked -p vmrun
 
@@ -39,6 +64,7 @@ trace: vm-tools
 	else echo "trace: ftrace_report does not build: no summaries this time" >&2; fi; \
 	kdir=$$(scripts/kernel.sh $(VM_ARCH)) && \
 	$(VMRUN) run $(VM_ARGS) --kernel-dir "$$kdir" $(VM_PAYLOAD_ARGS) \
+		$${COMMAND:+--command "$$COMMAND"} $(if $(RUNS),--runs $(RUNS)) \
 		--tracer $(TRACER) --duration $(DURATION) --results $(RESULTS) $$report
 
 # One boot runs min and min.large, a run killed mid-trace then restored
@@ -49,10 +75,18 @@ trace: vm-tools
 VM_TEST_RESULTS := $(CARGO_TARGET_DIR)/vm-test/$(VM_ARCH)
 vm-test: vm-tools
 	@kdir=$$(scripts/kernel.sh $(VM_ARCH)) && \
+	mkdir -p $(dir $(VM_TEST_RESULTS)) && printf '%s\n' '# forkexec runs args_static in its child' \
+		"$(TESTPROGS_DIR)/forkexec /usr/bin/args_static from-child" >$(VM_TEST_RESULTS).runs && \
 	$(VMRUN) run $(VM_ARGS) --kernel-dir "$$kdir" --payload out/$(VM_ARCH)/min \
-		--payload out/$(VM_ARCH)/min.large --tracer function --duration 1 --checks \
-		--results $(VM_TEST_RESULTS)
-	VM_RESULTS=$(VM_TEST_RESULTS) $(CARGO) test --locked -p vmrun --features guest-tests --test guest
+		--payload out/$(VM_ARCH)/min.large \
+		--command "$(TESTPROGS_DIR)/args_static one 'two words' 'a\"b'" \
+		--command "$(TESTPROGS_DIR)/hello_dyn x" --command $(TESTPROGS_DIR)/threads \
+		--runs $(VM_TEST_RESULTS).runs --tracer function --duration 1 --checks \
+		--results $(VM_TEST_RESULTS) && \
+	VM_RESULTS=$(VM_TEST_RESULTS) VMRUN=$(abspath $(VMRUN)) KERNEL_DIR="$$kdir" \
+		TESTPROGS=$(abspath $(TESTPROGS_DIR)) VM_INIT=$(abspath $(VM_INIT)) \
+		FTRACE_IT=$(abspath out/$(VM_ARCH)/ftrace_it) \
+		$(CARGO) test --locked -p vmrun --features guest-tests --test guest
 
 TEST_TARGETS += vm-test
 

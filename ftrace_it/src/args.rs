@@ -25,11 +25,13 @@ buffer, and lost events are reported.
       --cpu N           CPU of the program (default 1)
       --housekeeping N  CPU for the routable IRQs (default 0)
       --no-irq-routing  leave IRQ affinities alone
+      --no-follow       trace PROGRAM's pid only, not its threads and children
       --duration SECS   then SIGKILL the program (decimals allowed)
       --buffer-kb N     ring buffer of the program's CPU, KiB; default with
                         -o: 4096 + 4096 per second of --duration (16384
                         without), at most 1/4 of MemAvailable
       --env NAME=VALUE  add to the program's environment (repeatable)
+      --stdout FILE, --stderr FILE  the program's, created like -o
       --tracefs DIR     use DIR, mount nothing (default /sys/kernel/tracing,
                         mounted if absent, else /sys/kernel/debug/tracing)
       --procfs DIR      interrupts, irq/N/, meminfo (default /proc)
@@ -113,6 +115,8 @@ pub struct Opts {
     pub housekeeping: u64,
     pub housekeeping_given: bool,
     pub irq_routing: bool,
+    /// Trace the program's threads and children too (not --no-follow).
+    pub follow: bool,
     pub duration_ms: Option<u64>,
     /// --duration as given, for the record header.
     pub duration_text: &'static [u8],
@@ -122,6 +126,8 @@ pub struct Opts {
     pub sysfs: &'static [u8],
     pub journal: &'static [u8],
     pub output: Option<&'static CStr>,
+    /// The program's stdout and stderr (`--stdout`, `--stderr`).
+    pub stdio: [Option<&'static CStr>; 2],
     pub prog: &'static CStr,
     /// Index of PROGRAM in argv.
     pub prog_at: usize,
@@ -134,8 +140,11 @@ enum Opt {
     Help,
     Version,
     NoIrqRouting,
+    NoFollow,
     Restore,
     Output,
+    Stdout,
+    Stderr,
     Tracer,
     Cpu,
     Housekeeping,
@@ -152,19 +161,22 @@ impl Opt {
     fn takes_value(self) -> bool {
         !matches!(
             self,
-            Opt::Help | Opt::Version | Opt::NoIrqRouting | Opt::Restore
+            Opt::Help | Opt::Version | Opt::NoIrqRouting | Opt::NoFollow | Opt::Restore
         )
     }
 }
 
-const OPTIONS: [(&[u8], Opt); 18] = [
+const OPTIONS: [(&[u8], Opt); 21] = [
     (b"-h", Opt::Help),
     (b"--help", Opt::Help),
     (b"-V", Opt::Version),
     (b"--version", Opt::Version),
     (b"--no-irq-routing", Opt::NoIrqRouting),
+    (b"--no-follow", Opt::NoFollow),
     (b"-o", Opt::Output),
     (b"--output", Opt::Output),
+    (b"--stdout", Opt::Stdout),
+    (b"--stderr", Opt::Stderr),
     (b"--tracer", Opt::Tracer),
     (b"--cpu", Opt::Cpu),
     (b"--housekeeping", Opt::Housekeeping),
@@ -209,6 +221,7 @@ pub fn parse(a: Argv) -> Res<Parsed> {
         housekeeping: 0,
         housekeeping_given: false,
         irq_routing: true,
+        follow: true,
         duration_ms: None,
         duration_text: b"none",
         buffer_kb: None,
@@ -217,6 +230,7 @@ pub fn parse(a: Argv) -> Res<Parsed> {
         sysfs: b"/sys",
         journal: crate::journal::DEFAULT,
         output: None,
+        stdio: [None; 2],
         prog: Default::default(),
         prog_at: 0,
         env: [core::ptr::null(); MAX_ENV + 1],
@@ -256,6 +270,7 @@ pub fn parse(a: Argv) -> Res<Parsed> {
                 Opt::Help => return Ok(Parsed::Help),
                 Opt::Version => return Ok(Parsed::Version),
                 Opt::Restore => restore = true,
+                Opt::NoFollow => o.follow = false,
                 _ => o.irq_routing = false,
             }
             continue;
@@ -273,6 +288,10 @@ pub fn parse(a: Argv) -> Res<Parsed> {
         let bad: &[u8] = match opt {
             Opt::Output if !v.is_empty() => {
                 o.output = Some(value);
+                continue;
+            }
+            Opt::Stdout | Opt::Stderr if !v.is_empty() => {
+                o.stdio[(opt == Opt::Stderr) as usize] = Some(value);
                 continue;
             }
             Opt::Tracer => match TRACERS.iter().position(|t| *t == v) {
@@ -324,7 +343,7 @@ pub fn parse(a: Argv) -> Res<Parsed> {
                 continue;
             }
             Opt::Journal => b" needs a file name (at most 255 bytes), not ",
-            Opt::Output => b" needs a file name",
+            Opt::Output | Opt::Stdout | Opt::Stderr => b" needs a file name",
             Opt::Cpu | Opt::Housekeeping => b" needs a CPU number (0-1023), not ",
             Opt::BufferKb => b" needs KiB between 1 and 67108864, not ",
             Opt::Env => b" needs NAME=VALUE (at most 64 of them), not ",

@@ -7,6 +7,7 @@ use crate::fsutil::{CpuBits, MAX_CPUS};
 use crate::out::{io_fail, Res};
 use crate::signals::Signals;
 use core::sync::atomic::{AtomicU32, Ordering};
+use rustix::fs::{self, Mode, OFlags};
 use rustix::io::Errno;
 use rustix::process::{self, CpuSet, Pid, Signal, WaitOptions, WaitStatus};
 use rustix::runtime::{self, Fork};
@@ -26,11 +27,14 @@ struct Shared {
 
 const STAGE_PIN: u32 = 1;
 const STAGE_EXEC: u32 = 2;
+const STAGE_OUT: u32 = 3;
 
 /// What the child could not do; the errno says why.
 pub enum Failed {
     Pin(Errno),
     Exec(Errno),
+    /// `--stdout` or `--stderr` could not be created.
+    Out(Errno),
 }
 
 /// How the program ended.
@@ -132,6 +136,24 @@ fn child_main(o: &Opts, a: Argv, sig: &Signals, sh: &Shared, parent: Pid) -> ! {
         runtime::exit_group(127);
     }
     process::sched_yield();
+    // The program's stdout and stderr, before the release (untraced).
+    for (i, name) in o.stdio.iter().enumerate() {
+        if let Some(name) = name {
+            let flags = OFlags::WRONLY | OFlags::CREATE | OFlags::TRUNC | OFlags::CLOEXEC;
+            let r = fs::open(*name, flags, Mode::from_raw_mode(0o644)).and_then(|f| {
+                if i == 0 {
+                    rustix::stdio::dup2_stdout(f)
+                } else {
+                    rustix::stdio::dup2_stderr(f)
+                }
+            });
+            if let Err(e) = r {
+                sh.errno.store(e.raw_os_error() as u32, Ordering::Relaxed);
+                sh.stage.store(STAGE_OUT, Ordering::Release);
+                runtime::exit_group(127);
+            }
+        }
+    }
     sig.unblock();
     let argv = a.from(o.prog_at);
     let env = o.env.as_ptr();
@@ -166,6 +188,7 @@ impl Child {
         match stage {
             STAGE_PIN => Some(Failed::Pin(e())),
             STAGE_EXEC => Some(Failed::Exec(e())),
+            STAGE_OUT => Some(Failed::Out(e())),
             _ => None,
         }
     }

@@ -10,8 +10,8 @@ use crate::fsutil::{read_or_fail, trim, CpuBits, Path};
 use crate::irq::Irqs;
 use crate::journal::{Each, Journal, Undo};
 use crate::out::{
-    fail, io_fail, msg, stdout, with_errno, write_all, Fail, Res, E_CPU, E_EXEC, E_PERM, E_PROGRAM,
-    E_RESTORE, OWN_ERRORS,
+    fail, io_fail, msg, stdout, with_errno, write_all, Fail, Res, E_CPU, E_EXEC, E_IO, E_PERM,
+    E_PROGRAM, E_RESTORE, OWN_ERRORS,
 };
 use crate::signals::{Ev, Signals, Timer};
 use crate::tracefs::Tracefs;
@@ -189,9 +189,16 @@ impl Session<'_> {
             return Ok(());
         };
         let mut m = msg();
-        if let Some(Failed::Pin(e)) = child.failed() {
-            m.s(b"cannot pin the program to CPU ").n(self.o.cpu);
-            return Err(fail(with_errno(&mut m, e), E_CPU));
+        match child.failed() {
+            Some(Failed::Pin(e)) => {
+                m.s(b"cannot pin the program to CPU ").n(self.o.cpu);
+                return Err(fail(with_errno(&mut m, e), E_CPU));
+            }
+            Some(Failed::Out(e)) => {
+                m.s(b"cannot create --stdout or --stderr");
+                return Err(fail(with_errno(&mut m, e), E_IO));
+            }
+            _ => {}
         }
         m.s(b"the program's process died before the start (status ")
             .n(end.code() as u64)

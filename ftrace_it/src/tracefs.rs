@@ -27,26 +27,58 @@ enum Ctl {
     CpuBuffer,
     /// `funcgraph-proc`, read and written for function_graph only.
     Graph,
+    /// Following the program's threads and children (not with
+    /// --no-follow): the pid filters take in each new task
+    /// (`function-fork`, `event-fork`), and the fork, exit and exec events
+    /// of the filtered tasks tell the process tree.
+    FuncFork,
+    EventFork,
+    EventPid,
+    ForkEvent,
+    ExitEvent,
+    ExecEvent,
 }
 
 /// Every control file, in the order they are read.
-const CTLS: [Ctl; 6] = [
+const CTLS: [Ctl; 12] = [
     Ctl::On,
     Ctl::Tracer,
     Ctl::Pid,
     Ctl::Buffer,
     Ctl::CpuBuffer,
     Ctl::Graph,
+    Ctl::FuncFork,
+    Ctl::EventFork,
+    Ctl::EventPid,
+    Ctl::ForkEvent,
+    Ctl::ExitEvent,
+    Ctl::ExecEvent,
 ];
 
 /// All but `tracing_on`, in the order they are put back: the reverse of
 /// the setup's.
-const RESTORE_ORDER: [Ctl; 5] = [
+const RESTORE_ORDER: [Ctl; 11] = [
     Ctl::Tracer,
     Ctl::Graph,
+    Ctl::ExecEvent,
+    Ctl::ExitEvent,
+    Ctl::ForkEvent,
+    Ctl::EventPid,
+    Ctl::EventFork,
+    Ctl::FuncFork,
     Ctl::Pid,
     Ctl::CpuBuffer,
     Ctl::Buffer,
+];
+
+/// What the follow setup writes after the pid filter, in this order.
+const FOLLOW: [Ctl; 6] = [
+    Ctl::FuncFork,
+    Ctl::EventFork,
+    Ctl::EventPid,
+    Ctl::ForkEvent,
+    Ctl::ExitEvent,
+    Ctl::ExecEvent,
 ];
 
 impl Ctl {
@@ -59,6 +91,12 @@ impl Ctl {
             Ctl::Buffer => b"buffer_size_kb",
             Ctl::CpuBuffer => b"/buffer_size_kb",
             Ctl::Graph => b"options/funcgraph-proc",
+            Ctl::FuncFork => b"options/function-fork",
+            Ctl::EventFork => b"options/event-fork",
+            Ctl::EventPid => b"set_event_pid",
+            Ctl::ForkEvent => b"events/sched/sched_process_fork/enable",
+            Ctl::ExitEvent => b"events/sched/sched_process_exit/enable",
+            Ctl::ExecEvent => b"events/sched/sched_process_exec/enable",
         }
     }
 }
@@ -92,6 +130,8 @@ pub struct Tracefs {
     unexpanded: bool,
     /// function_graph, and `funcgraph-proc` is not 1 yet.
     graph_proc: bool,
+    /// Threads and children are traced too (no --no-follow).
+    follow: bool,
     /// The target CPU's ring buffer size while tracing, KiB.
     pub buffer_kb: u64,
 }
@@ -120,6 +160,7 @@ impl Tracefs {
             resize: false,
             unexpanded: false,
             graph_proc: false,
+            follow: false,
             buffer_kb: 0,
         }
     }
@@ -150,6 +191,7 @@ impl Tracefs {
             Ctl::CpuBuffer => self.resize,
             Ctl::Graph => self.graph_proc,
             Ctl::On | Ctl::Tracer | Ctl::Pid => true,
+            _ => self.follow,
         }
     }
 
@@ -230,8 +272,10 @@ impl Tracefs {
 
     /// Reads every control file the session will change, before changing any.
     pub fn save(&mut self, o: &Opts) -> Res<()> {
+        self.follow = o.follow;
         for c in CTLS {
-            if c == Ctl::Graph && o.tracer != Tracer::Graph {
+            if (c == Ctl::Graph && o.tracer != Tracer::Graph) || (FOLLOW.contains(&c) && !o.follow)
+            {
                 continue;
             }
             let mut p = self.ctl_path(c);
@@ -313,11 +357,19 @@ impl Tracefs {
         self.set(Ctl::CpuBuffer, v.bytes())
     }
 
-    /// Only `pid` is traced.
+    /// Only `pid` is traced, and with `follow` every task it starts, with
+    /// their fork, exit and exec events.
     pub fn filter_pid(&mut self, pid: Pid) -> Res<()> {
         let mut v = Buf::<24>::new();
         v.n(Pid::as_raw(Some(pid)) as u64).s(b"\n");
-        self.set(Ctl::Pid, v.bytes())
+        self.set(Ctl::Pid, v.bytes())?;
+        if self.follow {
+            for c in FOLLOW {
+                let one: &[u8] = b"1\n";
+                self.set(c, if c == Ctl::EventPid { v.bytes() } else { one })?;
+            }
+        }
+        Ok(())
     }
 
     /// The tracer, with `funcgraph-proc=1` first for function_graph.

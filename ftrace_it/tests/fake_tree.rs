@@ -58,6 +58,12 @@ impl Tree {
             ("tr/per_cpu/cpu1/stats", STATS_CLEAN),
             ("tr/available_tracers", "function_graph function nop\n"),
             ("tr/options/funcgraph-proc", "0\n"),
+            ("tr/options/function-fork", "0\n"),
+            ("tr/options/event-fork", "0\n"),
+            ("tr/set_event_pid", ""),
+            ("tr/events/sched/sched_process_fork/enable", "0\n"),
+            ("tr/events/sched/sched_process_exit/enable", "0\n"),
+            ("tr/events/sched/sched_process_exec/enable", "0\n"),
             ("tr/trace", "# tracer: nop\n"),
             (
                 "proc/meminfo",
@@ -390,6 +396,13 @@ fn record_mode_writes_in_order_and_restores_everything() {
     expected.extend([
         w("tr/per_cpu/cpu1/buffer_size_kb", "2048\n"),
         w("tr/set_ftrace_pid", &format!("{pid}\n")),
+        // Threads and children are followed by default.
+        w("tr/options/function-fork", "1\n"),
+        w("tr/options/event-fork", "1\n"),
+        w("tr/set_event_pid", &format!("{pid}\n")),
+        w("tr/events/sched/sched_process_fork/enable", "1\n"),
+        w("tr/events/sched/sched_process_exit/enable", "1\n"),
+        w("tr/events/sched/sched_process_exec/enable", "1\n"),
         w("tr/current_tracer", "function\n"),
         w("tr/trace", ""),
         w("tr/tracing_on", "1\n"),
@@ -405,6 +418,14 @@ fn record_mode_writes_in_order_and_restores_everything() {
         "setup, in this order, then the release"
     );
     let mut after = vec![w("tr/tracing_on", "0\n"), w("tr/current_tracer", "nop\n")];
+    after.extend([
+        w("tr/events/sched/sched_process_exec/enable", "0\n"),
+        w("tr/events/sched/sched_process_exit/enable", "0\n"),
+        w("tr/events/sched/sched_process_fork/enable", "0\n"),
+        w("tr/set_event_pid", ""),
+        w("tr/options/event-fork", "0\n"),
+        w("tr/options/function-fork", "0\n"),
+    ]);
     after.push(w("tr/set_ftrace_pid", ""));
     after.push(w("tr/per_cpu/cpu1/buffer_size_kb", "1410\n"));
     after.extend([1u32, 4, 8, 12, 24, 25].iter().map(|&n| irq(n, "0-1\n")));
@@ -1185,6 +1206,12 @@ fn after_a_sigkill_the_journal_blocks_new_runs_and_restore_puts_everything_back(
     let mut restored = vec![
         "tr/current_tracer".to_string(),
         "tr/options/funcgraph-proc".to_string(),
+        "tr/events/sched/sched_process_exec/enable".to_string(),
+        "tr/events/sched/sched_process_exit/enable".to_string(),
+        "tr/events/sched/sched_process_fork/enable".to_string(),
+        "tr/set_event_pid".to_string(),
+        "tr/options/event-fork".to_string(),
+        "tr/options/function-fork".to_string(),
         "tr/set_ftrace_pid".to_string(),
         "tr/per_cpu/cpu1/buffer_size_kb".to_string(),
     ];

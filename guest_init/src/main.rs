@@ -16,7 +16,7 @@ mod state;
 
 use guest_protocol::plan::{Channel, Plan, RunKind};
 use guest_protocol::status::Status;
-use guest_protocol::{BIN_DIR, FTRACE_IT, OUT_DIR, PLAN_PATH};
+use guest_protocol::{BIN_DIR, CUT_SUFFIX, FTRACE_IT, MAX_OUTPUT, OUT_DIR, PLAN_PATH};
 use rustix::io::Errno;
 use rustix::mount::MountFlags;
 use rustix::system::RebootCommand;
@@ -123,6 +123,7 @@ fn run(start: &Instant) -> Result<(), String> {
             &out.join(format!("{}.state-after", r.id)),
             snap().as_bytes(),
         )?;
+        bound_output(out, r.id)?;
         table.push_str(&format!("{}\t{exit}\t{secs:.3}\n", r.id));
         say(format!("run {}: {exit} after {secs:.2}s", r.id));
     }
@@ -157,6 +158,30 @@ fn run(start: &Instant) -> Result<(), String> {
             .map_err(|e| format!("console copy: {e}"))?;
     }
     Ok(())
+}
+
+/// Cuts the payload's `ID.stdout` and `ID.stderr` to `MAX_OUTPUT` bytes
+/// and notes in `ID.cut` what it wrote in all.
+fn bound_output(out: &Path, id: &str) -> Result<(), String> {
+    let mut cut = String::new();
+    for stream in ["stdout", "stderr"] {
+        let path = out.join(format!("{id}.{stream}"));
+        let Ok(meta) = fs::metadata(&path) else {
+            continue;
+        };
+        if meta.len() > MAX_OUTPUT {
+            fs::OpenOptions::new()
+                .write(true)
+                .open(&path)
+                .and_then(|f| f.set_len(MAX_OUTPUT))
+                .map_err(|e| format!("{}: {e}", path.display()))?;
+            cut.push_str(&format!("{stream} {}\n", meta.len()));
+        }
+    }
+    if cut.is_empty() {
+        return Ok(());
+    }
+    write(&out.join(format!("{id}.{CUT_SUFFIX}")), cut.as_bytes())
 }
 
 /// Frames on the console, watched by a helper thread (see `ConsoleHelper`).

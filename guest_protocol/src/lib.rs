@@ -23,6 +23,11 @@ pub const BIN_DIR: &str = "/usr/bin";
 pub const FTRACE_IT: &str = "ftrace_it";
 /// Everything here goes to the host when the runs are over.
 pub const OUT_DIR: &str = "/tmp/out";
+/// A payload's `ID.stdout` and `ID.stderr` keep at most this many bytes;
+/// `guest_init` cuts them after the run and writes the sizes the program
+/// wrote to [`CUT_SUFFIX`] (`ID.cut`: `stdout BYTES` lines).
+pub const MAX_OUTPUT: u64 = 1 << 20;
+pub const CUT_SUFFIX: &str = "cut";
 
 /// A run id or a result file name: `[A-Za-z0-9._+-]`, not empty, not
 /// hidden (so neither `.` nor `..`). Results share one flat directory on

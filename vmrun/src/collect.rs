@@ -4,6 +4,7 @@
 use crate::{fail, io_error, manifest, Failure, TRANSFER};
 use ftrace_report::footprint::KERNEL_BUILD_FILE;
 use guest_protocol::plan::Channel;
+use guest_protocol::{CUT_SUFFIX, MAX_OUTPUT};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -103,6 +104,21 @@ pub fn traces<'a>(dir: &Path, ids: impl Iterator<Item = &'a str>) -> Vec<String>
         ))
     })
     .collect()
+}
+
+/// One line for each payload whose stdout or stderr the guest cut.
+pub fn cut_outputs(dir: &Path, ids: &[String]) -> Vec<String> {
+    ids.iter()
+        .filter_map(|id| {
+            let text = fs::read_to_string(dir.join(format!("{id}.{CUT_SUFFIX}"))).ok()?;
+            let what: Vec<String> = text
+                .lines()
+                .filter_map(|l| l.split_once(' '))
+                .map(|(stream, bytes)| format!("{id}.{stream} ({bytes} bytes written)"))
+                .collect();
+            Some(format!("cut at {MAX_OUTPUT} bytes: {}", what.join(", ")))
+        })
+        .collect()
 }
 
 /// The reports written beside each trace: `ftrace_report ARGS ID.trace`

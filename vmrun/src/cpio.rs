@@ -7,6 +7,7 @@ const MAGIC: &str = "070701";
 const S_IFDIR: u32 = 0o040000;
 const S_IFREG: u32 = 0o100000;
 const S_IFCHR: u32 = 0o020000;
+const S_IFLNK: u32 = 0o120000;
 
 pub struct Cpio {
     buf: Vec<u8>,
@@ -29,6 +30,10 @@ impl Cpio {
 
     pub fn file(&mut self, path: &str, perm: u32, data: &[u8]) {
         self.entry(path, S_IFREG | perm, 1, (0, 0), data);
+    }
+
+    pub fn symlink(&mut self, path: &str, target: &str) {
+        self.entry(path, S_IFLNK | 0o777, 1, (0, 0), target.as_bytes());
     }
 
     pub fn char_dev(&mut self, path: &str, perm: u32, major: u32, minor: u32) {

@@ -1,6 +1,7 @@
-//! The guest has no dynamic linker and no libc: a payload must be a static
-//! ELF executable for the guest's architecture. Checked on the host so the
-//! user gets a clear message instead of a failed exec inside the guest.
+//! Our own programs in the guest (its init, ftrace_it) run before or
+//! without any library: each must be a static ELF executable for the
+//! guest's architecture. Checked on the host so the user gets a clear
+//! message instead of a failed exec inside the guest.
 
 const PT_INTERP: u32 = 3;
 
@@ -37,7 +38,7 @@ pub fn check_static(data: &[u8], arch: &str) -> Result<(), String> {
             return Err("program headers run past the end of the file".into());
         }
         if u32_at(at) == PT_INTERP {
-            return Err("dynamically linked (it asks for an interpreter): the guest has no libc, build it static".into());
+            return Err("dynamically linked (it asks for an interpreter): build it static".into());
         }
     }
     Ok(())

@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! vmrun run --arch A --kernel-dir DIR --init FILE --ftrace-it FILE
-//!           --payload FILE... --results DIR [options]
+//!           (--payload FILE | --command LINE | --runs FILE)... --results DIR [options]
 //! ```
 //!
 //! Files sent over a console by hand come back with `ftrace_report extract`.
@@ -10,8 +10,12 @@
 //! See vmrun/README.md. Exit codes: 0 success, 2 usage, 3 missing or unusable
 //! input, 4 QEMU would not start, 5 the guest failed (panic, init failure,
 //! timeout), 6 results damaged on the way (checksum, console frames),
-//! 7 I/O error writing the results.
+//! 7 I/O error writing the results, 8 a dynamic payload's interpreter or
+//! libraries missing from the sysroot, 9 the sysroot or root filesystem
+//! does not exist or cannot be read.
 
+mod closure;
+mod cmdline;
 mod collect;
 mod cpio;
 mod elf;
@@ -30,7 +34,8 @@ use std::time::Instant;
 
 const USAGE: &str =
     "usage: vmrun run --arch aarch64|x86_64 --kernel-dir DIR --init FILE --ftrace-it FILE \
---payload FILE... --results DIR [--tracer function|function_graph] [--duration SECS] \
+(--payload FILE | --command 'PROG ARG...' | --runs FILE)... --results DIR \
+[--sysroot DIR] [--rootfs DIR|FILE.cpio] [--tracer function|function_graph] [--duration SECS] \
 [--channel semihosting|console] [--accel tcg|kvm] [--timeout SECS] [--checks] [--report FILE] \
 [--groundtruth PLUGIN [--qemu FILE] [--map SYSTEM_MAP]]";
 
@@ -53,6 +58,8 @@ const QEMU: u8 = 4;
 const GUEST: u8 = 5;
 const TRANSFER: u8 = 6;
 const IO: u8 = 7;
+const MISSING: u8 = 8;
+const NO_ROOT: u8 = 9;
 
 /// An I/O error on `path`, as a failure.
 fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> Failure {
@@ -91,8 +98,12 @@ struct Options {
     kernel_dir: PathBuf,
     init: PathBuf,
     ftrace_it: PathBuf,
-    payloads: Vec<PathBuf>,
+    payloads: Vec<cmdline::Payload>,
     results: PathBuf,
+    /// Where a dynamic payload's libraries come from.
+    sysroot: Option<PathBuf>,
+    /// A root file system under ours: a directory or a cpio archive.
+    rootfs: Option<PathBuf>,
     tracer: String,
     /// As given, for ftrace_it.
     duration: String,
@@ -117,6 +128,8 @@ impl Default for Options {
             ftrace_it: PathBuf::new(),
             payloads: Vec::new(),
             results: PathBuf::new(),
+            sysroot: None,
+            rootfs: None,
             tracer: "function".into(),
             duration: "1".into(),
             duration_ms: 1000,
@@ -148,7 +161,36 @@ fn parse_run() -> Result<Options, Failure> {
             Long("kernel-dir") => kernel_dir = Some(PathBuf::from(value(&mut p)?)),
             Long("init") => init = Some(PathBuf::from(value(&mut p)?)),
             Long("ftrace-it") => ftrace_it = Some(PathBuf::from(value(&mut p)?)),
-            Long("payload") => o.payloads.push(PathBuf::from(value(&mut p)?)),
+            Long("payload") => o.payloads.push(cmdline::Payload {
+                path: PathBuf::from(value(&mut p)?),
+                args: Vec::new(),
+            }),
+            Long("command") => {
+                let line = value(&mut p)?;
+                let words = cmdline::split(&line).map_err(|e| Failure {
+                    code: USAGE_ERR,
+                    message: format!("--command {line}: {e}"),
+                })?;
+                o.payloads
+                    .push(cmdline::Payload::from_words(words).map_err(|e| Failure {
+                        code: USAGE_ERR,
+                        message: format!("--command {line}: {e}"),
+                    })?);
+            }
+            Long("runs") => {
+                let file = PathBuf::from(value(&mut p)?);
+                let text = std::fs::read_to_string(&file).map_err(|e| Failure {
+                    code: INPUT,
+                    message: format!("--runs {}: {e}", file.display()),
+                })?;
+                o.payloads
+                    .extend(cmdline::run_file(&text).map_err(|e| Failure {
+                        code: USAGE_ERR,
+                        message: format!("--runs {}: {e}", file.display()),
+                    })?);
+            }
+            Long("sysroot") => o.sysroot = Some(PathBuf::from(value(&mut p)?)),
+            Long("rootfs") => o.rootfs = Some(PathBuf::from(value(&mut p)?)),
             Long("results") => results = Some(PathBuf::from(value(&mut p)?)),
             Long("tracer") => o.tracer = value(&mut p)?,
             Long("duration") => {
@@ -187,7 +229,10 @@ fn parse_run() -> Result<Options, Failure> {
     o.ftrace_it = need(ftrace_it, "ftrace-it")?;
     o.results = need(results, "results")?;
     if o.payloads.is_empty() {
-        return fail(USAGE_ERR, "give at least one --payload");
+        return fail(
+            USAGE_ERR,
+            "give at least one --payload, --command or --runs",
+        );
     }
     if !matches!(o.tracer.as_str(), "function" | "function_graph") {
         return fail(
@@ -259,8 +304,9 @@ fn run(o: &Options) -> Result<(), Failure> {
     if let Some(plugin) = &o.groundtruth {
         groundtruth::check(o, plugin, &map, &gt_qemu)?;
     }
-    let (initramfs, names) = initramfs::gather(o)?;
-    let mut runs = plan::runs(o, &names);
+    let (initramfs, payloads) = initramfs::gather(o)?;
+    let names: Vec<String> = payloads.iter().map(|p| p.name.clone()).collect();
+    let mut runs = plan::runs(o, &payloads);
     if o.groundtruth.is_some() {
         runs = groundtruth::runs(runs);
     }
@@ -318,6 +364,9 @@ fn run(o: &Options) -> Result<(), Failure> {
         for name in &names {
             collect::reports(report, &o.results, name, &say);
         }
+    }
+    for cut in collect::cut_outputs(&o.results, &names) {
+        say(&cut);
     }
     let traces = collect::traces(&o.results, runs.iter().map(|r| r.id.as_str()));
     say(&format!(

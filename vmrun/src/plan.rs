@@ -1,6 +1,7 @@
 //! What the guest runs: the ftrace_it invocations and the plan that tells
 //! `guest_init` about them (format in `guest_protocol::plan`).
 
+use crate::initramfs::GuestPayload;
 use crate::{fail, Failure, Options, INPUT};
 use guest_protocol::plan::{Channel, Plan, RunKind, Writer};
 use guest_protocol::{BIN_DIR, OUT_DIR};
@@ -12,12 +13,13 @@ pub struct GuestRun {
     pub kind: RunKind,
 }
 
-/// Runs of the plan: one per payload, plus with `--checks` a run killed
+/// Runs of the plan: one per payload (its output into `ID.stdout` and
+/// `ID.stderr`), plus with `--checks` a run killed
 /// mid-trace and restored from its journal (before the next runs, which
 /// then find no stale journal), a function_graph run and the runs that must
 /// fail cleanly (missing program, bad CPU, a `trace_pipe` reader already
-/// open as in the seed's recipe).
-pub fn runs(o: &Options, names: &[String]) -> Vec<GuestRun> {
+/// open as in the seed's recipe) and a `--no-follow` run.
+pub fn runs(o: &Options, payloads: &[GuestPayload]) -> Vec<GuestRun> {
     let run = |id: &str, duration: &str, tracer: &str, extra: &[&str], program: &str| GuestRun {
         id: id.to_string(),
         args: [
@@ -38,18 +40,34 @@ pub fn runs(o: &Options, names: &[String]) -> Vec<GuestRun> {
     let traced = |id: &str, tracer: &str, extra: &[&str], program: &str| {
         run(id, &o.duration, tracer, extra, program)
     };
-    let mut runs: Vec<GuestRun> = names
+    let mut runs: Vec<GuestRun> = payloads
         .iter()
-        .map(|n| traced(n, &o.tracer, &[], &format!("{BIN_DIR}/{n}")))
+        .map(|p| {
+            let n = &p.name;
+            let (out, err) = (
+                format!("{OUT_DIR}/{n}.stdout"),
+                format!("{OUT_DIR}/{n}.stderr"),
+            );
+            let mut r = traced(
+                n,
+                &o.tracer,
+                &["--stdout", &out, "--stderr", &err],
+                &format!("{BIN_DIR}/{n}"),
+            );
+            r.args.extend(p.args.iter().cloned());
+            r
+        })
         .collect();
     if o.checks {
-        let first = format!("{BIN_DIR}/{}", names[0]);
+        let first = format!("{BIN_DIR}/{}", payloads[0].name);
         // Long enough to be killed while tracing, whatever --duration says.
         runs.push(GuestRun {
             kind: RunKind::Killed,
             ..run("killed", "60", &o.tracer, &[], &first)
         });
         runs.push(traced("fgraph", "function_graph", &[], &first));
+        // ftrace_it's original single-pid behaviour, to compare with.
+        runs.push(traced("nofollow", &o.tracer, &["--no-follow"], &first));
         runs.push(traced(
             "missing",
             &o.tracer,
@@ -102,13 +120,20 @@ mod tests {
         }
     }
 
+    fn payload(name: &str, args: &[&str]) -> GuestPayload {
+        GuestPayload {
+            name: name.into(),
+            args: args.iter().map(|a| a.to_string()).collect(),
+        }
+    }
+
     fn plan_text(channel: Channel, runs: &[GuestRun], checks: bool) -> String {
         text(channel, runs, checks).unwrap()
     }
 
     #[test]
     fn one_run_per_payload_with_the_knobs() {
-        let names = ["min".to_string(), "hello".to_string()];
+        let names = [payload("min", &[]), payload("hello", &["a b", "-v"])];
         let runs = runs(&options(false), &names);
         assert_eq!(runs.len(), 2);
         assert_eq!(runs[1].id, "hello");
@@ -121,7 +146,13 @@ mod tests {
                 "1.5",
                 "--tracer",
                 "function",
-                "/usr/bin/hello"
+                "--stdout",
+                "/tmp/out/hello.stdout",
+                "--stderr",
+                "/tmp/out/hello.stderr",
+                "/usr/bin/hello",
+                "a b",
+                "-v"
             ]
         );
         let plan = plan_text(Channel::Semihosting, &runs, false);
@@ -132,12 +163,12 @@ mod tests {
 
     #[test]
     fn checks_add_function_graph_and_the_failing_runs() {
-        let names = ["min".to_string()];
+        let names = [payload("min", &[])];
         let runs = runs(&options(true), &names);
         let ids: Vec<&str> = runs.iter().map(|r| r.id.as_str()).collect();
         assert_eq!(
             ids,
-            ["min", "killed", "fgraph", "missing", "badcpu", "busy"]
+            ["min", "killed", "fgraph", "nofollow", "missing", "badcpu", "busy"]
         );
         assert_eq!(runs[1].kind, RunKind::Killed);
         assert!(runs[1].args.windows(2).any(|w| w == ["--duration", "60"]));
@@ -145,10 +176,11 @@ mod tests {
             .args
             .windows(2)
             .any(|w| w == ["--tracer", "function_graph"]));
-        assert_eq!(runs[3].args.last().unwrap(), "/usr/bin/no-such-program");
-        assert!(runs[4].args.windows(2).any(|w| w == ["--cpu", "99"]));
-        assert_eq!(runs[5].kind, RunKind::Reader);
-        assert_eq!(runs[4].kind, RunKind::Plain);
+        assert!(runs[3].args.contains(&"--no-follow".to_string()));
+        assert_eq!(runs[4].args.last().unwrap(), "/usr/bin/no-such-program");
+        assert!(runs[5].args.windows(2).any(|w| w == ["--cpu", "99"]));
+        assert_eq!(runs[6].kind, RunKind::Reader);
+        assert_eq!(runs[5].kind, RunKind::Plain);
         assert!(plan_text(Channel::Console, &runs, true).contains("\nrun-killed\tkilled\t-o\t"));
         assert!(plan_text(Channel::Console, &runs, true).contains("\nrun-reader\tbusy\t-o\t"));
         // Results by semihosting: a copy goes over the console too.
@@ -161,7 +193,7 @@ mod tests {
 
     #[test]
     fn a_plan_the_guest_would_refuse_fails_before_the_boot() {
-        let names = ["fgraph".to_string()];
+        let names = [payload("fgraph", &[])];
         let f = text(Channel::Console, &runs(&options(true), &names), true).unwrap_err();
         assert_eq!(f.code, INPUT);
         assert!(

@@ -1,10 +1,12 @@
 //! Checks on the results of a real guest boot: `make vm-test` boots the
 //! guest once with `vmrun run --checks` (min and min.large with the function
-//! tracer, a run whose ftrace_it is killed mid-trace and then restored from
+//! tracer, our C test programs (arguments, a dynamic one, threads, fork and
+//! exec), a run whose ftrace_it is killed mid-trace and then restored from
 //! its journal, min with function_graph, a missing program, a bad CPU, a run
 //! while a trace_pipe reader is open, and a console copy of the
 //! function_graph trace sent while kernel messages are printed) and runs
-//! these tests on what came back (VM_RESULTS=DIR).
+//! these tests on what came back (VM_RESULTS=DIR); the bad-input tests run
+//! vmrun itself (VMRUN, KERNEL_DIR, VM_INIT, FTRACE_IT, TESTPROGS).
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -502,4 +504,257 @@ fn console_copy_survives_crlf_and_more_interleaved_messages() {
     let d = console_frames::decode(noisy.as_bytes());
     assert!(d.repaired > 10, "only {} frames needed repair", d.repaired);
     assert_eq!(fgraph_copy(noisy.as_bytes()), semihosted);
+}
+
+/// The functions `id`'s trace attributes to its target in `phases`.
+fn footprint(id: &str, phases: &[ftrace_report::model::Phase]) -> Vec<String> {
+    use ftrace_report::model::{Selection, CONTEXTS};
+    let mut a = ftrace_report::analyze::Analysis::new(None);
+    a.read(read(&format!("{id}.trace")).as_bytes())
+        .expect("the trace reads");
+    let filter = ftrace_report::report::Filter {
+        sel: Selection::new(phases, &CONTEXTS),
+        callers_only: false,
+        normalize: false,
+    };
+    ftrace_report::report::footprint(&a, &filter)
+        .funcs
+        .into_keys()
+        .map(|f| String::from_utf8_lossy(&f).into_owned())
+        .collect()
+}
+
+#[test]
+fn arguments_reach_the_program_and_its_output_comes_back() {
+    // vm-test gives args_static: one 'two words' 'a"b' (shell quoting).
+    assert_eq!(runs()["args_static"], "0");
+    assert_eq!(
+        read("args_static.stdout"),
+        "arg 1: one\narg 2: two words\narg 3: a\"b\n"
+    );
+    assert_eq!(read("args_static.stderr"), "args_static: 3 argument(s)\n");
+    assert_eq!(read("hello_dyn.stdout"), "arg 1: x\nsqrt(2) = 1.414\n");
+    assert_eq!(read("hello_dyn.stderr"), "hello_dyn: done\n");
+    // ftrace_it's own messages stay apart: a clean run has none.
+    assert_eq!(read("args_static.ftrace_it.log"), "");
+    // Nothing was cut: no ID.cut file.
+    for id in ["args_static", "hello_dyn", "threads", "forkexec"] {
+        assert!(!results().join(format!("{id}.cut")).exists(), "{id}");
+    }
+}
+
+#[test]
+fn the_dynamic_loader_maps_the_libraries_in_exec_and_run() {
+    use ftrace_report::model::Phase;
+    assert_eq!(
+        runs()["hello_dyn"],
+        "0",
+        "{}",
+        read("hello_dyn.ftrace_it.log")
+    );
+    let after_execve = footprint("hello_dyn", &[Phase::Exec, Phase::Run]);
+    // ld.so opens libm.so.6 and libc.so.6 and maps them: mmap system calls
+    // of the program after its execve.
+    for f in ["__arm64_sys_mmap", "do_mmap", "__arm64_sys_openat"] {
+        assert!(
+            after_execve.iter().any(|g| g == f),
+            "hello_dyn: no {f} after execve"
+        );
+    }
+    let t = Trace::load("hello_dyn");
+    let mmaps = t
+        .target_events()
+        .iter()
+        .filter(|e| e.func == "__arm64_sys_mmap")
+        .count();
+    // At least two segments each of libc.so.6 and libm.so.6.
+    assert!(
+        mmaps >= 4,
+        "only {mmaps} mmap calls: the libraries were not loaded"
+    );
+    // The static program maps nothing of the sort: no loader.
+    let static_mmaps = Trace::load("args_static")
+        .target_events()
+        .iter()
+        .filter(|e| e.func == "__arm64_sys_mmap")
+        .count();
+    assert!(
+        static_mmaps < mmaps,
+        "args_static {static_mmaps} vs hello_dyn {mmaps}"
+    );
+}
+
+/// `vmrun run` with everything but the payloads, which `extra` gives.
+fn vmrun_refuses(extra: &[&str]) -> (u8, String) {
+    let var = |v: &str| std::env::var(v).unwrap_or_else(|_| panic!("{v} (set by make vm-test)"));
+    let results = std::env::temp_dir().join(format!("vmrun-refused-{}", std::process::id()));
+    let out = std::process::Command::new(var("VMRUN"))
+        .args([
+            "run",
+            "--arch",
+            "aarch64",
+            "--kernel-dir",
+            &var("KERNEL_DIR"),
+        ])
+        .args(["--init", &var("VM_INIT"), "--ftrace-it", &var("FTRACE_IT")])
+        .arg("--results")
+        .arg(&results)
+        .args(extra)
+        .output()
+        .expect("vmrun starts");
+    assert!(!results.exists(), "{extra:?}: results were made");
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    (out.status.code().expect("an exit code") as u8, stderr)
+}
+
+#[test]
+fn bad_payloads_are_refused_in_one_line_before_the_boot() {
+    let progs = std::env::var("TESTPROGS").expect("TESTPROGS (set by make vm-test)");
+    let hello = format!("{progs}/hello_dyn");
+    // A program of the host's architecture.
+    let (code, msg) = vmrun_refuses(&["--payload", "/bin/true"]);
+    assert_eq!((code, msg.lines().count()), (3, 1), "{msg}");
+    assert!(
+        msg.contains("/bin/true: built for ELF machine 62, not aarch64"),
+        "{msg}"
+    );
+    // A sysroot that does not exist.
+    let (code, msg) = vmrun_refuses(&["--payload", &hello, "--sysroot", "/no/such/sysroot"]);
+    assert_eq!(
+        (code, msg.as_str()),
+        (9, "vmrun: sysroot /no/such/sysroot: no such directory\n")
+    );
+    // A sysroot with the loader and libc but without libm.
+    let root = std::env::temp_dir().join(format!("vmrun-sysroot-{}", std::process::id()));
+    fs::create_dir_all(root.join("lib")).unwrap();
+    for lib in ["ld-linux-aarch64.so.1", "libc.so.6"] {
+        fs::copy(
+            format!("/usr/aarch64-linux-gnu/lib/{lib}"),
+            root.join("lib").join(lib),
+        )
+        .unwrap();
+    }
+    let (code, msg) = vmrun_refuses(&["--payload", &hello, "--sysroot", root.to_str().unwrap()]);
+    fs::remove_dir_all(&root).unwrap();
+    assert_eq!((code, msg.lines().count()), (8, 1), "{msg}");
+    assert!(
+        msg.ends_with(&format!(
+            "missing in sysroot {}: libm.so.6 (needed by hello_dyn)\n",
+            root.display()
+        )),
+        "{msg}"
+    );
+}
+
+/// `sched_process_*` event lines of a trace: (pid of the line, event, rest).
+fn process_events(id: &str) -> Vec<(u32, String, String)> {
+    Trace::load(id)
+        .body
+        .iter()
+        .filter_map(|l| {
+            let (task, rest) = l.split_at(l.find(" [")?);
+            let pid = task.trim().rsplit_once('-')?.1.parse().ok()?;
+            let at = rest.find(" sched_process_")?;
+            let (event, detail) = rest[at + 1..].split_once(": ")?;
+            Some((pid, event.to_string(), detail.to_string()))
+        })
+        .collect()
+}
+
+fn pids(id: &str) -> std::collections::BTreeSet<u32> {
+    Trace::load(id).events().iter().map(|e| e.pid).collect()
+}
+
+#[test]
+fn every_thread_is_traced_with_its_system_call() {
+    assert_eq!(runs()["threads"], "0", "{}", read("threads.ftrace_it.log"));
+    let t = Trace::load("threads");
+    let forks: Vec<_> = process_events("threads")
+        .into_iter()
+        .filter(|e| e.1 == "sched_process_fork")
+        .collect();
+    assert_eq!(forks.len(), 2, "two threads started: {forks:?}");
+    // The thread ids the program printed are the children of those events
+    // and each has function events of its own, getppid among them.
+    let out = read("threads.stdout");
+    for (_, _, detail) in &forks {
+        let child: u32 = detail
+            .rsplit_once("child_pid=")
+            .and_then(|(_, p)| p.split_whitespace().next()?.parse().ok())
+            .expect("child_pid=");
+        assert!(
+            out.contains(&format!("tid {child} ")),
+            "{child} not in {out}"
+        );
+        assert!(
+            t.events()
+                .iter()
+                .any(|e| e.pid == child && e.func == "__arm64_sys_getppid"),
+            "thread {child} has no getppid of its own"
+        );
+    }
+    assert_eq!(pids("threads").len(), 3, "main and two threads");
+}
+
+#[test]
+fn a_child_and_its_exec_are_traced() {
+    assert_eq!(
+        runs()["forkexec"],
+        "0",
+        "{}",
+        read("forkexec.ftrace_it.log")
+    );
+    let events = process_events("forkexec");
+    let parent = Trace::load("forkexec").pid();
+    let child = events
+        .iter()
+        .find(|e| e.0 == parent && e.1 == "sched_process_fork")
+        .and_then(|e| {
+            e.2.rsplit_once("child_pid=")?
+                .1
+                .split_whitespace()
+                .next()?
+                .parse::<u32>()
+                .ok()
+        })
+        .expect("forkexec's fork event");
+    assert!(
+        events.iter().any(|e| e.0 == child
+            && e.1 == "sched_process_exec"
+            && e.2.contains("filename=/usr/bin/args_static")),
+        "no exec of args_static by {child}: {events:?}"
+    );
+    assert!(events
+        .iter()
+        .any(|e| e.0 == child && e.1 == "sched_process_exit"));
+    let t = Trace::load("forkexec");
+    assert!(
+        t.events()
+            .iter()
+            .any(|e| e.pid == child && e.func == execve()),
+        "the child's execve is not traced"
+    );
+    assert_eq!(
+        read("forkexec.stdout").lines().next(),
+        Some("arg 1: from-child")
+    );
+}
+
+#[test]
+fn following_adds_nothing_to_min_but_its_exec_and_exit_events() {
+    // min never forks: with follow (the default) its trace has its own
+    // pid only and, besides the function events, the exec and exit events
+    // of that pid; --no-follow has no event lines at all.
+    for id in ["min", "min.large"] {
+        let pid = Trace::load(id).pid();
+        assert_eq!(pids(id), [pid].into(), "{id}");
+        let kinds: Vec<String> = process_events(id)
+            .into_iter()
+            .inspect(|e| assert_eq!(e.0, pid, "{id}: {e:?}"))
+            .map(|e| e.1)
+            .collect();
+        assert_eq!(kinds, ["sched_process_exec", "sched_process_exit"], "{id}");
+    }
+    assert_eq!(pids("nofollow"), [Trace::load("nofollow").pid()].into());
+    assert_eq!(process_events("nofollow"), []);
 }
