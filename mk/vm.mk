@@ -74,6 +74,7 @@ trace: vm-tools
 # the tests then check the real traces and settings it brought back.
 VM_TEST_RESULTS := $(CARGO_TARGET_DIR)/vm-test/$(VM_ARCH)
 vm-test: vm-tools
+	$(CARGO) build --release --locked -p ftrace_report
 	@kdir=$$(scripts/kernel.sh $(VM_ARCH)) && \
 	mkdir -p $(dir $(VM_TEST_RESULTS)) && printf '%s\n' '# forkexec runs args_static in its child' \
 		"$(TESTPROGS_DIR)/forkexec /usr/bin/args_static from-child" >$(VM_TEST_RESULTS).runs && \
@@ -82,10 +83,10 @@ vm-test: vm-tools
 		--command "$(TESTPROGS_DIR)/args_static one 'two words' 'a\"b'" \
 		--command "$(TESTPROGS_DIR)/hello_dyn x" --command $(TESTPROGS_DIR)/threads \
 		--runs $(VM_TEST_RESULTS).runs --tracer function --duration 1 --checks \
-		--results $(VM_TEST_RESULTS) && \
+		--results $(VM_TEST_RESULTS) --report $(VM_REPORT) && \
 	VM_RESULTS=$(VM_TEST_RESULTS) VMRUN=$(abspath $(VMRUN)) KERNEL_DIR="$$kdir" \
 		TESTPROGS=$(abspath $(TESTPROGS_DIR)) VM_INIT=$(abspath $(VM_INIT)) \
-		FTRACE_IT=$(abspath out/$(VM_ARCH)/ftrace_it) \
+		FTRACE_IT=$(abspath out/$(VM_ARCH)/ftrace_it) FTRACE_REPORT=$(abspath $(VM_REPORT)) \
 		$(CARGO) test --locked -p vmrun --features guest-tests --test guest
 
 TEST_TARGETS += vm-test

@@ -105,7 +105,7 @@ pub const REASONS: &[(&str, &str)] = &[
     ("AIO", "interrupts: the study's interrupt graph reaches the exec's and the exit's work through el0_interrupt -> do_notify_resume -> schedule -> finish_task_switch -> mmput -> exit_aio (call edges merged from every context, completed with static ones); ours holds what ran in hardirq and softirq context"),
     ("FILESYSTEMS (VFS and infrastructure)", "interrupts: see AIO"),
     ("FUTEX SUBSYSTEM", "interrupts: see AIO"),
-    ("LOCKING PRIMITIVES", "interrupts: see AIO (mutex_lock on the task switch's path; no sleeping lock runs in interrupt context)"),
+    ("LOCKING PRIMITIVES", "interrupts: in some runs only, a contended spin lock in softirq (queued_spin_lock_slowpath); otherwise see AIO (mutex_lock on the task switch's path: no sleeping lock runs in interrupt context)"),
     ("PER-CPU MEMORY ALLOCATOR", "interrupts: see AIO"),
     ("HIGH-RESOLUTION TIMERS, CLOCKEVENTS", "renamed \"HIGH-RESOLUTION TIMERS, TIMER WHEEL, CLOCKEVENTS\" after 6.6 (kernel/time/hrtimer.c, timer.c, clockevents.c)"),
     ("HIGH-RESOLUTION TIMERS, TIMER WHEEL, CLOCKEVENTS", "the 6.12 name of \"HIGH-RESOLUTION TIMERS, CLOCKEVENTS\""),
@@ -113,9 +113,10 @@ pub const REASONS: &[(&str, &str)] = &[
     ("FILESYSTEMS [IDMAPPED MOUNTS]", "make_vfsuid and make_vfsgid (permission checks of the path walk) are in both traces; in 6.12 they are defined in fs/mnt_idmapping.c, this section's file; the study's name look-up gave them no file of this section"),
     ("LIBRARY CODE", "lib/percpu_counter.c, lib/maple_tree.c (__percpu_counter_init_many, ma_free_rcu, in the study's graphs too): 6.12's MAINTAINERS gives every lib/* file to LIBRARY CODE, a section 6.6's does not have"),
     ("MAPLE TREE", "lib/maple_tree.c: built without the ftrace hook, so its functions show only as callers (ma_free_rcu, mas_alloc_nodes, mt_free_rcu are nodes of the study's graph too); the study's tables do not carry the section"),
-    ("MEMORY MAPPING", "mm/mmap.c (do_mmap, find_vma, ... in the study's graph too): 6.12's MAINTAINERS has this section for it besides MEMORY MANAGEMENT; 6.6's does not"),
+    ("MEMORY MAPPING", "mm/mmap.c (do_mmap, find_vma, ... in the study's graph too): 6.12's MAINTAINERS has this section for it besides MEMORY MANAGEMENT; 6.6's does not. el0_ia: only in runs where the fault falls back from the per-VMA lock to find_vma"),
     ("VMA", "mm/vma.c: split out of mm/mmap.c in 6.12 (vma_link, vma_expand, remove_vma are in the study's graph, then in mmap.c), with its own section"),
     ("TIMEKEEPING, CLOCKSOURCE CORE, NTP, ALARMTIMER", "execve: ktime_get_coarse_real_ts64 (file time stamps through current_time) is in the study's graph but outside the part its execve root reaches; ours puts all of the exec's process-context work under execve"),
+    ("TRACING", "interrupts, some runs: kernel/trace/pid_list.c (trace_pid_list_is_set, as a caller of a contended spin lock in softirq): the tracer's own pid filter, checked on scheduler events; an artefact of tracing, not a need of the program"),
     ("TMPFS (SHMEM FILESYSTEM)", "the program is read from our initramfs, which the kernel unpacks into tmpfs (CONFIG_TMPFS=y: shmem_file_read_iter, shmem_mmap, shmem_fault path); the study's graphs have no shmem function: its root file system was not tmpfs"),
 ];
 
