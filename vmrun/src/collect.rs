@@ -232,10 +232,15 @@ mod tests {
                 "System.map",
                 "boot.log",
                 "config",
+                KERNEL_BUILD_FILE,
                 "manifest.sha256",
                 "x.exit",
                 "x.trace"
             ]
+        );
+        assert_eq!(
+            fs::read_to_string(results.join(KERNEL_BUILD_FILE)).unwrap(),
+            format!("{}\n", fs::canonicalize(&kernel).unwrap().display())
         );
         assert!(!root.join(".results.tmp").exists());
         assert_eq!(
