@@ -19,6 +19,12 @@ for want in 'el0t_64_sync_handler	.*	noinstr' 'el0t_64_sync	.*	assembly' 'rb_era
 	grep -qP "^blind\t$want" "$dir/min.groundtruth" || no "min: no blind spot matching '$want'"
 done
 
+# With the guest's available_filter_functions, the last class is split.
+! grep -qP '^blind\t.*\tnotrace, inline or dropped' "$dir/min.groundtruth" ||
+	no "min: blind spots left unsplit although $dir/available_filter_functions is there"
+grep -qP '^blind\t.*\t(notrace or inline|traceable but not in the trace)' "$dir/min.groundtruth" ||
+	no "min: no blind spot classed notrace/inline or dropped"
+
 # Bad input, refused before booting (exit 3, one line).
 kdir=$(scripts/kernel.sh aarch64 2>/dev/null)
 bad() {

@@ -87,6 +87,8 @@ pub struct Build {
     sections: Vec<(u64, u64, String, String)>,
     addrs: HashMap<String, Vec<u64>>,
     dir: PathBuf,
+    /// The guest's `available_filter_functions`: what ftrace could trace.
+    traceable: Option<std::collections::HashSet<String>>,
 }
 
 impl Build {
@@ -143,7 +145,21 @@ impl Build {
             sections,
             addrs,
             dir: dir.to_path_buf(),
+            traceable: None,
         })
+    }
+
+    /// Reads the traced kernel's `available_filter_functions` (`name` or
+    /// `name [module]` per line), which tells a function ftrace could
+    /// have shown from one it never can.
+    pub fn with_traceable(mut self, text: &str) -> Build {
+        self.traceable = Some(
+            text.lines()
+                .filter_map(|l| l.split_whitespace().next())
+                .map(str::to_string)
+                .collect(),
+        );
+        self
     }
 
     fn section(&self, addr: u64) -> Option<&(u64, u64, String, String)> {
@@ -184,7 +200,13 @@ impl Build {
         if !cmd.is_empty() && !cmd.contains("-fpatchable-function-entry") && !cmd.contains(" -pg") {
             return format!("file built without the ftrace hook ({obj})");
         }
-        format!("notrace, inline or dropped in a traced file ({obj})")
+        match &self.traceable {
+            Some(t) if t.contains(name) => format!(
+                "traceable but not in the trace: dropped, e.g. run where the pid filter did not match ({obj})"
+            ),
+            Some(_) => format!("notrace or inline in a traced file: not in available_filter_functions ({obj})"),
+            None => format!("notrace, inline or dropped in a traced file ({obj})"),
+        }
     }
 }
 

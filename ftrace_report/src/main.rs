@@ -600,6 +600,12 @@ fn groundtruth(args: &[String]) -> Result<u8, (u8, String)> {
         .map(|d| groundtruth::Build::load(std::path::Path::new(d)))
         .transpose()
         .map_err(|e| (EXIT_READ, e))?;
+    // The guest's list of what ftrace can trace, beside the trace.
+    let traceable = std::path::Path::new(trace).with_file_name(guest_protocol::TRACEABLE_FILE);
+    let build = match (build, std::fs::read_to_string(&traceable)) {
+        (Some(b), Ok(text)) => Some(b.with_traceable(&text)),
+        (b, _) => b,
+    };
     let an = analyse(trace, None)?;
     let ftrace = groundtruth::ftrace_counts(&an);
     if ftrace.is_empty() {

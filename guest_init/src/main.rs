@@ -16,7 +16,9 @@ mod state;
 
 use guest_protocol::plan::{Channel, Plan, RunKind};
 use guest_protocol::status::Status;
-use guest_protocol::{BIN_DIR, CUT_SUFFIX, FTRACE_IT, MAX_OUTPUT, OUT_DIR, PLAN_PATH};
+use guest_protocol::{
+    BIN_DIR, CUT_SUFFIX, FTRACE_IT, MAX_OUTPUT, OUT_DIR, PLAN_PATH, TRACEABLE_FILE,
+};
 use rustix::io::Errno;
 use rustix::mount::MountFlags;
 use rustix::system::RebootCommand;
@@ -74,6 +76,10 @@ fn run(start: &Instant) -> Result<(), String> {
     copy("/proc/kallsyms", &out.join("kallsyms"));
     copy("/proc/config.gz", &out.join("config.gz"));
     copy("/proc/interrupts", &out.join("interrupts.before"));
+    copy(
+        &format!("{TRACEFS}/available_filter_functions"),
+        &out.join(TRACEABLE_FILE),
+    );
     let mut table = String::from("# id\texit\tseconds\n");
     for r in plan.runs() {
         let snap = || state::snapshot(Path::new(TRACEFS), Path::new("/proc"), Path::new("/sys"));

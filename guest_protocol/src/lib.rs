@@ -23,6 +23,9 @@ pub const BIN_DIR: &str = "/usr/bin";
 pub const FTRACE_IT: &str = "ftrace_it";
 /// Everything here goes to the host when the runs are over.
 pub const OUT_DIR: &str = "/tmp/out";
+/// A result: the traced kernel's `available_filter_functions`, what ftrace
+/// can trace (the ground truth tells notrace code from dropped events).
+pub const TRACEABLE_FILE: &str = "available_filter_functions";
 /// A payload's `ID.stdout` and `ID.stderr` keep at most this many bytes;
 /// `guest_init` cuts them after the run and writes the sizes the program
 /// wrote to [`CUT_SUFFIX`] (`ID.cut`: `stdout BYTES` lines).
