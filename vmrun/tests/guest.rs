@@ -284,7 +284,7 @@ fn settings_and_irq_affinities_are_restored_after_every_run() {
 }
 
 #[test]
-fn before_its_execve_the_target_has_at_most_one_timer_tick() {
+fn before_its_execve_the_target_has_only_timer_ticks() {
     for id in ["min", "min.large"] {
         let t = Trace::load(id);
         let pid = t.pid();
@@ -296,10 +296,12 @@ fn before_its_execve_the_target_has_at_most_one_timer_tick() {
             ftrace_report::execve::start(mine.iter().map(|e| (e.func.as_str(), e.parent.as_str())))
                 .unwrap_or_else(|| panic!("{id}: no execve of pid {pid}"));
         let before = &mine[..start];
-        // The program spins in user space until released, so one timer
-        // tick may land before its execve, with what runs on its way back
-        // to user space (softirqs, a reschedule). Nothing else may: no
-        // second interrupt, no system call, no page fault.
+        // The program spins in user space until released, so a timer tick
+        // may land before its execve, with what runs on its way back to
+        // user space (softirqs, a reschedule): one as a rule (turning
+        // tracing on waits for RCU, which needs a tick on that CPU), two
+        // when the host is busy and the emulated clock runs ahead. Nothing
+        // else may: no system call, no page fault.
         let count = |names: &[&str]| {
             before
                 .iter()
@@ -314,10 +316,10 @@ fn before_its_execve_the_target_has_at_most_one_timer_tick() {
             "do_page_fault",
             "handle_mm_fault",
         ]);
-        let one_interrupt = before.is_empty()
-            || (before[0].func == "irq_enter_rcu" && interrupts == 1 && other == 0);
+        let only_ticks = before.is_empty()
+            || (before[0].func == "irq_enter_rcu" && (1..=2).contains(&interrupts) && other == 0);
         assert!(
-            one_interrupt,
+            only_ticks,
             "{id}: {} events of pid {pid} before its execve ({interrupts} interrupts), first {:?}",
             before.len(),
             before.first()
