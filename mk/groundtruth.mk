@@ -18,7 +18,7 @@ groundtruth: vm-tools
 		--groundtruth $(GT_PLUGIN) --qemu "$$qemu" && \
 	for p in $(notdir $(PAYLOADS)); do \
 		$(VM_REPORT) groundtruth $(GT_RESULTS)/$$p.trace $(GT_RESULTS)/$$p.gt \
-			--notrace $(GT_RESULTS)/$$p.notrace.gt --kernel-dir "$$kdir" \
+			--notrace $(GT_RESULTS)/$$p.notrace.gt --kernel-build "$$kdir" \
 			>$(GT_RESULTS)/$$p.groundtruth || echo "groundtruth: $$p: ftrace and the ground truth disagree" >&2; \
 		grep -E '^(# exact|## blind|class|## tracer)' $(GT_RESULTS)/$$p.groundtruth | sed "s/^/$$p: /"; \
 	done
