@@ -25,7 +25,7 @@ groundtruth: vm-tools
 
 groundtruth-test:
 	@$(MAKE) --no-print-directory groundtruth PAYLOADS="min min.large" GT_RESULTS=$(GT_TEST_RESULTS)
-	scripts/groundtruth-test.sh $(GT_TEST_RESULTS) $(VMRUN) $(GT_PLUGIN) "$(VM_ARGS)"
+	scripts/groundtruth-test.sh $(GT_TEST_RESULTS) $(VMRUN) $(GT_PLUGIN) "$(VM_ARGS)" $(VM_REPORT)
 
 TEST_TARGETS += groundtruth-test
 
