@@ -122,7 +122,7 @@ built without the ftrace hook (no -fpatchable-function-entry/-pg in its
 .cmd), and, with the guest's available_filter_functions beside TRACE,
 notrace/inline (not in that list) or traceable but dropped; a name several
 static functions share is classified per candidate. The rules are in
-ftrace_report/README.md (Ground truth).
+gt_plugin/README.md.
 
   --notrace GT         the ground truth of the same program run without a
                        tracer: adds the tracer's cost (what the traced run
@@ -154,7 +154,7 @@ fn command_help(cmd: &str) -> Option<String> {
         "footprint" => (
             "ftrace_report footprint [OPTIONS] TRACE",
             "Maps every function of the target to the object file it was linked from\n(by System.map address and vmlinux.map; a name that static functions of\nseveral files share is listed as ambiguous with every candidate), its\nsource files (kbuild's .cmd records), their MAINTAINERS sections\n(get_maintainer.pl's semantics, most specific first) and the Kconfig\nsymbols that build the objects or that their sources read. Prints the\nsubsystems, the kernel entry paths (functions reached along the trace's\ncall edges from execve, other system calls, user aborts, interrupts,\nexit), phase x context, source files, symbols, and the configuration\nview. The index of the build tree is cached in it (.kernel_index.json).",
-            "  --kernel-build DIR the traced kernel's build tree (make O=DIR), with its\n                     objects, System.map and vmlinux.map (CONFIG_VMLINUX_MAP)\n  --json             JSON instead of text\n  --study            instead, the ELISA study's tables (sections per root:\n                     execve, el0_ia, interrupts) next to ours, as Markdown,\n                     each difference with its reason (`?`: none known)\n",
+            "  --kernel-build DIR the traced kernel's build tree (make O=DIR), with its\n                     objects, System.map and vmlinux.map (CONFIG_VMLINUX_MAP)\n  --json             JSON instead of text\n  --study            instead, the ELISA study's tables (sections per root:\n                     execve, el0_ia, interrupts) next to ours, as Markdown,\n                     each difference with its reason (`?`: none known)\n  --groundtruth GT   map the functions of the emulator's ground truth of the\n                     same run (gt_plugin's ID.gt, over the trace's window)\n                     instead of ftrace's: blind spots included\n",
         ),
         "diff" => (
             "ftrace_report diff [OPTIONS] A B",
@@ -521,7 +521,9 @@ fn run(a: Args) -> Result<u8, (u8, String)> {
                 None => recorded_build(file).ok_or_else(|| {
                     usage_err(format!(
                         "{file}: which kernel build? pass --kernel-build DIR (no {} beside the trace)",
-                        ftrace_report::footprint::KERNEL_BUILD_FILE
+                        std::path::Path::new(file)
+                            .with_file_name(ftrace_report::footprint::KERNEL_BUILD_FILE)
+                            .display()
                     ))
                 })?,
             };

@@ -56,6 +56,8 @@ fn help_is_the_commands_own() {
         assert!(text.contains(want), "{want} missing in {text}");
     }
     assert_eq!(run(&["help", "groundtruth"]).stdout, text.as_bytes());
+    let footprint = String::from_utf8(run(&["footprint", "--help"]).stdout).unwrap();
+    assert!(footprint.contains("--groundtruth GT"), "{footprint}");
 }
 
 #[test]
