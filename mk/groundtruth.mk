@@ -18,14 +18,14 @@ groundtruth: vm-tools
 		--groundtruth $(GT_PLUGIN) --qemu "$$qemu" && \
 	for p in $(notdir $(PAYLOADS)); do \
 		$(VM_REPORT) groundtruth $(GT_RESULTS)/$$p.trace $(GT_RESULTS)/$$p.gt \
-			--notrace $(GT_RESULTS)/$$p.notrace.gt --kernel-dir "$$kdir" \
+			--notrace $(GT_RESULTS)/$$p.notrace.gt --kernel-build "$$kdir" \
 			>$(GT_RESULTS)/$$p.groundtruth || echo "groundtruth: $$p: ftrace and the ground truth disagree" >&2; \
 		grep -E '^(# exact|## blind|class|## tracer)' $(GT_RESULTS)/$$p.groundtruth | sed "s/^/$$p: /"; \
 	done
 
 groundtruth-test:
 	@$(MAKE) --no-print-directory groundtruth PAYLOADS="min min.large" GT_RESULTS=$(GT_TEST_RESULTS)
-	scripts/groundtruth-test.sh $(GT_TEST_RESULTS) $(VMRUN) $(GT_PLUGIN) "$(VM_ARGS)"
+	scripts/groundtruth-test.sh $(GT_TEST_RESULTS) $(VMRUN) $(GT_PLUGIN) "$(VM_ARGS)" $(VM_REPORT)
 
 TEST_TARGETS += groundtruth-test
 

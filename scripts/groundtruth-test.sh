@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Checks a `make groundtruth` result directory (issue 11) and that bad input
-# is refused before booting. Usage: groundtruth-test.sh DIR VMRUN PLUGIN VM_ARGS
+# is refused before booting. Usage: groundtruth-test.sh DIR VMRUN PLUGIN VM_ARGS REPORT
 set -euo pipefail
-dir=$1 vmrun=$2 plugin=$3 vm_args=$4
+dir=$1 vmrun=$2 plugin=$3 vm_args=$4 report=$5
 fails=0
 no() { echo "groundtruth-test: FAIL: $*" >&2; fails=$((fails + 1)); }
 
@@ -25,8 +25,18 @@ done
 grep -qP '^blind\t.*\t(notrace or inline|traceable but not in the trace)' "$dir/min.groundtruth" ||
 	no "min: no blind spot classed notrace/inline or dropped"
 
-# Bad input, refused before booting (exit 3, one line).
 kdir=$(scripts/kernel.sh aarch64 2>/dev/null)
+# The footprint of the ground truth holds ftrace's and its blind spots:
+# more functions, lib/ and the tracer's own code among them.
+functions() { sed -n 's/^functions: \([0-9]*\) .*/\1/p'; }
+ft=$("$report" footprint "$dir/min.trace" --kernel-build "$kdir" | functions)
+gt=$("$report" footprint "$dir/min.trace" --kernel-build "$kdir" --groundtruth "$dir/min.gt")
+[ "$(functions <<<"$gt")" -gt "$ft" ] || no "footprint --groundtruth: $(functions <<<"$gt") functions, ftrace's $ft"
+for s in 'LIBRARY CODE' 'TRACING'; do
+	grep -q "^$s	" <<<"$gt" || no "footprint --groundtruth: no $s subsystem"
+done
+
+# Bad input, refused before booting (exit 3, one line).
 bad() {
 	local what=$1 want=$2; shift 2
 	set +e
@@ -47,4 +57,4 @@ rm -f "$other"
 [ ! -e "$dir/bad" ] || no "a refused run left $dir/bad"
 
 [ $fails -eq 0 ] || exit 1
-echo "groundtruth-test: exact for min and min.large, blind spot classes present, no ring buffer without a tracer, bad input refused"
+echo "groundtruth-test: exact for min and min.large, blind spot classes present, no ring buffer without a tracer, footprint of the ground truth ($(functions <<<"$gt") functions, ftrace's $ft), bad input refused"

@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use crate::analyze::Analysis;
 use crate::execve;
+use crate::groundtruth::{self, Record};
 use crate::model::{cell_bit, Context, Phase, Selection, CONTEXTS, PHASES};
 use crate::names::{class, classify, normalize, NONE};
 use crate::report::Filter;
@@ -277,13 +278,106 @@ fn compiled(o: &Object) -> impl Iterator<Item = &kernel_index::SourceFile> {
 /// The map of the target's footprint under `f`.
 pub fn map(an: &Analysis, f: &Filter, index: &KernelIndex, trace: &str) -> FootprintMap {
     let (funcs, edges) = traced(an, f);
+    map_functions(&funcs, &edges, f, index, trace)
+}
+
+/// The map of the ground truth's functions (`window`: the record over the
+/// trace's window, [`crate::groundtruth::window`]) instead of ftrace's,
+/// blind spots included. Hits are the ground truth's, in the selected
+/// phases (its own split: [`crate::groundtruth::counts`]). The ground truth
+/// knows no context and no caller: a function ftrace shows keeps the cells
+/// and call edges of the trace; a blind spot runs in the cell its ftrace
+/// neighbours in the record (the traced functions entered just before and
+/// after it) have in common in its phase when that is exactly one, else
+/// in `PHASE/unknown`.
+pub fn map_groundtruth(
+    an: &Analysis,
+    f: &Filter,
+    index: &KernelIndex,
+    trace: &str,
+    window: &Record,
+) -> FootprintMap {
+    let (traced, edges) = traced(an, f);
+    let masks: Vec<Option<u32>> = window
+        .entries
+        .iter()
+        .map(|e| traced.get(&e.0).map(|t| t.mask))
+        .collect();
+    // The masks of the nearest traced entries before and after each entry.
+    let mut before = Vec::with_capacity(masks.len());
+    let mut last = None;
+    for m in &masks {
+        before.push(last);
+        last = m.or(last);
+    }
+    let mut after = vec![None; masks.len()];
+    let mut next = None;
+    for (i, m) in masks.iter().enumerate().rev() {
+        after[i] = next;
+        next = m.or(next);
+    }
+    let mut funcs: BTreeMap<String, Traced> = BTreeMap::new();
+    for (i, p) in phases_of(window).into_iter().enumerate() {
+        let name = &window.entries[i].0;
+        let mask = match masks[i] {
+            Some(m) => m,
+            None => blind_cell(before[i], after[i], p),
+        } & f.sel.mask
+            & phase_mask(p);
+        if mask != 0 {
+            let t = funcs
+                .entry(name.clone())
+                .or_insert(Traced { calls: 0, mask: 0 });
+            t.calls += 1;
+            t.mask |= mask;
+        }
+    }
+    let mut m = map_functions(&funcs, &edges, f, index, trace);
+    m.filter.push_str(", the ground truth's functions");
+    m
+}
+
+/// The phase of each entry of a ground-truth record.
+fn phases_of(r: &Record) -> Vec<Phase> {
+    let (run, exit) = groundtruth::bounds(r);
+    (0..r.entries.len())
+        .map(|i| match i {
+            i if i < run => Phase::Exec,
+            i if i < exit => Phase::Run,
+            _ => Phase::Exit,
+        })
+        .collect()
+}
+
+fn phase_mask(p: Phase) -> u32 {
+    CONTEXTS.iter().map(|&c| cell_bit(p, c)).sum()
+}
+
+/// The cell of a blind spot's entry in phase `p` between traced entries
+/// with these cell masks (see [`map_groundtruth`]).
+fn blind_cell(before: Option<u32>, after: Option<u32>, p: Phase) -> u32 {
+    let common = before.unwrap_or(!0) & after.unwrap_or(!0) & phase_mask(p);
+    match common.count_ones() {
+        1 => common,
+        _ => cell_bit(p, Context::Unknown),
+    }
+}
+
+/// The map of a set of functions, with the call edges between them.
+fn map_functions(
+    funcs: &BTreeMap<String, Traced>,
+    edges: &Edges,
+    f: &Filter,
+    index: &KernelIndex,
+    trace: &str,
+) -> FootprintMap {
     let mut rows = Vec::new();
     let mut ambiguous = Vec::new();
     let mut unmapped = Vec::new();
     // Per function: the compiled source files it may come from.
     let mut files_of: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
     let mut touched: BTreeSet<&str> = BTreeSet::new();
-    for (name, t) in &funcs {
+    for (name, t) in funcs {
         let (candidates, shared) = objects_of(index, name);
         if candidates.is_empty() {
             unmapped.push(Unmapped {
@@ -467,7 +561,7 @@ pub fn map(an: &Analysis, f: &Filter, index: &KernelIndex, trace: &str) -> Footp
     }
     let entry_paths = ENTRY_PATHS
         .iter()
-        .map(|e| part(e.name.to_string(), &reached(&funcs, &edges, e)))
+        .map(|e| part(e.name.to_string(), &reached(funcs, edges, e)))
         .filter(|p| p.functions > 0)
         .chain([part("all".into(), &funcs.keys().cloned().collect())])
         .collect();
@@ -615,4 +709,38 @@ pub fn text(m: &FootprintMap) -> String {
         m.config.untouched_objects.len() + m.config.touched_objects
     );
     o
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_blind_spot_runs_where_its_traced_neighbours_agree() {
+        let (run_p, run_h) = (
+            cell_bit(Phase::Run, Context::Process),
+            cell_bit(Phase::Run, Context::Hardirq),
+        );
+        let unknown = cell_bit(Phase::Run, Context::Unknown);
+        assert_eq!(
+            blind_cell(Some(run_p), Some(run_p | run_h), Phase::Run),
+            run_p
+        );
+        assert_eq!(blind_cell(Some(run_p), Some(run_h), Phase::Run), unknown);
+        assert_eq!(blind_cell(None, Some(run_h), Phase::Run), run_h);
+        assert_eq!(blind_cell(None, None, Phase::Run), unknown);
+        // A neighbour's cells in another phase do not count.
+        let exec_p = cell_bit(Phase::Exec, Context::Process);
+        assert_eq!(blind_cell(Some(exec_p), Some(exec_p), Phase::Run), unknown);
+    }
+
+    #[test]
+    fn ground_truth_entries_get_the_record_phases() {
+        let r = groundtruth::parse(
+            "# gt.version: 1\nu el0t_64_sync\nk x\nu el0t_64_irq\nk y\nu el0t_64_sync\nk do_exit\n",
+        )
+        .unwrap();
+        use Phase::{Exec, Exit, Run};
+        assert_eq!(phases_of(&r), [Exec, Exec, Run, Run, Exit, Exit]);
+    }
 }

@@ -1,4 +1,4 @@
-//! `ftrace_report groundtruth TRACE GT [--notrace GT] [--kernel-dir DIR]`:
+//! `ftrace_report groundtruth TRACE GT [--notrace GT] [--kernel-build DIR]`:
 //! the emulator's ground truth (gt_plugin's `ID.gt`: every kernel function
 //! entry of the program's task, in order) against the ftrace trace of the
 //! same run: exactness, per-phase counts, the blind spots and why ftrace
@@ -7,8 +7,8 @@
 use crate::analyze::Analysis;
 use crate::model::Selection;
 use crate::report::{self, Filter};
-use std::collections::{BTreeMap, HashMap};
-use std::path::{Path, PathBuf};
+use kernel_index::{Function, KernelIndex, Lookup};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 /// One `.gt` record: names in entry order, `true` for an entry stub that
 /// ran with the user stack pointer still in `SP_EL0`.
@@ -54,19 +54,7 @@ pub const PHASES: [&str; 3] = ["exec", "run", "exit"];
 /// mode lies between); exit: from the kernel entry from user mode that
 /// leads to `do_exit`; run: between.
 pub fn counts(r: &Record) -> BTreeMap<String, [u64; 3]> {
-    let run = r
-        .entries
-        .iter()
-        .skip(1)
-        .position(|e| e.1)
-        .map_or(r.entries.len(), |i| i + 1);
-    let exit = r
-        .entries
-        .iter()
-        .position(|e| e.0 == "do_exit")
-        .and_then(|x| r.entries[..x].iter().rposition(|e| e.1))
-        .unwrap_or(r.entries.len())
-        .max(run);
+    let (run, exit) = bounds(r);
     let mut c: BTreeMap<String, [u64; 3]> = BTreeMap::new();
     for (i, (name, _)) in r.entries.iter().enumerate() {
         let p = if i < run {
@@ -81,72 +69,38 @@ pub fn counts(r: &Record) -> BTreeMap<String, [u64; 3]> {
     c
 }
 
-/// Why ftrace cannot see a function, from the kernel build tree.
+/// The first entries of the run and exit phases (see [`counts`]).
+pub fn bounds(r: &Record) -> (usize, usize) {
+    let run = r
+        .entries
+        .iter()
+        .skip(1)
+        .position(|e| e.1)
+        .map_or(r.entries.len(), |i| i + 1);
+    let exit = r
+        .entries
+        .iter()
+        .position(|e| e.0 == "do_exit")
+        .and_then(|x| r.entries[..x].iter().rposition(|e| e.1))
+        .unwrap_or(r.entries.len())
+        .max(run);
+    (run, exit)
+}
+
+/// Why ftrace cannot see a function: its object, section and compile
+/// flags from the index of the kernel build tree.
 pub struct Build {
-    /// Input sections: start, end, section, object.
-    sections: Vec<(u64, u64, String, String)>,
-    addrs: HashMap<String, Vec<u64>>,
-    dir: PathBuf,
+    index: KernelIndex,
     /// The guest's `available_filter_functions`: what ftrace could trace.
-    traceable: Option<std::collections::HashSet<String>>,
+    traceable: Option<HashSet<String>>,
 }
 
 impl Build {
-    pub fn load(dir: &Path) -> Result<Build, String> {
-        let read = |name: &str| {
-            std::fs::read_to_string(dir.join(name))
-                .map_err(|e| format!("{}: {e}", dir.join(name).display()))
-        };
-        let mut addrs: HashMap<String, Vec<u64>> = HashMap::new();
-        for l in read("System.map")?.lines() {
-            let mut f = l.split_whitespace();
-            if let (Some(a), Some(_), Some(n)) = (f.next(), f.next(), f.next()) {
-                if let Ok(a) = u64::from_str_radix(a, 16) {
-                    addrs.entry(n.to_string()).or_default().push(a);
-                }
-            }
-        }
-        let mut sections = Vec::new();
-        let mut pending: Option<String> = None;
-        for l in read("vmlinux.map")?.lines() {
-            let f: Vec<&str> = l.split_whitespace().collect();
-            // ` .text  0xADDR  0xSIZE  obj`, or the name alone when long.
-            let (name, rest) = match (l.starts_with(" ."), f.len()) {
-                (true, 1) => {
-                    pending = Some(f[0].to_string());
-                    continue;
-                }
-                (true, 4) => (f[0].to_string(), &f[1..]),
-                (false, 3) => match pending.take() {
-                    Some(n) => (n, &f[..]),
-                    None => continue,
-                },
-                _ => {
-                    pending = None;
-                    continue;
-                }
-            };
-            pending = None;
-            let hex = |s: &str| u64::from_str_radix(s.trim_start_matches("0x"), 16).ok();
-            if let (true, Some(a), Some(s)) = (name.contains("text"), hex(rest[0]), hex(rest[1])) {
-                if s > 0 {
-                    sections.push((a, a + s, name, rest[2].to_string()));
-                }
-            }
-        }
-        if sections.is_empty() {
-            return Err(format!(
-                "{}: no text sections",
-                dir.join("vmlinux.map").display()
-            ));
-        }
-        sections.sort();
-        Ok(Build {
-            sections,
-            addrs,
-            dir: dir.to_path_buf(),
+    pub fn new(index: KernelIndex) -> Build {
+        Build {
+            index,
             traceable: None,
-        })
+        }
     }
 
     /// Reads the traced kernel's `available_filter_functions` (`name` or
@@ -162,42 +116,38 @@ impl Build {
         self
     }
 
-    fn section(&self, addr: u64) -> Option<&(u64, u64, String, String)> {
-        let i = self
-            .sections
-            .partition_point(|s| s.0 <= addr)
-            .checked_sub(1)?;
-        Some(&self.sections[i]).filter(|s| addr < s.1)
+    /// The reason ftrace never shows `name`. A name that static functions
+    /// of several files share gets each candidate's reason: one class when
+    /// they agree, `ambiguous` when they do not.
+    pub fn why(&self, name: &str) -> String {
+        let candidates = match self.index.lookup(name) {
+            Lookup::Unknown => return "unknown: not in System.map".into(),
+            Lookup::Unique(f) => return self.why_function(name, &f),
+            Lookup::Ambiguous(v) => v,
+        };
+        combine(candidates.iter().map(|f| self.why_function(name, f)))
     }
 
-    /// The reason ftrace never shows `name`.
-    pub fn why(&self, name: &str) -> String {
-        let base = name.split('.').next().unwrap_or(name);
-        let Some(&addr) = self.addrs.get(name).and_then(|a| a.first()) else {
-            return "unknown: not in System.map".into();
-        };
-        let Some((_, _, sect, obj)) = self.section(addr) else {
+    fn why_function(&self, name: &str, f: &Function) -> String {
+        let (Some(section), Some(object)) = (f.section, f.object) else {
             return "unknown: in no input section of vmlinux.map".into();
         };
+        let (sect, obj) = (section.name.as_str(), object.path.as_str());
+        let base = name.split('.').next().unwrap_or(name);
         if obj.starts_with("kernel/trace/")
             || obj.ends_with("entry-ftrace.o")
             || base.starts_with("ftrace_")
         {
             return format!("ftrace's own code ({obj})");
         }
-        let (d, f) = obj.rsplit_once('/').unwrap_or(("", obj));
-        let cmd =
-            std::fs::read_to_string(self.dir.join(d).join(format!(".{f}.cmd"))).unwrap_or_default();
-        if cmd
-            .lines()
-            .any(|l| l.starts_with("source_") && l.ends_with(".S"))
-        {
+        let compiled = object.sources.iter().find(|s| !s.included);
+        if compiled.is_some_and(|s| s.path.ends_with(".S")) {
             return format!("assembly ({obj})");
         }
         if sect == ".noinstr.text" || sect == ".entry.text" {
             return format!("noinstr ({sect} of {obj})");
         }
-        if !cmd.is_empty() && !cmd.contains("-fpatchable-function-entry") && !cmd.contains(" -pg") {
+        if object.ftrace_hook == Some(false) {
             return format!("file built without the ftrace hook ({obj})");
         }
         match &self.traceable {
@@ -207,6 +157,34 @@ impl Build {
             Some(_) => format!("notrace or inline in a traced file: not in available_filter_functions ({obj})"),
             None => format!("notrace, inline or dropped in a traced file ({obj})"),
         }
+    }
+}
+
+/// The reasons of the functions that share a name, as one: a class they
+/// all have, with each one's detail, or `ambiguous` with every reason.
+fn combine(reasons: impl Iterator<Item = String>) -> String {
+    let reasons: Vec<String> = reasons.collect();
+    let n = reasons.len();
+    let split = |w: &str| -> (String, String) {
+        match w.split_once(" (") {
+            Some((c, d)) => (c.to_string(), d.trim_end_matches(')').to_string()),
+            None => (w.to_string(), String::new()),
+        }
+    };
+    let parts: Vec<(String, String)> = reasons.iter().map(|w| split(w)).collect();
+    let classes: BTreeSet<&String> = parts.iter().map(|p| &p.0).collect();
+    match classes.into_iter().collect::<Vec<_>>()[..] {
+        [class] => {
+            let details: Vec<&str> = parts.iter().map(|p| p.1.as_str()).collect();
+            format!(
+                "{class} (each of the {n} functions of that name: {})",
+                details.join("; ")
+            )
+        }
+        _ => format!(
+            "ambiguous ({n} functions of that name, of different classes: {})",
+            reasons.join("; ")
+        ),
     }
 }
 
@@ -246,6 +224,15 @@ pub fn until(r: &Record, last: &str, n: u64) -> Record {
     }
 }
 
+/// The ground truth over the trace's window: up to ftrace's last event
+/// (`last`, from [`last_function`]), all of it without one.
+pub fn window(gt: &Record, ftrace: &BTreeMap<String, u64>, last: Option<&str>) -> Record {
+    match last {
+        Some(l) => until(gt, l, ftrace.get(l).copied().unwrap_or(0)),
+        None => until(gt, "", 0),
+    }
+}
+
 /// The function of a trace's last event line (`...: func <-parent`).
 pub fn last_function(trace: &str) -> Option<&str> {
     trace
@@ -267,9 +254,7 @@ pub fn report(
 ) -> (String, bool) {
     let c = counts(gt);
     let total = |v: &[u64; 3]| v.iter().sum::<u64>();
-    let window = last
-        .map(|l| until(gt, l, ftrace.get(l).copied().unwrap_or(0)))
-        .unwrap_or_else(|| until(gt, "", 0));
+    let window = window(gt, ftrace, last);
     let cw = counts(&window);
     let mut out = format!(
         "# ground truth of {}: {} entries, {} functions; ftrace: {} functions\n",
@@ -317,7 +302,7 @@ pub fn report(
     let mut classes: BTreeMap<String, usize> = BTreeMap::new();
     let mut lines = String::new();
     for (n, hits) in &blind {
-        let why = build.map_or("unclassified (no --kernel-dir)".into(), |b| b.why(n));
+        let why = build.map_or("unclassified (no --kernel-build)".into(), |b| b.why(n));
         *classes
             .entry(why.split(" (").next().unwrap_or("").to_string())
             .or_default() += 1;
@@ -390,6 +375,32 @@ mod tests {
         assert_eq!(until(&r, "z", 1).entries.len(), 5);
         let t = "# tracer\n min-38 [001] d.h.. 1.4: gic_handle_irq <-call_on_irq_stack\n";
         assert_eq!(last_function(t), Some("gic_handle_irq"));
+    }
+
+    #[test]
+    fn shared_names_are_classified_per_candidate() {
+        let one_class = combine(
+            [
+                "noinstr (.entry.text of a.o)",
+                "noinstr (.noinstr.text of b.o)",
+            ]
+            .map(String::from)
+            .into_iter(),
+        );
+        assert_eq!(
+            one_class,
+            "noinstr (each of the 2 functions of that name: .entry.text of a.o; .noinstr.text of b.o)"
+        );
+        let two = combine(
+            [
+                "assembly (a.o)",
+                "file built without the ftrace hook (lib/b.o)",
+            ]
+            .map(String::from)
+            .into_iter(),
+        );
+        assert_eq!(two.split(" (").next(), Some("ambiguous"));
+        assert!(two.contains("assembly (a.o); file built without"), "{two}");
     }
 
     #[test]

@@ -41,7 +41,7 @@ Commands:
                    recorded next to the trace)
   extract CAPTURE -o DIR
                    files sent over a console (console channel) back to DIR
-  groundtruth TRACE GT [--notrace GT] [--kernel-dir DIR]
+  groundtruth TRACE GT
                    the emulator's ground truth (gt_plugin's ID.gt) against the
                    trace: exactness, phases, blind spots, the tracer's cost
   help [COMMAND]   this text, or a command's
@@ -88,9 +88,11 @@ Exit status:
   8  a trace is incomplete: its events per CPU are not the ftrace_it
      header's counts (entries=), so it was cut short or damaged; the
      results of what is there are printed (takes precedence over 1)
-  9  footprint: the kernel build tree cannot be used (missing, not a build
-     tree, no vmlinux.map, a damaged MAINTAINERS) or is not the traced
-     kernel (its release differs from the trace header's)";
+  9  footprint, groundtruth: the kernel build tree cannot be used (missing,
+     not a build tree, no vmlinux.map, a damaged MAINTAINERS) or is not the
+     traced kernel (its release differs from the trace header's)
+For groundtruth, 3 and 4 concern the ground truth files too (4: not a
+gt_plugin record).";
 
 const EXTRACT_HELP: &str = "\
 usage: ftrace_report extract CAPTURE -o DIR
@@ -105,9 +107,35 @@ for byte as the sender had it. Prints `NAME SIZE SHA256` per file. CAPTURE
   -o, --output DIR   where to write the files (created if missing)
   -h, --help         this help";
 
+const GROUNDTRUTH_HELP: &str = "\
+usage: ftrace_report groundtruth [OPTIONS] TRACE GT
+
+Compares the emulator's ground truth of a run (GT: gt_plugin's ID.gt, every
+kernel function entry of the program's task in order) with the ftrace trace
+of the same run (TRACE, the target's events from execve on), over the
+trace's window (up to ftrace's last event). Prints whether they agree
+(`# exact: yes`: every traced function in the ground truth with as many
+hits), each function's hits per phase (exec, run, exit) and whether ftrace
+shows it, the blind spots (functions ftrace never shows) with their class:
+ftrace's own code, assembly, noinstr (.noinstr.text, .entry.text), file
+built without the ftrace hook (no -fpatchable-function-entry/-pg in its
+.cmd), and, with the guest's available_filter_functions beside TRACE,
+notrace/inline (not in that list) or traceable but dropped; a name several
+static functions share is classified per candidate. The rules are in
+gt_plugin/README.md.
+
+  --notrace GT         the ground truth of the same program run without a
+                       tracer: adds the tracer's cost (what the traced run
+                       executes more, per function)
+  --kernel-build DIR   the traced kernel's build tree, to classify the blind
+                       spots (default: the one `make trace` recorded beside
+                       the trace; none: the blind spots are unclassified)
+  -h, --help           this help";
+
 fn command_help(cmd: &str) -> Option<String> {
     let (synopsis, what, extra) = match cmd {
         "extract" => return Some(format!("{EXTRACT_HELP}\n\n{EXIT_CODES}\n")),
+        "groundtruth" => return Some(format!("{GROUNDTRUTH_HELP}\n\n{EXIT_CODES}\n")),
         "funcs" => (
             "ftrace_report funcs [OPTIONS] TRACE",
             "Prints the sorted (byte order) unique functions of the target, callees and\ncallers, one per line.",
@@ -126,7 +154,7 @@ fn command_help(cmd: &str) -> Option<String> {
         "footprint" => (
             "ftrace_report footprint [OPTIONS] TRACE",
             "Maps every function of the target to the object file it was linked from\n(by System.map address and vmlinux.map; a name that static functions of\nseveral files share is listed as ambiguous with every candidate), its\nsource files (kbuild's .cmd records), their MAINTAINERS sections\n(get_maintainer.pl's semantics, most specific first) and the Kconfig\nsymbols that build the objects or that their sources read. Prints the\nsubsystems, the kernel entry paths (functions reached along the trace's\ncall edges from execve, other system calls, user aborts, interrupts,\nexit), phase x context, source files, symbols, and the configuration\nview. The index of the build tree is cached in it (.kernel_index.json).",
-            "  --kernel-build DIR the traced kernel's build tree (make O=DIR), with its\n                     objects, System.map and vmlinux.map (CONFIG_VMLINUX_MAP)\n  --json             JSON instead of text\n  --study            instead, the ELISA study's tables (sections per root:\n                     execve, el0_ia, interrupts) next to ours, as Markdown,\n                     each difference with its reason (`?`: none known)\n",
+            "  --kernel-build DIR the traced kernel's build tree (make O=DIR), with its\n                     objects, System.map and vmlinux.map (CONFIG_VMLINUX_MAP)\n  --json             JSON instead of text\n  --study            instead, the ELISA study's tables (sections per root:\n                     execve, el0_ia, interrupts) next to ours, as Markdown,\n                     each difference with its reason (`?`: none known)\n  --groundtruth GT   map the functions of the emulator's ground truth of the\n                     same run (gt_plugin's ID.gt, over the trace's window)\n                     instead of ftrace's: blind spots included\n",
         ),
         "diff" => (
             "ftrace_report diff [OPTIONS] A B",
@@ -153,6 +181,9 @@ struct Args {
     out_dir: Option<PathBuf>,
     kernel_build: Option<PathBuf>,
     study: bool,
+    /// groundtruth --notrace; footprint --groundtruth.
+    notrace: Option<String>,
+    groundtruth: Option<String>,
 }
 
 enum Parsed {
@@ -226,8 +257,10 @@ fn parse_args(args: Vec<OsString>) -> Result<Parsed, (u8, String)> {
         out_dir: None,
         kernel_build: None,
         study: false,
+        notrace: None,
+        groundtruth: None,
     };
-    let filters = cmd != "extract";
+    let filters = !matches!(cmd.as_str(), "extract" | "groundtruth");
     while let Some(arg) = p.next().map_err(usage_err)? {
         match arg {
             Short('h') | Long("help") => return Ok(Parsed::Print(help)),
@@ -252,8 +285,14 @@ fn parse_args(args: Vec<OsString>) -> Result<Parsed, (u8, String)> {
                 a.json = true
             }
             Long("study") if cmd == "footprint" => a.study = true,
-            Long("kernel-build") if cmd == "footprint" => {
+            Long("kernel-build") if matches!(cmd.as_str(), "footprint" | "groundtruth") => {
                 a.kernel_build = Some(p.value().map_err(usage_err)?.into());
+            }
+            Long("notrace") if cmd == "groundtruth" => {
+                a.notrace = Some(p.value().map_err(usage_err)?.string().map_err(usage_err)?);
+            }
+            Long("groundtruth") if cmd == "footprint" => {
+                a.groundtruth = Some(p.value().map_err(usage_err)?.string().map_err(usage_err)?);
             }
             Long("exit-code") if cmd == "diff" => a.exit_code = true,
             Long("format") if cmd == "graph" => {
@@ -271,13 +310,21 @@ fn parse_args(args: Vec<OsString>) -> Result<Parsed, (u8, String)> {
             other => return Err(usage_err(other.unexpected())),
         }
     }
-    let want = if cmd == "diff" { 2 } else { 1 };
-    if a.files.len() != want {
+    let (n, want) = match cmd.as_str() {
+        "diff" => (2, "2 trace files"),
+        "groundtruth" => (2, "a trace and a ground truth file"),
+        _ => (1, "1 trace file"),
+    };
+    if a.files.len() != n {
         return Err(usage_err(format!(
-            "{cmd} takes {want} trace file{}, got {}",
-            if want == 1 { "" } else { "s" },
+            "{cmd} takes {want}, got {}",
             a.files.len()
         )));
+    }
+    if a.groundtruth.is_some() && (a.callers_only || a.normalize) {
+        return Err(usage_err(
+            "--groundtruth takes the ground truth's names as they are: no --callers-only or --normalize",
+        ));
     }
     if cmd == "extract" && a.out_dir.is_none() {
         return Err(usage_err("extract needs -o DIR"));
@@ -469,8 +516,25 @@ fn run(a: Args) -> Result<u8, (u8, String)> {
             let an = analyse(file, a.pid)?;
             require_target(&an, file, &filter)?;
             cut |= incomplete(&an, file);
-            let index = kernel_index(&an, file, a.kernel_build.as_deref())?;
-            let map = ftrace_report::footprint::map(&an, &filter, &index, file);
+            let dir = match a.kernel_build.clone() {
+                Some(d) => d,
+                None => recorded_build(file).ok_or_else(|| {
+                    usage_err(format!(
+                        "{file}: which kernel build? pass --kernel-build DIR (no {} beside the trace)",
+                        std::path::Path::new(file)
+                            .with_file_name(ftrace_report::footprint::KERNEL_BUILD_FILE)
+                            .display()
+                    ))
+                })?,
+            };
+            let index = kernel_index(&an, file, &dir)?;
+            let map = match &a.groundtruth {
+                None => ftrace_report::footprint::map(&an, &filter, &index, file),
+                Some(gt) => {
+                    let window = groundtruth_window(&an, file, &record(gt)?)?;
+                    ftrace_report::footprint::map_groundtruth(&an, &filter, &index, file, &window)
+                }
+            };
             out = if a.study {
                 ftrace_report::study::table(&map).0.into_bytes()
             } else if a.json {
@@ -480,6 +544,36 @@ fn run(a: Args) -> Result<u8, (u8, String)> {
             } else {
                 ftrace_report::footprint::text(&map).into_bytes()
             };
+        }
+        "groundtruth" => {
+            let (trace, gt) = (&a.files[0], record(&a.files[1])?);
+            let notrace = a.notrace.as_deref().map(record).transpose()?;
+            let an = analyse(trace, None)?;
+            let build = match a.kernel_build.clone().or_else(|| recorded_build(trace)) {
+                Some(dir) => {
+                    let b = groundtruth::Build::new(kernel_index(&an, trace, &dir)?);
+                    // The guest's list of what ftrace can trace, beside the trace.
+                    let traceable =
+                        std::path::Path::new(trace).with_file_name(guest_protocol::TRACEABLE_FILE);
+                    Some(match std::fs::read_to_string(traceable) {
+                        Ok(text) => b.with_traceable(&text),
+                        Err(_) => b,
+                    })
+                }
+                None => None,
+            };
+            let (ftrace, last) = ftrace_window(&an, trace)?;
+            let (text, exact) = groundtruth::report(
+                &gt,
+                &ftrace,
+                last.as_deref(),
+                notrace.as_ref(),
+                build.as_ref(),
+            );
+            out = text.into_bytes();
+            if !exact {
+                status = EXIT_DIFFERENT;
+            }
         }
         "funcs" | "graph" => {
             let an = analyse(&a.files[0], a.pid)?;
@@ -523,33 +617,25 @@ fn run(a: Args) -> Result<u8, (u8, String)> {
     Ok(if cut { EXIT_INCOMPLETE } else { status })
 }
 
-/// The index of the traced kernel's build tree: `--kernel-build`, else the
-/// one `make trace` recorded next to the trace; checked against the trace
+/// The kernel build tree `make trace` recorded beside a trace.
+fn recorded_build(file: &str) -> Option<PathBuf> {
+    let beside = std::path::Path::new(file)
+        .parent()
+        .unwrap_or(std::path::Path::new("."))
+        .join(ftrace_report::footprint::KERNEL_BUILD_FILE);
+    std::fs::read_to_string(beside)
+        .ok()
+        .map(|text| PathBuf::from(text.trim_end()))
+}
+
+/// The index of the traced kernel's build tree, checked against the trace
 /// header's kernel release.
 fn kernel_index(
     an: &Analysis,
     file: &str,
-    given: Option<&std::path::Path>,
+    dir: &std::path::Path,
 ) -> Result<kernel_index::KernelIndex, (u8, String)> {
-    let dir = match given {
-        Some(d) => d.to_path_buf(),
-        None => {
-            let beside = std::path::Path::new(file)
-                .parent()
-                .unwrap_or(std::path::Path::new("."))
-                .join(ftrace_report::footprint::KERNEL_BUILD_FILE);
-            match std::fs::read_to_string(&beside) {
-                Ok(text) => PathBuf::from(text.trim_end()),
-                Err(_) => {
-                    return Err(usage_err(format!(
-                    "{file}: which kernel build? pass --kernel-build DIR (no {} beside the trace)",
-                    beside.display()
-                )))
-                }
-            }
-        }
-    };
-    let (index, cache) = kernel_index::KernelIndex::open(&dir, &kernel_index::Cache::InBuildTree)
+    let (index, cache) = kernel_index::KernelIndex::open(dir, &kernel_index::Cache::InBuildTree)
         .map_err(|e| (EXIT_KERNEL, e.to_string()))?;
     if let kernel_index::CacheUse::NotWritten(e) = cache {
         eprintln!(
@@ -565,6 +651,38 @@ fn kernel_index(
     Ok(index)
 }
 
+/// A gt_plugin record.
+fn record(file: &str) -> Result<groundtruth::Record, (u8, String)> {
+    let text = std::fs::read_to_string(file).map_err(|e| (EXIT_READ, format!("{file}: {e}")))?;
+    groundtruth::parse(&text).map_err(|e| (EXIT_INPUT, format!("{file}: {e}")))
+}
+
+/// ftrace's events of the target per function and the function of the
+/// trace's last event, which ends the ground truth's window.
+type FtraceWindow = (std::collections::BTreeMap<String, u64>, Option<String>);
+
+fn ftrace_window(an: &Analysis, trace: &str) -> Result<FtraceWindow, (u8, String)> {
+    let ftrace = groundtruth::ftrace_counts(an);
+    if ftrace.is_empty() {
+        return Err((EXIT_NO_TARGET, format!("{trace}: no event of the target")));
+    }
+    let text = std::fs::read_to_string(trace).map_err(|e| (EXIT_READ, format!("{trace}: {e}")))?;
+    Ok((
+        ftrace,
+        groundtruth::last_function(&text).map(str::to_string),
+    ))
+}
+
+/// The ground truth over the trace's window, as `groundtruth` cuts it.
+fn groundtruth_window(
+    an: &Analysis,
+    trace: &str,
+    gt: &groundtruth::Record,
+) -> Result<groundtruth::Record, (u8, String)> {
+    let (ftrace, last) = ftrace_window(an, trace)?;
+    Ok(groundtruth::window(gt, &ftrace, last.as_deref()))
+}
+
 fn write_out(b: &[u8]) -> Result<(), (u8, String)> {
     let mut o = io::stdout().lock();
     match o.write_all(b).and_then(|_| o.flush()) {
@@ -575,59 +693,11 @@ fn write_out(b: &[u8]) -> Result<(), (u8, String)> {
     }
 }
 
-/// `groundtruth TRACE GT [--notrace GT] [--kernel-dir DIR]`.
-fn groundtruth(args: &[String]) -> Result<u8, (u8, String)> {
-    let usage = "usage: ftrace_report groundtruth TRACE GT [--notrace GT] [--kernel-dir DIR]";
-    let (mut files, mut notrace, mut kdir) = (Vec::new(), None, None);
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        match a.as_str() {
-            "--notrace" => notrace = it.next(),
-            "--kernel-dir" => kdir = it.next(),
-            _ if !a.starts_with("--") => files.push(a),
-            _ => return Err((EXIT_USAGE, format!("{a}: unknown option\n{usage}"))),
-        }
-    }
-    let [trace, gt] = files[..] else {
-        return Err((EXIT_USAGE, usage.into()));
-    };
-    let record = |f: &str| {
-        let text = std::fs::read_to_string(f).map_err(|e| (EXIT_READ, format!("{f}: {e}")))?;
-        groundtruth::parse(&text).map_err(|e| (EXIT_INPUT, format!("{f}: {e}")))
-    };
-    let (gt, notrace) = (record(gt)?, notrace.map(|f| record(f)).transpose()?);
-    let build = kdir
-        .map(|d| groundtruth::Build::load(std::path::Path::new(d)))
-        .transpose()
-        .map_err(|e| (EXIT_READ, e))?;
-    // The guest's list of what ftrace can trace, beside the trace.
-    let traceable = std::path::Path::new(trace).with_file_name(guest_protocol::TRACEABLE_FILE);
-    let build = match (build, std::fs::read_to_string(&traceable)) {
-        (Some(b), Ok(text)) => Some(b.with_traceable(&text)),
-        (b, _) => b,
-    };
-    let an = analyse(trace, None)?;
-    let ftrace = groundtruth::ftrace_counts(&an);
-    if ftrace.is_empty() {
-        return Err((EXIT_NO_TARGET, format!("{trace}: no event of the target")));
-    }
-    let text = std::fs::read_to_string(trace).map_err(|e| (EXIT_READ, format!("{trace}: {e}")))?;
-    let last = groundtruth::last_function(&text);
-    let (text, exact) = groundtruth::report(&gt, &ftrace, last, notrace.as_ref(), build.as_ref());
-    write_out(text.as_bytes())?;
-    Ok(if exact { 0 } else { EXIT_DIFFERENT })
-}
-
 fn main() -> ExitCode {
-    let argv: Vec<String> = std::env::args().skip(1).collect();
-    let res = if argv.first().map(String::as_str) == Some("groundtruth") {
-        groundtruth(&argv[1..])
-    } else {
-        match parse_args(std::env::args_os().skip(1).collect()) {
-            Ok(Parsed::Print(s)) => write_out(s.as_bytes()).map(|_| 0),
-            Ok(Parsed::Run(a)) => run(a),
-            Err(e) => Err(e),
-        }
+    let res = match parse_args(std::env::args_os().skip(1).collect()) {
+        Ok(Parsed::Print(s)) => write_out(s.as_bytes()).map(|_| 0),
+        Ok(Parsed::Run(a)) => run(a),
+        Err(e) => Err(e),
     };
     match res {
         Ok(code) => ExitCode::from(code),

@@ -21,6 +21,10 @@ pub(crate) struct CmdFile {
     /// `-DKBUILD_MODNAME='"name"'`: the composite object's name when it is
     /// not the object's own.
     pub modname: Option<String>,
+    /// Whether the compiler was told to emit ftrace's hook
+    /// (`-fpatchable-function-entry=`, `-pg`); `None` when the command
+    /// compiles no source, or its parts disagree.
+    pub ftrace_hook: Option<bool>,
 }
 
 /// The `.cmd` file of a build-tree path `dir/name.o`: `dir/.name.o.cmd`.
@@ -71,6 +75,13 @@ pub(crate) fn parse_cmd(text: &str) -> CmdFile {
     }
     cmd.config.sort();
     cmd.config.dedup();
+    if cmd.source.is_some() {
+        cmd.ftrace_hook = Some(
+            cmd.command
+                .split_whitespace()
+                .any(|w| w == "-pg" || w.starts_with("-fpatchable-function-entry=")),
+        );
+    }
     cmd
 }
 
@@ -109,6 +120,18 @@ mod tests {
         assert_eq!(c.config, ["A", "SMP"]);
         assert_eq!(c.included, ["/src/fs/proc/extra.c"]);
         assert_eq!(c.modname.as_deref(), Some("proc"));
+        assert_eq!(c.ftrace_hook, Some(false));
+        let hooked = text.replace(" -c -o", " -fpatchable-function-entry=4,2 -c -o");
+        assert_eq!(parse_cmd(&hooked).ftrace_hook, Some(true));
+        assert_eq!(
+            parse_cmd(&text.replace(" -c -o", " -pg -c -o")).ftrace_hook,
+            Some(true)
+        );
+        // A flag that merely starts alike is not the hook.
+        assert_eq!(
+            parse_cmd(&text.replace(" -c -o", " -pgx -c -o")).ftrace_hook,
+            Some(false)
+        );
     }
 
     #[test]
@@ -116,6 +139,7 @@ mod tests {
         let text = "savedcmd_arch/arm64/kernel/pi/map_range.pi.o := aarch64-linux-gnu-objcopy --prefix-symbols=__pi_ arch/arm64/kernel/pi/map_range.o arch/arm64/kernel/pi/map_range.pi.o && arch/arm64/kernel/pi/relacheck arch/arm64/kernel/pi/map_range.pi.o arch/arm64/kernel/pi/map_range.o\n";
         let c = parse_cmd(text);
         assert_eq!(c.source, None);
+        assert_eq!(c.ftrace_hook, None);
         let target = "arch/arm64/kernel/pi/map_range.pi.o";
         assert_eq!(
             inputs(&c.command, target, Path::new("/nonexistent")),

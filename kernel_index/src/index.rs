@@ -128,6 +128,11 @@ pub struct Object {
     pub build: Vec<Inclusion>,
     /// What could not be established, in words.
     pub doubts: Vec<String>,
+    /// Whether its compile command asks for ftrace's hook
+    /// (`-fpatchable-function-entry=`, `-pg`): without it none of its
+    /// functions can be traced. `None`: no compile command (no `.cmd`, or
+    /// an object linked from parts that disagree).
+    pub ftrace_hook: Option<bool>,
 }
 
 /// A function: a text symbol and where it comes from.
@@ -169,7 +174,7 @@ pub struct Stats {
     pub sources_only_the_rest: usize,
 }
 
-pub(crate) const FORMAT: u32 = 1;
+pub(crate) const FORMAT: u32 = 2;
 
 /// Size and modification time of the files the index is made from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -484,6 +489,7 @@ impl KernelIndex {
                 config_deps: Vec::new(),
                 build: build_lines,
                 doubts,
+                ftrace_hook: cmd.ftrace_hook,
             });
         }
         notes.append(&mut kbuild.notes);
@@ -940,6 +946,12 @@ fn merge(cmd: &mut CmdFile, part: CmdFile) {
         (Some(_), Some(s)) => cmd.parts.push(s),
         (_, None) => {}
     }
+    // The first compiled part sets it; a later one that disagrees unsets it.
+    cmd.ftrace_hook = match (cmd.ftrace_hook, part.ftrace_hook) {
+        (_, None) => cmd.ftrace_hook,
+        (None, h) if cmd.parts.is_empty() => h,
+        (h, p) => h.filter(|_| h == p),
+    };
     cmd.included.extend(part.included);
     cmd.config.extend(part.config);
 }

@@ -187,8 +187,14 @@ impl Fake {
         let mut memory = String::new();
         for (path, source, sections, symbols, deps, modname) in OBJECTS {
             let src_abs = src.join(source);
+            // As in Linux 6.12: lib/ is built without ftrace's hook.
+            let hook = if path.starts_with("lib/") {
+                ""
+            } else {
+                " -fpatchable-function-entry=4,2"
+            };
             let mut cmd = format!(
-                "savedcmd_{path} := gcc -DKBUILD_BASENAME='\"x\"' -DKBUILD_MODNAME='\"{modname}\"' -c -o {path} {}\n\nsource_{path} := {}\n\ndeps_{path} := \\\n",
+                "savedcmd_{path} := gcc -DKBUILD_BASENAME='\"x\"' -DKBUILD_MODNAME='\"{modname}\"'{hook} -c -o {path} {}\n\nsource_{path} := {}\n\ndeps_{path} := \\\n",
                 src_abs.display(),
                 src_abs.display()
             );
@@ -258,6 +264,8 @@ fn functions_by_address_and_name() {
         panic!("baz_entry is unique");
     };
     assert_eq!(baz.section.unwrap().name, ".noinstr.text");
+    assert_eq!(baz.object.unwrap().ftrace_hook, Some(true));
+    assert_eq!(index.object("lib/util.o").unwrap().ftrace_hook, Some(false));
     let aliases: Vec<&str> = index
         .functions_at(0x2000)
         .iter()

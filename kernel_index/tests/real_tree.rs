@@ -242,6 +242,23 @@ fn objects_have_sources_that_exist() {
     );
 }
 
+#[test]
+fn the_ftrace_hook_is_read_from_the_compile_commands() {
+    let index = index();
+    let hook = |path: &str| index.object(path).map(|o| o.ftrace_hook);
+    assert_eq!(hook("kernel/sched/core.o"), Some(Some(true)));
+    // Built without it in Linux 6.12: lib/, kernel/trace/, kernel/irq_work.c.
+    assert_eq!(hook("lib/rbtree.o"), Some(Some(false)));
+    assert_eq!(hook("kernel/trace/ring_buffer.o"), Some(Some(false)));
+    assert_eq!(hook("kernel/irq_work.o"), Some(Some(false)));
+    let hooked = index
+        .objects()
+        .iter()
+        .filter(|o| o.ftrace_hook == Some(true))
+        .count();
+    assert!(hooked * 2 > index.objects().len(), "{hooked}");
+}
+
 fn positive(c: &Cond) -> bool {
     match c {
         Cond::Not(_) | Cond::Unparsed(_) => false,
