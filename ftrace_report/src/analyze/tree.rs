@@ -126,3 +126,159 @@ impl Analysis {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::{phase_of, run};
+    use super::super::*;
+    use super::parse_fork;
+
+    /// arm64, function tracer: pid 10 (the header's) runs, forks 11, which
+    /// closes a descriptor, execs and runs; both exit.
+    const FORK_EXEC: &str = "\
+# ftrace_it.pid: 10
+ p-10 [001] ..... 1.00: do_el0_svc <-el0_svc
+ p-10 [001] ..... 1.01: __arm64_sys_execve <-invoke_syscall
+ p-10 [001] ..... 1.02: do_notify_resume <-el0_svc
+ p-10 [001] ..... 1.03: do_mem_abort <-el0_ia
+ p-10 [001] ..... 1.04: do_el0_svc <-el0_svc
+ p-10 [001] ..... 1.05: copy_process <-kernel_clone
+ p-10 [001] ..... 1.06: sched_process_fork: comm=p pid=10 child_comm=p child_pid=11
+ p-11 [000] ..... 1.07: schedule_tail <-ret_from_fork
+ p-11 [000] ..... 1.08: do_el0_svc <-el0_svc
+ p-11 [000] ..... 1.09: __arm64_sys_close <-invoke_syscall
+ p-11 [000] d.h.. 1.10: irq_enter_rcu <-el0_interrupt
+ p-11 [000] ..... 1.11: do_el0_svc <-el0_svc
+ p-11 [000] ..... 1.12: __arm64_sys_execve <-invoke_syscall
+ c-11 [000] ..... 1.13: load_elf_binary <-bprm_execve
+ c-11 [000] ..... 1.14: do_notify_resume <-el0_svc
+ c-11 [000] ..... 1.15: handle_mm_fault <-do_page_fault
+ c-11 [000] ..... 1.16: do_mem_abort <-el0_da
+ c-11 [000] ..... 1.17: do_group_exit <-__arm64_sys_exit_group
+ p-10 [001] ..... 1.18: do_wait <-kernel_wait4
+ x-12 [001] ..... 1.19: unrelated <-other
+";
+
+    fn pids(a: &Analysis) -> Vec<(u32, Option<u32>)> {
+        a.tree.iter().map(|t| (t.pid, t.parent)).collect()
+    }
+
+    fn count(acc: &Acc, p: Phase) -> u64 {
+        CONTEXTS
+            .iter()
+            .map(|&c| acc.counts[model::cell(p, c)])
+            .sum()
+    }
+
+    #[test]
+    fn a_forked_child_that_execs_has_its_own_phases() {
+        let a = run(FORK_EXEC, None);
+        assert_eq!(pids(&a), vec![(10, None), (11, Some(10))]);
+        let child = &a.tree[1];
+        // Fork return, close and an interrupt: pre-exec; from the execve's
+        // syscall entry on: exec.
+        assert_eq!(
+            [Phase::PreExec, Phase::Exec, Phase::Run, Phase::Exit].map(|p| count(child, p)),
+            [4, 4, 2, 1]
+        );
+        assert_eq!(phase_of(&a, "schedule_tail"), vec![Phase::PreExec]);
+        assert_eq!(phase_of(&a, "irq_enter_rcu"), vec![Phase::PreExec]);
+        assert_eq!(phase_of(&a, "load_elf_binary"), vec![Phase::Exec]);
+        assert_eq!(phase_of(&a, "handle_mm_fault"), vec![Phase::Run]);
+        assert_eq!(phase_of(&a, "do_group_exit"), vec![Phase::Exit]);
+        // The parent stays in run; both tasks' system call entries merge.
+        assert_eq!(phase_of(&a, "do_wait"), vec![Phase::Run]);
+        assert_eq!(
+            phase_of(&a, "do_el0_svc"),
+            vec![Phase::PreExec, Phase::Exec, Phase::Run]
+        );
+        assert_eq!(
+            child.phase_start[Phase::Exec as usize].map(|s| s.line),
+            Some(13)
+        );
+        let acc = a.acc.as_ref().unwrap();
+        assert_eq!(acc.counts.iter().sum::<u64>(), 18);
+        assert_eq!(acc.comms, a.tree[0].comms);
+        assert_eq!(
+            acc.phase_start[Phase::PreExec as usize].map(|s| s.line),
+            Some(9)
+        );
+        assert_eq!(acc.last_ts.get(), Some(1_180_000_000));
+        // The fork line is structure, not a skipped event.
+        assert_eq!(a.skipped[Skip::OtherEvent as usize], 0);
+        assert_eq!(a.markers, 2);
+    }
+
+    #[test]
+    fn pid_option_selects_one_task() {
+        let a = run(FORK_EXEC, Some(10));
+        assert_eq!(pids(&a), vec![(10, None)]);
+        assert_eq!(phase_of(&a, "load_elf_binary"), vec![]);
+        let a = run(FORK_EXEC, Some(11));
+        assert_eq!(pids(&a), vec![(11, None)]);
+        // As before: a single task's events before its execve are pre-exec.
+        assert_eq!(phase_of(&a, "schedule_tail"), vec![Phase::PreExec]);
+    }
+
+    #[test]
+    fn threads_run_and_exit_and_their_threads_join() {
+        let t = "\
+# ftrace_it.pid: 20
+ t-20 [000] ..... 1.0: __arm64_sys_execve <-invoke_syscall
+ t-20 [000] ..... 1.1: do_mem_abort <-el0_ia
+ t-20 [000] ..... 1.2: sched_process_fork: comm=t pid=20 child_comm=t child_pid=21
+ t-20 [000] ..... 1.3: sched_process_fork: comm=t pid=20 child_comm=t child_pid=22
+ t-21 [001] ..... 1.4: __arm64_sys_getpid <-invoke_syscall
+ t-22 [000] d.h.. 1.5: irq_enter_rcu <-el0_interrupt
+ t-22 [000] ..... 1.6: sched_process_fork: comm=t pid=22 child_comm=t child_pid=23
+ t-23 [001] ..... 1.7: __arm64_sys_nanosleep <-invoke_syscall
+ t-21 [001] ..... 1.8: do_exit <-__arm64_sys_exit
+ t-21 [001] ..... 1.9: release_task <-do_exit
+";
+        let a = run(t, None);
+        assert_eq!(
+            pids(&a),
+            vec![(20, None), (21, Some(20)), (22, Some(20)), (23, Some(22))]
+        );
+        assert_eq!(phase_of(&a, "__arm64_sys_getpid"), vec![Phase::Run]);
+        assert_eq!(phase_of(&a, "irq_enter_rcu"), vec![Phase::Run]);
+        assert_eq!(phase_of(&a, "__arm64_sys_nanosleep"), vec![Phase::Run]);
+        assert_eq!(phase_of(&a, "release_task"), vec![Phase::Exit]);
+        let run_hardirq = model::cell(Phase::Run, Context::Hardirq);
+        assert_eq!(a.acc.as_ref().unwrap().counts[run_hardirq], 1);
+        assert_eq!(a.tree[3].first_ts, Some(1_700_000_000));
+    }
+
+    #[test]
+    fn what_the_target_forks_before_its_execve_is_the_launchers() {
+        let t = "\
+# ftrace_it.pid: 30
+ l-30 [000] ..... 1.0: sched_process_fork: comm=l pid=30 child_comm=l child_pid=31
+ l-31 [000] ..... 1.1: schedule_tail <-ret_from_fork
+ l-30 [000] ..... 1.2: __arm64_sys_execve <-invoke_syscall
+";
+        let a = run(t, None);
+        assert_eq!(pids(&a), vec![(30, None)]);
+        assert_eq!(phase_of(&a, "schedule_tail"), vec![]);
+    }
+
+    #[test]
+    fn fork_lines() {
+        assert_eq!(
+            parse_fork(b"sched_process_fork: comm=a pid=3 child_comm=b child_pid=4"),
+            Some((3, 4))
+        );
+        assert_eq!(
+            parse_fork(b"sched_process_fork: comm=x pid=1 y pid=3 child_comm=b pid=9 child_pid=4"),
+            Some((3, 4))
+        );
+        assert_eq!(
+            parse_fork(b"sched_process_fork: comm=a pid=3 child_comm=b child_pid=4x"),
+            None
+        );
+        assert_eq!(
+            parse_fork(b"sched_process_exit: comm=a pid=3 prio=120"),
+            None
+        );
+    }
+}
