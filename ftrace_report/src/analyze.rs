@@ -282,7 +282,7 @@ impl Analysis {
         self.lines += 1;
         match parse::parse_line_lazy(raw) {
             Line::Func(f) => self.func(f),
-            Line::Graph(g) => self.graph(g),
+            Line::Graph(g) => self.graph(g, raw),
             Line::Switch { cpu, pid } => {
                 self.markers += 1;
                 self.switch(cpu, pid);

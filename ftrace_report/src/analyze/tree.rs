@@ -112,6 +112,18 @@ impl Analysis {
         true
     }
 
+    /// A function_graph event line `/* sched_process_fork: ... */`.
+    pub(super) fn graph_fork_line(&mut self, raw: &[u8]) -> bool {
+        let Some(at) = memchr::memmem::find(raw, b"/* ") else {
+            return false;
+        };
+        let text = &raw[at + 3..];
+        match memchr::memmem::rfind(text, b" */") {
+            Some(end) => self.fork_line(&text[..end]),
+            None => false,
+        }
+    }
+
     /// After the last line: `tree` lists every task, `acc` becomes the
     /// whole tree's record.
     pub(super) fn finish_tree(&mut self) {
@@ -260,6 +272,28 @@ mod tests {
         let a = run(t, None);
         assert_eq!(pids(&a), vec![(30, None)]);
         assert_eq!(phase_of(&a, "schedule_tail"), vec![]);
+    }
+
+    #[test]
+    fn function_graph_fork_events() {
+        let t = "\
+# ftrace_it.pid: 5
+ 1)   p-5    |               |  do_el0_svc() {
+ 1)   p-5    |               |    __arm64_sys_execve() {
+ 1)   p-5    |   0.100 us    |      do_execveat_common.isra.0();
+ 1)   p-5    |   0.900 us    |    }
+ 1)   p-5    |   1.000 us    |  }
+ 1)   p-5    |               |  do_el0_svc() {
+ 1)   p-5    |               |    /* sched_process_fork: comm=p pid=5 child_comm=p child_pid=6 */
+ 1)   p-5    |   1.000 us    |  }
+ 0)   p-6    |   0.100 us    |  schedule_tail();
+";
+        let a = run(t, None);
+        assert_eq!(pids(&a), vec![(5, None), (6, Some(5))]);
+        assert_eq!(phase_of(&a, "schedule_tail"), vec![Phase::Run]);
+        assert_eq!(a.skipped[Skip::OtherEvent as usize], 0);
+        let other = t.replace("sched_process_fork", "sched_process_exit");
+        assert_eq!(run(&other, None).skipped[Skip::OtherEvent as usize], 1);
     }
 
     #[test]
