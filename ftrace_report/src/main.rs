@@ -121,7 +121,7 @@ fn command_help(cmd: &str) -> Option<String> {
         ),
         "summary" => (
             "ftrace_report summary [OPTIONS] TRACE",
-            "Prints the target pid and how it was found, the tracer and input format,\nthe process tree task by task (pid, parent, names, events per phase,\nfunctions, time) when the target forked, the time span, events and unique\nfunctions per phase x context, lost-event information, a trace cut short (header mismatch), skipped lines and why,\nand the top functions by calls. The filters select the functions counted\nat the end and the top list.",
+            "Prints the target pid and how it was found, the tracer and input format,\nthe process tree task by task (pid, parent, names, events per phase,\nfunctions, time) when the target forked, the time span, events and unique\nfunctions per phase x context, lost-event information, a trace cut short\n(header mismatch), skipped lines and why, and the top functions by calls.\nThe filters select the functions counted at the end and the top list.",
             "  --json             JSON instead of text\n",
         ),
         "graph" => (
