@@ -230,6 +230,13 @@ mod tests {
         assert_eq!(pids(&a), vec![(11, None)]);
         // As before: a single task's events before its execve are pre-exec.
         assert_eq!(phase_of(&a, "schedule_tail"), vec![Phase::PreExec]);
+        // An exec'ing child gets the same phases in the tree as alone.
+        let tree = run(FORK_EXEC, None);
+        assert_eq!(a.acc.as_ref().unwrap().counts, tree.tree[1].counts);
+        assert_eq!(
+            a.acc.as_ref().unwrap().phase_start,
+            tree.tree[1].phase_start
+        );
     }
 
     #[test]
