@@ -266,6 +266,10 @@ mod tests {
         let run_hardirq = model::cell(Phase::Run, Context::Hardirq);
         assert_eq!(a.acc.as_ref().unwrap().counts[run_hardirq], 1);
         assert_eq!(a.tree[3].first_ts, Some(1_700_000_000));
+        // Without the header the target is found at its execve: same tree.
+        let b = run(t.trim_start_matches("# ftrace_it.pid: 20\n"), None);
+        assert_eq!(b.target, Some((20, TargetSource::Execve { line: 1 })));
+        assert_eq!(pids(&b), pids(&a));
     }
 
     #[test]
