@@ -12,6 +12,7 @@ mod graph;
 mod header;
 mod phase;
 mod pipeline;
+mod tree;
 
 use graph::{CpuState, Frame};
 use header::RingEvents;
@@ -119,7 +120,12 @@ impl EdgeStat {
 #[derive(Clone, Debug)]
 pub struct Acc {
     pub pid: u32,
+    /// The task that forked it (`None` for the target).
+    pub parent: Option<u32>,
     pub phase: Phase,
+    /// Forked from a task of the tree and has not called execve yet: its
+    /// events are `run` until an execve makes them its `pre-exec`.
+    forked: bool,
     /// pre-exec: the events that may be on the execve's entry path.
     entry: EntryPath<Held>,
     /// exec phase: the way back to user mode has been seen.
@@ -138,7 +144,9 @@ impl Acc {
     fn new(pid: u32) -> Acc {
         Acc {
             pid,
+            parent: None,
             phase: Phase::PreExec,
+            forked: false,
             entry: EntryPath::default(),
             returned: false,
             edges: FxHashMap::default(),
@@ -197,8 +205,16 @@ pub struct Analysis {
     pub first_ts: Option<u64>,
     pub last_ts: Stamp,
     pub target: Option<(u32, TargetSource)>,
-    /// The target's record (`None` until the target is known and has events).
+    /// The attributed record (`None` until the target is known): while
+    /// reading the target's, after `read` that of its whole process tree
+    /// (README "Attribution").
     pub acc: Option<Acc>,
+    /// After `read`: every task of the tree, the target first, then in fork
+    /// order.
+    pub tree: Vec<Acc>,
+    /// While reading: the tasks forked from the target, and their index.
+    children: Vec<Acc>,
+    child_index: FxHashMap<u32, usize>,
     /// Before the target is known: a record per task.
     pending: FxHashMap<u32, Acc>,
     tasks: Vec<TaskInfo>,
@@ -240,6 +256,9 @@ impl Analysis {
             last_ts: Stamp::default(),
             target: pid.map(|p| (p, TargetSource::Option)),
             acc: pid.map(Acc::new),
+            tree: Vec::new(),
+            children: Vec::new(),
+            child_index: FxHashMap::default(),
             pending: FxHashMap::default(),
             tasks: Vec::new(),
             task_index: FxHashMap::default(),
@@ -263,7 +282,7 @@ impl Analysis {
         self.lines += 1;
         match parse::parse_line_lazy(raw) {
             Line::Func(f) => self.func(f),
-            Line::Graph(g) => self.graph(g),
+            Line::Graph(g) => self.graph(g, raw),
             Line::Switch { cpu, pid } => {
                 self.markers += 1;
                 self.switch(cpu, pid);
@@ -302,6 +321,10 @@ impl Analysis {
         let (callee, caller) = match self.calls.get(f.text) {
             Some(&ids) => ids,
             None => match parse::parse_call(f.text) {
+                Err(Skip::OtherEvent) if self.fork_line(f.text) => {
+                    self.markers += 1;
+                    return;
+                }
                 Err(s) => return self.skip(s),
                 Ok(c) => {
                     let ids = (self.names.intern(c.func), self.names.intern(c.parent));
@@ -363,7 +386,10 @@ impl Analysis {
                 Some(a) => a,
                 None => return,
             },
-            Some(_) => return,
+            Some(_) => match self.child_index.get(&pid) {
+                Some(&i) => &mut self.children[i],
+                None => return,
+            },
             None => self.pending.entry(pid).or_insert_with(|| Acc::new(pid)),
         };
         let key = (u64::from(caller) << 32) | u64::from(callee);

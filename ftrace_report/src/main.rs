@@ -27,7 +27,8 @@ usage: ftrace_report COMMAND [OPTIONS] TRACE...
 
 The kernel footprint of one program from an ftrace `function` or
 `function_graph` trace (ftrace_it -o files, `cat trace`, `cat trace_pipe`,
-serial console captures). Events are attributed to the target task by pid.
+serial console captures). Events are attributed by pid to the target task
+and the tasks forked from it (its process tree).
 
 Commands:
   funcs TRACE      sorted unique functions of the target, one per line
@@ -52,8 +53,9 @@ output formats). -h, --help: this text; -V, --version: the version.";
 
 const COMMON: &str = "\
 Target and filters:
-  --pid N            target pid (default: the ftrace_it header's, else the
-                     first task to enter execve)
+  --pid N            only this task (default: the ftrace_it header's pid,
+                     else the first task to enter execve, and every task
+                     forked from it: its process tree)
   --phase LIST       comma-separated: pre-exec, exec, run, exit, all
                      (default: exec,run,exit)
   --context LIST     comma-separated: process, softirq, hardirq, nmi,
@@ -65,10 +67,14 @@ Target and filters:
   -h, --help         this help";
 
 const RULES: &str = "\
-Phases of the target: pre-exec (before its execve entry), exec (up to the
-first return to user mode), run (user mode: only interrupts and exceptions
-enter the kernel), exit (from do_exit, do_group_exit, an exit syscall or
-signal delivery on). Contexts: from the flags column (function tracer; no
+Process tree: without --pid, the target and every task forked from it
+(sched_process_fork events; threads too), except what the target forks
+before its execve. Phases, per task: pre-exec (before its execve entry),
+exec (up to the first return to user mode), run (user mode: only
+interrupts and exceptions enter the kernel), exit (from do_exit,
+do_group_exit, an exit syscall or signal delivery on). A forked task is in
+run from its first event unless it calls execve: then what it did before
+is its pre-exec. Contexts: from the flags column (function tracer; no
 column: unknown) or from irq markers and nesting (function_graph). The
 exact rules are in ftrace_report/README.md.";
 
@@ -143,7 +149,7 @@ fn command_help(cmd: &str) -> Option<String> {
         ),
         "summary" => (
             "ftrace_report summary [OPTIONS] TRACE",
-            "Prints the target pid and how it was found, the tracer and input format,\nthe time span, events and unique functions per phase x context, lost-event\ninformation, a trace cut short (header mismatch), skipped lines and why,\nand the top functions by calls. The filters select the functions counted\nat the end and the top list.",
+            "Prints the target pid and how it was found, the tracer and input format,\nthe process tree task by task (pid, parent, names, events per phase,\nfunctions, time) when the target forked, the time span, events and unique\nfunctions per phase x context, lost-event information, a trace cut short\n(header mismatch), skipped lines and why, and the top functions by calls.\nThe filters select the functions counted at the end and the top list.",
             "  --json             JSON instead of text\n",
         ),
         "graph" => (

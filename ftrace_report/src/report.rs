@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use serde::Serialize;
 
-use crate::analyze::Analysis;
+use crate::analyze::{Acc, Analysis};
 use crate::model::{cell_bit, Selection, CONTEXTS, PHASES};
 use crate::names::{normalize, NONE};
 
@@ -69,10 +69,14 @@ fn display(an: &Analysis, id: u32, norm: bool) -> Name {
 }
 
 pub fn footprint(an: &Analysis, f: &Filter) -> Footprint {
+    an.acc
+        .as_ref()
+        .map_or_else(Footprint::default, |acc| footprint_of(an, acc, f))
+}
+
+/// The footprint of one task's record (or the tree's).
+pub fn footprint_of(an: &Analysis, acc: &Acc, f: &Filter) -> Footprint {
     let mut fp = Footprint::default();
-    let Some(acc) = an.acc.as_ref() else {
-        return fp;
-    };
     let mut callee_names = HashSet::new();
     for id in 0..an.names.len() as u32 {
         if an.names.is_callee(id) {
@@ -438,5 +442,38 @@ mod tests {
         assert!(t.contains("unparsable"), "{t}");
         let j = String::from_utf8(sum.json()).unwrap();
         assert!(j.contains("\"unique_functions\":7"), "{j}");
+        // A single task: no process tree section, in the text or the JSON.
+        assert!(!t.contains("process tree"), "{t}");
+        assert!(!j.contains("\"tree\""), "{j}");
+    }
+
+    #[test]
+    fn summary_breaks_the_tree_down_per_task() {
+        let t = format!(
+            "{T} m-3 [000] ..... 1.5: sched_process_fork: comm=m pid=3 child_comm=m child_pid=4
+ m-4 [001] ..... 1.6: child_fn <-ret_from_fork
+ m-4 [001] ..... 1.7: do_exit <-__x64_sys_exit
+"
+        );
+        let an = analysis(&t);
+        let f = filter(Selection::default_phases().mask, false, false);
+        let sum = Summary::new(&an, "t", &f);
+        let txt = sum.text();
+        for line in [
+            "events: 7 (process tree 7, other tasks 0, task unknown 0)\n",
+            "process tree: 2 tasks (events pre-exec/exec/run/exit; unique functions in exec,run,exit; all contexts)\n",
+            "  pid 3 (parent -): 5 events (1/4/0/0), 7 functions, 1.000000 .. 1.400000 s, l -> m\n",
+            "  pid 4 (parent 3): 2 events (0/0/1/1), 4 functions, 1.600000 .. 1.700000 s, m\n",
+            "process tree events / unique functions per phase x context:\n",
+        ] {
+            assert!(txt.contains(line), "{line}{txt}");
+        }
+        let j: serde_json::Value = serde_json::from_slice(&sum.json()).unwrap();
+        let child = &j["tree"][1];
+        assert_eq!(child["parent"], 3);
+        assert_eq!(child["phase_events"]["run"], 1);
+        assert_eq!(child["unique_functions"], 4);
+        assert_eq!(j["target_events"], 7);
+        assert_eq!(j["unique_functions"], 11);
     }
 }

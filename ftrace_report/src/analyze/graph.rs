@@ -41,11 +41,16 @@ impl Analysis {
         };
     }
 
-    pub(super) fn graph(&mut self, g: parse::GraphLine<'_>) {
+    /// A function_graph line; `raw` is the whole line (a fork event's text).
+    pub(super) fn graph(&mut self, g: parse::GraphLine<'_>, raw: &[u8]) {
         // Ring-buffer events: a leaf is a call and its return on one line.
         let (ring, call) = match g.kind {
             GraphKind::Other => {
                 self.ring_events.add(g.cpu, 1);
+                if self.graph_fork_line(raw) {
+                    self.markers += 1;
+                    return;
+                }
                 return self.skip(Skip::OtherEvent);
             }
             GraphKind::Exit => (1, None),

@@ -29,6 +29,16 @@ impl Acc {
                 None => Phase::PreExec,
             },
             Phase::Exec | Phase::Run if c & class::EXIT != 0 => Phase::Exit,
+            // A forked task's own execve: what it did before is its pre-exec.
+            Phase::Run if self.forked => match self.entry.event(cf, cp, top, held()) {
+                Some(path) => {
+                    self.forked = false;
+                    self.run_to_pre_exec();
+                    self.exec_from(&path);
+                    Phase::Exec
+                }
+                None => Phase::Run,
+            },
             Phase::Exec
                 if c & class::USER_ENTRY != 0
                     || (cf & class::KERNEL_ENTRY != 0 && cp & class::EL0_SYNC != 0) =>

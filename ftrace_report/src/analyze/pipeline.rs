@@ -196,11 +196,13 @@ impl Analysis {
     pub fn read<R: Read>(&mut self, mut r: R) -> Result<(), Error> {
         let (raw_tx, raw_rx) = mpsc::channel();
         let (parsed_tx, parsed_rx) = mpsc::channel();
-        thread::scope(|s| {
+        let res = thread::scope(|s| {
             s.spawn(move || parse_batches(raw_rx, parsed_tx));
             // Ends the parsing thread by dropping `raw_tx`.
             self.stream(&mut r, raw_tx, &parsed_rx)
-        })
+        });
+        self.finish_tree();
+        res
     }
 
     fn stream<R: Read>(

@@ -8,7 +8,9 @@ use std::fmt::{self, Write as _};
 use serde::{Serialize, Serializer};
 use serde_json::value::RawValue;
 
-use super::{display, footprint, json_line, lossy, target, Filter, Footprint, Name, Target};
+use super::{
+    display, footprint, footprint_of, json_line, lossy, target, Filter, Footprint, Name, Target,
+};
 use crate::analyze::{Acc, Analysis, CpuStat, Format, Mismatch, CELLS};
 use crate::model::{cell, cell_bit, Context, Phase, Selection, CONTEXTS, PHASES};
 use crate::names::NONE;
@@ -87,6 +89,22 @@ pub struct Task {
     pub events: u64,
 }
 
+/// One task of the target's process tree.
+#[derive(Clone, Debug, Serialize)]
+pub struct TreeTask {
+    pub pid: u32,
+    pub parent: Option<u32>,
+    pub names: Vec<TargetName>,
+    pub events: u64,
+    /// Events per phase, all contexts.
+    #[serde(serialize_with = "as_map")]
+    pub phase_events: Vec<(&'static str, u64)>,
+    /// In the selection.
+    pub unique_functions: usize,
+    pub first: Option<Secs>,
+    pub last: Option<Secs>,
+}
+
 /// Events and unique functions of one phase x context cell (or a sum).
 #[derive(Clone, Copy, Debug, Serialize)]
 pub struct Cell {
@@ -148,6 +166,10 @@ pub struct Summary {
     pub unattributed_events: u64,
     /// All tasks, most events first.
     pub tasks: Vec<Task>,
+    /// The target's process tree task by task, when it has more than the
+    /// target; the other numbers are the whole tree's.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tree: Vec<TreeTask>,
     /// Empty without a target record.
     pub phases: Vec<PhaseRow>,
     /// Per context over all phases, and over everything: the text table's
@@ -184,6 +206,44 @@ fn unique_per_cell(an: &Analysis, acc: &Acc, norm: bool) -> Vec<usize> {
         }
     }
     sets.iter().map(|s| s.len()).collect()
+}
+
+fn names(acc: &Acc) -> Vec<TargetName> {
+    acc.comms
+        .iter()
+        .map(|(name, first_line, events)| TargetName {
+            name: lossy(name),
+            first_line: *first_line,
+            events: *events,
+        })
+        .collect()
+}
+
+fn tree(an: &Analysis, f: &Filter) -> Vec<TreeTask> {
+    if an.tree.len() < 2 {
+        return Vec::new();
+    }
+    an.tree
+        .iter()
+        .map(|t| TreeTask {
+            pid: t.pid,
+            parent: t.parent,
+            names: names(t),
+            events: t.counts.iter().sum(),
+            phase_events: PHASES
+                .iter()
+                .map(|&p| {
+                    (
+                        p.name(),
+                        CONTEXTS.iter().map(|&c| t.counts[cell(p, c)]).sum(),
+                    )
+                })
+                .collect(),
+            unique_functions: footprint_of(an, t, f).funcs.len(),
+            first: t.first_ts.map(Secs),
+            last: t.last_ts.get().map(Secs),
+        })
+        .collect()
 }
 
 fn unique_in(an: &Analysis, norm: bool, mask: u32) -> usize {
@@ -279,16 +339,7 @@ impl Summary {
             format: an.format,
             header: an.header.entries.clone(),
             target: target(an),
-            target_names: acc.map_or_else(Vec::new, |a| {
-                a.comms
-                    .iter()
-                    .map(|(name, first_line, events)| TargetName {
-                        name: lossy(name),
-                        first_line: *first_line,
-                        events: *events,
-                    })
-                    .collect()
-            }),
+            target_names: acc.map_or_else(Vec::new, names),
             time: Time {
                 trace_first: an.first_ts.map(Secs),
                 trace_last: an.last_ts.get().map(Secs),
@@ -309,6 +360,7 @@ impl Summary {
                     events: t.events,
                 })
                 .collect(),
+            tree: tree(an, f),
             phases: acc.map_or_else(Vec::new, |a| phases(an, a, f.normalize)),
             context_totals,
             total,
@@ -415,9 +467,14 @@ impl Summary {
             "lines: {} (events {}, structure {}, skipped {skipped})",
             self.lines, self.events, self.structure_lines
         )?;
+        let attributed = if self.tree.is_empty() {
+            "target"
+        } else {
+            "process tree"
+        };
         writeln!(
             o,
-            "events: {} (target {}, other tasks {}, task unknown {})",
+            "events: {} ({attributed} {}, other tasks {}, task unknown {})",
             self.events,
             self.target_events,
             self.events
@@ -428,9 +485,36 @@ impl Summary {
         for t in self.tasks.iter().take(TEXT_TASKS) {
             writeln!(o, "  {:>7} {:<16} {:>9} events", t.pid, t.name, t.events)?;
         }
+        if !self.tree.is_empty() {
+            writeln!(
+                o,
+                "process tree: {} tasks (events pre-exec/exec/run/exit; unique functions in {})",
+                self.tree.len(),
+                self.selection
+            )?;
+        }
+        for t in &self.tree {
+            let parent = t.parent.map_or_else(|| "-".into(), |p| p.to_string());
+            let phases: Vec<String> = t.phase_events.iter().map(|(_, n)| n.to_string()).collect();
+            let names: Vec<&str> = t.names.iter().map(|n| n.name.as_str()).collect();
+            writeln!(
+                o,
+                "  pid {} (parent {parent}): {} events ({}), {} functions, {} .. {} s, {}",
+                t.pid,
+                t.events,
+                phases.join("/"),
+                t.unique_functions,
+                opt_secs(t.first),
+                opt_secs(t.last),
+                names.join(" -> ")
+            )?;
+        }
         if !self.phases.is_empty() {
             let c = |c: &Cell| format!("{} / {}", c.events, c.unique_functions);
-            writeln!(o, "target events / unique functions per phase x context:")?;
+            writeln!(
+                o,
+                "{attributed} events / unique functions per phase x context:"
+            )?;
             write!(o, "  {:<9}", "")?;
             for ctx in CONTEXTS {
                 write!(o, " {:>15}", ctx.name())?;
