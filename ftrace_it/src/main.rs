@@ -18,6 +18,7 @@ mod out;
 mod record;
 mod session;
 mod signals;
+mod tasks;
 mod tracefs;
 
 use args::{Argv, Parsed};

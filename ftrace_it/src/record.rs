@@ -3,16 +3,18 @@
 
 use crate::args::VERSION;
 use crate::child::End;
-use crate::fsutil::{field, first_number, open_read, read_into, read_or_fail};
+use crate::fsutil::{field, first_number, open_read, read_into, read_or_fail, Path};
 use crate::out::{fail, io_fail, msg, Buf, Res, Writer, E_LOST};
 use crate::session::Session;
+use crate::tasks::Tasks;
+use rustix::fd::OwnedFd;
 use rustix::io::{self, Errno};
 use rustix::process::Pid;
 
 impl Writer<'_> {
     /// Ends the previous header line, starts `# ftrace_it.<key>: `.
     #[inline(never)]
-    fn key(&mut self, k: &[u8]) -> &mut Self {
+    pub fn key(&mut self, k: &[u8]) -> &mut Self {
         if self.len > 0 {
             self.s(b"\n");
         }
@@ -33,6 +35,16 @@ fn overwritten(head: &[u8]) -> u64 {
     first_number(&rest[slash + 1..]).map_or(0, |w| w.saturating_sub(in_buffer))
 }
 
+/// The next chunk of `trace`; 0 at its end.
+fn read_more(trace: &OwnedFd, chunk: &mut [u8], p: &mut Path) -> Res<usize> {
+    loop {
+        match io::read(trace, &mut *chunk) {
+            Err(Errno::INTR) => {}
+            r => return r.map_err(|e| io_fail(b"cannot read ", p.bytes(), e)),
+        }
+    }
+}
+
 impl Session<'_> {
     pub fn record(&mut self, end: End) -> Res<u8> {
         let o = self.o;
@@ -45,6 +57,18 @@ impl Session<'_> {
         let Some(fd) = self.output.as_ref() else {
             return Ok(end.code());
         };
+        let lost_in_buffer = overwritten(&chunk[..len]);
+        // A first pass finds the program's tasks for the header.
+        let mut tasks = Tasks::new(
+            Pid::as_raw(self.child_pid) as u32,
+            Pid::as_raw(Some(rustix::process::getpid())) as u32,
+        );
+        while len > 0 {
+            tasks.scan(&chunk[..len]);
+            len = read_more(&trace, &mut chunk, &mut p)?;
+        }
+        let trace = open_read(p.c()).map_err(|e| io_fail(b"cannot read ", p.bytes(), e))?;
+        len = read_into(&trace, &mut chunk).map_err(|e| io_fail(b"cannot read ", p.bytes(), e))?;
         let mut w = Writer::new(fd);
         let uts = rustix::system::uname();
         w.key(b"version").s(VERSION);
@@ -101,18 +125,15 @@ impl Session<'_> {
             cpu = self.online.next(c + 1);
         }
         if lost == 0 {
-            lost = overwritten(&chunk[..len]);
+            lost = lost_in_buffer;
         }
-        w.key(b"lost_events").n(lost).s(b"\n");
+        w.key(b"lost_events").n(lost);
+        tasks.write(&mut w);
+        w.s(b"\n");
         // The kernel's text, streamed through the fixed buffer.
         while len > 0 {
             w.s(&chunk[..len]);
-            len = loop {
-                match io::read(&trace, &mut chunk) {
-                    Err(Errno::INTR) => {}
-                    r => break r.map_err(|e| io_fail(b"cannot read ", p.bytes(), e))?,
-                }
-            };
+            len = read_more(&trace, &mut chunk, &mut p)?;
         }
         w.flush();
         if let Some(e) = w.err {

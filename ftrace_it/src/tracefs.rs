@@ -29,18 +29,18 @@ enum Ctl {
     Graph,
     /// Following the program's threads and children (not with
     /// --no-follow): the pid filters take in each new task
-    /// (`function-fork`, `event-fork`), and the fork, exit and exec events
-    /// of the filtered tasks tell the process tree.
+    /// (`function-fork`, `event-fork`), the fork events of the filtered
+    /// tasks tell the process tree, and `set_ftrace_notrace` keeps out the
+    /// function the enabled fork tracepoint adds to `kernel_clone`.
     FuncFork,
     EventFork,
     EventPid,
     ForkEvent,
-    ExitEvent,
-    ExecEvent,
+    Notrace,
 }
 
 /// Every control file, in the order they are read.
-const CTLS: [Ctl; 12] = [
+const CTLS: [Ctl; 11] = [
     Ctl::On,
     Ctl::Tracer,
     Ctl::Pid,
@@ -51,17 +51,15 @@ const CTLS: [Ctl; 12] = [
     Ctl::EventFork,
     Ctl::EventPid,
     Ctl::ForkEvent,
-    Ctl::ExitEvent,
-    Ctl::ExecEvent,
+    Ctl::Notrace,
 ];
 
 /// All but `tracing_on`, in the order they are put back: the reverse of
 /// the setup's.
-const RESTORE_ORDER: [Ctl; 11] = [
+const RESTORE_ORDER: [Ctl; 10] = [
     Ctl::Tracer,
     Ctl::Graph,
-    Ctl::ExecEvent,
-    Ctl::ExitEvent,
+    Ctl::Notrace,
     Ctl::ForkEvent,
     Ctl::EventPid,
     Ctl::EventFork,
@@ -72,14 +70,17 @@ const RESTORE_ORDER: [Ctl; 11] = [
 ];
 
 /// What the follow setup writes after the pid filter, in this order.
-const FOLLOW: [Ctl; 6] = [
+const FOLLOW: [Ctl; 5] = [
     Ctl::FuncFork,
     Ctl::EventFork,
     Ctl::EventPid,
     Ctl::ForkEvent,
-    Ctl::ExitEvent,
-    Ctl::ExecEvent,
+    Ctl::Notrace,
 ];
+
+/// Added to `set_ftrace_notrace` while following: it runs only because the
+/// fork event is enabled, and is the tracer's, not the program's.
+const FORK_ITER: &[u8] = b"__traceiter_sched_process_fork\n";
 
 impl Ctl {
     /// Relative to tracefs; `CpuBuffer` to the CPU's `per_cpu/cpuN`.
@@ -95,8 +96,7 @@ impl Ctl {
             Ctl::EventFork => b"options/event-fork",
             Ctl::EventPid => b"set_event_pid",
             Ctl::ForkEvent => b"events/sched/sched_process_fork/enable",
-            Ctl::ExitEvent => b"events/sched/sched_process_exit/enable",
-            Ctl::ExecEvent => b"events/sched/sched_process_exec/enable",
+            Ctl::Notrace => b"set_ftrace_notrace",
         }
     }
 }
@@ -287,6 +287,10 @@ impl Tracefs {
         if trim(self.saved(Ctl::Pid)) == b"no pid" {
             self.ctl[Ctl::Pid as usize].value.clear();
         }
+        // An empty notrace list reads "#### no functions disabled ####".
+        if self.saved(Ctl::Notrace).starts_with(b"#") {
+            self.ctl[Ctl::Notrace as usize].value.clear();
+        }
         // Only the target CPU's buffer is resized: the program's events are
         // all recorded there. Before the first tracer the buffers read
         // "N (expanded: M)": they are expanded to M first, as switching the
@@ -358,15 +362,22 @@ impl Tracefs {
     }
 
     /// Only `pid` is traced, and with `follow` every task it starts, with
-    /// their fork, exit and exec events.
+    /// their fork events.
     pub fn filter_pid(&mut self, pid: Pid) -> Res<()> {
         let mut v = Buf::<24>::new();
         v.n(Pid::as_raw(Some(pid)) as u64).s(b"\n");
         self.set(Ctl::Pid, v.bytes())?;
         if self.follow {
+            // The notrace list as found, plus the fork tracepoint's iterator.
+            let mut notrace = Buf::<1056>::new();
+            notrace.s(self.saved(Ctl::Notrace)).s(FORK_ITER);
             for c in FOLLOW {
-                let one: &[u8] = b"1\n";
-                self.set(c, if c == Ctl::EventPid { v.bytes() } else { one })?;
+                let value: &[u8] = match c {
+                    Ctl::EventPid => v.bytes(),
+                    Ctl::Notrace => notrace.bytes(),
+                    _ => b"1\n",
+                };
+                self.set(c, value)?;
             }
         }
         Ok(())

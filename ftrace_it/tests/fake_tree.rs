@@ -62,8 +62,7 @@ impl Tree {
             ("tr/options/event-fork", "0\n"),
             ("tr/set_event_pid", ""),
             ("tr/events/sched/sched_process_fork/enable", "0\n"),
-            ("tr/events/sched/sched_process_exit/enable", "0\n"),
-            ("tr/events/sched/sched_process_exec/enable", "0\n"),
+            ("tr/set_ftrace_notrace", "#### no functions disabled ####\n"),
             ("tr/trace", "# tracer: nop\n"),
             (
                 "proc/meminfo",
@@ -341,13 +340,24 @@ fn assert_one_line_error(out: &Output, needle: &str) {
 }
 
 /// The tree after a run equals the one before, except what the kernel
-/// itself would show differently: an empty pid filter reads "no pid" but is
-/// restored by truncation, and `trace` is cleared on purpose.
+/// itself would show differently: an empty pid filter reads "no pid" and an
+/// empty notrace list "#### no functions disabled ####" but both are
+/// restored by truncation (or left alone), and `trace` is cleared on purpose.
 fn assert_restored(before: &BTreeMap<String, Vec<u8>>, t: &Tree) {
     let mut expected = before.clone();
     let mut after = t.snapshot();
-    if expected.get("tr/set_ftrace_pid").map(Vec::as_slice) == Some(b"no pid\n") {
-        expected.insert("tr/set_ftrace_pid".into(), Vec::new());
+    for (file, empty) in [
+        ("tr/set_ftrace_pid", &b"no pid\n"[..]),
+        (
+            "tr/set_ftrace_notrace",
+            b"#### no functions disabled ####\n",
+        ),
+    ] {
+        for tree in [&mut expected, &mut after] {
+            if tree.get(file).map(Vec::as_slice) == Some(empty) {
+                tree.insert(file.into(), Vec::new());
+            }
+        }
     }
     expected.remove("tr/trace");
     after.remove("tr/trace");
@@ -401,8 +411,7 @@ fn record_mode_writes_in_order_and_restores_everything() {
         w("tr/options/event-fork", "1\n"),
         w("tr/set_event_pid", &format!("{pid}\n")),
         w("tr/events/sched/sched_process_fork/enable", "1\n"),
-        w("tr/events/sched/sched_process_exit/enable", "1\n"),
-        w("tr/events/sched/sched_process_exec/enable", "1\n"),
+        w("tr/set_ftrace_notrace", "__traceiter_sched_process_fork\n"),
         w("tr/current_tracer", "function\n"),
         w("tr/trace", ""),
         w("tr/tracing_on", "1\n"),
@@ -419,8 +428,7 @@ fn record_mode_writes_in_order_and_restores_everything() {
     );
     let mut after = vec![w("tr/tracing_on", "0\n"), w("tr/current_tracer", "nop\n")];
     after.extend([
-        w("tr/events/sched/sched_process_exec/enable", "0\n"),
-        w("tr/events/sched/sched_process_exit/enable", "0\n"),
+        w("tr/set_ftrace_notrace", ""),
         w("tr/events/sched/sched_process_fork/enable", "0\n"),
         w("tr/set_event_pid", ""),
         w("tr/options/event-fork", "0\n"),
@@ -476,6 +484,100 @@ fn record_mode_writes_in_order_and_restores_everything() {
 }
 
 #[test]
+fn a_notrace_list_is_kept_and_no_follow_writes_no_follow_setting() {
+    let t = Tree::new("notrace");
+    put(&t.path("tr/set_ftrace_notrace"), "foo\nbar\n");
+    let before = t.snapshot();
+    let out_file = t.out_file();
+    let (out, log) = t.strace(&["-o", &out_file, "/bin/true"]);
+    assert_eq!(code(&out), 0, "stderr: {}", stderr(&out));
+    let notrace: Vec<_> = log
+        .tree_writes()
+        .into_iter()
+        .filter(|x| x.0 == "tr/set_ftrace_notrace")
+        .collect();
+    assert_eq!(
+        notrace,
+        [
+            w(
+                "tr/set_ftrace_notrace",
+                "foo\nbar\n__traceiter_sched_process_fork\n"
+            ),
+            w("tr/set_ftrace_notrace", "foo\nbar\n"),
+        ]
+    );
+    assert_restored(&before, &t);
+
+    let (out, log) = t.strace(&["--no-follow", "-o", &out_file, "/bin/true"]);
+    assert_eq!(code(&out), 0, "stderr: {}", stderr(&out));
+    let follow = [
+        "tr/options/function-fork",
+        "tr/options/event-fork",
+        "tr/set_event_pid",
+        "tr/events/sched/sched_process_fork/enable",
+        "tr/set_ftrace_notrace",
+    ];
+    let written: Vec<_> = log
+        .tree_writes()
+        .into_iter()
+        .filter(|x| follow.contains(&x.0.as_str()))
+        .collect();
+    assert_eq!(written, []);
+    assert_restored(&before, &t);
+}
+
+#[test]
+fn the_header_lists_the_programs_tasks_from_the_fork_lines() {
+    let t = Tree::new("tasks");
+    let out_file = t.out_file();
+    // The program writes its own trace: it runs after `trace` is cleared.
+    // Task 5000 forks 69 more: 72 tasks, 64 listed.
+    let script = format!(
+        r#"tr={tr}; p=$$
+l() {{ printf '%16s-%-7s [001] ..... %s: %s\n' "$1" "$2" "$3" "$4" >> $tr; }}
+echo '# tracer: function' > $tr
+l sh $p 1.000001 '__arm64_sys_getpid <-invoke_syscall'
+l sh $p 1.000002 "sched_process_fork: comm=sh pid=$p child_comm=sh child_pid=4242"
+l sh 4242 1.000003 'foo <-bar'
+l other 999 1.000004 "sched_process_fork: comm=other pid=999 child_comm=x child_pid=998"
+l '<...>' 4242 1.000005 'foo <-bar'
+l worker 4242 1.000006 "sched_process_fork: comm=worker pid=4242 child_comm=worker child_pid=5000"
+i=5001; while [ $i -lt 5070 ]; do
+  l worker 5000 1.000007 "sched_process_fork: comm=worker pid=5000 child_comm=w child_pid=$i"
+  i=$((i+1))
+done
+l sh $p 1.000009 'foo <-bar'"#,
+        tr = t.path("tr/trace").display()
+    );
+    let (out, log) = t.strace(&["-o", &out_file, "/bin/sh", "-c", &script]);
+    assert_eq!(code(&out), 0, "stderr: {}", stderr(&out));
+    let text = fs::read_to_string(&out_file).unwrap();
+    let pid = &header(&out_file)["pid"];
+    let leader = log.calls[0].pid;
+    assert!(text.contains("# ftrace_it.tasks: 72\n"), "{text}");
+    let tasks: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("# ftrace_it.task: "))
+        .collect();
+    assert_eq!(tasks.len(), 64);
+    assert_eq!(
+        tasks[..4],
+        [
+            format!("pid={pid} parent={leader} first=1.000001 last=1.000009 comm=sh"),
+            format!("pid=4242 parent={pid} first=1.000003 last=1.000006 comm=worker"),
+            "pid=5000 parent=4242 first=1.000007 last=1.000007 comm=worker".to_string(),
+            "pid=5001 parent=5000 first=none last=none comm=w".to_string(),
+        ]
+    );
+    assert_eq!(
+        tasks[63],
+        "pid=5061 parent=5000 first=none last=none comm=w"
+    );
+    // The kernel's text follows whole.
+    assert!(text.ends_with("1.000009: foo <-bar\n"), "{text}");
+}
+
+#[test]
 fn record_header_has_every_key_in_order() {
     let t = Tree::new("header");
     let out_file = t.out_file();
@@ -514,7 +616,9 @@ fn record_header_has_every_key_in_order() {
             "exit",
             "cpu0",
             "cpu1",
-            "lost_events"
+            "lost_events",
+            "tasks",
+            "task"
         ]
     );
     let h = header(&out_file);
@@ -538,7 +642,17 @@ fn record_header_has_every_key_in_order() {
     assert_eq!(h["exit"], "exited 3");
     assert_eq!(h["cpu1"], "entries=10 overrun=0 commit_overrun=0 dropped=0");
     assert_eq!(h["lost_events"], "0");
-    assert!(text.ends_with("# ftrace_it.lost_events: 0\n"), "{text}");
+    assert_eq!(h["tasks"], "1");
+    let leader = format!(" parent={} ", std::process::id());
+    assert!(
+        h["task"].starts_with(&format!("pid={} ", h["pid"])),
+        "{text}"
+    );
+    assert!(
+        !h["task"].contains(&leader),
+        "ftrace_it is the parent: {text}"
+    );
+    assert!(text.ends_with(" first=none last=none comm=\n"), "{text}");
 }
 
 #[test]
@@ -865,7 +979,8 @@ fn overwritten_entries_count_as_lost_and_the_trace_is_copied_whole() {
     assert_eq!(code(&out), 71, "stderr: {}", stderr(&out));
     assert_one_line_error(&out, "lost 2 events");
     let text = fs::read_to_string(&out_file).unwrap();
-    let (_, kernel) = text.split_once("# ftrace_it.lost_events: 2\n").unwrap();
+    let (_, kernel) = text.split_once("# ftrace_it.task: ").unwrap();
+    let (_, kernel) = kernel.split_once('\n').unwrap();
     assert_eq!(
         kernel,
         format!(
@@ -1206,8 +1321,7 @@ fn after_a_sigkill_the_journal_blocks_new_runs_and_restore_puts_everything_back(
     let mut restored = vec![
         "tr/current_tracer".to_string(),
         "tr/options/funcgraph-proc".to_string(),
-        "tr/events/sched/sched_process_exec/enable".to_string(),
-        "tr/events/sched/sched_process_exit/enable".to_string(),
+        "tr/set_ftrace_notrace".to_string(),
         "tr/events/sched/sched_process_fork/enable".to_string(),
         "tr/set_event_pid".to_string(),
         "tr/options/event-fork".to_string(),
