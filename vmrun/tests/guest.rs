@@ -938,3 +938,29 @@ fn footprint_refuses_a_trace_of_another_kernel() {
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(out.stdout.is_empty());
 }
+
+#[test]
+fn the_header_lists_every_task_of_the_program() {
+    // `# ftrace_it.task: pid=P parent=Q first=T last=T comm=C` per task.
+    for (id, tasks) in [("min", 1), ("threads", 3), ("forkexec", 2)] {
+        let t = Trace::load(id);
+        let pid = t.pid();
+        let text = read(&format!("{id}.trace"));
+        let lines: Vec<&str> = text
+            .lines()
+            .filter_map(|l| l.strip_prefix("# ftrace_it.task: "))
+            .collect();
+        assert_eq!(t.header["tasks"], tasks.to_string(), "{id}");
+        assert_eq!(lines.len(), tasks, "{id}: {lines:?}");
+        assert!(
+            lines[0].starts_with(&format!("pid={pid} ")),
+            "{id}: {lines:?}"
+        );
+        let traced: std::collections::BTreeSet<u32> = t.events().iter().map(|e| e.pid).collect();
+        for l in &lines {
+            let p: u32 = l["pid=".len()..l.find(' ').unwrap()].parse().unwrap();
+            assert!(traced.contains(&p), "{id}: task {p} has no event: {l}");
+            assert!(!l.contains("first=none"), "{id}: {l}");
+        }
+    }
+}
