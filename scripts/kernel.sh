@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # Builds (once) the guest kernel of the VM flow and prints its build directory.
 #
-#   scripts/kernel.sh aarch64|x86_64
+#   scripts/kernel.sh aarch64|x86_64 [ALLCONFIG]
+#
+# With ALLCONFIG (a file of CONFIG_X=y lines, e.g. from `make tailor`) the
+# config is `make allnoconfig KCONFIG_ALLCONFIG=ALLCONFIG` instead, cached
+# as <arch>-<version>-allno-<hash of ALLCONFIG>.
 #
 # Source: Debian's linux-source-6.12 (/usr/src/linux-source-6.12.tar.xz,
 # installed by scripts/deps.sh). Config: kernel.config (aarch64) or
@@ -31,6 +35,14 @@ x86_64)
 	exit 2
 	;;
 esac
+allconfig=${2:-}
+if [ -n "$allconfig" ]; then
+	[ -r "$allconfig" ] || {
+		echo "kernel.sh: cannot read $allconfig" >&2
+		exit 2
+	}
+	config=$(realpath "$allconfig")
+fi
 
 tarball=${KERNEL_TARBALL:-/usr/src/linux-source-6.12.tar.xz}
 if [ ! -r "$tarball" ]; then
@@ -48,7 +60,7 @@ hash=$(sha256sum "$config" | cut -c1-12)
 
 cache=${MPT_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/min_prog_trace}/kernel
 src=$cache/src-$version
-build=$cache/$arch-$version-$hash
+build=$cache/$arch-$version-${allconfig:+allno-}$hash
 mkdir -p "$cache"
 
 start=$SECONDS
@@ -76,10 +88,17 @@ fi
 
 mkdir -p "$build"
 kmake() { make -C "$src" O="$build" ARCH="$karch" CROSS_COMPILE="$cross" "$@"; }
-cp "$config" "$build/.config"
-kmake -s olddefconfig >"$build/olddefconfig.log" 2>&1 || {
-	tail -20 "$build/olddefconfig.log" >&2
-	echo "kernel.sh: olddefconfig failed for $config (log: $build/olddefconfig.log)" >&2
+# allnoconfig.log keeps Kconfig's warnings (unmet dependencies) for the
+# tailor's report.
+if [ -n "$allconfig" ]; then
+	confstep=(allnoconfig KCONFIG_ALLCONFIG="$config") conflog=allnoconfig.log
+else
+	cp "$config" "$build/.config"
+	confstep=(olddefconfig) conflog=olddefconfig.log
+fi
+kmake -s "${confstep[@]}" >"$build/$conflog" 2>&1 || {
+	tail -20 "$build/$conflog" >&2
+	echo "kernel.sh: ${confstep[0]} failed for $config (log: $build/$conflog)" >&2
 	exit 4
 }
 
