@@ -5,7 +5,7 @@ use std::io;
 
 use crate::execve::EntryPath;
 use crate::model::{self, Context, Phase, CONTEXTS, PHASES};
-use crate::names::{FxHashMap, Interner};
+use crate::names::{FxHashMap, Interner, NONE};
 use crate::parse::{self, Line, Skip, SKIPS};
 
 mod graph;
@@ -180,6 +180,14 @@ pub struct Format {
     pub graph_irq_markers: u64,
     pub graph_switches: u64,
     pub kmsg_spliced: u64,
+    /// Function events that do not name their caller (`trace-cmd report`
+    /// without `-O parent=1`); in JSON only when there are some.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub function_no_parent: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 pub struct Analysis {
@@ -327,7 +335,11 @@ impl Analysis {
                 }
                 Err(s) => return self.skip(s),
                 Ok(c) => {
-                    let ids = (self.names.intern(c.func), self.names.intern(c.parent));
+                    let caller = match c.parent {
+                        Some(p) => self.names.intern(p),
+                        None => NONE,
+                    };
+                    let ids = (self.names.intern(c.func), caller);
                     if c.kmsg {
                         // Not cached: each splice is a different text.
                         self.format.kmsg_spliced += 1;
@@ -339,6 +351,9 @@ impl Analysis {
             },
         };
         self.format.function_lines += 1;
+        if caller == NONE {
+            self.format.function_no_parent += 1;
+        }
         if f.flags.is_some() {
             self.format.function_flags += 1;
         }
