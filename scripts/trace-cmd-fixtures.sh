@@ -14,17 +14,21 @@ set -euo pipefail
 [ $# -eq 3 ] || { echo "usage: $0 RESULTS SYSROOT DATA" >&2; exit 2; }
 results=$1 root=$2 data=$3
 say() { echo "trace-cmd-fixtures: $*" >&2; }
-for f in "$results/trace-cmd.dat" "$root/usr/bin/trace-cmd"; do
+for f in "$results/trace-cmd.dat" "$results/trace-cmd-graph.dat" "$root/usr/bin/trace-cmd"; do
 	[ -f "$f" ] || { say "missing $f"; exit 3; }
 done
 command -v qemu-aarch64-static >/dev/null || { say "qemu-aarch64-static is missing (Debian qemu-user-static)"; exit 3; }
 
 base=$data/aarch64-6.12-trace-cmd-min
 cp "$results/trace-cmd.dat" "$base.dat"
+cp "$results/trace-cmd-graph.dat" "$base-graph.dat"
+# report NAME [-g] ARG...: `trace-cmd report` of the function recording
+# (of the function_graph one with -g) into $base.NAME.
 report() {
-	local name=$1
+	local name=$1 dat=$base.dat
 	shift
-	qemu-aarch64-static -L "$root" "$root/usr/bin/trace-cmd" report -i "$base.dat" "$@" \
+	if [ "${1:-}" = -g ]; then dat=$base-graph.dat; shift; fi
+	qemu-aarch64-static -L "$root" "$root/usr/bin/trace-cmd" report -i "$dat" "$@" \
 		>"$base.$name" 2>"$base.$name.err" || { say "trace-cmd report $* failed:"; cat "$base.$name.err" >&2; exit 4; }
 	rm -f "$base.$name.err"
 }
@@ -34,7 +38,10 @@ report report-noindent -O indent=0
 report report-l -l
 report report-l-parent -l -O parent=1
 report report-raw -R
-for f in report report-parent report-noindent report-l report-l-parent report-raw; do
+report report-graph -g
+report report-graph-l -g -l
+report report-graph-raw -g -R
+for f in report report-parent report-noindent report-l report-l-parent report-raw report-graph report-graph-l report-graph-raw; do
 	xz -9 -f "$base.$f"
 done
 say "$(ls -s --block-size=K "$base".* | tr '\n' ' ')"
