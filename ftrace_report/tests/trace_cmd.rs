@@ -1,9 +1,10 @@
 //! `trace-cmd report` text of a real recording: Debian's arm64 trace-cmd
 //! 3.1.6 tracing `min` in the aarch64 guest (`trace-cmd record -p function
-//! -F /usr/bin/min`), its report variants made from the same trace.dat by
-//! the same trace-cmd (`make compare`, scripts/trace-cmd-fixtures.sh). The
-//! reference is `report -R`: the event's own `ip=` and `parent_ip=` fields,
-//! printed without the function plugin that prints the other variants.
+//! -F /usr/bin/min`, and `-p function_graph` in the same boot), their
+//! report variants made from the same trace.dat files by the same trace-cmd
+//! (`make compare`, scripts/trace-cmd-fixtures.sh). The reference is
+//! `report -R`: the events' own fields (`ip=`, `parent_ip=`; `func=`),
+//! printed without the plugins that print the other variants.
 
 // Shared with golden.rs and robustness.rs: their fixtures' names are not
 // used here.
@@ -95,6 +96,35 @@ fn every_report_form_gives_the_raw_events_functions() {
     for without in ["report", "report-noindent", "report-l"] {
         assert_eq!(funcs(without, &["--phase", "all"]), callees, "{without}");
     }
+}
+
+/// The functions of the raw function_graph report's entries of task `pid`:
+/// `COMM-PID [CPU] TS: funcgraph_entry: func=FUNC depth=N`.
+fn raw_graph_functions(pid: u32) -> BTreeSet<String> {
+    let text = std::fs::read_to_string(fixture("report-graph-raw")).unwrap();
+    let task = format!("-{pid} ");
+    text.lines()
+        .filter_map(|line| line.split_once(" funcgraph_entry: "))
+        .filter(|(head, _)| head.contains(&task))
+        .map(|(_, fields)| {
+            let func = fields.split_whitespace().next().unwrap();
+            func.strip_prefix("func=").unwrap().to_string()
+        })
+        .collect()
+}
+
+#[test]
+fn function_graph_reports_give_the_raw_entries_functions() {
+    let pid = target_pid("report-graph");
+    assert_eq!(target_pid("report-graph-l"), pid);
+    let want = raw_graph_functions(pid);
+    assert!(want.len() > 400, "{} functions", want.len());
+    for variant in ["report-graph", "report-graph-l"] {
+        assert_eq!(funcs(variant, &["--phase", "all"]), want, "{variant}");
+    }
+    let summary = ftrace_report(&["summary", &fixture("report-graph")]);
+    assert!(summary.contains("function_graph lines: "), "{summary}");
+    assert!(!summary.contains("unparsable"), "{summary}");
 }
 
 #[test]
