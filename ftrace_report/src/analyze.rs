@@ -199,6 +199,9 @@ pub struct Analysis {
     pub tracer_line: Option<String>,
     pub format: Format,
     pub lines: u64,
+    /// The input is a trace-cmd `trace.dat` of this file format version
+    /// (binary: its lines mean nothing).
+    pub trace_dat: Option<Vec<u8>>,
     pub events: u64,
     /// function_graph events whose task is not known.
     pub unattributed: u64,
@@ -253,6 +256,7 @@ impl Analysis {
             tracer_line: None,
             format: Format::default(),
             lines: 0,
+            trace_dat: None,
             events: 0,
             unattributed: 0,
             skipped: [0; SKIPS.len()],
@@ -288,6 +292,9 @@ impl Analysis {
     /// One complete line (without `\n`).
     fn line(&mut self, raw: &[u8]) -> Result<(), Error> {
         self.lines += 1;
+        if self.lines == 1 {
+            self.trace_dat = parse::trace_dat_version(raw).map(<[u8]>::to_vec);
+        }
         match parse::parse_line_lazy(raw) {
             Line::Func(f) => self.func(f),
             Line::Graph(g) => self.graph(g, raw),

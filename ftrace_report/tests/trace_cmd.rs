@@ -160,3 +160,21 @@ fn summary_says_when_callers_are_unknown() {
     assert!(!parents.contains("callers: unknown"), "{parents}");
     assert!(parents.contains("comment                   1 (first at line 1)"));
 }
+
+#[test]
+fn a_trace_dat_is_refused_in_one_line() {
+    let dat = common::manifest().join(format!("tests/data/{BASE}.dat"));
+    for cmd in ["funcs", "summary"] {
+        let out = Command::new(env!("CARGO_BIN_EXE_ftrace_report"))
+            .args([cmd, dat.to_str().unwrap()])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(4), "{cmd}");
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(
+            err.contains("a trace-cmd trace.dat (file format 7), which is not read yet"),
+            "{err}"
+        );
+    }
+}
