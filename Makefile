@@ -110,6 +110,8 @@ help:
 	@echo "make groundtruth    the payloads under a QEMU TCG plugin: every kernel function, and ftrace's blind spots"
 	@echo "make test           every test, including the ones that boot a guest"
 	@echo "make vm-test        only the tests on real traces from one guest boot"
+	@echo "make compare        min under ftrace_it and Debian's arm64 trace-cmd in one boot; rewrites"
+	@echo "                    the trace-cmd fixtures of ftrace_report/tests/trace_cmd.rs"
 	@echo "make sizes          binary sizes against their budgets"
 	@echo "make bench          speed figures (bench-report: ftrace_report; bench-vm: make trace;"
 	@echo "                    bench-footprint; bench-groundtruth)"

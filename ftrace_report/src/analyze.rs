@@ -5,7 +5,7 @@ use std::io;
 
 use crate::execve::EntryPath;
 use crate::model::{self, Context, Phase, CONTEXTS, PHASES};
-use crate::names::{FxHashMap, Interner};
+use crate::names::{FxHashMap, Interner, NONE};
 use crate::parse::{self, Line, Skip, SKIPS};
 
 mod graph;
@@ -180,6 +180,14 @@ pub struct Format {
     pub graph_irq_markers: u64,
     pub graph_switches: u64,
     pub kmsg_spliced: u64,
+    /// Function events that do not name their caller (`trace-cmd report`
+    /// without `-O parent=1`); in JSON only when there are some.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub function_no_parent: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 pub struct Analysis {
@@ -191,6 +199,9 @@ pub struct Analysis {
     pub tracer_line: Option<String>,
     pub format: Format,
     pub lines: u64,
+    /// The input is a trace-cmd `trace.dat` of this file format version
+    /// (binary: its lines mean nothing).
+    pub trace_dat: Option<Vec<u8>>,
     pub events: u64,
     /// function_graph events whose task is not known.
     pub unattributed: u64,
@@ -245,6 +256,7 @@ impl Analysis {
             tracer_line: None,
             format: Format::default(),
             lines: 0,
+            trace_dat: None,
             events: 0,
             unattributed: 0,
             skipped: [0; SKIPS.len()],
@@ -280,6 +292,9 @@ impl Analysis {
     /// One complete line (without `\n`).
     fn line(&mut self, raw: &[u8]) -> Result<(), Error> {
         self.lines += 1;
+        if self.lines == 1 {
+            self.trace_dat = parse::trace_dat_version(raw).map(<[u8]>::to_vec);
+        }
         match parse::parse_line_lazy(raw) {
             Line::Func(f) => self.func(f),
             Line::Graph(g) => self.graph(g, raw),
@@ -327,7 +342,11 @@ impl Analysis {
                 }
                 Err(s) => return self.skip(s),
                 Ok(c) => {
-                    let ids = (self.names.intern(c.func), self.names.intern(c.parent));
+                    let caller = match c.parent {
+                        Some(p) => self.names.intern(p),
+                        None => NONE,
+                    };
+                    let ids = (self.names.intern(c.func), caller);
                     if c.kmsg {
                         // Not cached: each splice is a different text.
                         self.format.kmsg_spliced += 1;
@@ -339,6 +358,9 @@ impl Analysis {
             },
         };
         self.format.function_lines += 1;
+        if caller == NONE {
+            self.format.function_no_parent += 1;
+        }
         if f.flags.is_some() {
             self.format.function_flags += 1;
         }

@@ -363,6 +363,15 @@ fn analyse(file: &str, pid: Option<u32>) -> Result<Analysis, (u8, String)> {
             ))
         }
     }
+    if let Some(v) = &an.trace_dat {
+        return Err((
+            EXIT_INPUT,
+            format!(
+                "{file}: a trace-cmd trace.dat (file format {}), which is not read yet: give the text of `trace-cmd report -O parent=1 -i {file}`",
+                String::from_utf8_lossy(v)
+            ),
+        ));
+    }
     if an.events == 0 {
         let skipped: Vec<String> = ftrace_report::parse::SKIPS
             .iter()

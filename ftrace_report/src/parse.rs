@@ -296,6 +296,16 @@ fn symbol(part: &[u8]) -> Option<&[u8]> {
     }
 }
 
+/// The file format version of a trace-cmd `trace.dat`, from the start of
+/// its first line: `\x17\x08\x44tracing`, then the version as text ending
+/// in a NUL (`6`, `7`).
+pub fn trace_dat_version(first_line: &[u8]) -> Option<&[u8]> {
+    let rest = first_line.strip_prefix(b"\x17\x08\x44tracing")?;
+    let end = memchr::memchr(0, rest)?;
+    let v = &rest[..end];
+    (!v.is_empty() && v.len() <= 4 && v.iter().all(u8::is_ascii_digit)).then_some(v)
+}
+
 /// Parses one line (without its `\n`).
 pub fn parse_line(line: &[u8]) -> Line<'_> {
     match parse_line_lazy(line) {
@@ -330,6 +340,9 @@ pub fn parse_line_lazy(line: &[u8]) -> Line<'_> {
         }
         Some(b'=') if t.starts_with(b"=> ") => return Line::Skip(Skip::StackTrace),
         Some(b'-') if trim_end(t).iter().all(|&b| b == b'-') => return Line::Skip(Skip::Separator),
+        Some(b'c') if t.strip_prefix(b"cpus=").and_then(parse_u32).is_some() => {
+            return Line::Skip(Skip::Comment)
+        }
         Some(b'C') if t.starts_with(b"CPU:") => {
             if let Some(l) = parse_lost(t) {
                 return l;
@@ -339,6 +352,9 @@ pub fn parse_line_lazy(line: &[u8]) -> Line<'_> {
     }
     if let Some(l) = parse_graph(s) {
         return l;
+    }
+    if let Some(f) = parse_function_latency(s) {
+        return trace_cmd_graph(f).unwrap_or(Line::Func(f));
     }
     Line::Skip(Skip::Unparsable)
 }
@@ -425,10 +441,14 @@ pub fn parse_function_fixed(s: &[u8]) -> Option<FuncLine<'_>> {
 /// `COMM-PID [(TGID)] [CPU] [FLAGS] TS: text`; `None` when the line does not
 /// have the task and CPU columns.
 fn parse_function(s: &[u8]) -> Option<Line<'_>> {
-    if let Some(f) = parse_function_fixed(s) {
-        return Some(Line::Func(f));
+    let line = match parse_function_fixed(s) {
+        Some(f) => Line::Func(f),
+        None => parse_function_general(s)?,
+    };
+    match line {
+        Line::Func(f) if f.text.first() == Some(&b'f') => Some(trace_cmd_graph(f).unwrap_or(line)),
+        l => Some(l),
     }
-    parse_function_general(s)
 }
 
 /// `parse_function` for any layout.
@@ -489,6 +509,57 @@ pub fn parse_function_general(s: &[u8]) -> Option<Line<'_>> {
     }))
 }
 
+/// `trace-cmd report -l`: `COMM-PID CPU[ ]FLAGS TS: text`, the command
+/// name cut to 8 bytes, no brackets around the CPU, the latency flags
+/// (`d..2.`) glued to it or not.
+fn parse_function_latency(s: &[u8]) -> Option<FuncLine<'_>> {
+    if s.first() == Some(&b'#') {
+        return None;
+    }
+    let mut from = 0;
+    let (ts_start, colon) = loop {
+        let c = from + memchr::memmem::find(&s[from..], b": ")?;
+        let start = memchr::memrchr(b' ', &s[..c]).map_or(0, |p| p + 1);
+        if valid_ts(&s[start..c]) {
+            break (start, c);
+        }
+        from = c + 1;
+    };
+    let head = trim_end(&s[..ts_start]);
+    let sp = memchr::memrchr(b' ', head)?;
+    let last = &head[sp + 1..];
+    let mut before = trim_end(&head[..sp]);
+    let digits = last.iter().take_while(|b| b.is_ascii_digit()).count();
+    let (cpu, flags) = if digits > 0 {
+        (&last[..digits], &last[digits..])
+    } else {
+        let sp = memchr::memrchr(b' ', before)?;
+        let cpu = &before[sp + 1..];
+        before = trim_end(&before[..sp]);
+        (cpu, last)
+    };
+    if flags.is_empty() || flags.len() > 8 || flags.contains(&b':') {
+        return None;
+    }
+    let digits = before
+        .iter()
+        .rev()
+        .take_while(|b| b.is_ascii_digit())
+        .count();
+    let dash = before.len().checked_sub(digits + 1)?;
+    if before[dash] != b'-' {
+        return None;
+    }
+    Some(FuncLine {
+        comm_padded: &before[..dash],
+        pid: parse_u32(&before[dash + 1..])?,
+        cpu: parse_u32(cpu)?,
+        flags: Some(flags),
+        ts: &s[ts_start..colon],
+        text: trim_end(trim_start(&s[colon + 2..])),
+    })
+}
+
 impl<'a> FuncLine<'a> {
     pub fn comm(&self) -> &'a [u8] {
         trim_start(self.comm_padded)
@@ -499,14 +570,20 @@ impl<'a> FuncLine<'a> {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Call<'a> {
     pub func: &'a [u8],
-    pub parent: &'a [u8],
+    /// `None`: the line does not name the caller (`trace-cmd report`
+    /// without `-O parent=1`).
+    pub parent: Option<&'a [u8]>,
     /// A kernel log message was written into the line and has been cut off.
     pub kmsg: bool,
 }
 
 /// `func <-parent` (with optional offsets, modules, addresses, and a kernel
-/// log message glued to its end by a console capture).
+/// log message glued to its end by a console capture), or `trace-cmd
+/// report`'s `function: [INDENT]func [<-- parent]`.
 pub fn parse_call(text: &[u8]) -> Result<Call<'_>, Skip> {
+    if let Some(rest) = text.strip_prefix(TRACE_CMD_FUNCTION) {
+        return trace_cmd_call(trim_start(rest));
+    }
     let mut text = text;
     let mut kmsg = false;
     if let Some(b) = memchr::memchr(b'[', text) {
@@ -523,13 +600,42 @@ pub fn parse_call(text: &[u8]) -> Result<Call<'_>, Skip> {
         let p = i + off;
         if p > 0 && text[p - 1] == b' ' && text.get(p + 1) == Some(&b'-') {
             return match (symbol(&text[..p]), symbol(&text[p + 2..])) {
-                (Some(func), Some(parent)) => Ok(Call { func, parent, kmsg }),
+                (Some(func), Some(parent)) => Ok(Call {
+                    func,
+                    parent: Some(parent),
+                    kmsg,
+                }),
                 _ => Err(Skip::OtherEvent),
             };
         }
         i = p + 1;
     }
     Err(Skip::OtherEvent)
+}
+
+/// The event name `trace-cmd report` prints before a function event.
+const TRACE_CMD_FUNCTION: &[u8] = b"function:";
+
+/// `func [<-- parent]` as libtraceevent's function plugin prints it (the
+/// indentation already cut off; `offset=1` adds `+0x1c`).
+fn trace_cmd_call(text: &[u8]) -> Result<Call<'_>, Skip> {
+    let (func, parent) = match memchr::memmem::find(text, b" <-- ") {
+        Some(a) => (symbol(&text[..a]), Some(symbol(&text[a + 5..]))),
+        None => (symbol(text), None),
+    };
+    match (func, parent) {
+        (Some(func), None) => Ok(Call {
+            func,
+            parent: None,
+            kmsg: false,
+        }),
+        (Some(func), Some(Some(parent))) => Ok(Call {
+            func,
+            parent: Some(parent),
+            kmsg: false,
+        }),
+        _ => Err(Skip::OtherEvent),
+    }
 }
 
 fn is_duration(t: &[u8]) -> bool {
@@ -612,28 +718,8 @@ fn parse_graph(s: &[u8]) -> Option<Line<'_>> {
         flags = Some(seg);
         rest = after;
     };
-    let indent = text.iter().take_while(|&&b| b == b' ').count();
-    let depth = indent.saturating_sub(2) / 2;
-    let body = trim_end(&text[indent..]);
-    let kind = if body.first() == Some(&b'}') {
-        GraphKind::Exit
-    } else if body.starts_with(b"/*") {
-        GraphKind::Other
-    } else {
-        let Some(paren) = memchr::memchr(b'(', body) else {
-            return Some(Line::Skip(Skip::Unparsable));
-        };
-        let Some(name) = symbol(&body[..paren]) else {
-            return Some(Line::Skip(Skip::Unparsable));
-        };
-        let tail = &body[paren..];
-        if tail.starts_with(b"() {") {
-            GraphKind::Entry(name)
-        } else if tail.starts_with(b"();") {
-            GraphKind::Leaf(name)
-        } else {
-            return Some(Line::Skip(Skip::Unparsable));
-        }
+    let Some((depth, kind)) = graph_call(text) else {
+        return Some(Line::Skip(Skip::Unparsable));
     };
     Some(Line::Graph(GraphLine {
         cpu,
@@ -644,6 +730,58 @@ fn parse_graph(s: &[u8]) -> Option<Line<'_>> {
         depth,
         kind,
     }))
+}
+
+/// What follows the last `|` of a function_graph line: `  INDENT func() {`,
+/// `func();`, `}` or `/* event */`, as (depth, kind).
+fn graph_call(text: &[u8]) -> Option<(usize, GraphKind<'_>)> {
+    let indent = text.iter().take_while(|&&b| b == b' ').count();
+    let depth = indent.saturating_sub(2) / 2;
+    let body = trim_end(&text[indent..]);
+    let kind = if body.first() == Some(&b'}') {
+        GraphKind::Exit
+    } else if body.starts_with(b"/*") {
+        GraphKind::Other
+    } else {
+        let paren = memchr::memchr(b'(', body)?;
+        let name = symbol(&body[..paren])?;
+        let tail = &body[paren..];
+        if tail.starts_with(b"() {") {
+            GraphKind::Entry(name)
+        } else if tail.starts_with(b"();") {
+            GraphKind::Leaf(name)
+        } else {
+            return None;
+        }
+    };
+    Some((depth, kind))
+}
+
+/// `trace-cmd report`'s function_graph events: the task columns of a
+/// function line, then `funcgraph_entry: [DURATION] |  INDENT func() {` or
+/// `funcgraph_exit: DURATION |  }`.
+fn trace_cmd_graph(f: FuncLine<'_>) -> Option<Line<'_>> {
+    let rest = f
+        .text
+        .strip_prefix(b"funcgraph_entry:")
+        .or_else(|| f.text.strip_prefix(b"funcgraph_exit:"))?;
+    let bar = memchr::memchr(b'|', rest)?;
+    let duration = trim(&rest[..bar]);
+    if !duration.is_empty() && !is_duration(duration) {
+        return Some(Line::Skip(Skip::Unparsable));
+    }
+    Some(match graph_call(&rest[bar + 1..]) {
+        Some((depth, kind)) => Line::Graph(GraphLine {
+            cpu: f.cpu,
+            pid: Some(f.pid),
+            comm: f.comm(),
+            flags: f.flags,
+            ts: Some(f.ts),
+            depth,
+            kind,
+        }),
+        None => Line::Skip(Skip::Unparsable),
+    })
 }
 
 #[cfg(test)]
@@ -683,7 +821,7 @@ mod tests {
             parse_call(f.text),
             Ok(Call {
                 func: b"select_task_rq_fair",
-                parent: b"try_to_wake_up",
+                parent: Some(b"try_to_wake_up"),
                 kmsg: false
             })
         );
@@ -745,20 +883,20 @@ mod tests {
         let c = parse_call(f.text).unwrap();
         assert_eq!(
             (c.func, c.parent),
-            (&b"do_fault"[..], &b"__handle_mm_fault"[..])
+            (&b"do_fault"[..], Some(&b"__handle_mm_fault"[..]))
         );
         let m = func("min-94 [001] ..... 5.1: e1000_xmit [e1000] <-dev_hard_start_xmit");
         assert_eq!(parse_call(m.text).unwrap().func, b"e1000_xmit");
         let a = func("min-94 [001] ..... 5.1: foo <ffffffff81000000> <-bar <ffffffff81000100>");
         let c = parse_call(a.text).unwrap();
-        assert_eq!((c.func, c.parent), (&b"foo"[..], &b"bar"[..]));
+        assert_eq!((c.func, c.parent), (&b"foo"[..], Some(&b"bar"[..])));
     }
 
     #[test]
     fn function_with_spliced_kernel_message() {
         let f = func("             min-94      [001] .....     5.234033: unregister_hw_breakpoint <-flush_ptrace_hw_breakpoint[   27.013141] random: crng init done");
         let c = parse_call(f.text).unwrap();
-        assert_eq!(c.parent, b"flush_ptrace_hw_breakpoint");
+        assert_eq!(c.parent, Some(&b"flush_ptrace_hw_breakpoint"[..]));
         assert!(c.kmsg);
     }
 
@@ -813,6 +951,8 @@ mod tests {
             Skip::Comment
         );
         assert_eq!(skip("##### CPU 1 buffer started ####"), Skip::BufferStarted);
+        assert_eq!(skip("cpus=2"), Skip::Comment);
+        assert_eq!(skip("cpus=two"), Skip::Unparsable);
     }
 
     #[test]
@@ -893,6 +1033,102 @@ mod tests {
         );
         let other = graph(" 0)   min-94    |               |  /* sched_switch: prev_comm=min */");
         assert_eq!((other.cpu, other.kind), (0, GraphKind::Other));
+    }
+
+    #[test]
+    fn trace_cmd_report_function() {
+        let plain = func(
+            "             min-94    [001]    52.123456: function:             __arm64_sys_execve",
+        );
+        assert_eq!((plain.pid, plain.cpu, plain.flags), (94, 1, None));
+        let c = parse_call(plain.text).unwrap();
+        assert_eq!((c.func, c.parent), (&b"__arm64_sys_execve"[..], None));
+        let indented = func("             min-94    [001]    52.123457: function:                   getname_flags.part.0");
+        assert_eq!(
+            parse_call(indented.text).unwrap().func,
+            b"getname_flags.part.0"
+        );
+        let parent = func("             min-94    [001]    52.123458: function:                getname <-- __arm64_sys_execve");
+        let c = parse_call(parent.text).unwrap();
+        assert_eq!(
+            (c.func, c.parent),
+            (&b"getname"[..], Some(&b"__arm64_sys_execve"[..]))
+        );
+        let offsets =
+            func("min-94 [001] 52.1: function: getname+0x4/0x20 <-- do_execveat_common+0x1c/0x200");
+        let c = parse_call(offsets.text).unwrap();
+        assert_eq!(
+            (c.func, c.parent),
+            (&b"getname"[..], Some(&b"do_execveat_common"[..]))
+        );
+        assert_eq!(
+            skip("       trace-cmd-93    [000]    52.0: sched_switch:         trace-cmd:93 [120] S ==> swapper/0:0 [120]"),
+            Skip::OtherEvent
+        );
+        assert_eq!(
+            skip("min-94 [001] 52.1: function: getname <-- "),
+            Skip::OtherEvent
+        );
+    }
+
+    #[test]
+    fn trace_cmd_report_latency_columns() {
+        let f = func("     min-94        1d..2.    52.123456: function:             do_el0_svc");
+        assert_eq!((f.comm(), f.pid, f.cpu), (&b"min"[..], 94, 1));
+        assert_eq!(f.flags, Some(&b"d..2."[..]));
+        assert_eq!(parse_ts(f.ts), Some(52_123_456_000));
+        assert_eq!(parse_call(f.text).unwrap().func, b"do_el0_svc");
+        let spaced =
+            func("trace-cm-93       0 d.h1.  52.2: function: irq_enter_rcu <-- el1_interrupt");
+        assert_eq!(
+            (spaced.comm(), spaced.pid, spaced.cpu),
+            (&b"trace-cm"[..], 93, 0)
+        );
+        assert_eq!(spaced.flags, Some(&b"d.h1."[..]));
+        assert_eq!(skip("some text 52.2: function: x"), Skip::Unparsable);
+        assert_eq!(skip("min-94 1 52.2: function: x"), Skip::Unparsable);
+    }
+
+    #[test]
+    fn trace_cmd_report_function_graph() {
+        let e = graph("             min-94    [001]    52.123456: funcgraph_entry:                   |  el0_svc() {");
+        assert_eq!((e.pid, e.cpu, e.comm), (Some(94), 1, &b"min"[..]));
+        assert_eq!(e.ts.and_then(parse_ts), Some(52_123_456_000));
+        assert_eq!((e.depth, e.kind), (0, GraphKind::Entry(b"el0_svc")));
+        let l = graph("             min-94    [001]    52.123457: funcgraph_entry:        0.345 us   |      getname();");
+        assert_eq!((l.depth, l.kind), (2, GraphKind::Leaf(b"getname")));
+        let x = graph(
+            "             min-94    [001]    52.123458: funcgraph_exit:       + 12.345 us   |    }",
+        );
+        assert_eq!((x.depth, x.kind), (1, GraphKind::Exit));
+        let lat = graph(
+            "     min-94        1d..2.    52.2: funcgraph_entry:   0.345 us   |  do_el0_svc();",
+        );
+        assert_eq!(lat.flags, Some(&b"d..2."[..]));
+        assert_eq!(lat.kind, GraphKind::Leaf(b"do_el0_svc"));
+        assert_eq!(
+            skip("min-94 [001] 52.1: funcgraph_entry: soon |  a();"),
+            Skip::Unparsable
+        );
+        assert_eq!(
+            skip("min-94 [001] 52.1: funcgraph_exit: 1.0 us |  what"),
+            Skip::Unparsable
+        );
+    }
+
+    #[test]
+    fn trace_dat_magic() {
+        assert_eq!(
+            trace_dat_version(b"\x17\x08\x44tracing7\0\x00\x08\0\0"),
+            Some(&b"7"[..])
+        );
+        assert_eq!(
+            trace_dat_version(b"\x17\x08\x44tracing6\0"),
+            Some(&b"6"[..])
+        );
+        assert_eq!(trace_dat_version(b"\x17\x08\x44tracing\0"), None);
+        assert_eq!(trace_dat_version(b"\x17\x08\x44tracing7"), None);
+        assert_eq!(trace_dat_version(b"# tracer: function"), None);
     }
 
     #[test]

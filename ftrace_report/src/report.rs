@@ -313,6 +313,7 @@ pub fn diff_json(d: &Diff, a: &str, b: &str) -> Vec<u8> {
 mod tests {
     use super::*;
     use crate::model::{Context, Phase};
+    use crate::parse::Skip;
 
     fn analysis(text: &str) -> Analysis {
         let mut a = Analysis::new(None);
@@ -386,6 +387,53 @@ mod tests {
             ),
         );
         assert_eq!(names(&hard), ["__sysvec_apic_timer_interrupt", "tick"]);
+    }
+
+    /// The same calls as `trace-cmd report` prints them, with and without
+    /// `-O parent=1`, between events of another kind.
+    const TRACE_CMD: &str = "\
+cpus=2
+       trace-cmd-3     [000]     1.0: sched_switch:         trace-cmd:3 [120] R ==> m:4 [120]
+               m-3     [000]     1.1: function:             __x64_sys_execve <-- do_syscall_64
+               m-3     [000]     1.2: function:                count.isra.0 <-- do_execveat_common.isra.0
+               m-3     [000]     1.3: function:             tick <-- __sysvec_apic_timer_interrupt
+";
+
+    #[test]
+    fn trace_cmd_report_with_and_without_parents() {
+        let sel = filter(Selection::default_phases().mask, false, false);
+        let with = analysis(TRACE_CMD);
+        assert_eq!(with.skipped[Skip::OtherEvent as usize], 1);
+        assert_eq!(with.skipped[Skip::Comment as usize], 1);
+        assert_eq!(
+            names(&footprint(&with, &sel)),
+            [
+                "__sysvec_apic_timer_interrupt",
+                "__x64_sys_execve",
+                "count.isra.0",
+                "do_execveat_common.isra.0",
+                "do_syscall_64",
+                "tick"
+            ]
+        );
+        assert!(!Summary::new(&with, "t", &sel)
+            .text()
+            .contains("callers: unknown"));
+        let without_text: String = TRACE_CMD
+            .lines()
+            .map(|l| format!("{}\n", l.split(" <-- ").next().unwrap()))
+            .collect();
+        let without = analysis(&without_text);
+        assert_eq!(without.format.function_no_parent, 3);
+        assert_eq!(
+            names(&footprint(&without, &sel)),
+            ["__x64_sys_execve", "count.isra.0", "tick"]
+        );
+        let text = Summary::new(&without, "t", &sel).text();
+        assert!(
+            text.contains("callers: unknown for 3 of 3 function events"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -17,7 +17,8 @@ mod state;
 use guest_protocol::plan::{Channel, Plan, RunKind};
 use guest_protocol::status::Status;
 use guest_protocol::{
-    BIN_DIR, CUT_SUFFIX, FTRACE_IT, MAX_OUTPUT, OUT_DIR, PLAN_PATH, TRACEABLE_FILE,
+    parse_duration_ms, BIN_DIR, CUT_SUFFIX, DURATION_RULE, FTRACE_IT, MAX_OUTPUT, OUT_DIR,
+    PLAN_PATH, TRACEABLE_FILE,
 };
 use rustix::io::Errno;
 use rustix::mount::MountFlags;
@@ -88,6 +89,25 @@ fn run(start: &Instant) -> Result<(), String> {
             snap().as_bytes(),
         )?;
         let args: Vec<&str> = r.args.iter().collect();
+        if r.kind == RunKind::Direct {
+            say(format!("run {}: {}", r.id, args.join(" ")));
+            let t = Instant::now();
+            let status = direct(out, r.id, &args).map_err(|e| format!("run {}: {e}", r.id))?;
+            let secs = t.elapsed().as_secs_f64();
+            let exit = exit_text(&status);
+            write(
+                &out.join(format!("{}.exit", r.id)),
+                format!("{exit}\n").as_bytes(),
+            )?;
+            write(
+                &out.join(format!("{}.state-after", r.id)),
+                snap().as_bytes(),
+            )?;
+            bound_output(out, r.id)?;
+            table.push_str(&format!("{}\t{exit}\t{secs:.3}\n", r.id));
+            say(format!("run {}: {exit} after {secs:.2}s", r.id));
+            continue;
+        }
         say(format!("run {}: ftrace_it {}", r.id, args.join(" ")));
         // Opening is enough: the kernel counts trace_pipe users.
         let reader = (r.kind == RunKind::Reader)
@@ -241,6 +261,99 @@ fn expand_ring_buffer() {
             );
         }
     }
+}
+
+/// A `run-direct`: `PROG ARG...` in the results directory, its output in
+/// `ID.stdout` and `ID.stderr`; `SECS` after one of its descendants runs
+/// another program (what it traces), SIGKILL for those, then its own end.
+fn direct(out: &Path, id: &str, args: &[&str]) -> Result<std::process::ExitStatus, String> {
+    let [secs, prog, rest @ ..] = args else {
+        return Err("run-direct needs SECS PROG [ARG...]".into());
+    };
+    let ms = parse_duration_ms(secs.as_bytes())
+        .ok_or_else(|| format!("'{secs}' is not a duration ({DURATION_RULE})"))?;
+    let file = |stream: &str| {
+        let path = out.join(format!("{id}.{stream}"));
+        fs::File::create(&path).map_err(|e| format!("{}: {e}", path.display()))
+    };
+    let mut child = Command::new(prog)
+        .args(rest)
+        .current_dir(out)
+        .env_clear()
+        .stdin(Stdio::null())
+        .stdout(file("stdout")?)
+        .stderr(file("stderr")?)
+        .spawn()
+        .map_err(|e| format!("cannot start {prog}: {e}"))?;
+    // The time counts from the traced program's start: a tracer may take
+    // long to set up.
+    let mut deadline = None;
+    loop {
+        if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
+            return Ok(status);
+        }
+        let traced: Vec<u32> = descendants(child.id())
+            .into_iter()
+            .filter(|pid| {
+                fs::read_link(format!("/proc/{pid}/exe")).is_ok_and(|e| e != Path::new(prog))
+            })
+            .collect();
+        let now = Instant::now();
+        match deadline {
+            None if !traced.is_empty() => deadline = Some(now + Duration::from_millis(ms)),
+            Some(d) if now >= d => {
+                for pid in traced {
+                    if let Some(p) = rustix::process::Pid::from_raw(pid as i32) {
+                        let _ = rustix::process::kill_process(p, rustix::process::Signal::Kill);
+                    }
+                }
+                break;
+            }
+            _ => {}
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    child.wait().map_err(|e| format!("waiting for {prog}: {e}"))
+}
+
+/// The pids of the processes descending from `root`, from `/proc/N/stat`.
+fn descendants(root: u32) -> Vec<u32> {
+    let mut parent_of = Vec::new();
+    for entry in fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let Ok(stat) = fs::read_to_string(entry.path().join("stat")) else {
+            continue;
+        };
+        // `PID (COMM) STATE PPID ...`: COMM may hold anything but ends at
+        // the last `)`.
+        let ppid = stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().nth(1))
+            .and_then(|p| p.parse::<u32>().ok());
+        if let Some(ppid) = ppid {
+            parent_of.push((pid, ppid));
+        }
+    }
+    let mut found = vec![root];
+    let mut i = 0;
+    while i < found.len() {
+        let p = found[i];
+        found.extend(
+            parent_of
+                .iter()
+                .filter(|&&(_, pp)| pp == p)
+                .map(|&(c, _)| c),
+        );
+        i += 1;
+    }
+    found.remove(0);
+    found
 }
 
 /// SIGKILL for ftrace_it once it has set the tracer up (the program is

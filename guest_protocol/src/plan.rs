@@ -10,6 +10,12 @@
 //! run-reader<TAB>ID<TAB>ARG...     the same while init holds trace_pipe open
 //! run-killed<TAB>ID<TAB>ARG...     the same, killed by SIGKILL mid-run, then
 //!                                  `ftrace_it --restore`
+//! run-direct<TAB>ID<TAB>SECS<TAB>PROG<TAB>ARG...
+//!                                  PROG ARG... itself (another tracer, e.g.
+//!                                  trace-cmd), in the results directory;
+//!                                  SECS after a descendant runs another
+//!                                  program (what it traces), SIGKILL for
+//!                                  those
 //! console-copy<TAB>FILE            also send result FILE over the console
 //! console-noise<TAB>0|1            kernel messages during console transfers
 //! ```
@@ -62,16 +68,24 @@ pub enum RunKind {
     /// Killed with SIGKILL once it has changed the settings (its journal
     /// exists), then `ftrace_it --restore`: what a user does after a crash.
     Killed,
+    /// Not under ftrace_it: the arguments are `SECS PROG ARG...`.
+    Direct,
 }
 
 impl RunKind {
-    const ALL: [RunKind; 3] = [RunKind::Plain, RunKind::Reader, RunKind::Killed];
+    const ALL: [RunKind; 4] = [
+        RunKind::Plain,
+        RunKind::Reader,
+        RunKind::Killed,
+        RunKind::Direct,
+    ];
 
     pub fn keyword(self) -> &'static str {
         match self {
             RunKind::Plain => "run",
             RunKind::Reader => "run-reader",
             RunKind::Killed => "run-killed",
+            RunKind::Direct => "run-direct",
         }
     }
 
@@ -333,12 +347,17 @@ mod tests {
                     RunKind::Reader,
                 )
                 .run("killed", &["/usr/bin/min"], RunKind::Killed)
+                .run(
+                    "trace-cmd",
+                    &["1", "/usr/bin/trace-cmd", "record", "-F", "/usr/bin/min"],
+                    RunKind::Direct,
+                )
                 .console_copy("min.trace")
                 .console_noise(true);
         });
         let plan = Plan::parse(&text).unwrap();
         assert_eq!(plan.channel(), Channel::Semihosting);
-        assert_eq!(plan.runs().count(), 3);
+        assert_eq!(plan.runs().count(), 4);
         assert_eq!(
             run_of(plan, 0),
             (
@@ -359,6 +378,7 @@ mod tests {
             run_of(plan, 2),
             ("killed", ["/usr/bin/min"].into(), RunKind::Killed)
         );
+        assert_eq!(run_of(plan, 3).2, RunKind::Direct);
         assert_eq!(plan.console_copies().collect::<Vec<_>>(), ["min.trace"]);
         assert!(plan.console_noise());
         assert_eq!(
@@ -367,6 +387,7 @@ mod tests {
              run\tmin\t-o\t/tmp/out/min.trace\t/usr/bin/min\n\
              run-reader\tbusy\t--cpu\t99\t/usr/bin/prog\ta b\n\
              run-killed\tkilled\t/usr/bin/min\n\
+             run-direct\ttrace-cmd\t1\t/usr/bin/trace-cmd\trecord\t-F\t/usr/bin/min\n\
              console-copy\tmin.trace\nconsole-noise\t1\n"
         );
     }

@@ -34,7 +34,7 @@ use std::time::Instant;
 
 const USAGE: &str =
     "usage: vmrun run --arch aarch64|x86_64 --kernel-dir DIR --init FILE --ftrace-it FILE \
-(--payload FILE | --command 'PROG ARG...' | --runs FILE)... --results DIR \
+(--payload FILE | --command 'PROG ARG...' | --runs FILE)... [--direct 'PROG ARG...']... --results DIR \
 [--sysroot DIR] [--rootfs DIR|FILE.cpio] [--tracer function|function_graph] [--duration SECS] \
 [--channel semihosting|console] [--accel tcg|kvm] [--timeout SECS] [--checks] [--report FILE] \
 [--groundtruth PLUGIN [--qemu FILE] [--map SYSTEM_MAP]]";
@@ -99,6 +99,9 @@ struct Options {
     init: PathBuf,
     ftrace_it: PathBuf,
     payloads: Vec<cmdline::Payload>,
+    /// The indices in `payloads` of those run as they are, not under
+    /// ftrace_it (`--direct`: another tracer).
+    direct: Vec<usize>,
     results: PathBuf,
     /// Where a dynamic payload's libraries come from.
     sysroot: Option<PathBuf>,
@@ -124,6 +127,7 @@ impl Default for Options {
         Options {
             arch: String::new(),
             kernel_dir: PathBuf::new(),
+            direct: Vec::new(),
             init: PathBuf::new(),
             ftrace_it: PathBuf::new(),
             payloads: Vec::new(),
@@ -165,16 +169,22 @@ fn parse_run() -> Result<Options, Failure> {
                 path: PathBuf::from(value(&mut p)?),
                 args: Vec::new(),
             }),
-            Long("command") => {
+            Long(opt @ ("command" | "direct")) => {
+                let opt = if opt == "direct" {
+                    o.direct.push(o.payloads.len());
+                    "direct"
+                } else {
+                    "command"
+                };
                 let line = value(&mut p)?;
                 let words = cmdline::split(&line).map_err(|e| Failure {
                     code: USAGE_ERR,
-                    message: format!("--command {line}: {e}"),
+                    message: format!("--{opt} {line}: {e}"),
                 })?;
                 o.payloads
                     .push(cmdline::Payload::from_words(words).map_err(|e| Failure {
                         code: USAGE_ERR,
-                        message: format!("--command {line}: {e}"),
+                        message: format!("--{opt} {line}: {e}"),
                     })?);
             }
             Long("runs") => {

@@ -42,8 +42,19 @@ pub fn runs(o: &Options, payloads: &[GuestPayload]) -> Vec<GuestRun> {
     };
     let mut runs: Vec<GuestRun> = payloads
         .iter()
-        .map(|p| {
+        .enumerate()
+        .map(|(i, p)| {
             let n = &p.name;
+            if o.direct.contains(&i) {
+                return GuestRun {
+                    id: n.clone(),
+                    args: [o.duration.clone(), format!("{BIN_DIR}/{n}")]
+                        .into_iter()
+                        .chain(p.args.iter().cloned())
+                        .collect(),
+                    kind: RunKind::Direct,
+                };
+            }
             let (out, err) = (
                 format!("{OUT_DIR}/{n}.stdout"),
                 format!("{OUT_DIR}/{n}.stderr"),
@@ -157,6 +168,14 @@ mod tests {
         );
         let plan = plan_text(Channel::Semihosting, &runs, false);
         assert!(plan.contains("channel\tsemihosting\n"));
+        let direct = Options {
+            direct: vec![1],
+            ..options(false)
+        };
+        let runs2 = super::runs(&direct, &names);
+        assert_eq!(runs2[1].kind, RunKind::Direct);
+        assert_eq!(runs2[1].args, ["1.5", "/usr/bin/hello", "a b", "-v"]);
+        assert_eq!(runs2[0].kind, RunKind::Plain);
         assert!(plan.contains("run\tmin\t-o\t/tmp/out/min.trace\t--duration\t1.5\t"));
         assert!(!plan.contains("console"), "{plan}");
     }

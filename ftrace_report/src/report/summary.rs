@@ -417,6 +417,13 @@ impl Summary {
                 fm.function_lines, fm.function_flags
             )?;
         }
+        if fm.function_no_parent > 0 {
+            writeln!(
+                o,
+                "callers: unknown for {} of {} function events (no `<-parent`, e.g. `trace-cmd report` without `-O parent=1`): the functions only seen as callers are missing",
+                fm.function_no_parent, fm.function_lines
+            )?;
+        }
         if fm.graph_lines > 0 {
             writeln!(
                 o,
