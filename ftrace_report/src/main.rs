@@ -332,6 +332,12 @@ fn parse_args(args: Vec<OsString>) -> Result<Parsed, (u8, String)> {
             "--groundtruth takes the ground truth's names as they are: no --callers-only or --normalize",
         ));
     }
+    // System.map names functions as the trace does, suffixes included.
+    if cmd == "footprint" && a.normalize {
+        return Err(usage_err(
+            "footprint looks functions up by their names as traced: no --normalize",
+        ));
+    }
     if cmd == "extract" && a.out_dir.is_none() {
         return Err(usage_err("extract needs -o DIR"));
     }

@@ -72,3 +72,11 @@ fn without_a_recorded_build_it_asks_for_one() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("--kernel-build DIR"), "{err}");
 }
+
+#[test]
+fn normalized_names_are_refused() {
+    let t = trace();
+    let (code, err) = footprint(&[t.to_str().unwrap(), "--normalize", "--kernel-build", "/x"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("no --normalize"), "{err}");
+}
