@@ -202,18 +202,16 @@ const CONFIG_NOTE: &str = "a fact about this trace, not a recommendation: \
 /// Caller and callee -> the cells the call was seen in.
 type Edges = BTreeMap<(String, String), u32>;
 
-/// The traced functions of the selection, by name, with the cells they
-/// ran in (a caller runs where it calls), and the call edges.
+/// The traced functions of the selection, by name as traced (System.map's
+/// names; `footprint` refuses `--normalize`), with the cells they ran in (a
+/// caller runs where it calls), and the call edges.
 fn traced(an: &Analysis, f: &Filter) -> (BTreeMap<String, Traced>, Edges) {
     let mut funcs: BTreeMap<String, Traced> = BTreeMap::new();
     let mut edges = Edges::new();
     let Some(acc) = an.acc.as_ref() else {
         return (funcs, edges);
     };
-    let name = |id: u32| {
-        let n = an.names.name(id);
-        String::from_utf8_lossy(if f.normalize { normalize(n) } else { n }).into_owned()
-    };
+    let name = |id: u32| String::from_utf8_lossy(an.names.name(id)).into_owned();
     for (key, e) in &acc.edges {
         let mask = e.mask() & f.sel.mask;
         if mask == 0 {
