@@ -18,32 +18,15 @@ if [ -x "$wrapper" ] && "$wrapper" --version 2>/dev/null | grep -q "version $VER
 	exit 0
 fi
 
-apt=$dir/apt
-mkdir -p "$apt/lists/partial" "$apt/cache/archives/partial" "$apt/debs" "$dir/root" "$dir/bin"
-cat >"$apt/sources.list" <<SRC
-deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian bookworm main
-deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian bookworm-updates main
-deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian bookworm-backports main
-SRC
-# The system's dpkg status is only read: it tells which dependencies the host
-# already satisfies.
-aptopts=(-o "Dir::Etc::SourceList=$apt/sources.list" -o "Dir::Etc::SourceParts=/dev/null"
-	-o "Dir::State::Lists=$apt/lists" -o "Dir::Cache=$apt/cache"
-	-o "Dir::Cache::pkgcache=" -o "Dir::Cache::srcpkgcache=" -o "Debug::NoLocking=1"
-	-o "APT::Sandbox::User=root")
+mkdir -p "$dir/bin"
 say() { echo "qemu-plugin: $*" >&2; }
 say "fetching QEMU $VERSION (bookworm-backports) into $dir"
-apt-get "${aptopts[@]}" -qq update >&2 || { say "apt-get update failed"; exit 3; }
-# What installing it would bring or upgrade on this host: those packages,
-# unpacked, complete the host's libraries.
-mapfile -t pkgs < <(apt-get "${aptopts[@]}" -s --no-install-recommends \
-	install "qemu-system-arm/bookworm-backports" 2>/dev/null | awk '$1 == "Inst" { print $2 }')
-[ ${#pkgs[@]} -gt 0 ] || { say "apt cannot resolve qemu-system-arm/bookworm-backports"; exit 3; }
-(cd "$apt/debs" && apt-get "${aptopts[@]}" -qq download "${pkgs[@]/qemu-system-arm/qemu-system-arm/bookworm-backports}" >&2) ||
-	{ say "apt-get download failed"; exit 3; }
-for deb in "$apt"/debs/*.deb; do
-	dpkg-deb -x "$deb" "$dir/root"
-done
+# shellcheck source=scripts/private-apt.sh
+. "$(dirname "$0")/private-apt.sh"
+# The system's dpkg status is read: what installing QEMU would bring or
+# upgrade on this host, unpacked, completes the host's libraries.
+private_apt "$dir" "bookworm bookworm-updates bookworm-backports"
+fetch_debs "$dir" "$dir/root" qemu-system-arm/bookworm-backports
 libs=$(find "$dir/root" -name '*.so*' -printf '%h\n' | sort -u | paste -sd:)
 cat >"$wrapper" <<WRAP
 #!/bin/sh
@@ -55,5 +38,5 @@ if ! "$wrapper" --version | grep -q "version $VERSION"; then
 	LD_LIBRARY_PATH=$libs ldd "$dir/root/usr/bin/qemu-system-aarch64" | grep 'not found' >&2 || true
 	exit 4
 fi
-say "QEMU $VERSION ready: ${#pkgs[@]} package(s) unpacked"
+say "QEMU $VERSION ready"
 echo "$dir"
