@@ -93,19 +93,7 @@ fn run(start: &Instant) -> Result<(), String> {
             say(format!("run {}: {}", r.id, args.join(" ")));
             let t = Instant::now();
             let status = direct(out, r.id, &args).map_err(|e| format!("run {}: {e}", r.id))?;
-            let secs = t.elapsed().as_secs_f64();
-            let exit = exit_text(&status);
-            write(
-                &out.join(format!("{}.exit", r.id)),
-                format!("{exit}\n").as_bytes(),
-            )?;
-            write(
-                &out.join(format!("{}.state-after", r.id)),
-                snap().as_bytes(),
-            )?;
-            bound_output(out, r.id)?;
-            table.push_str(&format!("{}\t{exit}\t{secs:.3}\n", r.id));
-            say(format!("run {}: {exit} after {secs:.2}s", r.id));
+            finish_run(out, r.id, &status, t, &snap(), &mut table, &say)?;
             continue;
         }
         say(format!("run {}: ftrace_it {}", r.id, args.join(" ")));
@@ -138,20 +126,8 @@ fn run(start: &Instant) -> Result<(), String> {
             )?;
             restore(&ftrace_it, out, r.id)?;
         }
-        let secs = t.elapsed().as_secs_f64();
         drop(reader);
-        let exit = exit_text(&status);
-        write(
-            &out.join(format!("{}.exit", r.id)),
-            format!("{exit}\n").as_bytes(),
-        )?;
-        write(
-            &out.join(format!("{}.state-after", r.id)),
-            snap().as_bytes(),
-        )?;
-        bound_output(out, r.id)?;
-        table.push_str(&format!("{}\t{exit}\t{secs:.3}\n", r.id));
-        say(format!("run {}: {exit} after {secs:.2}s", r.id));
+        finish_run(out, r.id, &status, t, &snap(), &mut table, &say)?;
     }
     copy("/proc/interrupts", &out.join("interrupts.after"));
     write(&out.join("runs.tsv"), table.as_bytes())?;
@@ -188,6 +164,33 @@ fn run(start: &Instant) -> Result<(), String> {
 
 /// Cuts the payload's `ID.stdout` and `ID.stderr` to `MAX_OUTPUT` bytes
 /// and notes in `ID.cut` what it wrote in all.
+/// After a run: `ID.exit`, `ID.state-after` (the settings as the run left
+/// them), the program's output bounded, its `runs.tsv` line, a progress line.
+fn finish_run(
+    out: &Path,
+    id: &str,
+    status: &std::process::ExitStatus,
+    started: Instant,
+    state_after: &str,
+    table: &mut String,
+    say: &dyn Fn(String),
+) -> Result<(), String> {
+    let secs = started.elapsed().as_secs_f64();
+    let exit = exit_text(status);
+    write(
+        &out.join(format!("{id}.exit")),
+        format!("{exit}\n").as_bytes(),
+    )?;
+    write(
+        &out.join(format!("{id}.state-after")),
+        state_after.as_bytes(),
+    )?;
+    bound_output(out, id)?;
+    table.push_str(&format!("{id}\t{exit}\t{secs:.3}\n"));
+    say(format!("run {id}: {exit} after {secs:.2}s"));
+    Ok(())
+}
+
 fn bound_output(out: &Path, id: &str) -> Result<(), String> {
     let mut cut = String::new();
     for stream in ["stdout", "stderr"] {
