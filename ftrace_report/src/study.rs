@@ -117,6 +117,7 @@ pub const REASONS: &[(&str, &str)] = &[
     ("VMA", "mm/vma.c: split out of mm/mmap.c in 6.12 (vma_link, vma_expand, remove_vma are in the study's graph, then in mmap.c), with its own section"),
     ("TIMEKEEPING, CLOCKSOURCE CORE, NTP, ALARMTIMER", "execve: ktime_get_coarse_real_ts64 (file time stamps through current_time) is in the study's graph but outside the part its execve root reaches; ours puts all of the exec's process-context work under execve"),
     ("TRACING", "interrupts, some runs: kernel/trace/pid_list.c (trace_pid_list_is_set, as a caller of a contended spin lock in softirq): the tracer's own pid filter, checked on scheduler events; an artefact of tracing, not a need of the program"),
+    ("WORKQUEUE", "interrupts, some runs: the study's trace had a delayed work's timer expire in the program's timer softirq (call_timer_fn -> delayed_work_timer_fn -> __queue_work); ours has it only in the runs where such a timer falls due on the program's CPU while it runs"),
     ("TMPFS (SHMEM FILESYSTEM)", "the program is read from our initramfs, which the kernel unpacks into tmpfs (CONFIG_TMPFS=y: shmem_file_read_iter, shmem_mmap, shmem_fault path); the study's graphs have no shmem function: its root file system was not tmpfs"),
 ];
 
