@@ -35,6 +35,12 @@ gt=$("$report" footprint "$dir/min.trace" --kernel-build "$kdir" --groundtruth "
 for s in 'LIBRARY CODE' 'TRACING'; do
 	grep -q "^$s	" <<<"$gt" || no "footprint --groundtruth: no $s subsystem"
 done
+# The study's tables next to the ground truth's: every difference has its
+# reason (ftrace_report/src/study.rs), the rows ftrace cannot see included.
+for p in min min.large; do
+	study=$("$report" footprint "$dir/$p.trace" --kernel-build "$kdir" --groundtruth "$dir/$p.gt" --study)
+	! grep -F '| ? |' <<<"$study" || no "$p: footprint --study --groundtruth: a difference without a reason"
+done
 
 # Bad input, refused before booting (exit 3, one line).
 bad() {
