@@ -964,3 +964,78 @@ fn the_header_lists_every_task_of_the_program() {
         }
     }
 }
+
+/// A base root file system as Buildroot's `output/target` is: a directory
+/// with its own init, the loader and the libraries of `hello_dyn`.
+fn base_root_file_system(root: &std::path::Path) {
+    let lib = root.join("lib");
+    fs::create_dir_all(&lib).unwrap();
+    for l in ["ld-linux-aarch64.so.1", "libc.so.6", "libm.so.6"] {
+        fs::copy(format!("/usr/aarch64-linux-gnu/lib/{l}"), lib.join(l)).unwrap();
+    }
+    // Would say so on the console if the kernel or anything else ran it.
+    let init = "#!/bin/sh\necho base-init-ran\n";
+    for f in ["init", "sbin/init"] {
+        let path = root.join(f);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(&path, init).unwrap();
+    }
+    fs::create_dir_all(root.join("etc")).unwrap();
+    fs::write(root.join("etc/inittab"), "::sysinit:/bin/sh\n").unwrap();
+}
+
+#[test]
+fn a_root_file_system_is_the_base_and_our_init_stays_the_only_other_process() {
+    if arch() != "aarch64" {
+        return;
+    }
+    let var = |v: &str| std::env::var(v).unwrap_or_else(|_| panic!("{v} (set by make vm-test)"));
+    let tmp = std::env::temp_dir().join(format!("vmrun-rootfs-{}", std::process::id()));
+    let (root, results) = (tmp.join("root"), tmp.join("results"));
+    base_root_file_system(&root);
+    let out = std::process::Command::new(var("VMRUN"))
+        .args([
+            "run",
+            "--arch",
+            "aarch64",
+            "--kernel-dir",
+            &var("KERNEL_DIR"),
+        ])
+        .args(["--init", &var("VM_INIT"), "--ftrace-it", &var("FTRACE_IT")])
+        .args(["--report", &var("FTRACE_REPORT"), "--duration", "1"])
+        .arg("--command")
+        .arg(format!("{}/hello_dyn from-the-base", var("TESTPROGS")))
+        .arg("--rootfs")
+        .arg(&root)
+        .arg("--results")
+        .arg(&results)
+        .output()
+        .expect("vmrun starts");
+    let read = |f: &str| fs::read_to_string(results.join(f)).unwrap_or_default();
+    assert!(
+        out.status.success(),
+        "vmrun --rootfs: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The loader and libraries are the base's: vmrun added none of its own
+    // (the base directory is the default sysroot), and the program ran.
+    assert_eq!(
+        read("hello_dyn.stdout"),
+        "arg 1: from-the-base\nsqrt(2) = 1.414\n"
+    );
+    let cpio = fs::read(results.join("initramfs.cpio")).unwrap();
+    let copies = cpio
+        .windows(b"lib/libc.so.6\0".len())
+        .filter(|w| w == b"lib/libc.so.6\0")
+        .count();
+    assert_eq!(copies, 1, "libc.so.6 in the initramfs {copies} times");
+    // The base's init never ran, and the trace holds only the program.
+    assert!(!read("boot.log").contains("base-init-ran"));
+    let trace = read("hello_dyn.trace");
+    assert!(trace.contains("\n# ftrace_it.tasks: 1\n"), "{trace:.2000}");
+    assert_eq!(
+        read("hello_dyn.state-before"),
+        read("hello_dyn.state-after")
+    );
+    fs::remove_dir_all(&tmp).unwrap();
+}
