@@ -114,6 +114,7 @@ help:
 	@echo "                    the trace-cmd fixtures of ftrace_report/tests/trace_cmd.rs"
 	@echo "make sizes          binary sizes against their budgets"
 	@echo "make bench          speed figures (bench-report: ftrace_report; bench-vm: make trace;"
-	@echo "                    bench-footprint; bench-groundtruth)"
+	@echo "                    bench-dynamic: make trace with a dynamic payload; bench-footprint;"
+	@echo "                    bench-groundtruth)"
 	@echo "make deps           install what a fresh Debian machine lacks"
 	@echo "make check-buildroot BUILDROOT_DIR=DIR   check the Buildroot 2024.02.4 drop-in"
