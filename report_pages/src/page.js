@@ -1,0 +1,57 @@
+"use strict";
+(function () {
+  var svg = document.getElementById("callgraph");
+  var nodes = svg ? Array.prototype.slice.call(svg.querySelectorAll("g.node")) : [];
+  var hits = document.getElementById("graph-hits");
+  var buttons = Array.prototype.slice.call(document.querySelectorAll("button[data-mark]"));
+  // One highlight at a time: a search or one of the views.
+  function highlight(test, label) {
+    var n = 0;
+    nodes.forEach(function (g) {
+      var on = test !== null && test(g);
+      g.classList.toggle("hit", on);
+      if (on) n += 1;
+    });
+    svg.classList.toggle("dim", test !== null);
+    hits.textContent = test === null ? "" : n + " " + label;
+    var first = svg.querySelector("g.node.hit");
+    if (first) first.scrollIntoView({block: "center", inline: "center"});
+  }
+  var search = document.getElementById("graph-search");
+  if (search && svg) {
+    search.addEventListener("input", function () {
+      var q = search.value.trim().toLowerCase();
+      buttons.forEach(function (b) { b.classList.remove("on"); });
+      highlight(q === "" ? null : function (g) {
+        return g.getAttribute("data-name").toLowerCase().indexOf(q) >= 0;
+      }, "matching");
+    });
+  }
+  buttons.forEach(function (b) {
+    b.addEventListener("click", function () {
+      var on = !b.classList.contains("on");
+      buttons.forEach(function (o) { o.classList.remove("on"); });
+      b.classList.toggle("on", on);
+      var mark = b.getAttribute("data-mark");
+      highlight(on ? function (g) {
+        return g.classList.contains(mark) ||
+          (" " + g.getAttribute("data-marks") + " ").indexOf(" " + mark + " ") >= 0;
+      } : null, b.textContent);
+    });
+  });
+  var fit = document.getElementById("graph-fit");
+  if (fit && svg) {
+    fit.addEventListener("click", function () {
+      fit.classList.toggle("on", svg.classList.toggle("fit"));
+    });
+  }
+  Array.prototype.forEach.call(document.querySelectorAll("input.list-search"), function (input) {
+    var table = document.getElementById(input.getAttribute("data-list"));
+    input.addEventListener("input", function () {
+      var q = input.value.trim().toLowerCase();
+      Array.prototype.forEach.call(table.rows, function (row, i) {
+        if (i > 0) row.hidden = q !== "" && row.textContent.toLowerCase().indexOf(q) < 0;
+      });
+    });
+  });
+})();

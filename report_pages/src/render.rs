@@ -1,0 +1,530 @@
+//! The page: HTML with inline CSS, script and hand-written SVG.
+
+use std::fmt::Write as _;
+
+use crate::layout::{layout, Layout, LayoutError};
+use crate::{Bars, Fact, Graph, Heat, List, Page, Side, Timeline};
+
+const CSS: &str = include_str!("page.css");
+const SCRIPT: &str = include_str!("page.js");
+
+/// Nothing may be fetched: inline styles and the inline script only.
+pub const CSP: &str =
+    "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:";
+
+/// Timeline drawing size (SVG user units).
+const TL_W: f64 = 1200.0;
+const TL_H: f64 = 150.0;
+
+/// Text in HTML (element content and quoted attributes).
+pub fn esc(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => o.push_str("&amp;"),
+            '<' => o.push_str("&lt;"),
+            '>' => o.push_str("&gt;"),
+            '"' => o.push_str("&quot;"),
+            '\'' => o.push_str("&#39;"),
+            _ => o.push(c),
+        }
+    }
+    o
+}
+
+/// An id fragment: the characters ids and CSS selectors take as they are.
+fn slug(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect()
+}
+
+/// The page; fails only when the graph cannot be laid out.
+pub fn render(p: &Page) -> Result<String, LayoutError> {
+    let lay = layout(&p.graph)?;
+    let mut o = String::with_capacity(1 << 20);
+    let t = esc(&p.title);
+    let _ = write!(
+        o,
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta http-equiv=\"Content-Security-Policy\" content=\"{CSP}\">\
+         <meta name=\"viewport\" content=\"width=device-width\">\
+         <title>{t}</title><style>{CSS}</style></head><body>\n<header><h1>{t}</h1>"
+    );
+    if let Some([a, b]) = &p.diff {
+        let _ = write!(
+            o,
+            "<p class=\"legend\"><span class=\"key only-a\"></span>only in A: {}\
+             <span class=\"key only-b\"></span>only in B: {}\
+             <span class=\"key both\"></span>in both</p>",
+            esc(a),
+            esc(b)
+        );
+    }
+    o.push_str(
+        "<nav><a href=\"#facts\">facts</a><a href=\"#heat\">phases x contexts</a>\
+         <a href=\"#timeline\">timeline</a><a href=\"#subsystems\">subsystems</a>\
+         <a href=\"#entry-paths\">entry paths</a><a href=\"#graph\">call graph</a>\
+         <a href=\"#lists\">function lists</a></nav></header>\n<main>\n",
+    );
+    facts(&mut o, &p.facts);
+    if let Some(h) = &p.heat {
+        heat(&mut o, h);
+    }
+    if let Some(tl) = &p.timeline {
+        timeline(&mut o, tl);
+    }
+    bars(
+        &mut o,
+        "subsystems",
+        "Footprint by subsystem",
+        &p.subsystems,
+    );
+    bars(
+        &mut o,
+        "entry-paths",
+        "Footprint by entry path",
+        &p.entry_paths,
+    );
+    graph(&mut o, &p.graph, &lay, p.diff.is_some());
+    lists(&mut o, &p.lists);
+    let _ = write!(o, "</main>\n<script>{SCRIPT}</script>\n</body></html>\n");
+    Ok(o)
+}
+
+fn facts(o: &mut String, facts: &[Fact]) {
+    o.push_str("<section id=\"facts\"><h2>Facts</h2><table class=\"facts\">");
+    for f in facts {
+        let _ = write!(
+            o,
+            "<tr><th>{}</th><td id=\"fact-{}\" data-value=\"{}\">{}</td></tr>",
+            esc(&f.label),
+            slug(&f.id),
+            esc(&f.value),
+            esc(&f.value)
+        );
+    }
+    o.push_str("</table></section>\n");
+}
+
+/// Background of a cell, and whether it is dark enough for white text:
+/// the more events, the darker (log scale: the exec burst is thousands of
+/// times a tick).
+fn shade(n: u64, max: u64) -> (String, bool) {
+    if n == 0 || max == 0 {
+        return ("transparent".into(), false);
+    }
+    let light = 95.0 - 50.0 * (n as f64).ln_1p() / (max as f64).ln_1p();
+    (format!("hsl(210,70%,{light:.0}%)"), light < 65.0)
+}
+
+fn heat(o: &mut String, h: &Heat) {
+    let max = h.events.iter().flatten().copied().max().unwrap_or(0);
+    o.push_str(
+        "<section id=\"heat\"><h2>Phases x contexts</h2>\
+         <p class=\"note\">events, and unique functions below them</p><table class=\"heat\"><tr><th></th>",
+    );
+    for c in &h.cols {
+        let _ = write!(o, "<th>{}</th>", esc(c));
+    }
+    o.push_str("</tr>");
+    for (r, row) in h.rows.iter().enumerate() {
+        let _ = write!(o, "<tr><th>{}</th>", esc(row));
+        for (c, col) in h.cols.iter().enumerate() {
+            let ev = h.events[r][c];
+            let fu = h.functions[r][c];
+            let (bg, dark) = shade(ev, max);
+            let _ = write!(
+                o,
+                "<td id=\"heat-{}-{}\" data-events=\"{ev}\" data-functions=\"{fu}\" style=\"background:{}\"{}>\
+                 {ev}<small>{fu}</small></td>",
+                slug(row),
+                slug(col),
+                bg,
+                if dark { " class=\"dark\"" } else { "" }
+            );
+        }
+        o.push_str("</tr>");
+    }
+    o.push_str("</table></section>\n");
+}
+
+/// A series' colour: the phase's hue, the context's lightness.
+fn colour(phase: &str, context: &str) -> String {
+    let hue = match phase {
+        "pre-exec" => 40,
+        "exec" => 215,
+        "run" => 130,
+        "exit" => 0,
+        _ => 280,
+    };
+    let light = match context {
+        "process" => 50,
+        "softirq" => 68,
+        "hardirq" => 34,
+        "nmi" => 22,
+        _ => 58,
+    };
+    format!("hsl({hue},65%,{light}%)")
+}
+
+/// Stacked bars per time bin; a bin's height grows with the log of its
+/// events, split among the series in proportion.
+fn timeline(o: &mut String, tl: &Timeline) {
+    let bins = tl.series.first().map_or(0, |s| s.bins.len());
+    let totals: Vec<u64> = (0..bins)
+        .map(|i| tl.series.iter().map(|s| s.bins[i]).sum())
+        .collect();
+    let events: u64 = totals.iter().sum();
+    let max = totals.iter().copied().max().unwrap_or(0);
+    let span = tl.end_ns.saturating_sub(tl.start_ns);
+    let _ = write!(
+        o,
+        "<section id=\"timeline\"><h2>Timeline</h2><p class=\"note\">{} events of the target over {} \
+         ({}), {bins} bins of {}; bar height: log of the events in the bin</p>\
+         <svg id=\"timeline-svg\" data-events=\"{events}\" data-bins=\"{bins}\" viewBox=\"0 0 {} {}\" \
+         width=\"100%\" role=\"img\">",
+        events,
+        duration(span),
+        esc(&tl.axis),
+        duration(span / bins.max(1) as u64),
+        TL_W,
+        TL_H + 20.0
+    );
+    let bw = TL_W / bins.max(1) as f64;
+    for (i, &total) in totals.iter().enumerate() {
+        if total == 0 {
+            continue;
+        }
+        let h = TL_H * (total as f64).ln_1p() / (max as f64).ln_1p();
+        let mut y = TL_H;
+        let x = i as f64 * bw;
+        for s in &tl.series {
+            let n = s.bins[i];
+            if n == 0 {
+                continue;
+            }
+            let sh = h * n as f64 / total as f64;
+            y -= sh;
+            let _ = write!(
+                o,
+                "<rect x=\"{x:.1}\" y=\"{y:.2}\" width=\"{:.2}\" height=\"{sh:.2}\" fill=\"{}\"><title>{}/{}: {n}</title></rect>",
+                bw.max(0.5),
+                colour(&s.phase, &s.context),
+                esc(&s.phase),
+                esc(&s.context)
+            );
+        }
+    }
+    for k in 0..=4u32 {
+        let x = TL_W * f64::from(k) / 4.0;
+        let anchor = match k {
+            0 => "start",
+            4 => "end",
+            _ => "middle",
+        };
+        let _ = write!(
+            o,
+            "<text x=\"{x:.0}\" y=\"{}\" text-anchor=\"{anchor}\" class=\"axis\">+{}</text>",
+            TL_H + 15.0,
+            duration(span * u64::from(k) / 4)
+        );
+    }
+    o.push_str("</svg><p class=\"legend\">");
+    for s in &tl.series {
+        let n: u64 = s.bins.iter().sum();
+        let _ = write!(
+            o,
+            "<span class=\"key\" style=\"background:{}\"></span>{}/{} ({n}) ",
+            colour(&s.phase, &s.context),
+            esc(&s.phase),
+            esc(&s.context)
+        );
+    }
+    o.push_str("</p></section>\n");
+}
+
+/// `1.234 ms`, `56.7 us`, `2.000 s`.
+fn duration(ns: u64) -> String {
+    match ns {
+        n if n >= 1_000_000_000 => format!("{:.3} s", n as f64 / 1e9),
+        n if n >= 1_000_000 => format!("{:.3} ms", n as f64 / 1e6),
+        n => format!("{:.1} us", n as f64 / 1e3),
+    }
+}
+
+fn bars(o: &mut String, id: &str, title: &str, b: &Result<Bars, String>) {
+    let _ = write!(o, "<section id=\"{id}\"><h2>{title}</h2>");
+    match b {
+        Err(why) => {
+            let _ = write!(o, "<p class=\"note\" id=\"{id}-none\">{}</p>", esc(why));
+        }
+        Ok(b) => {
+            let max = b.bars.iter().map(|b| b.value).max().unwrap_or(0).max(1);
+            let _ = write!(
+                o,
+                "<p class=\"note\">bar length: {}</p><div class=\"bars\" id=\"{id}-bars\" data-bars=\"{}\">",
+                esc(&b.unit),
+                b.bars.len()
+            );
+            for bar in &b.bars {
+                let _ = write!(
+                    o,
+                    "<div class=\"bar {}\" data-name=\"{}\" data-value=\"{}\"><span class=\"label\" title=\"{}\">{}</span>\
+                     <span class=\"fill\" style=\"width:{:.1}%\"></span><span class=\"num\">{} <small>{}</small></span></div>",
+                    bar.side.class(),
+                    esc(&bar.name),
+                    bar.value,
+                    esc(&bar.name),
+                    esc(&bar.name),
+                    70.0 * bar.value as f64 / max as f64,
+                    bar.value,
+                    esc(&bar.detail)
+                );
+            }
+            o.push_str("</div>");
+        }
+    }
+    o.push_str("</section>\n");
+}
+
+fn graph(o: &mut String, g: &Graph, lay: &Layout, diff: bool) {
+    let _ = write!(
+        o,
+        "<section id=\"graph\"><h2>Call graph</h2><p class=\"note\">{} of {} functions, {} of {} caller -&gt; callee edges{}; \
+         laid out by Graphviz dot, callers left of their callees</p>\
+         <div class=\"tools\"><input id=\"graph-search\" type=\"search\" placeholder=\"highlight functions (substring)\">\
+         <span id=\"graph-hits\"></span>\
+         <button data-mark=\"execve\">execve subtree</button><button data-mark=\"fault\">page-fault path</button>",
+        g.nodes.len(),
+        g.total_nodes,
+        g.edges.len(),
+        g.total_edges,
+        if g.nodes.len() < g.total_nodes {
+            " (the most called)"
+        } else {
+            ""
+        }
+    );
+    if diff {
+        o.push_str("<button data-mark=\"only-a\">only in A</button><button data-mark=\"only-b\">only in B</button>");
+    }
+    o.push_str("<button id=\"graph-fit\">fit to width</button></div><div class=\"graph-box\">");
+    let _ = write!(
+        o,
+        "<svg id=\"callgraph\" data-nodes=\"{}\" data-edges=\"{}\" data-total-nodes=\"{}\" data-total-edges=\"{}\" \
+         width=\"{:.0}\" height=\"{:.0}\" viewBox=\"0 0 {:.0} {:.0}\">\
+         <defs><marker id=\"arrow\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" markerWidth=\"6\" markerHeight=\"6\" orient=\"auto\">\
+         <path d=\"M0,0L10,5L0,10z\"/></marker></defs><g class=\"edges\">",
+        g.nodes.len(),
+        g.edges.len(),
+        g.total_nodes,
+        g.total_edges,
+        lay.width + 8.0,
+        lay.height + 8.0,
+        lay.width + 8.0,
+        lay.height + 8.0
+    );
+    for (e, pts) in g.edges.iter().zip(&lay.edges) {
+        let Some((first, rest)) = pts.split_first() else {
+            continue;
+        };
+        let _ = write!(
+            o,
+            "<path class=\"edge {}\" data-from=\"{}\" data-to=\"{}\" d=\"M{:.1},{:.1}",
+            e.side.class(),
+            e.from,
+            e.to,
+            first.0 + 4.0,
+            first.1 + 4.0
+        );
+        // dot's spline: 1 + 3n control points, then the arrow's tip.
+        let (curve, tip) = rest.split_at(rest.len() - rest.len() % 3);
+        for c in curve.chunks(3) {
+            let _ = write!(
+                o,
+                "C{:.1},{:.1} {:.1},{:.1} {:.1},{:.1}",
+                c[0].0 + 4.0,
+                c[0].1 + 4.0,
+                c[1].0 + 4.0,
+                c[1].1 + 4.0,
+                c[2].0 + 4.0,
+                c[2].1 + 4.0
+            );
+        }
+        for t in tip {
+            let _ = write!(o, "L{:.1},{:.1}", t.0 + 4.0, t.1 + 4.0);
+        }
+        let _ = write!(o, "\"><title>{} calls</title></path>", e.calls);
+    }
+    o.push_str("</g><g class=\"nodes\">");
+    for (i, (n, &(x, y, w, h))) in g.nodes.iter().zip(&lay.nodes).enumerate() {
+        let _ = write!(
+            o,
+            "<g class=\"node {}\" id=\"node-{i}\" data-name=\"{}\" data-calls=\"{}\" data-marks=\"{}\">\
+             <rect x=\"{:.1}\" y=\"{:.1}\" width=\"{w:.1}\" height=\"{h:.1}\" rx=\"3\"/>\
+             <text x=\"{:.1}\" y=\"{:.1}\">{}</text><title>{}: {} calls</title></g>",
+            n.side.class(),
+            esc(&n.name),
+            n.calls,
+            esc(&n.marks.join(" ")),
+            x - w / 2.0 + 4.0,
+            y - h / 2.0 + 4.0,
+            x + 4.0,
+            y + 4.0 + 3.5,
+            esc(&n.name),
+            esc(&n.name),
+            n.calls
+        );
+    }
+    o.push_str("</g></svg></div></section>\n");
+}
+
+fn lists(o: &mut String, lists: &[List]) {
+    o.push_str("<section id=\"lists\"><h2>Function lists</h2>");
+    for l in lists {
+        let id = slug(&l.id);
+        let _ = write!(
+            o,
+            "<details class=\"list\"{}><summary>{} <small>({} rows)</small></summary>\
+             <input type=\"search\" class=\"list-search\" data-list=\"list-{id}\" placeholder=\"filter (substring)\">\
+             <table id=\"list-{id}\" data-rows=\"{}\"><tr>",
+            if l.rows.len() <= 40 { " open" } else { "" },
+            esc(&l.title),
+            l.rows.len(),
+            l.rows.len()
+        );
+        for c in &l.columns {
+            let _ = write!(o, "<th>{}</th>", esc(c));
+        }
+        o.push_str("</tr>");
+        for r in &l.rows {
+            if r.side == Side::Both {
+                o.push_str("<tr>");
+            } else {
+                let _ = write!(o, "<tr class=\"{}\">", r.side.class());
+            }
+            for c in &r.cells {
+                let _ = write!(o, "<td>{}</td>", esc(c));
+            }
+            o.push_str("</tr>");
+        }
+        o.push_str("</table></details>");
+    }
+    o.push_str("</section>\n");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Bar, Edge, Node, Row, Series};
+
+    fn page() -> Page {
+        Page {
+            title: "min <x>".into(),
+            diff: None,
+            facts: vec![Fact {
+                id: "events".into(),
+                label: "events".into(),
+                value: "12".into(),
+            }],
+            heat: Some(Heat {
+                rows: vec!["exec".into()],
+                cols: vec!["process".into(), "hardirq".into()],
+                events: vec![vec![10, 2]],
+                functions: vec![vec![5, 1]],
+            }),
+            timeline: Some(Timeline {
+                axis: "trace time".into(),
+                start_ns: 0,
+                end_ns: 4000,
+                series: vec![Series {
+                    phase: "exec".into(),
+                    context: "process".into(),
+                    bins: vec![3, 0, 9],
+                }],
+            }),
+            subsystems: Ok(Bars {
+                unit: "functions".into(),
+                bars: vec![Bar {
+                    name: "MEMORY MANAGEMENT".into(),
+                    value: 7,
+                    detail: "3 files".into(),
+                    side: Side::OnlyB,
+                }],
+            }),
+            entry_paths: Err("no kernel build".into()),
+            graph: Graph::default(),
+            lists: vec![List {
+                id: "funcs".into(),
+                title: "functions".into(),
+                columns: vec!["function".into()],
+                rows: vec![Row {
+                    cells: vec!["a&b".into()],
+                    side: Side::Both,
+                }],
+            }],
+        }
+    }
+
+    #[test]
+    fn numbers_are_in_data_attributes() {
+        let html = render(&page()).unwrap();
+        for want in [
+            "<title>min &lt;x&gt;</title>",
+            "id=\"fact-events\" data-value=\"12\"",
+            "id=\"heat-exec-hardirq\" data-events=\"2\" data-functions=\"1\"",
+            "id=\"timeline-svg\" data-events=\"12\" data-bins=\"3\"",
+            "class=\"bar only-b\" data-name=\"MEMORY MANAGEMENT\" data-value=\"7\"",
+            "id=\"entry-paths-none\">no kernel build<",
+            "id=\"list-funcs\" data-rows=\"1\"",
+            "<td>a&amp;b</td>",
+            "id=\"callgraph\" data-nodes=\"0\"",
+        ] {
+            assert!(html.contains(want), "{want}");
+        }
+        assert!(html.contains(&format!("content=\"{CSP}\"")));
+        // Nothing to fetch: no URL in the page but the SVG namespace.
+        assert!(!html.contains("http://") && !html.contains("https://"));
+    }
+
+    #[test]
+    fn graph_nodes_and_edges_from_dot() {
+        let mut p = page();
+        p.graph = Graph {
+            nodes: vec![
+                Node {
+                    name: "execve".into(),
+                    calls: 1,
+                    side: Side::Both,
+                    marks: vec!["execve".into()],
+                },
+                Node {
+                    name: "getname".into(),
+                    calls: 2,
+                    side: Side::OnlyA,
+                    marks: vec![],
+                },
+            ],
+            edges: vec![Edge {
+                from: 0,
+                to: 1,
+                calls: 2,
+                side: Side::OnlyA,
+            }],
+            total_nodes: 2,
+            total_edges: 1,
+        };
+        let html = render(&p).unwrap();
+        assert_eq!(html.matches("<g class=\"node ").count(), 2);
+        assert_eq!(html.matches("<path class=\"edge only-a\"").count(), 1);
+        assert!(html.contains("data-name=\"execve\" data-calls=\"1\" data-marks=\"execve\""));
+    }
+
+    #[test]
+    fn durations_read_well() {
+        assert_eq!(duration(1_500_000_000), "1.500 s");
+        assert_eq!(duration(2_345_678), "2.346 ms");
+        assert_eq!(duration(56_700), "56.7 us");
+    }
+}
