@@ -10,6 +10,7 @@ use crate::parse::{self, Line, Skip, SKIPS};
 
 mod graph;
 mod header;
+mod log;
 mod phase;
 mod pipeline;
 mod tree;
@@ -17,6 +18,8 @@ mod tree;
 use graph::{CpuState, Frame};
 use header::RingEvents;
 pub use header::{CpuStat, Header, Mismatch};
+use log::Now;
+pub use log::{graph_duration, Kind, Logged};
 use phase::Held;
 
 /// Number of phase x context cells.
@@ -234,6 +237,10 @@ pub struct Analysis {
     cpus: FxHashMap<u32, CpuState>,
     stacks: FxHashMap<u64, Vec<Frame>>,
     ring_events: RingEvents,
+    /// Every event of every task with a record, in order, when asked for
+    /// (`logging`); the tree's are `tree_log`'s.
+    pub log: Option<Vec<Logged>>,
+    now: Now,
 }
 
 fn lossy(b: &[u8]) -> String {
@@ -278,7 +285,30 @@ impl Analysis {
             cpus: FxHashMap::default(),
             stacks: FxHashMap::default(),
             ring_events: RingEvents::default(),
+            log: None,
+            now: Now::default(),
         }
+    }
+
+    /// Keeps every event (`log`): memory then grows with the events.
+    pub fn logging(mut self) -> Analysis {
+        self.log = Some(Vec::new());
+        self
+    }
+
+    /// The logged events of the target's process tree, in trace order.
+    pub fn tree_log(&self) -> Vec<Logged> {
+        let pids: Vec<u32> = match (self.tree.is_empty(), self.target) {
+            (false, _) => self.tree.iter().map(|t| t.pid).collect(),
+            (true, Some((pid, _))) => vec![pid],
+            (true, None) => Vec::new(),
+        };
+        self.log
+            .iter()
+            .flatten()
+            .filter(|e| pids.contains(&e.pid))
+            .copied()
+            .collect()
     }
 
     fn skip(&mut self, s: Skip) {
@@ -365,6 +395,10 @@ impl Analysis {
             self.format.function_flags += 1;
         }
         let ctx = flag_context(f.flags);
+        self.now = Now {
+            cpu: f.cpu,
+            ..Now::default()
+        };
         self.event(
             Some(f.pid),
             f.comm_padded,
@@ -424,6 +458,20 @@ impl Analysis {
             },
         });
         record(acc, comm, renamed, key, ctx, ts, line);
+        if let Some(log) = self.log.as_mut() {
+            log.push(Logged {
+                ts: ts.and_then(parse::parse_ts),
+                dur: self.now.dur,
+                pid,
+                cpu: self.now.cpu,
+                callee,
+                caller,
+                depth: self.now.depth,
+                kind: self.now.kind,
+                phase: acc.phase,
+                ctx,
+            });
+        }
         if self.target.is_none() && acc.phase != Phase::PreExec {
             self.target = Some((pid, TargetSource::Execve { line }));
             self.acc = self.pending.remove(&pid);

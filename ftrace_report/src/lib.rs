@@ -3,6 +3,7 @@
 
 pub mod analyze;
 pub mod execve;
+pub mod export;
 pub mod footprint;
 #[cfg(any(test, feature = "fuzzing"))]
 pub mod fuzzing;
