@@ -141,6 +141,12 @@ pub struct Acc {
     pub last_ts: Stamp,
     /// Command names in the order they appear: (name, first line, events).
     pub comms: Vec<(Vec<u8>, u64, u64)>,
+    /// The lines of the events moved from pre-exec to exec (the execve's
+    /// entry path), and, for a forked task that called execve, the line
+    /// before which its `run` events became pre-exec: the event log's
+    /// phases are corrected with them.
+    pub exec_lines: Vec<u64>,
+    pub pre_exec_before: Option<u64>,
 }
 
 impl Acc {
@@ -158,6 +164,8 @@ impl Acc {
             first_ts: None,
             last_ts: Stamp::default(),
             comms: Vec::new(),
+            exec_lines: Vec::new(),
+            pre_exec_before: None,
         }
     }
 }
@@ -296,19 +304,31 @@ impl Analysis {
         self
     }
 
-    /// The logged events of the target's process tree, in trace order.
+    /// The logged events of the target's process tree, in trace order,
+    /// with the phases the rules gave them later (an event is logged with
+    /// its task's phase at the time; the execve's entry path becomes exec
+    /// when the execve is seen).
     pub fn tree_log(&self) -> Vec<Logged> {
-        let pids: Vec<u32> = match (self.tree.is_empty(), self.target) {
-            (false, _) => self.tree.iter().map(|t| t.pid).collect(),
-            (true, Some((pid, _))) => vec![pid],
+        let tasks: Vec<&Acc> = match (self.tree.is_empty(), self.acc.as_ref()) {
+            (false, _) => self.tree.iter().collect(),
+            (true, Some(acc)) => vec![acc],
             (true, None) => Vec::new(),
         };
-        self.log
-            .iter()
-            .flatten()
-            .filter(|e| pids.contains(&e.pid))
-            .copied()
-            .collect()
+        let mut out = Vec::new();
+        for e in self.log.iter().flatten() {
+            let Some(t) = tasks.iter().find(|t| t.pid == e.pid) else {
+                continue;
+            };
+            let mut e = *e;
+            if e.phase == Phase::Run && t.pre_exec_before.is_some_and(|l| e.line < l) {
+                e.phase = Phase::PreExec;
+            }
+            if e.phase == Phase::PreExec && e.kind != Kind::Exit && t.exec_lines.contains(&e.line) {
+                e.phase = Phase::Exec;
+            }
+            out.push(e);
+        }
+        out
     }
 
     fn skip(&mut self, s: Skip) {
@@ -461,6 +481,7 @@ impl Analysis {
         if let Some(log) = self.log.as_mut() {
             log.push(Logged {
                 ts: ts.and_then(parse::parse_ts),
+                line,
                 dur: self.now.dur,
                 pid,
                 cpu: self.now.cpu,

@@ -10,6 +10,7 @@ pub mod fuzzing;
 pub mod groundtruth;
 pub mod model;
 pub mod names;
+pub mod pages;
 pub mod parse;
 pub mod report;
 pub mod study;

@@ -85,6 +85,7 @@ impl Analysis {
             if let (Some(log), Some(pid)) = (self.log.as_mut(), pid) {
                 log.push(Logged {
                     ts: g.ts.and_then(parse::parse_ts),
+                    line: self.lines,
                     dur: super::graph_duration(raw),
                     pid,
                     cpu: g.cpu,

@@ -22,6 +22,7 @@ pub enum Kind {
 pub struct Logged {
     /// Nanoseconds, when the line has a timestamp.
     pub ts: Option<u64>,
+    pub line: u64,
     /// function_graph's DURATION column (leaves and returns), nanoseconds.
     pub dur: Option<u64>,
     pub pid: u32,
