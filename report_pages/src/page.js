@@ -42,7 +42,7 @@
   var fit = document.getElementById("graph-fit");
   if (fit && svg) {
     fit.addEventListener("click", function () {
-      fit.classList.toggle("on", svg.classList.toggle("fit"));
+      fit.classList.toggle("on", !svg.classList.toggle("fit"));
     });
   }
   Array.prototype.forEach.call(document.querySelectorAll("input.list-search"), function (input) {

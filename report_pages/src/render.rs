@@ -92,6 +92,29 @@ pub fn render(p: &Page) -> Result<String, LayoutError> {
     Ok(o)
 }
 
+/// A page of links (`href`, text, note), same style and policy: the
+/// index of a results directory.
+pub fn index(title: &str, links: &[(String, String, String)]) -> String {
+    let t = esc(title);
+    let mut o = format!(
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta http-equiv=\"Content-Security-Policy\" content=\"{CSP}\">\
+         <title>{t}</title><style>{CSS}</style></head><body>\n<header><h1>{t}</h1></header>\n\
+         <main><section><ul class=\"index\">"
+    );
+    for (href, text, note) in links {
+        let _ = write!(
+            o,
+            "<li><a href=\"{}\">{}</a> <span class=\"note\">{}</span></li>",
+            esc(href),
+            esc(text),
+            esc(note)
+        );
+    }
+    o.push_str("</ul></section></main></body></html>\n");
+    o
+}
+
 fn facts(o: &mut String, facts: &[Fact]) {
     o.push_str("<section id=\"facts\"><h2>Facts</h2><table class=\"facts\">");
     for f in facts {
@@ -309,10 +332,11 @@ fn graph(o: &mut String, g: &Graph, lay: &Layout, diff: bool) {
     if diff {
         o.push_str("<button data-mark=\"only-a\">only in A</button><button data-mark=\"only-b\">only in B</button>");
     }
-    o.push_str("<button id=\"graph-fit\">fit to width</button></div><div class=\"graph-box\">");
+    // The whole graph first (fitted to the width), its actual size on demand.
+    o.push_str("<button id=\"graph-fit\">actual size</button></div><div class=\"graph-box\">");
     let _ = write!(
         o,
-        "<svg id=\"callgraph\" data-nodes=\"{}\" data-edges=\"{}\" data-total-nodes=\"{}\" data-total-edges=\"{}\" \
+        "<svg id=\"callgraph\" class=\"fit\" data-nodes=\"{}\" data-edges=\"{}\" data-total-nodes=\"{}\" data-total-edges=\"{}\" \
          width=\"{:.0}\" height=\"{:.0}\" viewBox=\"0 0 {:.0} {:.0}\">\
          <defs><marker id=\"arrow\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" markerWidth=\"6\" markerHeight=\"6\" orient=\"auto\">\
          <path d=\"M0,0L10,5L0,10z\"/></marker></defs><g class=\"edges\">",
@@ -479,7 +503,7 @@ mod tests {
             "id=\"entry-paths-none\">no kernel build<",
             "id=\"list-funcs\" data-rows=\"1\"",
             "<td>a&amp;b</td>",
-            "id=\"callgraph\" data-nodes=\"0\"",
+            "id=\"callgraph\" class=\"fit\" data-nodes=\"0\"",
         ] {
             assert!(html.contains(want), "{want}");
         }
@@ -519,6 +543,18 @@ mod tests {
         assert_eq!(html.matches("<g class=\"node ").count(), 2);
         assert_eq!(html.matches("<path class=\"edge only-a\"").count(), 1);
         assert!(html.contains("data-name=\"execve\" data-calls=\"1\" data-marks=\"execve\""));
+    }
+
+    #[test]
+    fn index_links_escaped() {
+        let html = index(
+            "results/aarch64",
+            &[("a b&c.html".into(), "min".into(), "1 s".into())],
+        );
+        assert!(html.contains(
+            "<li><a href=\"a b&amp;c.html\">min</a> <span class=\"note\">1 s</span></li>"
+        ));
+        assert!(html.contains(CSP));
     }
 
     #[test]
