@@ -55,12 +55,12 @@ fn fact(id: &str, label: &str, value: impl ToString) -> Fact {
     Fact {
         id: id.into(),
         label: label.into(),
-        value: value.to_string(),
+        values: vec![value.to_string()],
     }
 }
 
-/// The facts table; ids prefixed with `prefix` (`a-`, `b-` on a diff).
-fn facts(t: &Traced, s: &Summary, prefix: &str, label: &str) -> Vec<Fact> {
+/// The facts table of one trace.
+fn facts(t: &Traced, s: &Summary) -> Vec<Fact> {
     let an = t.an;
     let or = |v: Option<&str>| v.unwrap_or("-").to_string();
     let program = header(an, "command")
@@ -109,16 +109,14 @@ fn facts(t: &Traced, s: &Summary, prefix: &str, label: &str) -> Vec<Fact> {
         ("exit", "exit status", or(header(an, "exit"))),
         ("selection", "selection", s.selection.clone()),
     ];
-    rows.into_iter()
-        .map(|(id, l, v)| {
-            let l = if label.is_empty() {
-                l.to_string()
-            } else {
-                format!("{label}: {l}")
-            };
-            fact(&format!("{prefix}{id}"), &l, v)
-        })
-        .collect()
+    rows.into_iter().map(|(id, l, v)| fact(id, l, v)).collect()
+}
+
+/// A trace's name on a page: its file name.
+fn short(file: &str) -> String {
+    std::path::Path::new(file)
+        .file_name()
+        .map_or_else(|| file.to_string(), |n| n.to_string_lossy().into_owned())
 }
 
 fn heat(s: &Summary) -> Option<Heat> {
@@ -414,9 +412,9 @@ pub fn page(t: &Traced, f: &Filter) -> Page {
     let s = Summary::new(t.an, t.file, f);
     let fp = report::footprint(t.an, f);
     Page {
-        title: format!("ftrace_report: {}", t.file),
+        title: format!("ftrace_report: {}", short(t.file)),
         diff: None,
-        facts: facts(t, &s, "", ""),
+        facts: facts(t, &s),
         heat: heat(&s),
         timeline: timeline(t.an),
         subsystems: subsystems(&t.map),
@@ -482,8 +480,14 @@ pub fn diff_page(a: &Traced, b: &Traced, f: &Filter) -> Page {
     for (e, c) in &fb.edges {
         *edges.entry(e.clone()).or_insert(0) += c;
     }
-    let mut facts = facts(a, &sa, "a-", "A");
-    facts.extend(self::facts(b, &sb, "b-", "B"));
+    let mut facts: Vec<Fact> = facts(a, &sa)
+        .into_iter()
+        .zip(facts(b, &sb))
+        .map(|(mut x, y)| {
+            x.values.extend(y.values);
+            x
+        })
+        .collect();
     let parts = [
         ("only-a", "functions only in A"),
         ("only-b", "functions only in B"),
@@ -511,8 +515,8 @@ pub fn diff_page(a: &Traced, b: &Traced, f: &Filter) -> Page {
             .collect()
     };
     Page {
-        title: format!("ftrace_report diff: {} vs {}", a.file, b.file),
-        diff: Some([a.file.to_string(), b.file.to_string()]),
+        title: format!("ftrace_report diff: {} vs {}", short(a.file), short(b.file)),
+        diff: Some([short(a.file), short(b.file)]),
         facts,
         heat: None,
         timeline: None,
@@ -556,5 +560,149 @@ pub fn diff_page(a: &Traced, b: &Traced, f: &Filter) -> Page {
                 edge_rows(1, Side::OnlyB),
             ),
         ],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::footprint::{ConfigView, Part, SubsystemRow};
+
+    fn names(list: &[(&str, u64)]) -> BTreeMap<Name, u64> {
+        list.iter()
+            .map(|(n, c)| (n.as_bytes().to_vec(), *c))
+            .collect()
+    }
+
+    fn edge(a: &str, b: &str) -> ((Name, Name), u64) {
+        ((a.as_bytes().to_vec(), b.as_bytes().to_vec()), 1)
+    }
+
+    #[test]
+    fn graph_marks_the_execve_subtree_and_the_fault_path() {
+        let funcs = names(&[
+            ("__arm64_sys_execve", 1),
+            ("getname", 1),
+            ("do_mem_abort", 2),
+            ("handle_mm_fault", 2),
+            ("tick", 9),
+        ]);
+        let edges: BTreeMap<_, _> = [
+            edge("__arm64_sys_execve", "getname"),
+            edge("do_mem_abort", "handle_mm_fault"),
+        ]
+        .into_iter()
+        .collect();
+        let g = graph(&funcs, &edges, |_| Side::Both, |_| Side::Both);
+        let marks: BTreeMap<&str, Vec<String>> = g
+            .nodes
+            .iter()
+            .map(|n| (n.name.as_str(), n.marks.clone()))
+            .collect();
+        assert_eq!(marks["getname"], ["execve"]);
+        assert_eq!(marks["__arm64_sys_execve"], ["execve"]);
+        assert_eq!(marks["handle_mm_fault"], ["fault"]);
+        assert!(marks["tick"].is_empty());
+        assert_eq!((g.total_nodes, g.total_edges, g.edges.len()), (5, 2, 2));
+    }
+
+    #[test]
+    fn a_large_graph_keeps_the_most_called_and_what_one_trace_needs() {
+        let many: Vec<(String, u64)> = (0..TOP_NODES + 5)
+            .map(|i| (format!("f{i:04}"), 10 + i as u64))
+            .collect();
+        let mut list: Vec<(&str, u64)> = many.iter().map(|(n, c)| (n.as_str(), *c)).collect();
+        list.push(("rare", 0));
+        let funcs = names(&list);
+        let edges: BTreeMap<_, _> = [edge("f0000", "f0604"), edge("rare", "f0604")]
+            .into_iter()
+            .collect();
+        let only = b"rare".to_vec();
+        let g = graph(
+            &funcs,
+            &edges,
+            |n| if *n == only { Side::OnlyB } else { Side::Both },
+            |_| Side::Both,
+        );
+        assert_eq!(g.nodes.len(), TOP_NODES);
+        assert_eq!(g.total_nodes, TOP_NODES + 6);
+        let kept: BTreeSet<&str> = g.nodes.iter().map(|n| n.name.as_str()).collect();
+        assert!(kept.contains("rare") && kept.contains("f0604"));
+        // The least called are cut, and their edges with them.
+        assert!(!kept.contains("f0000") && !kept.contains("f0005"));
+        assert_eq!(g.edges.len(), 1);
+        assert_eq!(g.nodes[g.edges[0].from].name, "rare");
+    }
+
+    fn map(subsystems: &[(&str, usize)]) -> FootprintMap {
+        FootprintMap {
+            trace: "t".into(),
+            kernel_build: "k".into(),
+            release: "r".into(),
+            filter: "f".into(),
+            functions: Vec::new(),
+            ambiguous: Vec::new(),
+            unmapped: Vec::new(),
+            files: Vec::new(),
+            subsystems: subsystems
+                .iter()
+                .map(|(n, f)| SubsystemRow {
+                    name: n.to_string(),
+                    status: None,
+                    files: 1,
+                    functions: *f,
+                    calls: 3,
+                })
+                .collect(),
+            build_symbols: Vec::new(),
+            read_symbols: Vec::new(),
+            cells: Vec::new(),
+            entry_paths: vec![Part {
+                name: "execve".into(),
+                functions: 4,
+                files: 2,
+                subsystems: vec!["EXEC & BINFMT API, ELF".into()],
+                all_sections: Vec::new(),
+            }],
+            config: ConfigView {
+                note: "",
+                touched: Vec::new(),
+                untouched_objects: Vec::new(),
+                touched_objects: 0,
+            },
+        }
+    }
+
+    #[test]
+    fn subsystem_bars_from_the_maps() {
+        let (ma, mb) = (
+            map(&[("MM", 5), ("SCHED", 2)]),
+            map(&[("MM", 7), ("TMPFS", 1)]),
+        );
+        let bars = subsystems(&Ok(&ma)).unwrap();
+        assert_eq!(bars.bars[0].name, "MM");
+        assert_eq!(bars.bars[0].value, 5);
+        assert_eq!(entry_paths(&Ok(&ma)).unwrap().bars[0].value, 4);
+        assert_eq!(subsystems(&Err("none".into())).unwrap_err(), "none");
+        let an = Analysis::new(None);
+        let t = |m| Traced {
+            an: &an,
+            file: "x",
+            map: Ok(m),
+        };
+        let d = diff_subsystems(&t(&ma), &t(&mb)).unwrap();
+        let got: Vec<(&str, u64, Side)> = d
+            .bars
+            .iter()
+            .map(|b| (b.name.as_str(), b.value, b.side))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("SCHED", 2, Side::OnlyA),
+                ("TMPFS", 1, Side::OnlyB),
+                ("MM", 7, Side::Both)
+            ]
+        );
     }
 }

@@ -153,8 +153,8 @@ fn diff_page_colours_what_only_one_trace_needs() {
             n.to_string()
         );
     }
-    // min.large needs functions min does not (its page faults), not the
-    // other way round.
+    // Two runs of the same kernel: min's has functions min.large's lacks
+    // (a slab refill, a dequeue), none the other way round.
     assert!(!d["functions"]["only_a"].as_array().unwrap().is_empty());
     assert!(html.contains("only in A: "));
 }

@@ -51,12 +51,14 @@ pub struct Page {
     pub lists: Vec<List>,
 }
 
-/// One line of the facts table: `<td id="fact-ID" data-value="VALUE">`.
+/// One line of the facts table: `<td id="fact-ID" data-value="VALUE">`;
+/// on a diff page a fact of both traces has two values, `fact-a-ID` and
+/// `fact-b-ID`.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct Fact {
     pub id: String,
     pub label: String,
-    pub value: String,
+    pub values: Vec<String>,
 }
 
 /// Events and unique functions per row (phase) x column (context).

@@ -67,7 +67,7 @@ pub fn render(p: &Page) -> Result<String, LayoutError> {
          <a href=\"#entry-paths\">entry paths</a><a href=\"#graph\">call graph</a>\
          <a href=\"#lists\">function lists</a></nav></header>\n<main>\n",
     );
-    facts(&mut o, &p.facts);
+    facts(&mut o, &p.facts, p.diff.is_some());
     if let Some(h) = &p.heat {
         heat(&mut o, h);
     }
@@ -115,17 +115,28 @@ pub fn index(title: &str, links: &[(String, String, String)]) -> String {
     o
 }
 
-fn facts(o: &mut String, facts: &[Fact]) {
+fn facts(o: &mut String, facts: &[Fact], diff: bool) {
     o.push_str("<section id=\"facts\"><h2>Facts</h2><table class=\"facts\">");
+    if diff {
+        o.push_str("<tr><th></th><th>A</th><th>B</th></tr>");
+    }
     for f in facts {
-        let _ = write!(
-            o,
-            "<tr><th>{}</th><td id=\"fact-{}\" data-value=\"{}\">{}</td></tr>",
-            esc(&f.label),
-            slug(&f.id),
-            esc(&f.value),
-            esc(&f.value)
-        );
+        let _ = write!(o, "<tr><th>{}</th>", esc(&f.label));
+        let id = slug(&f.id);
+        match &f.values[..] {
+            [a, b] => {
+                for (side, v) in [("a", a), ("b", b)] {
+                    let v = esc(v);
+                    let _ = write!(o, "<td id=\"fact-{side}-{id}\" data-value=\"{v}\">{v}</td>");
+                }
+            }
+            values => {
+                let v = esc(&values.join(" "));
+                let span = if diff { " colspan=\"2\"" } else { "" };
+                let _ = write!(o, "<td id=\"fact-{id}\" data-value=\"{v}\"{span}>{v}</td>");
+            }
+        }
+        o.push_str("</tr>");
     }
     o.push_str("</table></section>\n");
 }
@@ -450,7 +461,7 @@ mod tests {
             facts: vec![Fact {
                 id: "events".into(),
                 label: "events".into(),
-                value: "12".into(),
+                values: vec!["12".into()],
             }],
             heat: Some(Heat {
                 rows: vec!["exec".into()],
@@ -510,6 +521,21 @@ mod tests {
         assert!(html.contains(&format!("content=\"{CSP}\"")));
         // Nothing to fetch: no URL in the page but the SVG namespace.
         assert!(!html.contains("http://") && !html.contains("https://"));
+    }
+
+    #[test]
+    fn a_diff_page_puts_a_and_b_side_by_side() {
+        let mut p = page();
+        p.diff = Some(["a.trace".into(), "b.trace".into()]);
+        p.facts.push(Fact {
+            id: "lost".into(),
+            label: "lost events".into(),
+            values: vec!["0".into(), "3".into()],
+        });
+        let html = render(&p).unwrap();
+        assert!(html.contains("<th>lost events</th><td id=\"fact-a-lost\" data-value=\"0\">0</td><td id=\"fact-b-lost\" data-value=\"3\">3</td>"));
+        assert!(html.contains("id=\"fact-events\" data-value=\"12\" colspan=\"2\">"));
+        assert!(html.contains("only in A: a.trace"));
     }
 
     #[test]
