@@ -14,7 +14,7 @@ mod layout;
 mod render;
 
 pub use layout::{Layout, LayoutError};
-pub use render::{index, render};
+pub use render::{esc, index, render};
 
 /// Which trace of a diff page needs a thing; `Both` on a single trace's.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
