@@ -3,7 +3,17 @@
   var svg = document.getElementById("callgraph");
   var nodes = svg ? Array.prototype.slice.call(svg.querySelectorAll("g.node")) : [];
   var hits = document.getElementById("graph-hits");
+  var box = document.getElementById("graph-box");
   var buttons = Array.prototype.slice.call(document.querySelectorAll("button[data-mark]"));
+  // Scrolls the graph's box (not the page) to a node, at the SVG's scale.
+  function centre(g) {
+    var r = g.querySelector("rect");
+    var scale = svg.clientWidth / svg.viewBox.baseVal.width;
+    var x = (+r.getAttribute("x") + r.getAttribute("width") / 2) * scale;
+    var y = (+r.getAttribute("y") + r.getAttribute("height") / 2) * scale;
+    box.scrollLeft = x - box.clientWidth / 2;
+    box.scrollTop = y - box.clientHeight / 2;
+  }
   // One highlight at a time: a search or one of the views.
   function highlight(test, label) {
     var n = 0;
@@ -15,7 +25,7 @@
     svg.classList.toggle("dim", test !== null);
     hits.textContent = test === null ? "" : n + " " + label;
     var first = svg.querySelector("g.node.hit");
-    if (first) first.scrollIntoView({block: "center", inline: "center"});
+    if (first) centre(first);
   }
   var search = document.getElementById("graph-search");
   if (search && svg) {
@@ -42,9 +52,18 @@
   var fit = document.getElementById("graph-fit");
   if (fit && svg) {
     fit.addEventListener("click", function () {
-      fit.classList.toggle("on", !svg.classList.toggle("fit"));
+      fit.classList.toggle("on", svg.classList.toggle("fit"));
     });
   }
+  // Where the program's own kernel work starts: the leftmost node of the
+  // execve subtree.
+  var roots = nodes.filter(function (g) {
+    return (" " + g.getAttribute("data-marks") + " ").indexOf(" execve ") >= 0;
+  });
+  roots.sort(function (a, b) {
+    return a.querySelector("rect").getAttribute("x") - b.querySelector("rect").getAttribute("x");
+  });
+  if (roots.length > 0) centre(roots[0]);
   // `page.html#q=fault`: a search to link to, done on load.
   var m = /^#q=(.+)$/.exec(location.hash);
   if (m && search) {

@@ -343,11 +343,12 @@ fn graph(o: &mut String, g: &Graph, lay: &Layout, diff: bool) {
     if diff {
         o.push_str("<button data-mark=\"only-a\">only in A</button><button data-mark=\"only-b\">only in B</button>");
     }
-    // The whole graph first (fitted to the width), its actual size on demand.
-    o.push_str("<button id=\"graph-fit\">actual size</button></div><div class=\"graph-box\">");
+    // Readable first: actual size, centred on the execve system call (the
+    // page's script); the whole graph fitted to the width on demand.
+    o.push_str("<button id=\"graph-fit\">fit to width</button></div><div class=\"graph-box\" id=\"graph-box\">");
     let _ = write!(
         o,
-        "<svg id=\"callgraph\" class=\"fit\" data-nodes=\"{}\" data-edges=\"{}\" data-total-nodes=\"{}\" data-total-edges=\"{}\" \
+        "<svg id=\"callgraph\" data-nodes=\"{}\" data-edges=\"{}\" data-total-nodes=\"{}\" data-total-edges=\"{}\" \
          width=\"{:.0}\" height=\"{:.0}\" viewBox=\"0 0 {:.0} {:.0}\">\
          <defs><marker id=\"arrow\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" markerWidth=\"6\" markerHeight=\"6\" orient=\"auto\">\
          <path d=\"M0,0L10,5L0,10z\"/></marker></defs><g class=\"edges\">",
@@ -514,7 +515,7 @@ mod tests {
             "id=\"entry-paths-none\">no kernel build<",
             "id=\"list-funcs\" data-rows=\"1\"",
             "<td>a&amp;b</td>",
-            "id=\"callgraph\" class=\"fit\" data-nodes=\"0\"",
+            "id=\"callgraph\" data-nodes=\"0\"",
         ] {
             assert!(html.contains(want), "{want}");
         }
