@@ -9,7 +9,7 @@ use serde_json::json;
 
 use crate::analyze::{Analysis, Kind, Logged};
 use crate::model::cell_bit;
-use crate::names::NONE;
+use crate::names::{normalize, NONE};
 use crate::report::Filter;
 
 /// One call of the target's tree placed on a time axis.
@@ -101,8 +101,9 @@ fn selected(e: &Logged, f: &Filter) -> bool {
     f.sel.mask & cell_bit(e.phase, e.ctx) != 0
 }
 
-fn name(an: &Analysis, id: u32) -> String {
-    String::from_utf8_lossy(an.names.name(id)).into_owned()
+fn name(an: &Analysis, id: u32, f: &Filter) -> String {
+    let n = an.names.name(id);
+    String::from_utf8_lossy(if f.normalize { normalize(n) } else { n }).into_owned()
 }
 
 /// The name of each task of the tree (its last command name).
@@ -168,11 +169,11 @@ pub fn perfetto(an: &Analysis, f: &Filter) -> Vec<u8> {
         }
         let mut args = json!({ "cpu": e.cpu, "phase": e.phase.name(), "context": e.ctx.name() });
         if e.caller != NONE {
-            args["caller"] = name(an, e.caller).into();
+            args["caller"] = name(an, e.caller, f).into();
         }
         let call = e.kind == Kind::Call;
         events.push(TraceEvent {
-            name: name(an, e.callee),
+            name: name(an, e.callee, f),
             cat: format!("{},{}", e.phase.name(), e.ctx.name()),
             ph: if call { "i" } else { "X" },
             ts: s.start as f64 / 1000.0,
@@ -228,10 +229,10 @@ pub fn folded(an: &Analysis, f: &Filter) -> Vec<u8> {
         if selected(e, f) {
             let mut line = String::new();
             for &id in chain.iter() {
-                line.push_str(&frame(an, id));
+                line.push_str(&frame(an, id, f));
                 line.push(';');
             }
-            line.push_str(&frame(an, e.callee));
+            line.push_str(&frame(an, e.callee, f));
             *stacks.entry(line).or_insert(0) += 1;
         }
         if e.kind != Kind::Leaf {
@@ -246,11 +247,11 @@ pub fn folded(an: &Analysis, f: &Filter) -> Vec<u8> {
 }
 
 /// A frame's name; `;` and spaces would split the folded line.
-fn frame(an: &Analysis, id: u32) -> String {
+fn frame(an: &Analysis, id: u32, f: &Filter) -> String {
     if id == NONE {
         return "[unknown]".into();
     }
-    name(an, id).replace([';', ' '], "_")
+    name(an, id, f).replace([';', ' '], "_")
 }
 
 #[cfg(test)]
@@ -271,6 +272,19 @@ mod tests {
             callers_only: false,
             normalize: false,
         }
+    }
+
+    #[test]
+    fn normalize_names_the_frames_without_suffixes() {
+        let an = analysis(&GRAPH.replace("do_execveat_common", "do_execveat_common.isra.0"));
+        let f = Filter {
+            normalize: true,
+            ..all()
+        };
+        let folded = String::from_utf8(folded(&an, &f)).unwrap();
+        assert!(folded.contains("__arm64_sys_execve;do_execveat_common;alloc_bprm 1\n"));
+        let raw = String::from_utf8(super::folded(&an, &all())).unwrap();
+        assert!(raw.contains(";do_execveat_common.isra.0;"));
     }
 
     const GRAPH: &str = "\

@@ -365,6 +365,11 @@ fn parse_args(args: Vec<OsString>) -> Result<Parsed, (u8, String)> {
             "footprint looks functions up by their names as traced: no --normalize",
         ));
     }
+    if matches!(cmd.as_str(), "perfetto" | "folded") && a.callers_only {
+        return Err(usage_err(format!(
+            "{cmd} exports every selected event: no --callers-only"
+        )));
+    }
     if cmd == "extract" && a.output.is_none() {
         return Err(usage_err("extract needs -o DIR"));
     }

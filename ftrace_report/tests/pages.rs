@@ -266,6 +266,15 @@ fn html_errors_have_their_exit_codes() {
     );
     let unwritable = run(&["html", &t, "-o", "/nonexistent/page.html"]);
     assert_eq!(unwritable.status.code(), Some(6));
+    let callers = run(&["folded", "--callers-only", &t]);
+    assert_eq!(callers.status.code(), Some(2));
+    for (cmd, what) in [
+        ("perfetto", "Trace Event JSON"),
+        ("folded", "folded stacks"),
+    ] {
+        let help = String::from_utf8(ok(&[cmd, "--help"])).unwrap();
+        assert!(help.contains(what) && help.contains("Exit status"), "{cmd}");
+    }
     let help = String::from_utf8(ok(&["html", "--help"])).unwrap();
     assert!(help.contains("10 html: Graphviz's dot"));
 }
