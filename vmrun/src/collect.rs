@@ -240,8 +240,13 @@ pub fn index(report: &Path, dir: &Path, ids: &[String], say: &dyn Fn(&str)) {
     }
     let path = dir.join("index.html");
     let title = format!("min_prog_trace results: {}", dir.display());
-    if let Err(e) = fs::write(&path, report_pages::index(&title, &links)) {
-        say(&format!("warning: {}: {e}", path.display()));
+    match fs::write(&path, report_pages::index(&title, &links)) {
+        Ok(()) => say(&format!(
+            "pages: {} ({} linked)",
+            path.display(),
+            links.len()
+        )),
+        Err(e) => say(&format!("warning: {}: {e}", path.display())),
     }
 }
 
@@ -357,7 +362,9 @@ mod tests {
             reports(&report, &root, id, &say);
         }
         index(&report, &root, &ids, &say);
-        assert!(said.borrow().is_empty(), "{:?}", said.borrow());
+        let index_line = format!("pages: {} (4 linked)", root.join("index.html").display());
+        assert_eq!(*said.borrow(), [index_line], "{:?}", said.borrow());
+        said.borrow_mut().clear();
         let t = |id: &str| root.join(format!("{id}.trace")).display().to_string();
         assert_eq!(
             fs::read_to_string(root.join("min.html")).unwrap(),
@@ -388,7 +395,7 @@ mod tests {
             fs::remove_file(root.join(f)).unwrap();
         }
         index(&report, &root, &ids[..2], &say);
-        assert_eq!(said.borrow().len(), 1, "{:?}", said.borrow());
+        assert_eq!(said.borrow().len(), 2, "{:?}", said.borrow());
         assert!(said.borrow()[0].contains("html min.trace min.large.trace failed"));
         let page = fs::read_to_string(root.join("index.html")).unwrap();
         assert!(!page.contains("href="), "{page}");
