@@ -55,11 +55,16 @@
       fit.classList.toggle("on", svg.classList.toggle("fit"));
     });
   }
-  // Where the program's own kernel work starts: the leftmost node of the
-  // execve subtree.
+  // First view: on a diff page what only one trace needs, else where the
+  // program's own kernel work starts (the execve subtree); its leftmost node.
   var roots = nodes.filter(function (g) {
-    return (" " + g.getAttribute("data-marks") + " ").indexOf(" execve ") >= 0;
+    return g.classList.contains("only-a") || g.classList.contains("only-b");
   });
+  if (roots.length === 0) {
+    roots = nodes.filter(function (g) {
+      return (" " + g.getAttribute("data-marks") + " ").indexOf(" execve ") >= 0;
+    });
+  }
   roots.sort(function (a, b) {
     return a.querySelector("rect").getAttribute("x") - b.querySelector("rect").getAttribute("x");
   });

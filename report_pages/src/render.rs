@@ -61,11 +61,16 @@ pub fn render(p: &Page) -> Result<String, LayoutError> {
             esc(b)
         );
     }
+    o.push_str("<nav><a href=\"#facts\">facts</a>");
+    if p.heat.is_some() {
+        o.push_str("<a href=\"#heat\">phases x contexts</a>");
+    }
+    if p.timeline.is_some() {
+        o.push_str("<a href=\"#timeline\">timeline</a>");
+    }
     o.push_str(
-        "<nav><a href=\"#facts\">facts</a><a href=\"#heat\">phases x contexts</a>\
-         <a href=\"#timeline\">timeline</a><a href=\"#subsystems\">subsystems</a>\
-         <a href=\"#entry-paths\">entry paths</a><a href=\"#graph\">call graph</a>\
-         <a href=\"#lists\">function lists</a></nav></header>\n<main>\n",
+        "<a href=\"#subsystems\">subsystems</a><a href=\"#entry-paths\">entry paths</a>\
+         <a href=\"#graph\">call graph</a><a href=\"#lists\">function lists</a></nav></header>\n<main>\n",
     );
     facts(&mut o, &p.facts, p.diff.is_some());
     if let Some(h) = &p.heat {
@@ -528,6 +533,7 @@ mod tests {
     fn a_diff_page_puts_a_and_b_side_by_side() {
         let mut p = page();
         p.diff = Some(["a.trace".into(), "b.trace".into()]);
+        p.timeline = None;
         p.facts.push(Fact {
             id: "lost".into(),
             label: "lost events".into(),
@@ -537,6 +543,8 @@ mod tests {
         assert!(html.contains("<th>lost events</th><td id=\"fact-a-lost\" data-value=\"0\">0</td><td id=\"fact-b-lost\" data-value=\"3\">3</td>"));
         assert!(html.contains("id=\"fact-events\" data-value=\"12\" colspan=\"2\">"));
         assert!(html.contains("only in A: a.trace"));
+        // The menu names only the sections the page has.
+        assert!(!html.contains("href=\"#timeline\"") && html.contains("href=\"#heat\""));
     }
 
     #[test]
