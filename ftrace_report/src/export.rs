@@ -2,7 +2,7 @@
 //! UI, `chrome://tracing`) and folded stacks (flamegraph.pl, inferno,
 //! speedscope).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 use serde_json::json;
@@ -137,16 +137,22 @@ struct TraceEvent {
     args: serde_json::Value,
 }
 
+/// The process that holds the CPU tracks of a function trace: above
+/// Linux's largest pid_max (2^22), so no task of the trace has it.
+pub const CPUS_PID: u32 = (1 << 22) + 1;
+
 /// `perfetto`: the Trace Event format's JSON object. One process (the
 /// target's pid) with one thread per task of the tree; function_graph
 /// calls are complete events (`X`) that nest by time, function tracer
-/// events instants (`i`) on their task's track with their CPU and caller.
+/// events instants (`i`) twice: on their task's track and on their CPU's
+/// (process `CPUS_PID`, thread `CPUS_PID + 1 + CPU`), with their CPU,
+/// task and caller.
 pub fn perfetto(an: &Analysis, f: &Filter) -> Vec<u8> {
     let log = an.tree_log();
     let pid = an.target.map_or(0, |t| t.0);
     let names = task_names(an);
     let mut events = Vec::new();
-    let meta = |what: &'static str, tid: u32, value: String| TraceEvent {
+    let meta = |what: &'static str, pid: u32, tid: u32, value: String| TraceEvent {
         name: what.into(),
         cat: "__metadata".into(),
         ph: "M",
@@ -158,21 +164,47 @@ pub fn perfetto(an: &Analysis, f: &Filter) -> Vec<u8> {
         args: json!({ "name": value }),
     };
     let program = names.get(&pid).cloned().unwrap_or_else(|| "target".into());
-    events.push(meta("process_name", pid, format!("{program} (pid {pid})")));
+    events.push(meta(
+        "process_name",
+        pid,
+        pid,
+        format!("{program} (pid {pid})"),
+    ));
     for (&tid, comm) in &names {
-        events.push(meta("thread_name", tid, format!("{comm}-{tid}")));
+        events.push(meta("thread_name", pid, tid, format!("{comm}-{tid}")));
+    }
+    let cpus: BTreeSet<u32> = log
+        .iter()
+        .filter(|e| e.kind == Kind::Call)
+        .map(|e| e.cpu)
+        .collect();
+    if !cpus.is_empty() {
+        events.push(meta("process_name", CPUS_PID, CPUS_PID, "CPUs".into()));
+    }
+    for &cpu in &cpus {
+        events.push(meta(
+            "thread_name",
+            CPUS_PID,
+            CPUS_PID + 1 + cpu,
+            format!("CPU {cpu}"),
+        ));
     }
     for s in spans(&log) {
         let e = &log[s.at];
         if !selected(e, f) {
             continue;
         }
-        let mut args = json!({ "cpu": e.cpu, "phase": e.phase.name(), "context": e.ctx.name() });
+        let mut args = json!({
+            "cpu": e.cpu,
+            "task": e.pid,
+            "phase": e.phase.name(),
+            "context": e.ctx.name(),
+        });
         if e.caller != NONE {
             args["caller"] = name(an, e.caller, f).into();
         }
         let call = e.kind == Kind::Call;
-        events.push(TraceEvent {
+        let event = TraceEvent {
             name: name(an, e.callee, f),
             cat: format!("{},{}", e.phase.name(), e.ctx.name()),
             ph: if call { "i" } else { "X" },
@@ -182,7 +214,18 @@ pub fn perfetto(an: &Analysis, f: &Filter) -> Vec<u8> {
             pid,
             tid: e.pid,
             args,
-        });
+        };
+        if call {
+            events.push(TraceEvent {
+                pid: CPUS_PID,
+                tid: CPUS_PID + 1 + e.cpu,
+                name: event.name.clone(),
+                cat: event.cat.clone(),
+                args: event.args.clone(),
+                ..event
+            });
+        }
+        events.push(event);
     }
     let mut out = serde_json::to_vec(&json!({
         "traceEvents": events,
@@ -356,9 +399,23 @@ mod tests {
             .as_array()
             .unwrap()
             .iter()
-            .filter(|e| e["ph"] == "i")
+            .filter(|e| e["ph"] == "i" && e["pid"] == 3)
             .collect();
         assert_eq!(i.len(), 6);
+        let on_cpu: Vec<_> = j["traceEvents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["ph"] == "i" && e["pid"] == CPUS_PID)
+            .collect();
+        assert_eq!(on_cpu.len(), 6);
+        assert!(on_cpu.iter().all(|e| e["tid"] == CPUS_PID + 2));
+        assert_eq!(on_cpu[3]["name"], "tick");
+        assert!(j["traceEvents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["ph"] == "M" && e["args"]["name"] == "CPU 1"));
         assert_eq!(i[3]["cat"], "exec,hardirq");
         assert_eq!(i[3]["args"]["caller"], "irq");
         assert_eq!(i[0]["ts"], 1000001.0);

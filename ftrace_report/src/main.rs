@@ -177,7 +177,7 @@ fn command_help(cmd: &str) -> Option<String> {
         ),
         "perfetto" => (
             "ftrace_report perfetto [OPTIONS] TRACE",
-            "Prints the target's events as Trace Event JSON (open it in ui.perfetto.dev\nor chrome://tracing): one thread per task of the process tree;\nfunction_graph calls as complete events (X) that nest, function tracer\nevents as instant events (i) with their CPU and caller. Without the\nfunction_graph abstime column the time axis is the calls' durations end\nto end (kernel time only).",
+            "Prints the target's events as Trace Event JSON (open it in ui.perfetto.dev\nor chrome://tracing): one thread per task of the process tree;\nfunction_graph calls as complete events (X) that nest, function tracer\nevents as instant events (i) on their task's track and on their CPU's (a\nprocess \"CPUs\"), with their caller. Without the function_graph abstime\ncolumn the time axis is the calls' durations end to end (kernel time only).",
             "",
         ),
         "folded" => (

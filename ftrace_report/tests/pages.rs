@@ -172,9 +172,19 @@ fn perfetto_events_parse_back_and_nest() {
             }
             assert!(e["ts"].as_f64().is_some() && e["pid"].as_u64().is_some());
         }
-        let calls: Vec<&Value> = events.iter().filter(|e| e["ph"] != "M").collect();
+        let pid = s["target"]["pid"].as_u64().unwrap();
+        let calls: Vec<&Value> = events
+            .iter()
+            .filter(|e| e["ph"] != "M" && e["pid"] == pid)
+            .collect();
         assert_eq!(calls.len() as u64, selected_events(&s, DEFAULT), "{name}");
         let graph = name == ARM_GRAPH;
+        // function: each event on its CPU's track too.
+        let on_cpus = events
+            .iter()
+            .filter(|e| e["ph"] != "M" && e["pid"] == ftrace_report::export::CPUS_PID)
+            .count();
+        assert_eq!(on_cpus, if graph { 0 } else { calls.len() }, "{name}");
         assert!(calls
             .iter()
             .all(|e| e["ph"] == if graph { "X" } else { "i" }));
