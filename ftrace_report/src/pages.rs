@@ -239,18 +239,22 @@ fn graph(
     side: impl Fn(&Name) -> Side,
     edge_side: impl Fn(&(Name, Name)) -> Side,
 ) -> Graph {
-    let roots: Vec<&Name> = funcs
+    let execve_roots: BTreeSet<&Name> = funcs
         .keys()
         .filter(|n| crate::execve::is_execve(normalize(n)))
         .collect();
-    let execve = reach(edges, &roots);
-    let roots: Vec<&Name> = funcs
+    let execve = reach(edges, &execve_roots.iter().copied().collect::<Vec<_>>());
+    let fault_roots: BTreeSet<&Name> = funcs
         .keys()
         .filter(|n| FAULT_ROOTS.iter().any(|r| r.as_bytes() == normalize(n)))
         .collect();
-    let fault = reach(edges, &roots);
+    let fault = reach(edges, &fault_roots.iter().copied().collect::<Vec<_>>());
+    // A cut keeps what one trace alone needs, then the roots of the two
+    // views (the execve system call runs once: it would be cut first), then
+    // the most called.
+    let root = |n: &Name| execve_roots.contains(n) || fault_roots.contains(n);
     let mut order: Vec<(&Name, u64)> = funcs.iter().map(|(n, &c)| (n, c)).collect();
-    order.sort_by_key(|&(n, c)| (side(n) == Side::Both, std::cmp::Reverse(c), n));
+    order.sort_by_key(|&(n, c)| (side(n) == Side::Both, !root(n), std::cmp::Reverse(c), n));
     order.truncate(TOP_NODES);
     order.sort_by_key(|&(n, _)| n);
     let index: BTreeMap<&Name, usize> = order
@@ -613,6 +617,7 @@ mod tests {
             .collect();
         let mut list: Vec<(&str, u64)> = many.iter().map(|(n, c)| (n.as_str(), *c)).collect();
         list.push(("rare", 0));
+        list.push(("__arm64_sys_execve", 1));
         let funcs = names(&list);
         let edges: BTreeMap<_, _> = [edge("f0000", "f0604"), edge("rare", "f0604")]
             .into_iter()
@@ -625,11 +630,13 @@ mod tests {
             |_| Side::Both,
         );
         assert_eq!(g.nodes.len(), TOP_NODES);
-        assert_eq!(g.total_nodes, TOP_NODES + 6);
+        assert_eq!(g.total_nodes, TOP_NODES + 7);
         let kept: BTreeSet<&str> = g.nodes.iter().map(|n| n.name.as_str()).collect();
         assert!(kept.contains("rare") && kept.contains("f0604"));
+        assert!(kept.contains("__arm64_sys_execve"));
         // The least called are cut, and their edges with them.
-        assert!(!kept.contains("f0000") && !kept.contains("f0005"));
+        assert!(!kept.contains("f0000") && !kept.contains("f0006"));
+        assert!(kept.contains("f0007"));
         assert_eq!(g.edges.len(), 1);
         assert_eq!(g.nodes[g.edges[0].from].name, "rare");
     }
