@@ -124,6 +124,16 @@ def common(c, dom, console, requests):
     c.true(f"network requests: {requests[:3]}", not requests)
 
 
+def check_heat(c, dom, s, prefix):
+    """`summary --json`'s phase x context table against heat-PREFIXphase-context."""
+    for p in s["phases"]:
+        for ctx, cell in p["contexts"].items():
+            el = dom.ids.get(f"heat-{prefix}{p['phase']}-{ctx}", {})
+            c.eq(f"heat {prefix}{p['phase']}/{ctx} events", el.get("data-events"), cell["events"])
+            c.eq(f"heat {prefix}{p['phase']}/{ctx} functions", el.get("data-functions"),
+                 cell["unique_functions"])
+
+
 def check_page(report, html, trace, workdir):
     c = Checks(html.name)
     s = report_json(report, "summary", "--json", str(trace))
@@ -135,12 +145,7 @@ def check_page(report, html, trace, workdir):
                    ("unique-functions", "unique_functions"), ("edges", "edges")]:
         c.eq(f"fact {i}", fact(i), s[key])
     c.eq("fact lost", fact("lost"), s["lost"]["total"])
-    for p in s["phases"]:
-        for ctx, cell in p["contexts"].items():
-            el = dom.ids.get(f"heat-{p['phase']}-{ctx}", {})
-            c.eq(f"heat {p['phase']}/{ctx} events", el.get("data-events"), cell["events"])
-            c.eq(f"heat {p['phase']}/{ctx} functions", el.get("data-functions"),
-                 cell["unique_functions"])
+    check_heat(c, dom, s, "")
     c.eq("timeline events", dom.ids.get("timeline-svg", {}).get("data-events"),
          s["target_events"])
     nodes = len(g["nodes"])
@@ -160,6 +165,11 @@ def check_diff(report, html, a, b, workdir):
     d = report_json(report, "diff", "--json", str(a), str(b))
     dom, console, requests = browse(html.as_uri(), workdir)
     common(c, dom, console, requests)
+    for prefix, trace in [("a-", a), ("b-", b)]:
+        s = report_json(report, "summary", "--json", str(trace))
+        check_heat(c, dom, s, prefix)
+        c.eq(f"fact {prefix}target-events",
+             dom.ids.get(f"fact-{prefix}target-events", {}).get("data-value"), s["target_events"])
     for part, side in [("only_a", "only-a"), ("only_b", "only-b"), ("both", "both")]:
         n = len(d["functions"][part])
         c.eq(f"fact functions {side}", dom.ids.get(f"fact-functions-{side}", {}).get(

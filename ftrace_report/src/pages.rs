@@ -119,11 +119,15 @@ fn short(file: &str) -> String {
         .map_or_else(|| file.to_string(), |n| n.to_string_lossy().into_owned())
 }
 
-fn heat(s: &Summary) -> Option<Heat> {
+/// The phase x context table of `summary`; `id` and `title` name it on a
+/// diff page.
+fn heat(s: &Summary, id: &str, title: String) -> Option<Heat> {
     if s.phases.is_empty() {
         return None;
     }
     Some(Heat {
+        id: id.into(),
+        title,
         rows: s.phases.iter().map(|p| p.phase.to_string()).collect(),
         cols: CONTEXTS.iter().map(|c| c.name().to_string()).collect(),
         events: s
@@ -419,7 +423,7 @@ pub fn page(t: &Traced, f: &Filter) -> Page {
         title: format!("ftrace_report: {}", short(t.file)),
         diff: None,
         facts: facts(t, &s),
-        heat: heat(&s),
+        heat: heat(&s, "", String::new()).into_iter().collect(),
         timeline: timeline(t.an),
         subsystems: subsystems(&t.map),
         entry_paths: entry_paths(&t.map),
@@ -522,7 +526,13 @@ pub fn diff_page(a: &Traced, b: &Traced, f: &Filter) -> Page {
         title: format!("ftrace_report diff: {} vs {}", short(a.file), short(b.file)),
         diff: Some([short(a.file), short(b.file)]),
         facts,
-        heat: None,
+        heat: [
+            heat(&sa, "a", format!("A: {}", short(a.file))),
+            heat(&sb, "b", format!("B: {}", short(b.file))),
+        ]
+        .into_iter()
+        .flatten()
+        .collect(),
         timeline: None,
         subsystems: diff_subsystems(a, b),
         entry_paths: Err("entry paths are on each trace's own page".into()),

@@ -153,6 +153,16 @@ fn diff_page_colours_what_only_one_trace_needs() {
             n.to_string()
         );
     }
+    // Each trace's phase x context table, side by side.
+    for (side, t) in [("a", &a), ("b", &b)] {
+        let s = json(&["summary", "--json", t]);
+        for p in s["phases"].as_array().unwrap() {
+            for (ctx, cell) in p["contexts"].as_object().unwrap() {
+                let id = format!("heat-{side}-{}-{ctx}", p["phase"].as_str().unwrap());
+                assert_eq!(attr(&html, &id, "data-events"), cell["events"].to_string());
+            }
+        }
+    }
     // Two runs of the same kernel: min's has functions min.large's lacks
     // (a slab refill, a dequeue), none the other way round.
     assert!(!d["functions"]["only_a"].as_array().unwrap().is_empty());

@@ -42,7 +42,8 @@ pub struct Page {
     /// On a diff page: the names of trace A and trace B.
     pub diff: Option<[String; 2]>,
     pub facts: Vec<Fact>,
-    pub heat: Option<Heat>,
+    /// One table per trace (a diff page has A's and B's).
+    pub heat: Vec<Heat>,
     pub timeline: Option<Timeline>,
     /// Why there is no subsystem view, or the bars.
     pub subsystems: Result<Bars, String>,
@@ -61,9 +62,13 @@ pub struct Fact {
     pub values: Vec<String>,
 }
 
-/// Events and unique functions per row (phase) x column (context).
+/// Events and unique functions per row (phase) x column (context); cells
+/// `heat-ROW-COL`, or `heat-ID-ROW-COL` with an id (`a`, `b` on a diff).
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct Heat {
+    pub id: String,
+    /// Above the table when there are several (`A: min.trace`).
+    pub title: String,
     pub rows: Vec<String>,
     pub cols: Vec<String>,
     pub events: Vec<Vec<u64>>,

@@ -62,7 +62,7 @@ pub fn render(p: &Page) -> Result<String, LayoutError> {
         );
     }
     o.push_str("<nav><a href=\"#facts\">facts</a>");
-    if p.heat.is_some() {
+    if !p.heat.is_empty() {
         o.push_str("<a href=\"#heat\">phases x contexts</a>");
     }
     if p.timeline.is_some() {
@@ -73,8 +73,15 @@ pub fn render(p: &Page) -> Result<String, LayoutError> {
          <a href=\"#graph\">call graph</a><a href=\"#lists\">function lists</a></nav></header>\n<main>\n",
     );
     facts(&mut o, &p.facts, p.diff.is_some());
-    if let Some(h) = &p.heat {
-        heat(&mut o, h);
+    if !p.heat.is_empty() {
+        o.push_str(
+            "<section id=\"heat\"><h2>Phases x contexts</h2>\
+             <p class=\"note\">events, and unique functions below them</p><div class=\"heats\">",
+        );
+        for h in &p.heat {
+            heat(&mut o, h);
+        }
+        o.push_str("</div></section>\n");
     }
     if let Some(tl) = &p.timeline {
         timeline(&mut o, tl);
@@ -143,7 +150,7 @@ fn facts(o: &mut String, facts: &[Fact], diff: bool) {
         }
         o.push_str("</tr>");
     }
-    o.push_str("</table></section>\n");
+    o.push_str("</table>");
 }
 
 /// Background of a cell, and whether it is dark enough for white text:
@@ -159,10 +166,16 @@ fn shade(n: u64, max: u64) -> (String, bool) {
 
 fn heat(o: &mut String, h: &Heat) {
     let max = h.events.iter().flatten().copied().max().unwrap_or(0);
-    o.push_str(
-        "<section id=\"heat\"><h2>Phases x contexts</h2>\
-         <p class=\"note\">events, and unique functions below them</p><table class=\"heat\"><tr><th></th>",
-    );
+    let prefix = if h.id.is_empty() {
+        String::new()
+    } else {
+        format!("{}-", slug(&h.id))
+    };
+    o.push_str("<table class=\"heat\">");
+    if !h.title.is_empty() {
+        let _ = write!(o, "<caption>{}</caption>", esc(&h.title));
+    }
+    o.push_str("<tr><th></th>");
     for c in &h.cols {
         let _ = write!(o, "<th>{}</th>", esc(c));
     }
@@ -175,7 +188,7 @@ fn heat(o: &mut String, h: &Heat) {
             let (bg, dark) = shade(ev, max);
             let _ = write!(
                 o,
-                "<td id=\"heat-{}-{}\" data-events=\"{ev}\" data-functions=\"{fu}\" style=\"background:{}\"{}>\
+                "<td id=\"heat-{prefix}{}-{}\" data-events=\"{ev}\" data-functions=\"{fu}\" style=\"background:{}\"{}>\
                  {ev}<small>{fu}</small></td>",
                 slug(row),
                 slug(col),
@@ -469,12 +482,14 @@ mod tests {
                 label: "events".into(),
                 values: vec!["12".into()],
             }],
-            heat: Some(Heat {
+            heat: vec![Heat {
+                id: String::new(),
+                title: String::new(),
                 rows: vec!["exec".into()],
                 cols: vec!["process".into(), "hardirq".into()],
                 events: vec![vec![10, 2]],
                 functions: vec![vec![5, 1]],
-            }),
+            }],
             timeline: Some(Timeline {
                 axis: "trace time".into(),
                 start_ns: 0,
@@ -534,6 +549,7 @@ mod tests {
         let mut p = page();
         p.diff = Some(["a.trace".into(), "b.trace".into()]);
         p.timeline = None;
+        p.heat[0].id = "b".into();
         p.facts.push(Fact {
             id: "lost".into(),
             label: "lost events".into(),
@@ -543,6 +559,7 @@ mod tests {
         assert!(html.contains("<th>lost events</th><td id=\"fact-a-lost\" data-value=\"0\">0</td><td id=\"fact-b-lost\" data-value=\"3\">3</td>"));
         assert!(html.contains("id=\"fact-events\" data-value=\"12\" colspan=\"2\">"));
         assert!(html.contains("only in A: a.trace"));
+        assert!(html.contains("id=\"heat-b-exec-process\" data-events=\"10\""));
         // The menu names only the sections the page has.
         assert!(!html.contains("href=\"#timeline\"") && html.contains("href=\"#heat\""));
     }
