@@ -150,7 +150,7 @@ fn facts(o: &mut String, facts: &[Fact], diff: bool) {
         }
         o.push_str("</tr>");
     }
-    o.push_str("</table>");
+    o.push_str("</table></section>\n");
 }
 
 /// Background of a cell, and whether it is dark enough for white text:
@@ -198,7 +198,7 @@ fn heat(o: &mut String, h: &Heat) {
         }
         o.push_str("</tr>");
     }
-    o.push_str("</table></section>\n");
+    o.push_str("</table>");
 }
 
 /// A series' colour: the phase's hue, the context's lightness.
@@ -523,6 +523,26 @@ mod tests {
         }
     }
 
+    /// Sections follow one another (none opens inside another), and every
+    /// table, div, svg and details that opens closes.
+    fn balanced(html: &str) {
+        let mut marks: Vec<(usize, bool)> = html
+            .match_indices("<section")
+            .map(|(i, _)| (i, true))
+            .chain(html.match_indices("</section>").map(|(i, _)| (i, false)))
+            .collect();
+        marks.sort();
+        for (k, (_, open)) in marks.iter().enumerate() {
+            assert_eq!(*open, k % 2 == 0, "section {k} of {marks:?}");
+        }
+        assert_eq!(marks.len() % 2, 0);
+        for tag in ["table", "div", "svg", "details"] {
+            let opened = html.matches(&format!("<{tag}")).count();
+            let closed = html.matches(&format!("</{tag}>")).count();
+            assert_eq!(opened, closed, "<{tag}>");
+        }
+    }
+
     #[test]
     fn numbers_are_in_data_attributes() {
         let html = render(&page()).unwrap();
@@ -540,6 +560,7 @@ mod tests {
             assert!(html.contains(want), "{want}");
         }
         assert!(html.contains(&format!("content=\"{CSP}\"")));
+        balanced(&html);
         // Nothing to fetch: no URL in the page but the SVG namespace.
         assert!(!html.contains("http://") && !html.contains("https://"));
     }
@@ -560,6 +581,7 @@ mod tests {
         assert!(html.contains("id=\"fact-events\" data-value=\"12\" colspan=\"2\">"));
         assert!(html.contains("only in A: a.trace"));
         assert!(html.contains("id=\"heat-b-exec-process\" data-events=\"10\""));
+        balanced(&html);
         // The menu names only the sections the page has.
         assert!(!html.contains("href=\"#timeline\"") && html.contains("href=\"#heat\""));
     }
