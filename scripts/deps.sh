@@ -11,6 +11,9 @@ debs=(
 	strace xz-utils
 	# Buildroot's host check and utils/check-package (make check-buildroot).
 	rsync cpio python3-magic python3-flake8
+	# ftrace_report html lays its call graph out with dot; make pages-test
+	# opens the pages in headless chromium.
+	graphviz chromium
 )
 missing=()
 for p in "${debs[@]}"; do

@@ -10,6 +10,7 @@ use crate::parse::{self, Line, Skip, SKIPS};
 
 mod graph;
 mod header;
+mod log;
 mod phase;
 mod pipeline;
 mod tree;
@@ -17,6 +18,8 @@ mod tree;
 use graph::{CpuState, Frame};
 use header::RingEvents;
 pub use header::{CpuStat, Header, Mismatch};
+use log::Now;
+pub use log::{graph_duration, Kind, Logged};
 use phase::Held;
 
 /// Number of phase x context cells.
@@ -138,6 +141,12 @@ pub struct Acc {
     pub last_ts: Stamp,
     /// Command names in the order they appear: (name, first line, events).
     pub comms: Vec<(Vec<u8>, u64, u64)>,
+    /// The lines of the events moved from pre-exec to exec (the execve's
+    /// entry path), and, for a forked task that called execve, the line
+    /// before which its `run` events became pre-exec: the event log's
+    /// phases are corrected with them.
+    pub exec_lines: Vec<u64>,
+    pub pre_exec_before: Option<u64>,
 }
 
 impl Acc {
@@ -155,6 +164,8 @@ impl Acc {
             first_ts: None,
             last_ts: Stamp::default(),
             comms: Vec::new(),
+            exec_lines: Vec::new(),
+            pre_exec_before: None,
         }
     }
 }
@@ -234,6 +245,10 @@ pub struct Analysis {
     cpus: FxHashMap<u32, CpuState>,
     stacks: FxHashMap<u64, Vec<Frame>>,
     ring_events: RingEvents,
+    /// Every event of every task with a record, in order, when asked for
+    /// (`logging`); the tree's are `tree_log`'s.
+    pub log: Option<Vec<Logged>>,
+    now: Now,
 }
 
 fn lossy(b: &[u8]) -> String {
@@ -278,7 +293,42 @@ impl Analysis {
             cpus: FxHashMap::default(),
             stacks: FxHashMap::default(),
             ring_events: RingEvents::default(),
+            log: None,
+            now: Now::default(),
         }
+    }
+
+    /// Keeps every event (`log`): memory then grows with the events.
+    pub fn logging(mut self) -> Analysis {
+        self.log = Some(Vec::new());
+        self
+    }
+
+    /// The logged events of the target's process tree, in trace order,
+    /// with the phases the rules gave them later (an event is logged with
+    /// its task's phase at the time; the execve's entry path becomes exec
+    /// when the execve is seen).
+    pub fn tree_log(&self) -> Vec<Logged> {
+        let tasks: Vec<&Acc> = match (self.tree.is_empty(), self.acc.as_ref()) {
+            (false, _) => self.tree.iter().collect(),
+            (true, Some(acc)) => vec![acc],
+            (true, None) => Vec::new(),
+        };
+        let mut out = Vec::new();
+        for e in self.log.iter().flatten() {
+            let Some(t) = tasks.iter().find(|t| t.pid == e.pid) else {
+                continue;
+            };
+            let mut e = *e;
+            if e.phase == Phase::Run && t.pre_exec_before.is_some_and(|l| e.line < l) {
+                e.phase = Phase::PreExec;
+            }
+            if e.phase == Phase::PreExec && e.kind != Kind::Exit && t.exec_lines.contains(&e.line) {
+                e.phase = Phase::Exec;
+            }
+            out.push(e);
+        }
+        out
     }
 
     fn skip(&mut self, s: Skip) {
@@ -365,6 +415,10 @@ impl Analysis {
             self.format.function_flags += 1;
         }
         let ctx = flag_context(f.flags);
+        self.now = Now {
+            cpu: f.cpu,
+            ..Now::default()
+        };
         self.event(
             Some(f.pid),
             f.comm_padded,
@@ -424,6 +478,21 @@ impl Analysis {
             },
         });
         record(acc, comm, renamed, key, ctx, ts, line);
+        if let Some(log) = self.log.as_mut() {
+            log.push(Logged {
+                ts: ts.and_then(parse::parse_ts),
+                line,
+                dur: self.now.dur,
+                pid,
+                cpu: self.now.cpu,
+                callee,
+                caller,
+                depth: self.now.depth,
+                kind: self.now.kind,
+                phase: acc.phase,
+                ctx,
+            });
+        }
         if self.target.is_none() && acc.phase != Phase::PreExec {
             self.target = Some((pid, TargetSource::Execve { line }));
             self.acc = self.pending.remove(&pid);

@@ -21,6 +21,7 @@ const EXIT_WRITE: u8 = 6;
 const EXIT_DAMAGED: u8 = 7;
 const EXIT_INCOMPLETE: u8 = 8;
 const EXIT_KERNEL: u8 = 9;
+const EXIT_LAYOUT: u8 = 10;
 
 const USAGE: &str = "\
 usage: ftrace_report COMMAND [OPTIONS] TRACE...
@@ -40,6 +41,11 @@ Commands:
                    sections and Kconfig symbols through the kernel's build
                    tree (--kernel-build DIR, default: the one `make trace`
                    recorded next to the trace)
+  html TRACE [B]   one self-contained HTML page (no network): facts, phases x
+                   contexts, timeline, subsystems, call graph, the lists;
+                   with B, the diff page of TRACE (A) and B
+  perfetto TRACE   Trace Event JSON for Perfetto UI and chrome://tracing
+  folded TRACE     folded stacks (`a;b;c N`) for flame graphs
   extract CAPTURE -o DIR
                    files sent over a console (console channel) back to DIR
   groundtruth TRACE GT
@@ -94,9 +100,11 @@ Exit status:
   8  a trace is incomplete: its events per CPU are not the ftrace_it
      header's counts (entries=), so it was cut short or damaged; the
      results of what is there are printed (takes precedence over 1)
-  9  footprint, groundtruth: the kernel build tree cannot be used (missing,
-     not a build tree, no vmlinux.map, a damaged MAINTAINERS) or is not the
-     traced kernel (its release differs from the trace header's)
+  9  footprint, groundtruth, html --kernel-build: the kernel build tree
+     cannot be used (missing, not a build tree, no vmlinux.map, a damaged
+     MAINTAINERS) or is not the traced kernel (its release differs from the
+     trace header's)
+  10 html: Graphviz's dot (Debian package graphviz) cannot be run or fails
 For groundtruth, 3 and 4 concern the ground truth files too (4: not a
 gt_plugin record).";
 
@@ -162,6 +170,21 @@ fn command_help(cmd: &str) -> Option<String> {
             "Maps every function of the target to the object file it was linked from\n(by System.map address and vmlinux.map; a name that static functions of\nseveral files share is listed as ambiguous with every candidate), its\nsource files (kbuild's .cmd records), their MAINTAINERS sections\n(get_maintainer.pl's semantics, most specific first) and the Kconfig\nsymbols that build the objects or that their sources read. Prints the\nsubsystems, the kernel entry paths (functions reached along the trace's\ncall edges from execve, other system calls, user aborts, interrupts,\nexit), phase x context, source files, symbols, and the configuration\nview. The index of the build tree is cached in it (.kernel_index.json).",
             "  --kernel-build DIR the traced kernel's build tree (make O=DIR), with its\n                     objects, System.map and vmlinux.map (CONFIG_VMLINUX_MAP)\n  --json             JSON instead of text\n  --study            instead, the ELISA study's tables (sections per root:\n                     execve, el0_ia, interrupts) next to ours, as Markdown,\n                     each difference with its reason (`?`: none known)\n  --groundtruth GT   map the functions of the emulator's ground truth of the\n                     same run (gt_plugin's ID.gt, over the trace's window)\n                     instead of ftrace's: blind spots included\n",
         ),
+        "html" => (
+            "ftrace_report html [OPTIONS] TRACE [B]",
+            "Writes one self-contained HTML page (inline CSS, script and SVG; its\nContent-Security-Policy forbids any network access): the facts, phases x\ncontexts as a heat table, a timeline of the target's events, the footprint\nby subsystem and entry path (with the kernel build), the call graph (laid\nout by Graphviz's dot; the 600 most called functions of a larger graph;\nsearch box, execve subtree, page-fault path) and every function list.\nWith B: the diff page of TRACE (A) and B, what only one needs highlighted.",
+            "  -o, --output FILE  write the page to FILE (default: standard output)\n  --kernel-build DIR the traced kernel's build tree, for the subsystems and\n                     entry paths (default: the one `make trace` recorded\n                     beside the trace, if any; without one they are left out)\n",
+        ),
+        "perfetto" => (
+            "ftrace_report perfetto [OPTIONS] TRACE",
+            "Prints the target's events as Trace Event JSON (open it in ui.perfetto.dev\nor chrome://tracing): one thread per task of the process tree;\nfunction_graph calls as complete events (X) that nest, function tracer\nevents as instant events (i) on their task's track and on their CPU's (a\nprocess \"CPUs\"), with their caller. Without the function_graph abstime\ncolumn the time axis is the calls' durations end to end (kernel time only).",
+            "",
+        ),
+        "folded" => (
+            "ftrace_report folded [OPTIONS] TRACE",
+            "Prints folded stacks, `caller;...;function COUNT` per distinct stack, for\nflamegraph.pl, inferno-flamegraph or speedscope; the counts add up to the\nselected events. function_graph: the real call stacks; function: the\nchain of callers the trace shows (per task and context, a call whose\ncaller is on the chain cuts it there, any other starts a new chain).",
+            "",
+        ),
         "diff" => (
             "ftrace_report diff [OPTIONS] A B",
             "Compares the footprints of two traces (each with its own target, found\nas usual; --pid applies to both): functions and edges only in A, only\nin B, and in both.",
@@ -184,7 +207,8 @@ struct Args {
     normalize: bool,
     json: bool,
     exit_code: bool,
-    out_dir: Option<PathBuf>,
+    /// -o: extract's directory, html's file.
+    output: Option<PathBuf>,
     kernel_build: Option<PathBuf>,
     study: bool,
     /// groundtruth --notrace; footprint --groundtruth.
@@ -260,7 +284,7 @@ fn parse_args(args: Vec<OsString>) -> Result<Parsed, (u8, String)> {
         normalize: false,
         json: false,
         exit_code: false,
-        out_dir: None,
+        output: None,
         kernel_build: None,
         study: false,
         notrace: None,
@@ -291,7 +315,9 @@ fn parse_args(args: Vec<OsString>) -> Result<Parsed, (u8, String)> {
                 a.json = true
             }
             Long("study") if cmd == "footprint" => a.study = true,
-            Long("kernel-build") if matches!(cmd.as_str(), "footprint" | "groundtruth") => {
+            Long("kernel-build")
+                if matches!(cmd.as_str(), "footprint" | "groundtruth" | "html") =>
+            {
                 a.kernel_build = Some(p.value().map_err(usage_err)?.into());
             }
             Long("notrace") if cmd == "groundtruth" => {
@@ -309,8 +335,8 @@ fn parse_args(args: Vec<OsString>) -> Result<Parsed, (u8, String)> {
                     _ => return Err(usage_err(format!("--format: '{v}' is not dot or json"))),
                 };
             }
-            Short('o') | Long("output") if cmd == "extract" => {
-                a.out_dir = Some(p.value().map_err(usage_err)?.into());
+            Short('o') | Long("output") if matches!(cmd.as_str(), "extract" | "html") => {
+                a.output = Some(p.value().map_err(usage_err)?.into());
             }
             Value(v) => a.files.push(v.string().map_err(usage_err)?),
             other => return Err(usage_err(other.unexpected())),
@@ -319,9 +345,10 @@ fn parse_args(args: Vec<OsString>) -> Result<Parsed, (u8, String)> {
     let (n, want) = match cmd.as_str() {
         "diff" => (2, "2 trace files"),
         "groundtruth" => (2, "a trace and a ground truth file"),
+        "html" => (1, "1 or 2 trace files"),
         _ => (1, "1 trace file"),
     };
-    if a.files.len() != n {
+    if a.files.len() != n && !(cmd == "html" && a.files.len() == 2) {
         return Err(usage_err(format!(
             "{cmd} takes {want}, got {}",
             a.files.len()
@@ -338,14 +365,23 @@ fn parse_args(args: Vec<OsString>) -> Result<Parsed, (u8, String)> {
             "footprint looks functions up by their names as traced: no --normalize",
         ));
     }
-    if cmd == "extract" && a.out_dir.is_none() {
+    if matches!(cmd.as_str(), "perfetto" | "folded") && a.callers_only {
+        return Err(usage_err(format!(
+            "{cmd} exports every selected event: no --callers-only"
+        )));
+    }
+    if cmd == "extract" && a.output.is_none() {
         return Err(usage_err("extract needs -o DIR"));
     }
     Ok(Parsed::Run(a))
 }
 
-fn analyse(file: &str, pid: Option<u32>) -> Result<Analysis, (u8, String)> {
+/// The analysis of `file`; with `log`, every event kept (exports, html).
+fn analyse(file: &str, pid: Option<u32>, log: bool) -> Result<Analysis, (u8, String)> {
     let mut an = Analysis::new(pid);
+    if log {
+        an = an.logging();
+    }
     let res = if file == "-" {
         an.read(io::stdin())
     } else {
@@ -501,7 +537,7 @@ fn extract(capture: &str, out_dir: &std::path::Path) -> Result<Vec<u8>, (u8, Str
 }
 
 fn run(a: Args) -> Result<u8, (u8, String)> {
-    if let Some(dir) = &a.out_dir {
+    if let (true, Some(dir)) = (a.cmd == "extract", &a.output) {
         write_out(&extract(&a.files[0], dir)?)?;
         return Ok(0);
     }
@@ -523,7 +559,7 @@ fn run(a: Args) -> Result<u8, (u8, String)> {
     let mut cut = false;
     match a.cmd.as_str() {
         "summary" => {
-            let an = analyse(&a.files[0], a.pid)?;
+            let an = analyse(&a.files[0], a.pid, false)?;
             cut |= incomplete(&an, &a.files[0]);
             let summary = report::Summary::new(&an, &a.files[0], &filter);
             out = if a.json {
@@ -534,7 +570,7 @@ fn run(a: Args) -> Result<u8, (u8, String)> {
         }
         "footprint" => {
             let file = &a.files[0];
-            let an = analyse(file, a.pid)?;
+            let an = analyse(file, a.pid, false)?;
             require_target(&an, file, &filter)?;
             cut |= incomplete(&an, file);
             let dir = match a.kernel_build.clone() {
@@ -569,7 +605,7 @@ fn run(a: Args) -> Result<u8, (u8, String)> {
         "groundtruth" => {
             let (trace, gt) = (&a.files[0], record(&a.files[1])?);
             let notrace = a.notrace.as_deref().map(record).transpose()?;
-            let an = analyse(trace, None)?;
+            let an = analyse(trace, None, false)?;
             let build = match a.kernel_build.clone().or_else(|| recorded_build(trace)) {
                 Some(dir) => {
                     let b = groundtruth::Build::new(kernel_index(&an, trace, &dir)?);
@@ -596,8 +632,49 @@ fn run(a: Args) -> Result<u8, (u8, String)> {
                 status = EXIT_DIFFERENT;
             }
         }
+        "perfetto" | "folded" => {
+            let an = analyse(&a.files[0], a.pid, true)?;
+            require_target(&an, &a.files[0], &filter)?;
+            cut |= incomplete(&an, &a.files[0]);
+            out = if a.cmd == "perfetto" {
+                ftrace_report::export::perfetto(&an, &filter)
+            } else {
+                ftrace_report::export::folded(&an, &filter)
+            };
+        }
+        "html" => {
+            let mut traced = Vec::new();
+            for file in &a.files {
+                let an = analyse(file, a.pid, a.files.len() == 1)?;
+                require_target(&an, file, &filter)?;
+                cut |= incomplete(&an, file);
+                let map = page_map(&an, file, a.kernel_build.as_deref(), &filter)?;
+                traced.push((an, map));
+            }
+            let t: Vec<ftrace_report::pages::Traced> = traced
+                .iter()
+                .zip(&a.files)
+                .map(|((an, map), file)| ftrace_report::pages::Traced {
+                    an,
+                    file,
+                    map: map.as_ref().map_err(String::clone),
+                })
+                .collect();
+            let page = match &t[..] {
+                [one] => ftrace_report::pages::page(one, &filter),
+                [x, y] => ftrace_report::pages::diff_page(x, y, &filter),
+                _ => unreachable!("html takes 1 or 2 traces"),
+            };
+            let html = report_pages::render(&page).map_err(|e| (EXIT_LAYOUT, e.to_string()))?;
+            match &a.output {
+                Some(path) => std::fs::write(path, html)
+                    .map_err(|e| (EXIT_WRITE, format!("{}: {e}", path.display())))?,
+                None => write_out(html.as_bytes())?,
+            }
+            return Ok(if cut { EXIT_INCOMPLETE } else { 0 });
+        }
         "funcs" | "graph" => {
-            let an = analyse(&a.files[0], a.pid)?;
+            let an = analyse(&a.files[0], a.pid, false)?;
             require_target(&an, &a.files[0], &filter)?;
             cut |= incomplete(&an, &a.files[0]);
             let fp = report::footprint(&an, &filter);
@@ -609,12 +686,12 @@ fn run(a: Args) -> Result<u8, (u8, String)> {
         }
         _ => {
             let (fa, fb) = (&a.files[0], &a.files[1]);
-            let an_a = analyse(fa, a.pid)?;
+            let an_a = analyse(fa, a.pid, false)?;
             require_target(&an_a, fa, &filter)?;
             cut |= incomplete(&an_a, fa);
             let fp_a = report::footprint(&an_a, &filter);
             drop(an_a);
-            let an_b = analyse(fb, a.pid)?;
+            let an_b = analyse(fb, a.pid, false)?;
             require_target(&an_b, fb, &filter)?;
             cut |= incomplete(&an_b, fb);
             let fp_b = report::footprint(&an_b, &filter);
@@ -636,6 +713,34 @@ fn run(a: Args) -> Result<u8, (u8, String)> {
     }
     write_out(&out)?;
     Ok(if cut { EXIT_INCOMPLETE } else { status })
+}
+
+/// The footprint map for `html`: from `--kernel-build DIR` (an unusable
+/// tree is an error), else from the tree `make trace` recorded beside the
+/// trace (an unusable one is a warning: the page is made without it), else
+/// why there is none.
+fn page_map(
+    an: &Analysis,
+    file: &str,
+    dir: Option<&std::path::Path>,
+    filter: &Filter,
+) -> Result<Result<ftrace_report::footprint::FootprintMap, String>, (u8, String)> {
+    let index = match (dir, recorded_build(file)) {
+        (Some(d), _) => kernel_index(an, file, d)?,
+        (None, Some(d)) => match kernel_index(an, file, &d) {
+            Ok(i) => i,
+            Err((_, e)) => {
+                eprintln!("ftrace_report: warning: {e}: the page has no subsystem view");
+                return Ok(Err(format!("the recorded kernel build cannot be used: {e}")));
+            }
+        },
+        (None, None) => {
+            return Ok(Err(
+                "no kernel build known: pass --kernel-build DIR for the footprint by subsystem and entry path".into(),
+            ))
+        }
+    };
+    Ok(Ok(ftrace_report::footprint::map(an, filter, &index, file)))
 }
 
 /// The kernel build tree `make trace` recorded beside a trace.

@@ -123,8 +123,9 @@ pub fn cut_outputs(dir: &Path, ids: &[String]) -> Vec<String> {
 
 /// The reports written beside each trace: `ftrace_report ARGS ID.trace`
 /// into `ID.SUFFIX`.
-const REPORTS: [(&[&str], &str); 4] = [
+const REPORTS: [(&[&str], &str); 5] = [
     (&["summary"], "summary"),
+    (&["html"], "html"),
     (&["footprint"], "footprint"),
     (&["footprint", "--json"], "footprint.json"),
     (&["footprint", "--study"], "study.md"),
@@ -147,27 +148,105 @@ fn write_report(
     say: &dyn Fn(&str),
 ) {
     let trace = dir.join(format!("{id}.trace"));
-    if !trace.exists() {
-        return;
+    if trace.exists() {
+        run_report(
+            report,
+            args,
+            &[trace],
+            &dir.join(format!("{id}.{suffix}")),
+            say,
+        );
     }
-    match Command::new(report).args(args).arg(&trace).output() {
-        Ok(out) if out.status.success() => {
-            let path = dir.join(format!("{id}.{suffix}"));
-            if let Err(e) = fs::write(&path, &out.stdout) {
-                say(&format!("warning: {}: {e}", path.display()));
+}
+
+/// `ftrace_report ARGS TRACES > out`; false (and a warning) when it fails.
+fn run_report(
+    report: &Path,
+    args: &[&str],
+    traces: &[PathBuf],
+    out_path: &Path,
+    say: &dyn Fn(&str),
+) -> bool {
+    let names: Vec<String> = traces
+        .iter()
+        .map(|t| {
+            t.file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    match Command::new(report).args(args).args(traces).output() {
+        Ok(out) if out.status.success() => match fs::write(out_path, &out.stdout) {
+            Ok(()) => true,
+            Err(e) => {
+                say(&format!("warning: {}: {e}", out_path.display()));
+                false
             }
+        },
+        Ok(out) => {
+            say(&format!(
+                "warning: {} {} {} failed ({}): {}",
+                report.display(),
+                args.join(" "),
+                names.join(" "),
+                out.status,
+                String::from_utf8_lossy(&out.stderr)
+                    .lines()
+                    .next()
+                    .unwrap_or("")
+            ));
+            false
         }
-        Ok(out) => say(&format!(
-            "warning: {} {} {id}.trace failed ({}): {}",
-            report.display(),
-            args.join(" "),
-            out.status,
-            String::from_utf8_lossy(&out.stderr)
+        Err(e) => {
+            say(&format!("warning: cannot run {}: {e}", report.display()));
+            false
+        }
+    }
+}
+
+/// The diff page of the first two payloads' traces (`diff-A-B.html`) and
+/// `index.html`, which links every payload's page (`ID.html`, from
+/// [`REPORTS`]) and the diff.
+pub fn index(report: &Path, dir: &Path, ids: &[String], say: &dyn Fn(&str)) {
+    let mut links = Vec::new();
+    for id in ids {
+        let page = format!("{id}.html");
+        if dir.join(&page).exists() {
+            let summary = fs::read_to_string(dir.join(format!("{id}.summary"))).unwrap_or_default();
+            let note = summary
                 .lines()
-                .next()
+                .find(|l| l.starts_with("events:"))
                 .unwrap_or("")
+                .to_string();
+            links.push((page, format!("{id}: the page of {id}.trace"), note));
+        }
+    }
+    if let [a, b, ..] = ids {
+        let traces = [
+            dir.join(format!("{a}.trace")),
+            dir.join(format!("{b}.trace")),
+        ];
+        let page = format!("diff-{a}-{b}.html");
+        if traces.iter().all(|t| t.exists())
+            && run_report(report, &["html"], &traces, &dir.join(&page), say)
+        {
+            links.push((
+                page,
+                format!("{a} vs {b}: what only one of them needs"),
+                String::new(),
+            ));
+        }
+    }
+    let path = dir.join("index.html");
+    let title = format!("min_prog_trace results: {}", dir.display());
+    match fs::write(&path, report_pages::index(&title, &links)) {
+        Ok(()) => say(&format!(
+            "pages: {} ({} linked)",
+            path.display(),
+            links.len()
         )),
-        Err(e) => say(&format!("warning: cannot run {}: {e}", report.display())),
+        Err(e) => say(&format!("warning: {}: {e}", path.display())),
     }
 }
 
@@ -247,6 +326,79 @@ mod tests {
             traces(&results, ["x", "y"].into_iter()),
             ["x.trace 2 KiB (ftrace_it exit 137)"]
         );
+        fs::remove_dir_all(&root).unwrap();
+    }
+
+    /// A stand-in for ftrace_report: prints its arguments, or fails.
+    fn fake_report(dir: &Path, body: &str) -> PathBuf {
+        use std::os::unix::fs::PermissionsExt;
+        let path = dir.join("fake_report");
+        put(
+            dir,
+            "fake_report",
+            format!("#!/bin/sh\n{body}\n").as_bytes(),
+        );
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o755)).unwrap();
+        path
+    }
+
+    #[test]
+    fn index_links_each_payload_page_and_the_first_diff() {
+        let root = std::env::temp_dir().join(format!("vmrun-index-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&root);
+        fs::create_dir_all(&root).unwrap();
+        let report = fake_report(&root, "echo \"page of $*\"");
+        let ids = [
+            "min".to_string(),
+            "min.large".to_string(),
+            "other".to_string(),
+        ];
+        for id in &ids {
+            put(&root, &format!("{id}.trace"), b"trace");
+        }
+        let said = std::cell::RefCell::new(Vec::new());
+        let say = |m: &str| said.borrow_mut().push(m.to_string());
+        for id in &ids {
+            reports(&report, &root, id, &say);
+        }
+        index(&report, &root, &ids, &say);
+        let index_line = format!("pages: {} (4 linked)", root.join("index.html").display());
+        assert_eq!(*said.borrow(), [index_line], "{:?}", said.borrow());
+        said.borrow_mut().clear();
+        let t = |id: &str| root.join(format!("{id}.trace")).display().to_string();
+        assert_eq!(
+            fs::read_to_string(root.join("min.html")).unwrap(),
+            format!("page of html {}\n", t("min"))
+        );
+        assert_eq!(
+            fs::read_to_string(root.join("diff-min-min.large.html")).unwrap(),
+            format!("page of html {} {}\n", t("min"), t("min.large"))
+        );
+        let page = fs::read_to_string(root.join("index.html")).unwrap();
+        for link in [
+            "min.html",
+            "min.large.html",
+            "other.html",
+            "diff-min-min.large.html",
+        ] {
+            assert!(page.contains(&format!("href=\"{link}\"")), "{link}: {page}");
+        }
+
+        // A report that fails: a warning, no page, no link.
+        let report = fake_report(&root, "exit 3");
+        for f in [
+            "min.html",
+            "min.large.html",
+            "other.html",
+            "diff-min-min.large.html",
+        ] {
+            fs::remove_file(root.join(f)).unwrap();
+        }
+        index(&report, &root, &ids[..2], &say);
+        assert_eq!(said.borrow().len(), 2, "{:?}", said.borrow());
+        assert!(said.borrow()[0].contains("html min.trace min.large.trace failed"));
+        let page = fs::read_to_string(root.join("index.html")).unwrap();
+        assert!(!page.contains("href="), "{page}");
         fs::remove_dir_all(&root).unwrap();
     }
 

@@ -374,6 +374,7 @@ fn run(o: &Options) -> Result<(), Failure> {
         for name in &names {
             collect::reports(report, &o.results, name, &say);
         }
+        collect::index(report, &o.results, &names, &say);
     }
     for cut in collect::cut_outputs(&o.results, &names) {
         say(&cut);

@@ -1039,3 +1039,36 @@ fn a_root_file_system_is_the_base_and_our_init_stays_the_only_other_process() {
     );
     fs::remove_dir_all(&tmp).unwrap();
 }
+
+/// The pages vmrun writes beside the reports: one per trace, the diff of
+/// the first two payloads, and the index linking them; a page's subsystem
+/// and entry path bars are its footprint map's.
+#[test]
+fn the_html_pages_show_the_footprint_map_and_the_index_links_them() {
+    let index = read("index.html");
+    for page in ["min.html", "min.large.html", "diff-min-min.large.html"] {
+        assert!(index.contains(&format!("href=\"{page}\"")), "{page}");
+        assert!(results().join(page).exists(), "{page}");
+    }
+    for id in ["min", "min.large"] {
+        let html = read(&format!("{id}.html"));
+        let map = footprint_map(id);
+        let mut bars = 0;
+        for part in ["subsystems", "entry_paths"] {
+            for s in map[part].as_array().expect(part) {
+                let bar = format!(
+                    "data-name=\"{}\" data-value=\"{}\"",
+                    report_pages::esc(s["name"].as_str().unwrap()),
+                    s["functions"]
+                );
+                assert!(html.contains(&bar), "{id}: {bar}");
+                bars += 1;
+            }
+        }
+        assert_eq!(
+            html.matches("<div class=\"bar both\"").count(),
+            bars,
+            "{id}"
+        );
+    }
+}

@@ -1,7 +1,7 @@
 //! function_graph: the call stack of each task rebuilt from the
 //! indentation, contexts from irq markers and nesting.
 
-use super::{flag_context, Analysis};
+use super::{flag_context, Analysis, Kind, Logged, Now};
 use crate::model::Context;
 use crate::names::NONE;
 use crate::parse::{self, GraphKind, Skip};
@@ -82,6 +82,21 @@ impl Analysis {
         let Some((name, is_entry)) = call else {
             // A return.
             self.markers += 1;
+            if let (Some(log), Some(pid)) = (self.log.as_mut(), pid) {
+                log.push(Logged {
+                    ts: g.ts.and_then(parse::parse_ts),
+                    line: self.lines,
+                    dur: super::graph_duration(raw),
+                    pid,
+                    cpu: g.cpu,
+                    callee: NONE,
+                    caller: NONE,
+                    depth: depth as u32,
+                    kind: Kind::Exit,
+                    phase: crate::model::Phase::Run,
+                    ctx: Context::Process,
+                });
+            }
             return;
         };
         while stack.len() < depth {
@@ -113,6 +128,18 @@ impl Analysis {
         }
         // The proc column names the task only when it gives the pid.
         let comm = if g.pid.is_some() { g.comm } else { b"" };
+        if self.log.is_some() {
+            self.now = Now {
+                cpu: g.cpu,
+                kind: if is_entry { Kind::Entry } else { Kind::Leaf },
+                depth: depth as u32,
+                dur: if is_entry {
+                    None
+                } else {
+                    super::graph_duration(raw)
+                },
+            };
+        }
         self.event(pid, comm, callee, caller, ctx, g.ts, Some(depth == 0));
     }
 }

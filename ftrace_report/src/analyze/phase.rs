@@ -34,6 +34,7 @@ impl Acc {
                 Some(path) => {
                     self.forked = false;
                     self.run_to_pre_exec();
+                    self.pre_exec_before = path.last().map(|h| h.at.line + 1);
                     self.exec_from(&path);
                     Phase::Exec
                 }
@@ -66,6 +67,7 @@ impl Acc {
             return;
         };
         self.phase_start[Phase::Exec as usize] = Some(first.at);
+        self.exec_lines.extend(path.iter().map(|h| h.at.line));
         for h in path {
             let (from, to) = (cell(Phase::PreExec, h.ctx), cell(Phase::Exec, h.ctx));
             self.counts[from] -= 1;
