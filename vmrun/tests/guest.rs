@@ -296,12 +296,13 @@ fn before_its_execve_the_target_has_only_timer_ticks() {
             ftrace_report::execve::start(mine.iter().map(|e| (e.func.as_str(), e.parent.as_str())))
                 .unwrap_or_else(|| panic!("{id}: no execve of pid {pid}"));
         let before = &mine[..start];
-        // The program spins in user space until released, so a timer tick
-        // may land before its execve, with what runs on its way back to
+        // The program spins in user space until released, so timer ticks
+        // may land before its execve, with what runs on their way back to
         // user space (softirqs, a reschedule): one as a rule (turning
-        // tracing on waits for RCU, which needs a tick on that CPU), two
-        // when the host is busy and the emulated clock runs ahead. Nothing
-        // else may: no system call, no page fault.
+        // tracing on waits for RCU, which needs a tick on that CPU), more
+        // when the host is busy and the emulated clock runs ahead (three
+        // seen at a load of 10 on 2 cores), so their number is not held.
+        // Nothing else may come: no system call, no page fault.
         let count = |names: &[&str]| {
             before
                 .iter()
@@ -317,7 +318,7 @@ fn before_its_execve_the_target_has_only_timer_ticks() {
             "handle_mm_fault",
         ]);
         let only_ticks = before.is_empty()
-            || (before[0].func == "irq_enter_rcu" && (1..=2).contains(&interrupts) && other == 0);
+            || (before[0].func == "irq_enter_rcu" && interrupts >= 1 && other == 0);
         assert!(
             only_ticks,
             "{id}: {} events of pid {pid} before its execve ({interrupts} interrupts), first {:?}",
