@@ -161,20 +161,150 @@ fn summary_says_when_callers_are_unknown() {
     assert!(parents.contains("comment                   1 (first at line 1)"));
 }
 
+/// The trace.dat files themselves (`dat`: the function recording,
+/// `graph.dat`: the function_graph one).
+fn dat(which: &str) -> String {
+    let name = match which {
+        "dat" => format!("{BASE}.dat"),
+        _ => format!("{BASE}-graph.dat"),
+    };
+    common::manifest()
+        .join("tests/data")
+        .join(name)
+        .to_string_lossy()
+        .into_owned()
+}
+
+fn funcs_of(path: &str, extra: &[&str]) -> BTreeSet<String> {
+    let args: Vec<&str> = ["funcs"]
+        .iter()
+        .chain(extra)
+        .copied()
+        .chain([path])
+        .collect();
+    ftrace_report(&args).lines().map(str::to_string).collect()
+}
+
+fn summary_json(path: &str) -> serde_json::Value {
+    serde_json::from_str(&ftrace_report(&["summary", "--json", path])).unwrap()
+}
+
+/// Lines of a raw report that contain `what`.
+fn raw_count(variant: &str, what: &str) -> u64 {
+    let text = std::fs::read_to_string(fixture(variant)).unwrap();
+    text.lines().filter(|l| l.contains(what)).count() as u64
+}
+
 #[test]
-fn a_trace_dat_is_refused_in_one_line() {
-    let dat = common::manifest().join(format!("tests/data/{BASE}.dat"));
-    for cmd in ["funcs", "summary"] {
-        let out = Command::new(env!("CARGO_BIN_EXE_ftrace_report"))
-            .args([cmd, dat.to_str().unwrap()])
-            .output()
-            .unwrap();
-        assert_eq!(out.status.code(), Some(4), "{cmd}");
-        let err = String::from_utf8(out.stderr).unwrap();
-        assert_eq!(err.lines().count(), 1, "{err}");
-        assert!(
-            err.contains("a trace-cmd trace.dat (file format 7), which is not read yet"),
-            "{err}"
-        );
+fn the_trace_dat_gives_the_raw_events_functions_and_callers() {
+    let file = dat("dat");
+    let s = summary_json(&file);
+    let pid = target_pid("report-parent");
+    assert_eq!(s["target"]["pid"].as_u64(), Some(u64::from(pid)));
+    assert_eq!(
+        s["events"].as_u64(),
+        Some(raw_count("report-raw", " function: "))
+    );
+    let (callees, callers) = raw_sets(pid);
+    let all: BTreeSet<String> = callees.union(&callers).cloned().collect();
+    assert_eq!(funcs_of(&file, &["--phase", "all"]), all);
+    // Phase by phase as the report with parents (same events, same order).
+    for phase in ["pre-exec", "exec", "run", "exit"] {
+        let p = ["--phase", phase];
+        assert_eq!(funcs_of(&file, &p), funcs("report-parent", &p), "{phase}");
+    }
+}
+
+#[test]
+fn the_graph_trace_dat_gives_the_raw_entries_functions() {
+    let file = dat("graph.dat");
+    let s = summary_json(&file);
+    let pid = target_pid("report-graph");
+    assert_eq!(s["target"]["pid"].as_u64(), Some(u64::from(pid)));
+    // An entry is one event; its return is structure.
+    assert_eq!(
+        s["events"].as_u64(),
+        Some(raw_count("report-graph-raw", " funcgraph_entry: "))
+    );
+    assert_eq!(
+        s["structure_lines"].as_u64(),
+        Some(raw_count("report-graph-raw", " funcgraph_exit: "))
+    );
+    assert_eq!(
+        funcs_of(&file, &["--phase", "all"]),
+        raw_graph_functions(pid)
+    );
+    for phase in ["pre-exec", "exec", "run", "exit"] {
+        let p = ["--phase", phase];
+        assert_eq!(funcs_of(&file, &p), funcs("report-graph", &p), "{phase}");
+    }
+}
+
+#[test]
+fn every_command_reads_a_trace_dat() {
+    let file = dat("dat");
+    let text = fixture("report-parent");
+    let graph = ftrace_report(&["graph", "--format", "json", &file]);
+    assert!(graph.contains("__arm64_sys_execve"), "{graph}");
+    let same = Command::new(env!("CARGO_BIN_EXE_ftrace_report"))
+        .args(["diff", "--exit-code", &file, &text])
+        .output()
+        .unwrap();
+    assert_eq!(same.status.code(), Some(0), "{same:?}");
+    let stdin = Command::new(env!("CARGO_BIN_EXE_ftrace_report"))
+        .args(["funcs", "-"])
+        .stdin(std::fs::File::open(&file).unwrap())
+        .output()
+        .unwrap();
+    assert!(stdin.status.success(), "{stdin:?}");
+    assert_eq!(
+        String::from_utf8(stdin.stdout).unwrap(),
+        ftrace_report(&["funcs", &file])
+    );
+    let summary = ftrace_report(&["summary", &file]);
+    assert!(
+        summary.contains("header trace.dat.file: file format 7, zstd compression"),
+        "{summary}"
+    );
+    assert!(summary.contains("lost events: 0"), "{summary}");
+}
+
+#[test]
+fn a_damaged_trace_dat_is_refused_in_one_line() {
+    let bytes = std::fs::read(dat("dat")).unwrap();
+    let dir = common::workdir();
+    let cut = dir.join("cut.dat");
+    std::fs::write(&cut, &bytes[..bytes.len() / 3]).unwrap();
+    let mut flipped = bytes.clone();
+    // The offset of the first options section (after the magic, "7\0",
+    // endianness, long size, page size, "zstd\0" "1.5.4\0") points to the
+    // last 8 bytes: too short for a section header.
+    let at = (bytes.len() - 8) as u64;
+    flipped[0x1d..0x25].copy_from_slice(&at.to_le_bytes());
+    let flip = dir.join("flip.dat");
+    std::fs::write(&flip, &flipped).unwrap();
+    let mut damaged = bytes.clone();
+    damaged[bytes.len() / 2] ^= 0x40;
+    let zstd = dir.join("zstd.dat");
+    std::fs::write(&zstd, &damaged).unwrap();
+    for (path, part) in [
+        (
+            &cut,
+            "options section at offset 150059: beyond the end of the file",
+        ),
+        (&flip, "options section"),
+        (&zstd, "kallsyms section at offset 20457: zstd data damaged"),
+    ] {
+        for cmd in ["funcs", "summary"] {
+            let out = Command::new(env!("CARGO_BIN_EXE_ftrace_report"))
+                .args([cmd, path.to_str().unwrap()])
+                .output()
+                .unwrap();
+            assert_eq!(out.status.code(), Some(10), "{cmd} {out:?}");
+            let err = String::from_utf8(out.stderr).unwrap();
+            assert_eq!(err.lines().count(), 1, "{err}");
+            assert!(err.contains(&format!(": trace.dat: {part}")), "{err}");
+            assert!(err.contains("truncated or damaged"), "{err}");
+        }
     }
 }

@@ -254,7 +254,7 @@ impl<'a> TraceDat<'a> {
                 let size = c.u32()?;
                 let at = c.offset();
                 let data = c.bytes(u64::from(size))?;
-                self.option(id, data, at, &mut s)?;
+                self.option(id, data, at, &mut s, "options")?;
             }
             kind = c.bytes(10)?;
         }
@@ -309,7 +309,8 @@ impl<'a> TraceDat<'a> {
                     format!("section id {id}, not 0 (options)"),
                 ));
             }
-            let mut o = Cur::new(&data, base, "options section", self.endian);
+            let name = uncompressed_name("options section", matches!(data, Cow::Owned(_)));
+            let mut o = Cur::new(&data, base, &name, self.endian);
             next = 0;
             while !o.at_end() {
                 let id = o.u16()?;
@@ -317,11 +318,11 @@ impl<'a> TraceDat<'a> {
                 let at = o.offset();
                 let d = o.bytes(u64::from(size))?;
                 if id == OPT_DONE {
-                    let mut d = Cur::new(d, at, "options section", self.endian);
+                    let mut d = Cur::new(d, at, &name, self.endian);
                     next = d.u64()?;
                     break;
                 }
-                self.option(id, d, at, &mut s)?;
+                self.option(id, d, at, &mut s, &name)?;
             }
         }
         let need = |off: Option<u64>, what: &str| {
@@ -387,12 +388,14 @@ impl<'a> TraceDat<'a> {
         read: impl FnOnce(&mut Self, &mut Cur<'_, '_>) -> Result<()>,
     ) -> Result<()> {
         let (_, data, base) = self.section(file, off, what)?;
-        let mut c = Cur::new(&data, base, what, self.endian);
+        let name = uncompressed_name(what, matches!(data, Cow::Owned(_)));
+        let mut c = Cur::new(&data, base, &name, self.endian);
         read(self, &mut c)
     }
 
-    fn option(&mut self, id: u16, d: &[u8], at: u64, s: &mut Sections) -> Result<()> {
-        let mut c = Cur::new(d, at, "options section", self.endian);
+    /// One option; `what` names the options' part of the file.
+    fn option(&mut self, id: u16, d: &[u8], at: u64, s: &mut Sections, what: &str) -> Result<()> {
+        let mut c = Cur::new(d, at, what, self.endian);
         let o = &mut self.options;
         match id {
             OPT_DATE | OPT_OFFSET => {
@@ -633,6 +636,15 @@ impl<'a> TraceDat<'a> {
     /// The command name of a pid, from the saved command lines.
     pub fn comm(&self, pid: u32) -> Option<&str> {
         self.cmdlines.get(&pid).map(String::as_str)
+    }
+}
+
+/// Offsets in decompressed data are not the file's: the name says so.
+fn uncompressed_name<'n>(what: &'n str, compressed: bool) -> Cow<'n, str> {
+    if compressed {
+        Cow::Owned(format!("{what} (uncompressed data)"))
+    } else {
+        Cow::Borrowed(what)
     }
 }
 
