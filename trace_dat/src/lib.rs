@@ -12,7 +12,6 @@ mod symbols;
 
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::io::Read;
 
 use bytes::Cur;
 pub use bytes::{Endian, Error, Result};
@@ -43,6 +42,10 @@ const OPT_BUFFER_TEXT: u16 = 22;
 const SEC_COMPRESSED: u16 = 1;
 /// Options sections are chained; more than this is a loop in a damaged file.
 const MAX_OPTION_SECTIONS: usize = 1024;
+
+/// Larger compressed blocks than this are damage: trace-cmd compresses CPU
+/// data in chunks of a few pages, and no other section comes near it.
+const MAX_BLOCK: u32 = 1 << 30;
 
 /// The compression of a v7 file's sections and CPU data.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -105,10 +108,27 @@ pub fn file_version(data: &[u8]) -> Option<u32> {
     std::str::from_utf8(&rest[..end]).ok()?.parse().ok()
 }
 
-/// Decompresses one block, checking its size against the recorded one.
-fn decompress(c: Compression, src: &[u8], size: u32, section: &str, at: u64) -> Result<Vec<u8>> {
+/// Decompresses one block to the end of `out`, checking its size against
+/// the recorded one.
+fn decompress(
+    c: Compression,
+    src: &[u8],
+    size: u32,
+    section: &str,
+    at: u64,
+    out: &mut Vec<u8>,
+) -> Result<()> {
+    // A damaged size must not make us reserve gigabytes.
+    if size > MAX_BLOCK {
+        return Err(err(
+            section,
+            at,
+            format!("implausible uncompressed size {size}"),
+        ));
+    }
     let size = size as usize;
-    let out = match c {
+    let start = out.len();
+    match c {
         Compression::None => {
             return Err(err(
                 section,
@@ -116,28 +136,31 @@ fn decompress(c: Compression, src: &[u8], size: u32, section: &str, at: u64) -> 
                 "compressed, but the file names no compression",
             ))
         }
-        Compression::Zlib => miniz_oxide::inflate::decompress_to_vec_zlib_with_limit(src, size)
-            .map_err(|e| err(section, at, format!("zlib data damaged ({:?})", e.status)))?,
+        Compression::Zlib => out.extend_from_slice(
+            &miniz_oxide::inflate::decompress_to_vec_zlib_with_limit(src, size)
+                .map_err(|e| err(section, at, format!("zlib data damaged ({:?})", e.status)))?,
+        ),
         Compression::Zstd => {
-            let mut src = src;
-            let dec = ruzstd::StreamingDecoder::new(&mut src)
+            out.reserve_exact(size);
+            // One decoder per thread: its window buffers are allocated once
+            // for all blocks.
+            thread_local! {
+                static ZSTD: std::cell::RefCell<ruzstd::FrameDecoder> =
+                    std::cell::RefCell::new(ruzstd::FrameDecoder::new());
+            }
+            ZSTD.with(|d| d.borrow_mut().decode_all_to_vec(src, out))
                 .map_err(|e| err(section, at, format!("zstd data damaged ({e})")))?;
-            let mut out = Vec::new();
-            // One byte more than recorded tells a longer output apart.
-            dec.take(size as u64 + 1)
-                .read_to_end(&mut out)
-                .map_err(|e| err(section, at, format!("zstd data damaged ({e})")))?;
-            out
         }
-    };
-    if out.len() != size {
+    }
+    let got = out.len() - start;
+    if got != size {
         return Err(err(
             section,
             at,
-            format!("decompressed to {} bytes, the file says {size}", out.len()),
+            format!("decompressed to {got} bytes, the file says {size}"),
         ));
     }
-    Ok(out)
+    Ok(())
 }
 
 /// `[local] global counter` -> `local`; a plain name as it is.
@@ -325,6 +348,34 @@ impl<'a> TraceDat<'a> {
                 self.option(id, d, at, &mut s, &name)?;
             }
         }
+        // The largest sections are read on threads of their own while this
+        // one reads the others and the CPU data.
+        let how = (self.endian, self.compression);
+        std::thread::scope(|scope| {
+            let kallsyms = s.kallsyms.map(|at| {
+                scope.spawn(move || read_section(file, at, "kallsyms section", how, kallsyms))
+            });
+            let formats = s.event_formats.map(|at| {
+                scope.spawn(move || {
+                    read_section(file, at, "event formats section", how, event_formats)
+                })
+            });
+            let res = self.v7_sections(file, &s);
+            let kallsyms = kallsyms.map(join);
+            let formats = formats.map(join);
+            res?;
+            if let Some(f) = formats {
+                self.formats.extend(f?);
+            }
+            if let Some(k) = kallsyms {
+                self.kallsyms = k?;
+            }
+            Ok(())
+        })
+    }
+
+    /// The v7 sections other than kallsyms and the event formats.
+    fn v7_sections(&mut self, file: &'a [u8], s: &Sections) -> Result<()> {
         let need = |off: Option<u64>, what: &str| {
             off.ok_or_else(|| err("options section", 0, format!("no {what} section")))
         };
@@ -335,49 +386,24 @@ impl<'a> TraceDat<'a> {
                 d.ftrace_events(c)
             })?;
         }
-        if let Some(at) = s.event_formats {
-            self.in_section(file, at, "event formats section", |d, c| d.event_formats(c))?;
-        }
-        if let Some(at) = s.kallsyms {
-            self.in_section(file, at, "kallsyms section", |d, c| d.kallsyms_data(c))?;
-        }
         if let Some(at) = s.cmdlines {
             self.in_section(file, at, "cmdlines section", |d, c| d.cmdlines_data(c))?;
         }
         if s.latency {
             return Err(err("options section", 0, "a latency trace (text): record with a ring-buffer tracer (function, function_graph)"));
         }
-        let buffer = s.buffer.ok_or_else(|| {
+        let buffer = s.buffer.as_deref().ok_or_else(|| {
             err(
                 "options section",
                 0,
                 "no BUFFER option for the top instance: no trace data",
             )
         })?;
-        self.buffer(file, &buffer)
+        self.buffer(file, buffer)
     }
 
-    /// A v7 section header at `off` and its (decompressed) data, with the
-    /// file offset of that data (0 when decompressed).
     fn section(&self, file: &'a [u8], off: u64, what: &str) -> Result<(u16, Cow<'a, [u8]>, u64)> {
-        let data = rest(file, off)
-            .ok_or_else(|| err(what, off, "beyond the end of the file (truncated)"))?;
-        let mut c = Cur::new(data, off, what, self.endian);
-        let id = c.u16()?;
-        let flags = c.u16()?;
-        let _description = c.u32()?;
-        let size = c.u64()?;
-        let data_at = c.offset();
-        let data = c.bytes(size)?;
-        if flags & SEC_COMPRESSED == 0 {
-            return Ok((id, Cow::Borrowed(data), data_at));
-        }
-        let mut z = Cur::new(data, data_at, what, self.endian);
-        let csize = z.u32()?;
-        let usize = z.u32()?;
-        let src = z.bytes(u64::from(csize))?;
-        let out = decompress(self.compression, src, usize, what, data_at)?;
-        Ok((id, Cow::Owned(out), 0))
+        section(file, off, what, self.endian, self.compression)
     }
 
     fn in_section(
@@ -506,7 +532,7 @@ impl<'a> TraceDat<'a> {
             let csize = c.u32()?;
             let usize = c.u32()?;
             let src = c.bytes(u64::from(csize))?;
-            out.extend_from_slice(&decompress(self.compression, src, usize, what, at)?);
+            decompress(self.compression, src, usize, what, at, &mut out)?;
         }
         Ok(out)
     }
@@ -559,33 +585,16 @@ impl<'a> TraceDat<'a> {
         Ok(())
     }
 
-    fn format(&mut self, c: &mut Cur<'_, '_>, system: &str) -> Result<()> {
-        let at = c.offset();
-        let n = c.u64()?;
-        let text = c.text(n)?;
-        let ev = format::parse_event(system, &text)
-            .map_err(|e| c.err(format!("{e} (format at {at})")))?;
-        self.formats.push(ev);
-        Ok(())
-    }
-
     fn ftrace_events(&mut self, c: &mut Cur<'_, '_>) -> Result<()> {
         let n = c.u32()?;
         for _ in 0..n {
-            self.format(c, "ftrace")?;
+            self.formats.push(read_format(c, "ftrace")?);
         }
         Ok(())
     }
 
     fn event_formats(&mut self, c: &mut Cur<'_, '_>) -> Result<()> {
-        let systems = c.u32()?;
-        for _ in 0..systems {
-            let system = String::from_utf8_lossy(c.cstr()?).into_owned();
-            let n = c.u32()?;
-            for _ in 0..n {
-                self.format(c, &system)?;
-            }
-        }
+        self.formats.extend(event_formats(c)?);
         Ok(())
     }
 
@@ -637,6 +646,82 @@ impl<'a> TraceDat<'a> {
     pub fn comm(&self, pid: u32) -> Option<&str> {
         self.cmdlines.get(&pid).map(String::as_str)
     }
+}
+
+/// A v7 section header at `off` and its (decompressed) data, with the file
+/// offset of that data (0 when decompressed).
+fn section<'a>(
+    file: &'a [u8],
+    off: u64,
+    what: &str,
+    endian: Endian,
+    compression: Compression,
+) -> Result<(u16, Cow<'a, [u8]>, u64)> {
+    let data =
+        rest(file, off).ok_or_else(|| err(what, off, "beyond the end of the file (truncated)"))?;
+    let mut c = Cur::new(data, off, what, endian);
+    let id = c.u16()?;
+    let flags = c.u16()?;
+    let _description = c.u32()?;
+    let size = c.u64()?;
+    let data_at = c.offset();
+    let data = c.bytes(size)?;
+    if flags & SEC_COMPRESSED == 0 {
+        return Ok((id, Cow::Borrowed(data), data_at));
+    }
+    let mut z = Cur::new(data, data_at, what, endian);
+    let csize = z.u32()?;
+    let usize = z.u32()?;
+    let src = z.bytes(u64::from(csize))?;
+    let mut out = Vec::new();
+    decompress(compression, src, usize, what, data_at, &mut out)?;
+    Ok((id, Cow::Owned(out), 0))
+}
+
+/// A thread's result (its panic goes on in this one).
+fn join<T>(h: std::thread::ScopedJoinHandle<'_, T>) -> T {
+    h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))
+}
+
+/// Reads the v7 section at `off` with `read`.
+fn read_section<T>(
+    file: &[u8],
+    off: u64,
+    what: &str,
+    (endian, compression): (Endian, Compression),
+    read: impl FnOnce(&mut Cur<'_, '_>) -> Result<T>,
+) -> Result<T> {
+    let (_, data, base) = section(file, off, what, endian, compression)?;
+    let name = uncompressed_name(what, matches!(data, Cow::Owned(_)));
+    let mut c = Cur::new(&data, base, &name, endian);
+    read(&mut c)
+}
+
+fn kallsyms(c: &mut Cur<'_, '_>) -> Result<Kallsyms> {
+    let n = c.u32()?;
+    Ok(Kallsyms::parse(c.bytes(u64::from(n))?))
+}
+
+/// One `format` file: its size, then its text.
+fn read_format(c: &mut Cur<'_, '_>, system: &str) -> Result<EventFormat> {
+    let at = c.offset();
+    let n = c.u64()?;
+    let text = c.text(n)?;
+    format::parse_event(system, &text).map_err(|e| c.err(format!("{e} (format at {at})")))
+}
+
+/// The event systems, each with its events' formats.
+fn event_formats(c: &mut Cur<'_, '_>) -> Result<Vec<EventFormat>> {
+    let systems = c.u32()?;
+    let mut v = Vec::new();
+    for _ in 0..systems {
+        let system = String::from_utf8_lossy(c.cstr()?).into_owned();
+        let n = c.u32()?;
+        for _ in 0..n {
+            v.push(read_format(c, &system)?);
+        }
+    }
+    Ok(v)
 }
 
 /// Offsets in decompressed data are not the file's: the name says so.

@@ -1,32 +1,48 @@
 //! `/proc/kallsyms` as recorded: addresses to function names.
 
-/// Symbols sorted by address.
+/// Symbols sorted by address; the names in one buffer (a recorded
+/// kallsyms has some 100,000 of them).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Kallsyms {
     addrs: Vec<u64>,
-    names: Vec<Box<str>>,
+    /// Range of each name in `text`.
+    names: Vec<(u32, u32)>,
+    text: String,
 }
 
 impl Kallsyms {
     /// `ADDRESS TYPE NAME [\t[MODULE]]` lines; others are skipped.
-    pub fn parse(text: &[u8]) -> Kallsyms {
-        let mut syms: Vec<(u64, Box<str>)> = Vec::new();
-        for line in text.split(|&b| b == b'\n') {
-            let line = String::from_utf8_lossy(line);
-            let mut w = line.split_whitespace();
+    pub fn parse(data: &[u8]) -> Kallsyms {
+        let mut text = String::with_capacity(data.len() / 2);
+        let mut syms: Vec<(u64, (u32, u32))> = Vec::new();
+        for line in data.split(|&b| b == b'\n') {
+            let mut w = line
+                .split(|&b| b == b' ' || b == b'\t')
+                .filter(|w| !w.is_empty());
             let (Some(addr), Some(_kind), Some(name)) = (w.next(), w.next(), w.next()) else {
                 continue;
             };
-            let Ok(addr) = u64::from_str_radix(addr, 16) else {
+            let Some(addr) = std::str::from_utf8(addr)
+                .ok()
+                .and_then(|a| u64::from_str_radix(a, 16).ok())
+            else {
                 continue;
             };
-            syms.push((addr, name.into()));
+            let Ok(name) = std::str::from_utf8(name) else {
+                continue;
+            };
+            let (Ok(at), Ok(len)) = (u32::try_from(text.len()), u32::try_from(name.len())) else {
+                break;
+            };
+            text.push_str(name);
+            syms.push((addr, (at, len)));
         }
-        // Stable: of aliases at one address the first listed wins, as in
-        // the kernel's own lookup.
+        // Stable, then one name per address: of aliases the first listed
+        // wins, as in the kernel's own lookup.
         syms.sort_by_key(|s| s.0);
+        syms.dedup_by_key(|s| s.0);
         let (addrs, names) = syms.into_iter().unzip();
-        Kallsyms { addrs, names }
+        Kallsyms { addrs, names, text }
     }
 
     pub fn len(&self) -> usize {
@@ -40,10 +56,8 @@ impl Kallsyms {
     /// The symbol at or nearest below `addr`.
     pub fn lookup(&self, addr: u64) -> Option<&str> {
         let i = self.addrs.partition_point(|&a| a <= addr);
-        let i = i.checked_sub(1)?;
-        // The first of the aliases at that address.
-        let first = self.addrs[..=i].partition_point(|&a| a < self.addrs[i]);
-        Some(&self.names[first])
+        let (at, len) = self.names[i.checked_sub(1)?];
+        Some(&self.text[at as usize..][..len as usize])
     }
 }
 
@@ -54,9 +68,9 @@ mod tests {
     #[test]
     fn nearest_at_or_below() {
         let k = Kallsyms::parse(
-            b"ffff000000000200 T second\nffff000000000100 T first\nffff000000000100 t alias\nbad line\nffff000000000300 t modfn\t[mod]\n",
+            b"ffff000000000200 T second\nffff000000000100 T first\nffff000000000100 t alias\nbad line\nffff000000000300 t modfn\t[mod]\nzz t x\n",
         );
-        assert_eq!(k.len(), 4);
+        assert_eq!(k.len(), 3);
         assert_eq!(k.lookup(0xffff_0000_0000_0100), Some("first"));
         assert_eq!(k.lookup(0xffff_0000_0000_01ff), Some("first"));
         assert_eq!(k.lookup(0xffff_0000_0000_0208), Some("second"));

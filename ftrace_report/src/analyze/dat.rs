@@ -4,6 +4,8 @@
 //! analysis as the text's, in the merged time order `trace-cmd report`
 //! prints.
 
+use std::borrow::Cow;
+
 use trace_dat::{EventFormat, Field, Item, TraceDat};
 
 use super::Analysis;
@@ -188,6 +190,8 @@ impl Analysis {
         // (ip, parent_ip) -> (callee, caller): one lookup per event.
         let mut calls: FxHashMap<(u64, u64), (u32, u32)> = FxHashMap::default();
         let mut comms: FxHashMap<u32, Box<[u8]>> = FxHashMap::default();
+        // function_graph: address -> name, one lookup per function.
+        let mut graph_names: FxHashMap<u64, Cow<'_, [u8]>> = FxHashMap::default();
         let mut ts_buf = [0u8; 32];
         for item in dat.events() {
             let r = match item? {
@@ -227,10 +231,11 @@ impl Analysis {
             let ts = r.ts.saturating_add_signed(dat.options.ts_offset);
             let n = format_ts(ts, ns, &mut ts_buf);
             let ts = &ts_buf[..n];
-            let sym = |addr: u64| -> Vec<u8> {
+            // An address below every symbol is printed as trace-cmd does.
+            let sym = |addr: u64| -> Cow<'_, [u8]> {
                 match dat.kallsyms.lookup(addr) {
-                    Some(s) => s.as_bytes().to_vec(),
-                    None => format!("0x{addr:x}").into_bytes(),
+                    Some(s) => Cow::Borrowed(s.as_bytes()),
+                    None => Cow::Owned(format!("0x{addr:x}").into_bytes()),
                 }
             };
             let line = FuncLine {
@@ -259,7 +264,8 @@ impl Analysis {
                     self.call(&line, ids.0, ids.1);
                 }
                 Kind::GraphEntry { func, depth } | Kind::GraphExit { func, depth } => {
-                    let name = sym(func.uint(d, e).unwrap_or(0));
+                    let addr = func.uint(d, e).unwrap_or(0);
+                    let name: &[u8] = graph_names.entry(addr).or_insert_with(|| sym(addr));
                     let depth = depth.uint(d, e).unwrap_or(0) as u32 as i32;
                     let g = GraphLine {
                         cpu: r.cpu,
@@ -269,7 +275,7 @@ impl Analysis {
                         ts: Some(ts),
                         depth: depth.max(0) as usize,
                         kind: match k {
-                            Kind::GraphEntry { .. } => GraphKind::Entry(&name),
+                            Kind::GraphEntry { .. } => GraphKind::Entry(name),
                             _ => GraphKind::Exit,
                         },
                     };
