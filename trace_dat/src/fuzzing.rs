@@ -5,27 +5,26 @@
 use crate::{Item, TraceDat};
 
 /// Parses `data` and reads every event and its fields; an error is fine,
-/// a panic is the fuzzer's finding. Returns the events read, or the error.
+/// a panic is the fuzzer's finding. Returns the items read (events and
+/// loss marks), or the error.
 pub fn check(data: &[u8]) -> Result<u64, crate::Error> {
     let dat = TraceDat::parse(data)?;
     let mut n = 0;
-    let mut last = None;
     for item in dat.events() {
         match item? {
             Item::Event(r) => {
                 n += 1;
                 if let Some(f) = dat.event_format(r.data) {
                     for field in &f.fields {
-                        let _ = field.uint(r.data, dat.endian);
+                        if let Some(v) = field.uint(r.data, dat.endian) {
+                            let _ = dat.kallsyms.lookup(v);
+                        }
                         let _ = field.str(r.data);
                     }
                 }
-                let _ = dat.kallsyms.lookup(r.ts);
-                last = Some(r.ts);
             }
-            Item::Lost { .. } => {}
+            Item::Lost { .. } => n += 1,
         }
     }
-    let _ = last;
     Ok(n)
 }

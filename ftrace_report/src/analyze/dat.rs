@@ -197,6 +197,8 @@ impl Analysis {
             let r = match item? {
                 Item::Event(r) => r,
                 Item::Lost { count, .. } => {
+                    // A line of its own in `trace-cmd report` and tracefs.
+                    self.lines += 1;
                     self.markers += 1;
                     self.lost_markers += 1;
                     match count {
