@@ -155,5 +155,16 @@ fn damaged_trace_dat_files() {
             }
             check_trace_dat(&d);
         }
+        // Format 6, uncompressed: flipped bits reach the event formats,
+        // kallsyms and the ring-buffer pages.
+        let v6 = trace_dat::fuzzing::rewrite(&file, trace_dat::fuzzing::Layout::V6, None);
+        for _ in 0..25 {
+            let mut d = v6.clone();
+            for _ in 0..16 {
+                let i = rng.below(d.len());
+                d[i] ^= 1 << rng.below(8);
+            }
+            check_trace_dat(&d);
+        }
     }
 }

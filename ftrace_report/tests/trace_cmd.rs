@@ -308,3 +308,67 @@ fn a_damaged_trace_dat_is_refused_in_one_line() {
         }
     }
 }
+
+/// Runs `ftrace_report ARGS`: status, stdout, stderr.
+fn run(args: &[&str]) -> (Option<i32>, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_ftrace_report"))
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+#[test]
+fn format_6_and_zlib_files_read_alike() {
+    use trace_dat::fuzzing::{rewrite, Layout};
+    let dir = common::workdir();
+    for which in ["dat", "graph.dat"] {
+        let path = dat(which);
+        let file = std::fs::read(&path).unwrap();
+        let want = ftrace_report(&["funcs", "--phase", "all", &path]);
+        for (layout, name) in [(Layout::V6, "v6"), (Layout::V7Zlib, "zlib")] {
+            let out = dir.join(format!("{name}-{which}"));
+            std::fs::write(&out, rewrite(&file, layout, None)).unwrap();
+            let out = out.to_str().unwrap();
+            assert_eq!(
+                ftrace_report(&["funcs", "--phase", "all", out]),
+                want,
+                "{name} {which}"
+            );
+            let s = summary_json(out);
+            assert_eq!(s["events"], summary_json(&path)["events"], "{name} {which}");
+        }
+    }
+}
+
+#[test]
+fn lost_events_are_reported_as_the_text_markers_are() {
+    use trace_dat::fuzzing::{rewrite, Layout, LostMark};
+    let file = std::fs::read(dat("dat")).unwrap();
+    let dir = common::workdir();
+    for (count, total, warning) in [
+        (Some(1234), "lost events: 1234", "1234 events were lost"),
+        (None, "lost events: 0", "0 or more events were lost"),
+    ] {
+        let mark = LostMark {
+            cpu: 1,
+            page: 5,
+            count,
+        };
+        let out = dir.join(format!("lost-{count:?}.dat"));
+        std::fs::write(&out, rewrite(&file, Layout::V6, Some(mark))).unwrap();
+        let (code, text, err) = run(&["summary", out.to_str().unwrap()]);
+        assert_eq!(code, Some(0), "{err}");
+        assert!(text.contains(total), "{text}");
+        assert!(text.contains("  [LOST] markers: 1 ("), "{text}");
+        assert_eq!(count.is_none(), text.contains("without a count"), "{text}");
+        assert!(err.is_empty(), "{err}");
+        let (code, _, err) = run(&["funcs", out.to_str().unwrap()]);
+        assert_eq!(code, Some(0), "{err}");
+        assert!(err.contains(warning), "{err}");
+    }
+}

@@ -91,6 +91,8 @@ pub struct TraceDat<'a> {
     cmdlines: HashMap<u32, String>,
     /// Ring-buffer pages of each CPU of the top instance, by CPU.
     cpus: Vec<(u32, Cow<'a, [u8]>)>,
+    /// v7: the metadata sections' ids and offsets.
+    sections: Vec<(u16, u64)>,
 }
 
 fn err(section: &str, offset: u64, problem: impl Into<String>) -> Error {
@@ -240,6 +242,7 @@ impl<'a> TraceDat<'a> {
             kallsyms: Kallsyms::default(),
             cmdlines: HashMap::new(),
             cpus: Vec::new(),
+            sections: Vec::new(),
         };
         if version == 6 {
             dat.parse_v6(file, c)?;
@@ -347,6 +350,15 @@ impl<'a> TraceDat<'a> {
                 }
                 self.option(id, d, at, &mut s, &name)?;
             }
+        }
+        for (id, off) in [
+            (OPT_HEADER_INFO, s.header_info),
+            (OPT_FTRACE_EVENTS, s.ftrace_events),
+            (OPT_EVENT_FORMATS, s.event_formats),
+            (OPT_KALLSYMS, s.kallsyms),
+            (OPT_CMDLINES, s.cmdlines),
+        ] {
+            self.sections.extend(off.map(|o| (id, o)));
         }
         // The largest sections are read on threads of their own while this
         // one reads the others and the CPU data.

@@ -283,3 +283,137 @@ impl<'a> Iterator for Events<'a> {
         item.map(Ok)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::borrow::Cow;
+
+    const LAYOUT: PageLayout = PageLayout {
+        timestamp_offset: 0,
+        commit_offset: 8,
+        commit_size: 8,
+        data_offset: 16,
+    };
+    const PAGE: usize = 128;
+
+    fn hdr(type_len: u32, delta: u32) -> [u8; 4] {
+        (type_len | delta << 5).to_le_bytes()
+    }
+
+    /// A page: its time stamp, commit flags and the events' bytes.
+    fn page(ts: u64, flags: u64, events: &[&[u8]], after: &[u8]) -> Vec<u8> {
+        let data: Vec<u8> = events.concat();
+        let mut p = ts.to_le_bytes().to_vec();
+        p.extend_from_slice(&(data.len() as u64 | flags).to_le_bytes());
+        p.extend_from_slice(&data);
+        p.extend_from_slice(after);
+        p.resize(PAGE, 0);
+        p
+    }
+
+    fn read<'a>(cpus: &'a [(u32, Cow<'a, [u8]>)]) -> Vec<Result<Item<'a>>> {
+        Events::new(cpus, PAGE, LAYOUT, Endian { big: false }).collect()
+    }
+
+    #[test]
+    fn event_encodings_and_time() {
+        let mut long = vec![0u8; 4];
+        long[..4].copy_from_slice(&hdr(0, 3));
+        long.extend_from_slice(&10u32.to_le_bytes()); // 6 bytes of data
+        long.extend_from_slice(b"abcdef\0\0");
+        let p = page(
+            1000,
+            0,
+            &[
+                &[hdr(1, 5).as_slice(), b"AAAA"].concat(),
+                // Time extend: 1 << 27 + 2.
+                &[hdr(TIME_EXTEND, 2).as_slice(), &1u32.to_le_bytes()].concat(),
+                // A discarded event: its time counts, its length word and
+                // data are skipped.
+                &[hdr(PADDING, 1).as_slice(), &8u32.to_le_bytes(), b"xxxx"].concat(),
+                &long,
+                // An absolute time stamp.
+                &[hdr(TIME_STAMP, 7).as_slice(), &0u32.to_le_bytes()].concat(),
+                &[hdr(1, 1).as_slice(), b"BBBB"].concat(),
+                // The rest of the page is unused.
+                &[hdr(PADDING, 0).as_slice(), &0u32.to_le_bytes(), b"CCCC"].concat(),
+            ],
+            &[],
+        );
+        let cpus = [(3, Cow::Owned(p))];
+        let got: Vec<(u64, Vec<u8>)> = read(&cpus)
+            .into_iter()
+            .map(|i| match i.unwrap() {
+                Item::Event(r) => (r.ts, r.data.to_vec()),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        let t = 1005 + (1 << 27) + 2 + 1 + 3;
+        assert_eq!(
+            got,
+            [
+                (1005, b"AAAA".to_vec()),
+                (t, b"abcdef".to_vec()),
+                (8, b"BBBB".to_vec()),
+            ]
+        );
+    }
+
+    #[test]
+    fn merged_by_time_lower_cpu_first_and_losses() {
+        let ev = |d: u32| [hdr(1, d).as_slice(), b"EEEE"].concat();
+        let a = page(10, 0, &[&ev(0), &ev(10)], &[]);
+        let mut b = page(
+            10,
+            MISSED_EVENTS | MISSED_STORED,
+            &[&ev(5)],
+            &99u64.to_le_bytes(),
+        );
+        b.extend(page(30, MISSED_EVENTS, &[&ev(0)], &[]));
+        let cpus = [(0, Cow::Owned(a)), (1, Cow::Owned(b))];
+        let got: Vec<(u32, u64, Option<Option<u64>>)> = read(&cpus)
+            .into_iter()
+            .map(|i| match i.unwrap() {
+                Item::Event(r) => (r.cpu, r.ts, None),
+                Item::Lost { cpu, ts, count } => (cpu, ts, Some(count)),
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (0, 10, None),
+                (1, 10, Some(Some(99))),
+                (1, 15, None),
+                (0, 20, None),
+                (1, 30, Some(None)),
+                (1, 30, None),
+            ]
+        );
+    }
+
+    #[test]
+    fn damaged_pages_are_errors() {
+        let over = page(0, 0, &[&[hdr(3, 0).as_slice(), b"ab"].concat()], &[]);
+        let big = page(0, 500, &[], &[]);
+        let short = [0u8; 12].to_vec();
+        let zero = page(
+            0,
+            0,
+            &[&[hdr(0, 0).as_slice(), &2u32.to_le_bytes()].concat()],
+            &[],
+        );
+        for (p, msg) in [
+            (over, "event data overruns its page"),
+            (big, "page data size 500 larger than the page (128 bytes)"),
+            (short, "truncated page header"),
+            (zero, "event length 2 below 4"),
+        ] {
+            let cpus = [(2, Cow::Owned(p))];
+            let got = read(&cpus);
+            let e = got.last().unwrap().as_ref().unwrap_err();
+            assert_eq!(e.section, "cpu 2 ring buffer");
+            assert_eq!(e.problem, msg);
+        }
+    }
+}

@@ -96,3 +96,62 @@ fn every_truncation_is_an_error_or_fewer_events() {
         }
     }
 }
+
+/// An item as (CPU, time, event bytes, loss mark's count).
+type Owned = (u32, u64, Vec<u8>, Option<Option<u64>>);
+
+/// Every item of a file, with the event bytes.
+fn items(file: &[u8]) -> Vec<Owned> {
+    let dat = TraceDat::parse(file).unwrap();
+    dat.events()
+        .map(|i| match i.unwrap() {
+            Item::Event(r) => (r.cpu, r.ts, r.data.to_vec(), None),
+            Item::Lost { cpu, ts, count } => (cpu, ts, Vec::new(), Some(count)),
+        })
+        .collect()
+}
+
+#[test]
+fn format_6_and_zlib_files_give_the_same_events() {
+    use trace_dat::fuzzing::{rewrite, Layout};
+    for name in [
+        "aarch64-6.12-trace-cmd-min.dat",
+        "aarch64-6.12-trace-cmd-min-graph.dat",
+    ] {
+        let file = fixture(name);
+        let want = items(&file);
+        let v6 = rewrite(&file, Layout::V6, None);
+        let dat = TraceDat::parse(&v6).unwrap();
+        assert_eq!((dat.version, dat.compression), (6, Compression::None));
+        assert_eq!(dat.options.cpu_count, Some(2));
+        assert_eq!(dat.options.trace_clock.as_deref(), Some("local"));
+        assert_eq!(items(&v6), want, "{name} as format 6");
+        let z = rewrite(&file, Layout::V7Zlib, None);
+        let dat = TraceDat::parse(&z).unwrap();
+        assert_eq!((dat.version, dat.compression), (7, Compression::Zlib));
+        assert!(dat.kallsyms.len() > 10_000);
+        assert_eq!(items(&z), want, "{name} with zlib");
+    }
+}
+
+#[test]
+fn lost_event_marks() {
+    use trace_dat::fuzzing::{rewrite, Layout, LostMark};
+    let file = fixture("aarch64-6.12-trace-cmd-min.dat");
+    let events: Vec<_> = items(&file);
+    for count in [Some(1234), None] {
+        let mark = LostMark {
+            cpu: 1,
+            page: 5,
+            count,
+        };
+        for layout in [Layout::V6, Layout::V7Zlib] {
+            let got = items(&rewrite(&file, layout, Some(mark)));
+            let lost: Vec<_> = got.iter().filter(|i| i.3.is_some()).collect();
+            assert_eq!(lost.len(), 1, "{lost:?}");
+            assert_eq!((lost[0].0, lost[0].3), (1, Some(count)));
+            let rest: Vec<_> = got.iter().filter(|i| i.3.is_none()).cloned().collect();
+            assert_eq!(rest, events, "the events stay as they were");
+        }
+    }
+}
