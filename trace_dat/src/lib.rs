@@ -581,7 +581,10 @@ impl<'a> TraceDat<'a> {
             commit_size: commit.size,
             data_offset: data.offset,
         };
-        if data.offset + 4 > self.page_size as usize || commit.offset + commit.size > data.offset {
+        if data.offset.saturating_add(4) > self.page_size as usize
+            || commit.offset.saturating_add(commit.size) > data.offset
+            || ts.offset.saturating_add(ts.size) > data.offset
+        {
             return Err(err(
                 "header info",
                 at,
