@@ -4,7 +4,8 @@
 //! report variants made from the same trace.dat files by the same trace-cmd
 //! (`make compare`, scripts/trace-cmd-fixtures.sh). The reference is
 //! `report -R`: the events' own fields (`ip=`, `parent_ip=`; `func=`),
-//! printed without the plugins that print the other variants.
+//! printed without the plugins that print the other variants. The trace.dat
+//! files themselves (read by the trace_dat crate) must give the same.
 
 // Shared with golden.rs and robustness.rs: their fixtures' names are not
 // used here.
