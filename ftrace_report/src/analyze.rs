@@ -216,6 +216,9 @@ pub struct Analysis {
     pub lost_uncounted: u64,
     pub first_ts: Option<u64>,
     pub last_ts: Stamp,
+    /// The callee of the last `function` event (any task): where a trace
+    /// ends (`groundtruth` cuts the ground truth there).
+    pub last_call: Option<u32>,
     pub target: Option<(u32, TargetSource)>,
     /// The attributed record (`None` until the target is known): while
     /// reading the target's, after `read` that of its whole process tree
@@ -267,6 +270,7 @@ impl Analysis {
             lost_uncounted: 0,
             first_ts: None,
             last_ts: Stamp::default(),
+            last_call: None,
             target: pid.map(|p| (p, TargetSource::Option)),
             acc: pid.map(Acc::new),
             tree: Vec::new(),
@@ -362,6 +366,7 @@ impl Analysis {
     /// trace.dat's).
     fn call(&mut self, f: &parse::FuncLine<'_>, callee: u32, caller: u32) {
         self.format.function_lines += 1;
+        self.last_call = Some(callee);
         if caller == NONE {
             self.format.function_no_parent += 1;
         }

@@ -706,6 +706,17 @@ fn ftrace_window(an: &Analysis, trace: &str) -> Result<FtraceWindow, (u8, String
     if ftrace.is_empty() {
         return Err((EXIT_NO_TARGET, format!("{trace}: no event of the target")));
     }
+    let mut head = Vec::new();
+    File::open(trace)
+        .and_then(|f| f.take(trace_dat::MAGIC.len() as u64).read_to_end(&mut head))
+        .map_err(|e| (EXIT_READ, format!("{trace}: {e}")))?;
+    // A trace.dat has no text: its last call is the analysis'.
+    if head == trace_dat::MAGIC {
+        let last = an
+            .last_call
+            .map(|id| String::from_utf8_lossy(an.names.name(id)).into_owned());
+        return Ok((ftrace, last));
+    }
     let text = std::fs::read_to_string(trace).map_err(|e| (EXIT_READ, format!("{trace}: {e}")))?;
     Ok((
         ftrace,

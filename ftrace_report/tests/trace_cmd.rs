@@ -268,6 +268,10 @@ fn every_command_reads_a_trace_dat() {
         "{summary}"
     );
     assert!(summary.contains("lost events: 0"), "{summary}");
+    assert!(
+        summary.contains("header kernel: 6.12.117-min-prog-trace\n"),
+        "{summary}"
+    );
 }
 
 #[test]
@@ -372,4 +376,22 @@ fn lost_events_are_reported_as_the_text_markers_are() {
         assert_eq!(code, Some(0), "{err}");
         assert!(err.contains(warning), "{err}");
     }
+}
+
+/// `groundtruth` cuts the ground truth at the trace's last call: from a
+/// trace.dat, that of its last function event, as in the raw report.
+#[test]
+fn the_last_call_of_a_trace_dat() {
+    let file = std::fs::read(dat("dat")).unwrap();
+    let mut a = ftrace_report::analyze::Analysis::new(None);
+    a.read_trace_dat(&file).unwrap();
+    let raw = std::fs::read_to_string(fixture("report-raw")).unwrap();
+    let want = raw
+        .lines()
+        .filter_map(|l| l.split_once(" ip=").map(|(_, f)| f))
+        .last()
+        .and_then(|f| f.split_whitespace().next())
+        .unwrap();
+    let got = a.last_call.map(|id| a.names.name(id).to_vec());
+    assert_eq!(got.as_deref(), Some(want.as_bytes()));
 }

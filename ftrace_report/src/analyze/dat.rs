@@ -168,6 +168,13 @@ impl Analysis {
         if let Some(v) = &o.trace_clock {
             put("trace_clock", v.clone());
         }
+        // trace-cmd writes sysname, nodename, release and machine: the
+        // release is what `footprint` checks a build tree against, under the
+        // key of the ftrace_it header's.
+        let release = o.uname.as_deref().and_then(|u| u.split_whitespace().nth(2));
+        if let Some(r) = release {
+            self.header.entries.push(("kernel".into(), r.to_string()));
+        }
     }
 
     fn dat_events(&mut self, dat: &TraceDat<'_>) -> Result<(), trace_dat::Error> {
