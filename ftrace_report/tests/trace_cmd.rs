@@ -388,8 +388,8 @@ fn the_last_call_of_a_trace_dat() {
     let raw = std::fs::read_to_string(fixture("report-raw")).unwrap();
     let want = raw
         .lines()
-        .filter_map(|l| l.split_once(" ip=").map(|(_, f)| f))
-        .last()
+        .rev()
+        .find_map(|l| l.split_once(" ip=").map(|(_, f)| f))
         .and_then(|f| f.split_whitespace().next())
         .unwrap();
     let got = a.last_call.map(|id| a.names.name(id).to_vec());
