@@ -87,7 +87,8 @@ Exit status:
      ground truth disagree (a traced function missing or with other counts)
   2  usage error
   3  a trace cannot be opened or read
-  4  a trace is invalid (bad ftrace_it header line, or no trace event at all)
+  4  a trace is invalid (bad ftrace_it header line, or no trace event at all,
+     also in a trace.dat)
   5  no target: no --pid, no ftrace_it header and no task enters execve,
      or the target pid has no event
   6  standard output or an extracted file cannot be written
@@ -365,7 +366,8 @@ fn analyse(file: &str, pid: Option<u32>) -> Result<Analysis, (u8, String)> {
         .take(trace_dat::MAGIC.len() as u64)
         .read_to_end(&mut head)
         .map_err(read_err)?;
-    if head == trace_dat::MAGIC {
+    let dat = head == trace_dat::MAGIC;
+    if dat {
         input.read_to_end(&mut head).map_err(read_err)?;
         an.read_trace_dat(&head).map_err(|e| {
             (
@@ -391,6 +393,15 @@ fn analyse(file: &str, pid: Option<u32>) -> Result<Analysis, (u8, String)> {
                 ))
             }
         }
+    }
+    if an.events == 0 && dat {
+        return Err((
+            EXIT_INPUT,
+            format!(
+                "{file}: no function or function_graph event in the trace.dat's {} events; record with `trace-cmd record -p function` or `-p function_graph`",
+                an.lines
+            ),
+        ));
     }
     if an.events == 0 {
         let skipped: Vec<String> = ftrace_report::parse::SKIPS

@@ -395,3 +395,24 @@ fn the_last_call_of_a_trace_dat() {
     let got = a.last_call.map(|id| a.names.name(id).to_vec());
     assert_eq!(got.as_deref(), Some(want.as_bytes()));
 }
+
+#[test]
+fn a_trace_dat_without_function_events_says_how_to_record() {
+    use trace_dat::fuzzing::{rewrite, Layout};
+    let file = std::fs::read(dat("dat")).unwrap();
+    let mut v6 = rewrite(&file, Layout::V6, None);
+    // The function format's ID made another one's: its events are unknown.
+    let at = v6
+        .windows(20)
+        .position(|w| w == b"name: function\nID: 1")
+        .unwrap();
+    v6[at + 19] = b'9';
+    let out = common::workdir().join("no-function.dat");
+    std::fs::write(&out, &v6).unwrap();
+    let (code, _, err) = run(&["funcs", out.to_str().unwrap()]);
+    assert_eq!(code, Some(4), "{err}");
+    assert!(
+        err.contains("no function or function_graph event in the trace.dat's 16098 events; record with `trace-cmd record -p function`"),
+        "{err}"
+    );
+}

@@ -264,6 +264,7 @@ impl<'a> TraceDat<'a> {
         self.ftrace_events(&mut c)?;
         self.event_formats(&mut c)?;
         self.kallsyms_data(&mut c)?;
+        // trace_printk formats: not read (the print events are not decoded).
         let n = c.u32()?;
         c.bytes(u64::from(n))?;
         self.cmdlines_data(&mut c)?;
