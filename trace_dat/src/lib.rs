@@ -43,9 +43,10 @@ const SEC_COMPRESSED: u16 = 1;
 /// Options sections are chained; more than this is a loop in a damaged file.
 const MAX_OPTION_SECTIONS: usize = 1024;
 
-/// Larger compressed blocks than this are damage: trace-cmd compresses CPU
-/// data in chunks of a few pages, and no other section comes near it.
-const MAX_BLOCK: u32 = 1 << 30;
+/// A block that decompresses to more than this (256 MiB) is damage:
+/// trace-cmd compresses CPU data in chunks of a few pages, and the largest
+/// metadata, kallsyms, is tens of MB at most.
+const MAX_BLOCK: u32 = 1 << 28;
 
 /// The compression of a v7 file's sections and CPU data.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
