@@ -9,6 +9,9 @@ debs=(
 	qemu-system-arm qemu-system-x86 qemu-user-static
 	linux-source-6.12 flex bison bc libssl-dev libelf-dev
 	strace xz-utils
+	# make bench-report: `trace-cmd report` side by side with ftrace_report
+	# on the same trace.dat.
+	trace-cmd
 	# Buildroot's host check and utils/check-package (make check-buildroot).
 	rsync cpio python3-magic python3-flake8
 	# ftrace_report html lays its call graph out with dot; make pages-test

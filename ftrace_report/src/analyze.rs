@@ -8,6 +8,7 @@ use crate::model::{self, Context, Phase, CONTEXTS, PHASES};
 use crate::names::{FxHashMap, Interner, NONE};
 use crate::parse::{self, Line, Skip, SKIPS};
 
+mod dat;
 mod graph;
 mod header;
 mod log;
@@ -210,9 +211,6 @@ pub struct Analysis {
     pub tracer_line: Option<String>,
     pub format: Format,
     pub lines: u64,
-    /// The input is a trace-cmd `trace.dat` of this file format version
-    /// (binary: its lines mean nothing).
-    pub trace_dat: Option<Vec<u8>>,
     pub events: u64,
     /// function_graph events whose task is not known.
     pub unattributed: u64,
@@ -224,8 +222,14 @@ pub struct Analysis {
     /// Sum of `[LOST N EVENTS]` markers, and how many there were.
     pub lost_marked: u64,
     pub lost_markers: u64,
+    /// trace.dat pages whose events before them were lost, without a
+    /// count (the kernel had no room on the page to store it).
+    pub lost_uncounted: u64,
     pub first_ts: Option<u64>,
     pub last_ts: Stamp,
+    /// The callee of the last `function` event (any task): where a trace
+    /// ends (`groundtruth` cuts the ground truth there).
+    pub last_call: Option<u32>,
     pub target: Option<(u32, TargetSource)>,
     /// The attributed record (`None` until the target is known): while
     /// reading the target's, after `read` that of its whole process tree
@@ -271,7 +275,6 @@ impl Analysis {
             tracer_line: None,
             format: Format::default(),
             lines: 0,
-            trace_dat: None,
             events: 0,
             unattributed: 0,
             skipped: [0; SKIPS.len()],
@@ -279,8 +282,10 @@ impl Analysis {
             markers: 0,
             lost_marked: 0,
             lost_markers: 0,
+            lost_uncounted: 0,
             first_ts: None,
             last_ts: Stamp::default(),
+            last_call: None,
             target: pid.map(|p| (p, TargetSource::Option)),
             acc: pid.map(Acc::new),
             tree: Vec::new(),
@@ -342,9 +347,6 @@ impl Analysis {
     /// One complete line (without `\n`).
     fn line(&mut self, raw: &[u8]) -> Result<(), Error> {
         self.lines += 1;
-        if self.lines == 1 {
-            self.trace_dat = parse::trace_dat_version(raw).map(<[u8]>::to_vec);
-        }
         match parse::parse_line_lazy(raw) {
             Line::Func(f) => self.func(f),
             Line::Graph(g) => self.graph(g, raw),
@@ -407,7 +409,14 @@ impl Analysis {
                 }
             },
         };
+        self.call(&f, callee, caller);
+    }
+
+    /// A function call of a `function` tracer event (a line's or a
+    /// trace.dat's).
+    fn call(&mut self, f: &parse::FuncLine<'_>, callee: u32, caller: u32) {
         self.format.function_lines += 1;
+        self.last_call = Some(callee);
         if caller == NONE {
             self.format.function_no_parent += 1;
         }

@@ -1,5 +1,5 @@
-//! The checks the fuzz target (fuzz/) runs on every input; `cargo test`
-//! replays the checked-in corpus through the same function. Built for the
+//! The checks the fuzz targets (fuzz/) run on every input; `cargo test`
+//! replays the checked-in corpus through the same functions. Built for the
 //! tests and with the `fuzzing` feature (which the fuzz crate turns on),
 //! never into the program.
 
@@ -97,21 +97,54 @@ pub fn check(data: &[u8]) {
     assert_eq!(pieces.first_skipped_line, whole.first_skipped_line);
     assert_eq!(pieces.target, whole.target);
 
+    render(&whole, &pieces);
+}
+
+/// Every report of `a`, and its diff with `b` (the same input read
+/// otherwise: no difference).
+fn render(a: &Analysis, b: &Analysis) {
     for normalize in [false, true] {
         let f = Filter {
             sel: Selection::default_phases(),
             callers_only: normalize,
             normalize,
         };
-        let fp = report::footprint(&whole, &f);
+        let fp = report::footprint(a, &f);
         let _ = report::funcs_text(&fp);
         let _ = report::graph_dot(&fp);
-        let _ = report::graph_json(&whole, &fp, &f);
-        let summary = Summary::new(&whole, "fuzz", &f);
+        let _ = report::graph_json(a, &fp, &f);
+        let summary = Summary::new(a, "fuzz", &f);
         let _ = summary.text();
         let _ = summary.json();
-        let d = report::diff(&fp, &report::footprint(&pieces, &f));
+        let d = report::diff(&fp, &report::footprint(b, &f));
         assert!(d.funcs[0].is_empty() && d.funcs[1].is_empty());
         let _ = report::diff_text(&d, "a", "b");
+    }
+}
+
+/// A trace.dat (whole, cut or damaged): the section reader's checks, then
+/// the analysis and every report; an error is one line naming the part of
+/// the file, and reading again gives the same.
+pub fn check_trace_dat(data: &[u8]) {
+    let events = trace_dat::fuzzing::check(data);
+    let mut a = Analysis::new(None);
+    match a.read_trace_dat(data) {
+        Err(e) => {
+            let msg = e.to_string();
+            assert!(
+                msg.starts_with("trace.dat: ") && !msg.contains('\n'),
+                "{msg:?}"
+            );
+            assert_eq!(events.err(), Some(e));
+        }
+        Ok(()) => {
+            // Function events, graph entries and other events: each is a
+            // line of the analysis, as the reader counted them.
+            assert_eq!(Ok(a.lines), events);
+            let mut b = Analysis::new(None);
+            b.read_trace_dat(data).expect("the same file read again");
+            assert_eq!(b.events, a.events);
+            render(&a, &b);
+        }
     }
 }

@@ -2,7 +2,7 @@
 
 use std::ffi::OsString;
 use std::fs::File;
-use std::io::{self, Write};
+use std::io::{self, Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -21,14 +21,16 @@ const EXIT_WRITE: u8 = 6;
 const EXIT_DAMAGED: u8 = 7;
 const EXIT_INCOMPLETE: u8 = 8;
 const EXIT_KERNEL: u8 = 9;
-const EXIT_LAYOUT: u8 = 10;
+const EXIT_TRACE_DAT: u8 = 10;
+const EXIT_LAYOUT: u8 = 11;
 
 const USAGE: &str = "\
 usage: ftrace_report COMMAND [OPTIONS] TRACE...
 
 The kernel footprint of one program from an ftrace `function` or
 `function_graph` trace (ftrace_it -o files, `cat trace`, `cat trace_pipe`,
-serial console captures). Events are attributed by pid to the target task
+serial console captures, `trace-cmd report` text, trace-cmd's trace.dat
+files of format 6 and 7). Events are attributed by pid to the target task
 and the tasks forked from it (its process tree).
 
 Commands:
@@ -91,7 +93,8 @@ Exit status:
      ground truth disagree (a traced function missing or with other counts)
   2  usage error
   3  a trace cannot be opened or read
-  4  a trace is invalid (bad ftrace_it header line, or no trace event at all)
+  4  a trace is invalid (bad ftrace_it header line, or no trace event at all,
+     also in a trace.dat)
   5  no target: no --pid, no ftrace_it header and no task enters execve,
      or the target pid has no event
   6  standard output or an extracted file cannot be written
@@ -104,7 +107,9 @@ Exit status:
      cannot be used (missing, not a build tree, no vmlinux.map, a damaged
      MAINTAINERS) or is not the traced kernel (its release differs from the
      trace header's)
-  10 html: Graphviz's dot (Debian package graphviz) cannot be run or fails
+  10 a trace-cmd trace.dat is truncated or damaged (the message names the
+     part of the file)
+  11 html: Graphviz's dot (Debian package graphviz) cannot be run or fails
 For groundtruth, 3 and 4 concern the ground truth files too (4: not a
 gt_plugin record).";
 
@@ -382,35 +387,55 @@ fn analyse(file: &str, pid: Option<u32>, log: bool) -> Result<Analysis, (u8, Str
     if log {
         an = an.logging();
     }
-    let res = if file == "-" {
-        an.read(io::stdin())
+    let mut input: Box<dyn Read> = if file == "-" {
+        Box::new(io::stdin())
     } else {
         match File::open(file) {
-            Ok(f) => an.read(f),
+            Ok(f) => Box::new(f),
             Err(e) => return Err((EXIT_READ, format!("{file}: cannot open: {e}"))),
         }
     };
-    match res {
-        Ok(()) => {}
-        Err(Error::Io(e)) => {
-            return Err((
-                EXIT_READ,
-                format!("{file}: read error after line {}: {e}", an.lines),
-            ))
-        }
-        Err(Error::Input { line, msg }) => {
-            return Err((
-                EXIT_INPUT,
-                format!("{file}:{line}: {msg}; fix or remove that line"),
-            ))
+    let read_err = |e: io::Error| (EXIT_READ, format!("{file}: read error: {e}"));
+    // A trace.dat is told by its first bytes; text is streamed after them.
+    let mut head = Vec::new();
+    (&mut input)
+        .take(trace_dat::MAGIC.len() as u64)
+        .read_to_end(&mut head)
+        .map_err(read_err)?;
+    let dat = head == trace_dat::MAGIC;
+    if dat {
+        input.read_to_end(&mut head).map_err(read_err)?;
+        an.read_trace_dat(&head).map_err(|e| {
+            (
+                EXIT_TRACE_DAT,
+                format!(
+                    "{file}: {e}: the file is truncated or damaged; record it again (or see what `trace-cmd report -i {file}` makes of it)"
+                ),
+            )
+        })?;
+    } else {
+        match an.read(io::Cursor::new(head).chain(input)) {
+            Ok(()) => {}
+            Err(Error::Io(e)) => {
+                return Err((
+                    EXIT_READ,
+                    format!("{file}: read error after line {}: {e}", an.lines),
+                ))
+            }
+            Err(Error::Input { line, msg }) => {
+                return Err((
+                    EXIT_INPUT,
+                    format!("{file}:{line}: {msg}; fix or remove that line"),
+                ))
+            }
         }
     }
-    if let Some(v) = &an.trace_dat {
+    if an.events == 0 && dat {
         return Err((
             EXIT_INPUT,
             format!(
-                "{file}: a trace-cmd trace.dat (file format {}), which is not read yet: give the text of `trace-cmd report -O parent=1 -i {file}`",
-                String::from_utf8_lossy(v)
+                "{file}: no function or function_graph event in the trace.dat's {} events; record with `trace-cmd record -p function` or `-p function_graph`",
+                an.lines
             ),
         ));
     }
@@ -476,9 +501,14 @@ fn require_target(an: &Analysis, file: &str, f: &Filter) -> Result<(), (u8, Stri
         );
     }
     let lost = an.lost();
-    if lost > 0 {
+    if lost > 0 || an.lost_uncounted > 0 {
+        let more = if an.lost_uncounted > 0 {
+            " or more"
+        } else {
+            ""
+        };
         eprintln!(
-            "ftrace_report: warning: {file}: {lost} events were lost: the result may be incomplete"
+            "ftrace_report: warning: {file}: {lost}{more} events were lost: the result may be incomplete"
         );
     }
     Ok(())
@@ -791,6 +821,17 @@ fn ftrace_window(an: &Analysis, trace: &str) -> Result<FtraceWindow, (u8, String
     let ftrace = groundtruth::ftrace_counts(an);
     if ftrace.is_empty() {
         return Err((EXIT_NO_TARGET, format!("{trace}: no event of the target")));
+    }
+    let mut head = Vec::new();
+    File::open(trace)
+        .and_then(|f| f.take(trace_dat::MAGIC.len() as u64).read_to_end(&mut head))
+        .map_err(|e| (EXIT_READ, format!("{trace}: {e}")))?;
+    // A trace.dat has no text: its last call is the analysis'.
+    if head == trace_dat::MAGIC {
+        let last = an
+            .last_call
+            .map(|id| String::from_utf8_lossy(an.names.name(id)).into_owned());
+        return Ok((ftrace, last));
     }
     let text = std::fs::read_to_string(trace).map_err(|e| (EXIT_READ, format!("{trace}: {e}")))?;
     Ok((

@@ -296,16 +296,6 @@ fn symbol(part: &[u8]) -> Option<&[u8]> {
     }
 }
 
-/// The file format version of a trace-cmd `trace.dat`, from the start of
-/// its first line: `\x17\x08\x44tracing`, then the version as text ending
-/// in a NUL (`6`, `7`).
-pub fn trace_dat_version(first_line: &[u8]) -> Option<&[u8]> {
-    let rest = first_line.strip_prefix(b"\x17\x08\x44tracing")?;
-    let end = memchr::memchr(0, rest)?;
-    let v = &rest[..end];
-    (!v.is_empty() && v.len() <= 4 && v.iter().all(u8::is_ascii_digit)).then_some(v)
-}
-
 /// Parses one line (without its `\n`).
 pub fn parse_line(line: &[u8]) -> Line<'_> {
     match parse_line_lazy(line) {
@@ -1114,21 +1104,6 @@ mod tests {
             skip("min-94 [001] 52.1: funcgraph_exit: 1.0 us |  what"),
             Skip::Unparsable
         );
-    }
-
-    #[test]
-    fn trace_dat_magic() {
-        assert_eq!(
-            trace_dat_version(b"\x17\x08\x44tracing7\0\x00\x08\0\0"),
-            Some(&b"7"[..])
-        );
-        assert_eq!(
-            trace_dat_version(b"\x17\x08\x44tracing6\0"),
-            Some(&b"6"[..])
-        );
-        assert_eq!(trace_dat_version(b"\x17\x08\x44tracing\0"), None);
-        assert_eq!(trace_dat_version(b"\x17\x08\x44tracing7"), None);
-        assert_eq!(trace_dat_version(b"# tracer: function"), None);
     }
 
     #[test]

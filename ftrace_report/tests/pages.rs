@@ -278,7 +278,7 @@ fn html_errors_have_their_exit_codes() {
         .env("PATH", "/nonexistent")
         .output()
         .unwrap();
-    assert_eq!(no_dot.status.code(), Some(10));
+    assert_eq!(no_dot.status.code(), Some(11));
     let err = String::from_utf8_lossy(&no_dot.stderr);
     assert!(
         err.contains("cannot run Graphviz's dot") && err.lines().count() == 1,

@@ -131,7 +131,15 @@ pub struct Lost {
     pub header_lost_events: Option<u64>,
     pub lost_markers: u64,
     pub lost_marked_events: u64,
+    /// Markers without a count (trace.dat pages whose count the kernel
+    /// had no room to store); in JSON only when there are some.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub uncounted_markers: u64,
     pub cpus: Vec<CpuStat>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 #[derive(Clone, Copy, Debug, Serialize)]
@@ -373,6 +381,7 @@ impl Summary {
                 header_lost_events: an.header.lost_events,
                 lost_markers: an.lost_markers,
                 lost_marked_events: an.lost_marked,
+                uncounted_markers: an.lost_uncounted,
                 cpus: an.header.cpus.clone(),
             },
             header_mismatch: an.header_mismatch(),
@@ -573,6 +582,13 @@ impl Summary {
                 "  [LOST] markers: {} ({} events)",
                 l.lost_markers, l.lost_marked_events
             )?;
+            if l.uncounted_markers > 0 {
+                writeln!(
+                    o,
+                    "  of them without a count (more events lost): {}",
+                    l.uncounted_markers
+                )?;
+            }
         }
         if !self.header_mismatch.is_empty() {
             writeln!(
