@@ -296,7 +296,7 @@ fn html_errors_have_their_exit_codes() {
         assert!(help.contains(what) && help.contains("Exit status"), "{cmd}");
     }
     let help = String::from_utf8(ok(&["html", "--help"])).unwrap();
-    assert!(help.contains("10 html: Graphviz's dot"));
+    assert!(help.contains("11 html: Graphviz's dot"));
 }
 
 /// The C original's trace (other tasks mixed in, CRLF line ends) read from
