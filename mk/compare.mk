@@ -5,7 +5,9 @@
 # second run, under another name since run ids are unique, with
 # `-p function_graph`), then
 # writes the trace-cmd fixtures of ftrace_report/tests/trace_cmd.rs
-# (scripts/trace-cmd-fixtures.sh). Included by the top Makefile.
+# (scripts/trace-cmd-fixtures.sh; COMPARE_DATA=DIR writes them elsewhere)
+# and prints the two recordings side by side (scripts/compare-table.py,
+# also into compare.md). Included by the top Makefile.
 
 COMPARE_RESULTS := $(CARGO_TARGET_DIR)/compare/aarch64
 COMPARE_DURATION ?= 0.5
@@ -25,3 +27,4 @@ compare:
 		--tracer function --duration $(COMPARE_DURATION) --results $(COMPARE_RESULTS) \
 		--report $(VM_REPORT) && \
 	scripts/trace-cmd-fixtures.sh $(COMPARE_RESULTS) "$$tc" $(COMPARE_DATA)
+	scripts/compare-table.py $(VM_REPORT) $(COMPARE_RESULTS) | tee $(COMPARE_RESULTS)/compare.md
