@@ -1,13 +1,15 @@
 //! What the plugin keeps: for each `execve` of a watched path, the ordered
 //! kernel function entries of that task from the kernel entry of its
 //! `execve` system call to its final context switch. Pure logic, fed with
-//! (vCPU, function, `SP_EL0`) by the plugin's callback.
+//! (vCPU, function, [`Current`]) by the plugin's callback.
 
+use crate::arch::Current;
 use std::collections::HashMap;
 
-/// Set on an entry run while `SP_EL0` still held the user stack pointer:
-/// an exception entry stub from user mode, attributed to the task that the
-/// vCPU last ran in the kernel (the one that went to user mode).
+/// Set on an entry from user mode that ran with user state
+/// ([`Current::user`]): an exception entry stub. Without a task of its own
+/// (arm64) it is attributed to the task that the vCPU last ran in the
+/// kernel (the one that went to user mode).
 pub const USER: u32 = 1 << 31;
 
 /// Entries kept per vCPU since its last kernel entry from user mode: the
@@ -93,11 +95,6 @@ pub struct Recorder {
     open: Vec<usize>,
 }
 
-/// arm64 kernel addresses have their top 16 bits set, user ones clear.
-fn is_kernel(addr: u64) -> bool {
-    addr >> 48 == 0xffff
-}
-
 impl Recorder {
     pub fn new(execve: u32, do_exit: u32, paths: Vec<String>) -> Recorder {
         Recorder {
@@ -111,12 +108,12 @@ impl Recorder {
     }
 
     /// One function entry on `vcpu`; `exec_path` reads the path an
-    /// `execve` is for (called only for `__arm64_sys_execve`).
+    /// `execve` is for (called only for the architecture's execve wrapper).
     pub fn entry(
         &mut self,
         vcpu: u32,
         func: u32,
-        sp_el0: u64,
+        current: Current,
         exec_path: impl FnOnce() -> Option<String>,
     ) {
         let v = vcpu as usize;
@@ -124,13 +121,9 @@ impl Recorder {
             self.cpus.resize_with(v + 1, Cpu::default);
         }
         let cpu = &mut self.cpus[v];
-        let user = !is_kernel(sp_el0);
-        let task = if user {
-            cpu.last_task
-        } else {
-            cpu.last_task = sp_el0;
-            sp_el0
-        };
+        let user = current.user;
+        let task = current.task.unwrap_or(cpu.last_task);
+        cpu.last_task = task;
         let e = func | if user { USER } else { 0 };
         if user {
             cpu.pending.clear();
@@ -201,9 +194,19 @@ impl Recorder {
 mod tests {
     use super::*;
 
-    const K1: u64 = 0xffff_0000_0100_0000;
-    const K2: u64 = 0xffff_0000_0200_0000;
-    const USP: u64 = 0x0000_ffff_f000_0000;
+    const fn kernel(task: u64) -> Current {
+        Current {
+            task: Some(task),
+            user: false,
+        }
+    }
+    const K1: Current = kernel(0xffff_0000_0100_0000);
+    const K2: Current = kernel(0xffff_0000_0200_0000);
+    /// arm64's entry stub from user mode: no task of its own.
+    const USP: Current = Current {
+        task: None,
+        user: true,
+    };
     // Function indexes.
     const STUB: u32 = 0;
     const SVC: u32 = 1;
@@ -277,5 +280,19 @@ mod tests {
         r.entry(0, WORK, K2, path("x"));
         assert_eq!(r.records[0].log, [EXECVE, WORK]);
         assert!(!r.records[0].closed);
+    }
+
+    #[test]
+    fn an_entry_from_user_mode_with_its_own_task_belongs_to_it() {
+        // x86: before swapgs the task is still read exactly.
+        let mut r = rec();
+        let user = |c: Current| Current { user: true, ..c };
+        r.entry(1, WORK, K2, path("x"));
+        r.entry(1, STUB, user(K1), path("x"));
+        r.entry(1, SVC, K1, path("x"));
+        r.entry(1, EXECVE, K1, path("/usr/bin/min"));
+        r.entry(1, STUB, user(K2), path("x"));
+        r.entry(1, STUB, user(K1), path("x"));
+        assert_eq!(r.records[0].log, [STUB | USER, SVC, EXECVE, STUB | USER]);
     }
 }
