@@ -12,6 +12,10 @@ use std::collections::HashMap;
 /// kernel (the one that went to user mode).
 pub const USER: u32 = 1 << 31;
 
+/// In a record's log: the task was switched out (its vCPU ran another task
+/// next). Not a function index: those are below `USER`.
+pub const SWITCHED: u32 = u32::MAX;
+
 /// Entries kept per vCPU since its last kernel entry from user mode: the
 /// syscall path before `__arm64_sys_execve` is a handful.
 const PENDING: usize = 1024;
@@ -123,7 +127,7 @@ impl Recorder {
         let cpu = &mut self.cpus[v];
         let user = current.user;
         let task = current.task.unwrap_or(cpu.last_task);
-        cpu.last_task = task;
+        let prev = std::mem::replace(&mut cpu.last_task, task);
         let e = func | if user { USER } else { 0 };
         if user {
             cpu.pending.clear();
@@ -134,8 +138,17 @@ impl Recorder {
         } else {
             cpu.overflow = true;
         }
-        // A dead task's record ends when its vCPU runs another task.
         let records = &mut self.records;
+        if prev != task {
+            if let Some(&i) = self
+                .open
+                .iter()
+                .find(|&&i| records[i].task == prev && records[i].last_vcpu == vcpu)
+            {
+                records[i].log.push(SWITCHED);
+            }
+        }
+        // A dead task's record ends when its vCPU runs another task.
         self.open.retain(|&i| {
             let r = &mut records[i];
             r.closed = r.exiting && r.last_vcpu == vcpu && r.task != task;
@@ -170,18 +183,23 @@ impl Recorder {
     }
 
     /// The record as text: `# gt.KEY: VALUE` lines, then one line per
-    /// entry, `k NAME` (kernel) or `u NAME` (entry stub from user mode).
+    /// entry, `k NAME` (kernel) or `u NAME` (entry stub from user mode),
+    /// and `s` where the task was switched out.
     pub fn text(&self, r: &Record, names: &[String]) -> String {
         let mut s = format!(
-            "# gt.version: 1\n# gt.path: {}\n# gt.task: {:#x}\n# gt.closed: {}\n\
+            "# gt.version: 2\n# gt.path: {}\n# gt.task: {:#x}\n# gt.closed: {}\n\
              # gt.prefix_complete: {}\n# gt.entries: {}\n",
             r.path,
             r.task,
             r.closed,
             r.prefix_complete,
-            r.log.len()
+            r.log.iter().filter(|&&e| e != SWITCHED).count()
         );
         for &e in &r.log {
+            if e == SWITCHED {
+                s.push_str("s\n");
+                continue;
+            }
             s.push_str(if e & USER != 0 { "u " } else { "k " });
             s.push_str(&names[(e & !USER) as usize]);
             s.push('\n');
@@ -257,7 +275,16 @@ mod tests {
         assert!(g.closed && g.prefix_complete);
         assert_eq!(
             g.log,
-            [STUB | USER, SVC, EXECVE, WORK, STUB | USER, EXIT, SWITCH]
+            [
+                STUB | USER,
+                SVC,
+                EXECVE,
+                WORK,
+                STUB | USER,
+                EXIT,
+                SWITCH,
+                SWITCHED
+            ]
         );
         let names: Vec<String> = ["stub", "svc", "execve", "work", "exit", "switch"]
             .iter()
@@ -265,7 +292,8 @@ mod tests {
             .collect();
         let text = r.text(g, &names);
         assert!(text.contains("# gt.path: /usr/bin/min\n"));
-        assert!(text.ends_with("u stub\nk svc\nk execve\nk work\nu stub\nk exit\nk switch\n"));
+        assert!(text.contains("# gt.entries: 7\n"));
+        assert!(text.ends_with("u stub\nk svc\nk execve\nk work\nu stub\nk exit\nk switch\ns\n"));
     }
 
     #[test]
@@ -293,6 +321,10 @@ mod tests {
         r.entry(1, EXECVE, K1, path("/usr/bin/min"));
         r.entry(1, STUB, user(K2), path("x"));
         r.entry(1, STUB, user(K1), path("x"));
-        assert_eq!(r.records[0].log, [STUB | USER, SVC, EXECVE, STUB | USER]);
+        // Switched out for K2 and back.
+        assert_eq!(
+            r.records[0].log,
+            [STUB | USER, SVC, EXECVE, SWITCHED, STUB | USER]
+        );
     }
 }
