@@ -127,9 +127,9 @@ fn install(args: &[String], target: &str, system: bool) -> Result<(), String> {
             .index(name)
             .ok_or_else(|| format!("{map}: no {name}: not an {target} kernel's System.map"))
     };
-    let (execve, do_exit) = (find(arch.execve())?, find("do_exit")?);
+    let (execve, dead) = (find(arch.execve())?, find("do_task_dead")?);
     *STATE.lock().unwrap() = Some(State {
-        rec: Recorder::new(execve, do_exit, paths),
+        rec: Recorder::new(execve, dead, paths),
         regs: Vec::new(),
     });
     let _ = CONFIG.set(Config {

@@ -74,7 +74,9 @@ pub struct Record {
     pub path: String,
     /// Function indexes, `USER` for entry stubs.
     pub log: Vec<u32>,
-    /// The task entered `do_exit`.
+    /// The task entered `do_task_dead`, the end of `do_exit`: its next
+    /// switch-out is its last (an exiting task may still sleep and be
+    /// switched out before).
     pub exiting: bool,
     /// Its final context switch was seen.
     pub closed: bool,
@@ -92,7 +94,7 @@ struct Cpu {
 
 pub struct Recorder {
     execve: u32,
-    do_exit: u32,
+    do_task_dead: u32,
     paths: Vec<String>,
     cpus: Vec<Cpu>,
     pub records: Vec<Record>,
@@ -100,10 +102,10 @@ pub struct Recorder {
 }
 
 impl Recorder {
-    pub fn new(execve: u32, do_exit: u32, paths: Vec<String>) -> Recorder {
+    pub fn new(execve: u32, do_task_dead: u32, paths: Vec<String>) -> Recorder {
         Recorder {
             execve,
-            do_exit,
+            do_task_dead,
             paths,
             cpus: Vec::new(),
             records: Vec::new(),
@@ -158,7 +160,7 @@ impl Recorder {
             let r = &mut records[i];
             r.log.push(e);
             r.last_vcpu = vcpu;
-            r.exiting |= func == self.do_exit;
+            r.exiting |= func == self.do_task_dead;
         } else if func == self.execve && !user {
             let Some(path) = exec_path().filter(|p| self.paths.contains(p)) else {
                 return;
@@ -230,11 +232,12 @@ mod tests {
     const SVC: u32 = 1;
     const EXECVE: u32 = 2;
     const WORK: u32 = 3;
-    const EXIT: u32 = 4;
+    const DEAD: u32 = 4;
     const SWITCH: u32 = 5;
+    const DO_EXIT: u32 = 6;
 
     fn rec() -> Recorder {
-        Recorder::new(EXECVE, EXIT, vec!["/usr/bin/min".into()])
+        Recorder::new(EXECVE, DEAD, vec!["/usr/bin/min".into()])
     }
 
     fn path(p: &str) -> impl FnOnce() -> Option<String> + '_ {
@@ -265,7 +268,7 @@ mod tests {
         r.entry(0, WORK, K2, path("x"));
         r.entry(1, WORK, K1, path("x"));
         r.entry(1, STUB, USP, path("x"));
-        r.entry(1, EXIT, K1, path("x"));
+        r.entry(1, DEAD, K1, path("x"));
         r.entry(1, SWITCH, K1, path("x"));
         r.entry(1, WORK, K2, path("x"));
         // The pointer reused by a new task: not the program.
@@ -281,7 +284,7 @@ mod tests {
                 EXECVE,
                 WORK,
                 STUB | USER,
-                EXIT,
+                DEAD,
                 SWITCH,
                 SWITCHED
             ]
@@ -294,6 +297,27 @@ mod tests {
         assert!(text.contains("# gt.path: /usr/bin/min\n"));
         assert!(text.contains("# gt.entries: 7\n"));
         assert!(text.ends_with("u stub\nk svc\nk execve\nk work\nu stub\nk exit\nk switch\ns\n"));
+    }
+
+    #[test]
+    fn an_exiting_task_switched_out_before_its_end_keeps_its_record() {
+        let mut r = rec();
+        r.entry(1, EXECVE, K1, path("/usr/bin/min"));
+        r.entry(1, DO_EXIT, K1, path("x"));
+        r.entry(1, SWITCH, K1, path("x"));
+        // Asleep in do_exit, then resumed on another vCPU.
+        r.entry(1, WORK, K2, path("x"));
+        r.entry(0, WORK, K1, path("x"));
+        r.entry(0, DEAD, K1, path("x"));
+        r.entry(0, SWITCH, K1, path("x"));
+        r.entry(0, WORK, K2, path("x"));
+        r.entry(0, WORK, K1, path("x"));
+        let g = &r.records[0];
+        assert!(g.closed);
+        assert_eq!(
+            g.log,
+            [EXECVE, DO_EXIT, SWITCH, SWITCHED, WORK, DEAD, SWITCH, SWITCHED]
+        );
     }
 
     #[test]
