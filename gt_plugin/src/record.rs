@@ -17,8 +17,11 @@ pub const USER: u32 = 1 << 31;
 pub const SWITCHED: u32 = u32::MAX;
 
 /// Entries kept per vCPU since its last kernel entry from user mode: the
-/// syscall path before `__arm64_sys_execve` is a handful.
-const PENDING: usize = 1024;
+/// syscall path before the execve wrapper is a handful, unless interrupts
+/// come in under ftrace (a timer interrupt there is over a thousand
+/// entries on x86); a kernel thread, never entered from user mode, stops
+/// at the bound.
+const PENDING: usize = 1 << 16;
 
 /// Text symbols of System.map: function start address -> index into names.
 pub struct Symbols {
@@ -166,16 +169,20 @@ impl Recorder {
                 return;
             };
             let cpu = &self.cpus[v];
+            let mut log: Vec<u32> = cpu
+                .pending
+                .iter()
+                .filter(|(t, _)| *t == task)
+                .map(|&(_, e)| e)
+                .collect();
+            if cpu.overflow {
+                log.push(e);
+            }
             self.open.push(records.len());
             records.push(Record {
                 task,
                 path,
-                log: cpu
-                    .pending
-                    .iter()
-                    .filter(|(t, _)| *t == task)
-                    .map(|&(_, e)| e)
-                    .collect(),
+                log,
                 exiting: false,
                 closed: false,
                 prefix_complete: !cpu.overflow,
@@ -318,6 +325,21 @@ mod tests {
             g.log,
             [EXECVE, DO_EXIT, SWITCH, SWITCHED, WORK, DEAD, SWITCH, SWITCHED]
         );
+    }
+
+    #[test]
+    fn a_long_syscall_path_still_starts_with_the_execve() {
+        let mut r = rec();
+        r.entry(1, STUB, USP, path("x"));
+        for _ in 0..PENDING {
+            r.entry(1, WORK, K1, path("x"));
+        }
+        r.entry(1, EXECVE, K1, path("/usr/bin/min"));
+        let g = &r.records[0];
+        assert!(!g.prefix_complete);
+        // The stub, of no task, and PENDING - 1 entries were held.
+        assert_eq!(g.log.len(), PENDING);
+        assert_eq!(g.log.last(), Some(&EXECVE));
     }
 
     #[test]
