@@ -121,7 +121,9 @@ kernel function entry of the program's task in order) with the ftrace trace
 of the same run (TRACE, the target's events from execve on), over the
 trace's window (up to ftrace's last event). Prints whether they agree
 (`# exact: yes`: every traced function in the ground truth with as many
-hits), each function's hits per phase (exec, run, exit) and whether ftrace
+hits, less the entries ftrace's pid filter drops after the sched_switch
+tracepoint of each switch-out of the task, listed as `dropped`), each
+function's hits per phase (exec, run, exit) and whether ftrace
 shows it, the blind spots (functions ftrace never shows) with their class:
 ftrace's own code, assembly, noinstr (.noinstr.text, .entry.text), file
 built without the ftrace hook (no -fpatchable-function-entry/-pg in its
