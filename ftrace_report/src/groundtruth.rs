@@ -10,12 +10,17 @@ use crate::report::{self, Filter};
 use kernel_index::{Function, KernelIndex, Lookup};
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
-/// One `.gt` record: names in entry order, `true` for an entry stub that
-/// ran with the user stack pointer still in `SP_EL0`.
+/// One `.gt` record: names in entry order, `true` for an entry from user
+/// mode that ran with user state (arm64: the user stack pointer still in
+/// `SP_EL0`; x86: before `swapgs`).
 pub struct Record {
     pub path: String,
     pub closed: bool,
     pub entries: Vec<(String, bool)>,
+    /// Where the task was switched out: before `entries[i]` (version 2).
+    pub switches: Vec<usize>,
+    /// The entries ftrace's pid filter dropped, ascending ([`mark_dropped`]).
+    pub dropped: Vec<usize>,
 }
 
 pub fn parse(text: &str) -> Result<Record, String> {
@@ -23,16 +28,20 @@ pub fn parse(text: &str) -> Result<Record, String> {
         path: String::new(),
         closed: false,
         entries: Vec::new(),
+        switches: Vec::new(),
+        dropped: Vec::new(),
     };
     let mut version = false;
     for (n, line) in text.lines().enumerate() {
         if let Some(kv) = line.strip_prefix("# gt.") {
             match kv.split_once(": ") {
-                Some(("version", "1")) => version = true,
+                Some(("version", "1" | "2")) => version = true,
                 Some(("path", p)) => r.path = p.to_string(),
                 Some(("closed", c)) => r.closed = c == "true",
                 _ => {}
             }
+        } else if line == "s" {
+            r.switches.push(r.entries.len());
         } else {
             match line.split_once(' ') {
                 Some(("k", name)) => r.entries.push((name.to_string(), false)),
@@ -42,9 +51,76 @@ pub fn parse(text: &str) -> Result<Record, String> {
         }
     }
     if !version {
-        return Err("not a gt_plugin record (no `# gt.version: 1`)".into());
+        return Err("not a gt_plugin record (no `# gt.version: 1` or 2)".into());
     }
     Ok(r)
+}
+
+/// The tracepoint at a context switch, entered by the task switched out.
+const SCHED_SWITCH: &str = "__traceiter_sched_switch";
+
+/// Marks the entries ftrace's pid filter drops by design: it follows the
+/// next task from inside the `sched_switch` tracepoint on, while the task
+/// switched out is still `current` up to the switch itself (x86: spinlock
+/// functions of the other probes, `enter_lazy_tlb`, `xfd_validate_state`;
+/// arm64 inlines its spinlocks and these run untraced). `events`: ftrace's
+/// events of the task from its execve on, in order. At each switch-out the
+/// entries of traced functions after the tracepoint that ftrace recorded
+/// next are kept; from the first one it did not, those up to the switch
+/// are dropped.
+pub fn mark_dropped(r: &mut Record, events: &[&str], traced: &BTreeMap<String, u64>) {
+    let starts: Vec<usize> = events
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| **e == SCHED_SWITCH)
+        .map(|(i, _)| i + 1)
+        .collect();
+    let mut tails = 0;
+    let mut from = 0;
+    r.dropped.clear();
+    for &end in &r.switches {
+        let Some(at) = r.entries[from..end]
+            .iter()
+            .rposition(|e| e.0 == SCHED_SWITCH)
+            .map(|i| from + i + 1)
+        else {
+            from = end;
+            continue;
+        };
+        let mut j = starts.get(tails).copied().unwrap_or(events.len());
+        tails += 1;
+        let mut flipped = false;
+        for i in at..end {
+            let name = r.entries[i].0.as_str();
+            if !traced.contains_key(name) {
+                continue;
+            }
+            if !flipped && events.get(j) == Some(&name) {
+                j += 1;
+            } else {
+                flipped = true;
+                r.dropped.push(i);
+            }
+        }
+        from = end;
+    }
+}
+
+/// ftrace's events of the task `pid` from its execve on, in order.
+pub fn task_events(trace: &str, pid: u32) -> Vec<&str> {
+    let pid = pid.to_string();
+    let mut events = trace
+        .lines()
+        .filter(|l| !l.starts_with('#') && l.contains(" <-"))
+        .filter(|l| {
+            l.split_whitespace()
+                .next()
+                .and_then(|t| t.rsplit('-').next())
+                == Some(pid.as_str())
+        })
+        .filter_map(|l| l.rsplit(": ").next()?.split(" <-").next())
+        .skip_while(|f| !f.ends_with("sys_execve"));
+    events.next().into_iter().chain(events).collect()
 }
 
 pub const PHASES: [&str; 3] = ["exec", "run", "exit"];
@@ -212,8 +288,9 @@ pub fn until(r: &Record, last: &str, n: u64) -> Record {
     let end = r
         .entries
         .iter()
-        .position(|e| {
-            seen += u64::from(e.0 == last);
+        .enumerate()
+        .position(|(i, e)| {
+            seen += u64::from(e.0 == last && r.dropped.binary_search(&i).is_err());
             seen == n
         })
         .map_or(r.entries.len(), |i| i + 1);
@@ -221,6 +298,8 @@ pub fn until(r: &Record, last: &str, n: u64) -> Record {
         path: r.path.clone(),
         closed: false,
         entries: r.entries[..end].to_vec(),
+        switches: r.switches.iter().copied().filter(|&i| i < end).collect(),
+        dropped: r.dropped.iter().copied().filter(|&i| i < end).collect(),
     }
 }
 
@@ -255,7 +334,22 @@ pub fn report(
     let c = counts(gt);
     let total = |v: &[u64; 3]| v.iter().sum::<u64>();
     let window = window(gt, ftrace, last);
-    let cw = counts(&window);
+    let mut seen = Record {
+        path: window.path.clone(),
+        closed: false,
+        entries: Vec::new(),
+        switches: Vec::new(),
+        dropped: Vec::new(),
+    };
+    let mut dropped: BTreeMap<&str, u64> = BTreeMap::new();
+    for (i, e) in window.entries.iter().enumerate() {
+        if window.dropped.binary_search(&i).is_ok() {
+            *dropped.entry(&e.0).or_default() += 1;
+        } else {
+            seen.entries.push(e.clone());
+        }
+    }
+    let cw = counts(&seen);
     let mut out = format!(
         "# ground truth of {}: {} entries, {} functions; ftrace: {} functions\n",
         gt.path,
@@ -272,6 +366,14 @@ pub fn report(
         "# after ftrace's last event: {} entries (tracing stopped before the final context switch)\n",
         gt.entries.len() - window.entries.len()
     ));
+    out.push_str(&format!(
+        "# dropped by ftrace's pid filter after the sched_switch tracepoint of the task's {} switch-outs: {} entries\n",
+        window.switches.len(),
+        window.dropped.len()
+    ));
+    for (n, k) in &dropped {
+        out.push_str(&format!("dropped\t{n}\t{k}\n"));
+    }
     out.push_str(&format!(
         "# exact: {}\n",
         if mismatch.is_empty() {
@@ -375,6 +477,52 @@ mod tests {
         assert_eq!(until(&r, "z", 1).entries.len(), 5);
         let t = "# tracer\n min-38 [001] d.h.. 1.4: gic_handle_irq <-call_on_irq_stack\n";
         assert_eq!(last_function(t), Some("gic_handle_irq"));
+    }
+
+    #[test]
+    fn the_pid_filter_drops_the_rest_of_a_switch_out() {
+        // x86: ftrace records the first probe's spinlock calls, then its
+        // pid filter follows the next task; the task runs on to the switch.
+        let mut r = parse(
+            "# gt.version: 2\nk __x64_sys_execve\nk __traceiter_sched_switch\nk lock\nk unlock\n\
+             k probe\nk lock\nk unlock\nk enter_lazy_tlb\ns\nk finish_task_switch\nk lock\n\
+             k __traceiter_sched_switch\nk lock\nk unlock\nk lock\ns\n",
+        )
+        .unwrap();
+        assert_eq!(r.switches, [8, 14]);
+        let trace = "# tracer: function\n\
+            ftrace_it-40 [001] ..... 1.0: fork <-x\n\
+            other-41 [000] ..... 1.0: __x64_sys_execve <-x\n\
+            min-40 [001] ..... 1.1: __x64_sys_execve <-x\n\
+            min-40 [001] d.... 1.2: __traceiter_sched_switch <-__schedule\n\
+            min-40 [001] d.... 1.3: lock <-trace_pid_list_is_set\n\
+            min-40 [001] d.... 1.4: unlock <-trace_pid_list_is_set\n\
+            min-40 [000] d.... 2.0: finish_task_switch <-__schedule\n\
+            min-40 [000] d.... 2.1: lock <-x\n\
+            min-40 [000] d.... 2.2: __traceiter_sched_switch <-__schedule\n\
+            min-40 [000] d.... 2.3: lock <-trace_pid_list_is_set\n";
+        let events = task_events(trace, 40);
+        assert_eq!(events.len(), 8);
+        assert_eq!(events[0], "__x64_sys_execve");
+        let mut traced = BTreeMap::new();
+        for (f, n) in [
+            ("__x64_sys_execve", 1),
+            ("__traceiter_sched_switch", 2),
+            ("lock", 3),
+            ("unlock", 1),
+            ("finish_task_switch", 1),
+            ("enter_lazy_tlb", 0),
+        ] {
+            traced.insert(f.to_string(), n);
+        }
+        mark_dropped(&mut r, &events, &traced);
+        // Not `probe` (never traced); the second lock pair and
+        // enter_lazy_tlb, then the second switch-out's unlock and lock.
+        assert_eq!(r.dropped, [5, 6, 7, 12, 13]);
+        let w = until(&r, "lock", 3);
+        assert_eq!(w.entries.len(), 12);
+        assert_eq!(w.dropped, [5, 6, 7]);
+        assert_eq!(w.switches, [8]);
     }
 
     #[test]

@@ -134,7 +134,9 @@ kernel function entry of the program's task in order) with the ftrace trace
 of the same run (TRACE, the target's events from execve on), over the
 trace's window (up to ftrace's last event). Prints whether they agree
 (`# exact: yes`: every traced function in the ground truth with as many
-hits), each function's hits per phase (exec, run, exit) and whether ftrace
+hits, less the entries ftrace's pid filter drops after the sched_switch
+tracepoint of each switch-out of the task, listed as `dropped`), each
+function's hits per phase (exec, run, exit) and whether ftrace
 shows it, the blind spots (functions ftrace never shows) with their class:
 ftrace's own code, assembly, noinstr (.noinstr.text, .entry.text), file
 built without the ftrace hook (no -fpatchable-function-entry/-pg in its
@@ -618,7 +620,7 @@ fn run(a: Args) -> Result<u8, (u8, String)> {
             let map = match &a.groundtruth {
                 None => ftrace_report::footprint::map(&an, &filter, &index, file),
                 Some(gt) => {
-                    let window = groundtruth_window(&an, file, &record(gt)?)?;
+                    let window = groundtruth_window(&an, file, record(gt)?)?;
                     ftrace_report::footprint::map_groundtruth(&an, &filter, &index, file, &window)
                 }
             };
@@ -633,7 +635,7 @@ fn run(a: Args) -> Result<u8, (u8, String)> {
             };
         }
         "groundtruth" => {
-            let (trace, gt) = (&a.files[0], record(&a.files[1])?);
+            let (trace, mut gt) = (&a.files[0], record(&a.files[1])?);
             let notrace = a.notrace.as_deref().map(record).transpose()?;
             let an = analyse(trace, None, false)?;
             let build = match a.kernel_build.clone().or_else(|| recorded_build(trace)) {
@@ -649,7 +651,7 @@ fn run(a: Args) -> Result<u8, (u8, String)> {
                 }
                 None => None,
             };
-            let (ftrace, last) = ftrace_window(&an, trace)?;
+            let (ftrace, last) = ftrace_window(&an, trace, &mut gt)?;
             let (text, exact) = groundtruth::report(
                 &gt,
                 &ftrace,
@@ -817,7 +819,13 @@ fn record(file: &str) -> Result<groundtruth::Record, (u8, String)> {
 /// trace's last event, which ends the ground truth's window.
 type FtraceWindow = (std::collections::BTreeMap<String, u64>, Option<String>);
 
-fn ftrace_window(an: &Analysis, trace: &str) -> Result<FtraceWindow, (u8, String)> {
+/// Also marks the entries of `gt` that ftrace's pid filter drops at the
+/// task's switch-outs ([`groundtruth::mark_dropped`]).
+fn ftrace_window(
+    an: &Analysis,
+    trace: &str,
+    gt: &mut groundtruth::Record,
+) -> Result<FtraceWindow, (u8, String)> {
     let ftrace = groundtruth::ftrace_counts(an);
     if ftrace.is_empty() {
         return Err((EXIT_NO_TARGET, format!("{trace}: no event of the target")));
@@ -834,6 +842,9 @@ fn ftrace_window(an: &Analysis, trace: &str) -> Result<FtraceWindow, (u8, String
         return Ok((ftrace, last));
     }
     let text = std::fs::read_to_string(trace).map_err(|e| (EXIT_READ, format!("{trace}: {e}")))?;
+    if let Some((pid, _)) = an.target {
+        groundtruth::mark_dropped(gt, &groundtruth::task_events(&text, pid), &ftrace);
+    }
     Ok((
         ftrace,
         groundtruth::last_function(&text).map(str::to_string),
@@ -844,10 +855,10 @@ fn ftrace_window(an: &Analysis, trace: &str) -> Result<FtraceWindow, (u8, String
 fn groundtruth_window(
     an: &Analysis,
     trace: &str,
-    gt: &groundtruth::Record,
+    mut gt: groundtruth::Record,
 ) -> Result<groundtruth::Record, (u8, String)> {
-    let (ftrace, last) = ftrace_window(an, trace)?;
-    Ok(groundtruth::window(gt, &ftrace, last.as_deref()))
+    let (ftrace, last) = ftrace_window(an, trace, &mut gt)?;
+    Ok(groundtruth::window(&gt, &ftrace, last.as_deref()))
 }
 
 fn write_out(b: &[u8]) -> Result<(), (u8, String)> {

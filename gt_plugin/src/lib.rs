@@ -1,8 +1,9 @@
-//! A QEMU TCG plugin (aarch64 system emulation, plugin API >= 4) that
-//! records, for each `execve` of a watched path, every kernel function
+//! A QEMU TCG plugin (aarch64 or x86_64 system emulation, plugin API >= 4)
+//! that records, for each `execve` of a watched path, every kernel function
 //! entry its task executes, exactly: a callback on each instruction that
-//! starts a function of System.map; the task is `current`, which arm64
-//! keeps in `SP_EL0` while in the kernel.
+//! starts a function of System.map; the task is `current`, found the
+//! architecture's way (`arch`: arm64's `SP_EL0`, x86's per-CPU
+//! `pcpu_hot.current_task` through the kernel's GS base).
 //!
 //! ```text
 //! qemu-system-aarch64 ... -plugin libgt_plugin.so,map=System.map,out=DIR,exec=/usr/bin/min
@@ -12,9 +13,11 @@
 //! of the execve calls) holds each record (format: `Recorder::text`).
 
 mod api;
+pub mod arch;
 pub mod record;
 
 use api::*;
+use arch::{Arch, Guest};
 use record::{Recorder, Symbols};
 use std::ffi::{c_char, c_int, c_uint, c_void, CStr, CString};
 use std::path::PathBuf;
@@ -25,16 +28,29 @@ use std::sync::{Mutex, OnceLock};
 pub static qemu_plugin_version: c_int = 4;
 
 struct Config {
+    arch: Arch,
+    target: String,
     symbols: Symbols,
     out: PathBuf,
     execve: u32,
 }
 
-/// The registers' handles and a buffer, per vCPU.
+/// The handles of the architecture's registers (`Arch::registers`) and a
+/// buffer, per vCPU.
 struct Regs {
-    sp_el0: *mut c_void,
-    x0: *mut c_void,
+    handles: Vec<*mut c_void>,
     buf: *mut GByteArray,
+}
+
+impl Guest for Regs {
+    fn reg(&self, i: usize) -> Option<u64> {
+        read_reg(*self.handles.get(i)?, self.buf)
+    }
+    fn read_u64(&self, addr: u64) -> Option<u64> {
+        Some(u64::from_le_bytes(
+            read_mem(self.buf, addr, 8)?.try_into().ok()?,
+        ))
+    }
 }
 
 struct State {
@@ -86,10 +102,9 @@ pub unsafe extern "C" fn qemu_plugin_install(
 }
 
 fn install(args: &[String], target: &str, system: bool) -> Result<(), String> {
-    if target != "aarch64" || !system {
+    if !system {
         return Err(format!(
-            "needs aarch64 system emulation, not {target}{}",
-            if system { "" } else { " user mode" }
+            "needs aarch64 or x86_64 system emulation, not {target} user mode"
         ));
     }
     let (mut map, mut out, mut paths) = (None, None, Vec::new());
@@ -105,18 +120,21 @@ fn install(args: &[String], target: &str, system: bool) -> Result<(), String> {
         return Err("needs map=System.map, out=DIR and exec=PATH".into());
     };
     let text = std::fs::read_to_string(&map).map_err(|e| format!("{map}: {e}"))?;
+    let arch = Arch::new(target, &text).map_err(|e| format!("{map}: {e}"))?;
     let symbols = Symbols::parse(&text).map_err(|e| format!("{map}: {e}"))?;
     let find = |name: &str| {
         symbols
             .index(name)
-            .ok_or_else(|| format!("{map}: no {name}: not an arm64 kernel's System.map"))
+            .ok_or_else(|| format!("{map}: no {name}: not an {target} kernel's System.map"))
     };
-    let (execve, do_exit) = (find("__arm64_sys_execve")?, find("do_exit")?);
+    let (execve, dead) = (find(arch.execve())?, find("do_task_dead")?);
     *STATE.lock().unwrap() = Some(State {
-        rec: Recorder::new(execve, do_exit, paths),
+        rec: Recorder::new(execve, dead, paths),
         regs: Vec::new(),
     });
     let _ = CONFIG.set(Config {
+        arch,
+        target: target.to_string(),
         symbols,
         out,
         execve,
@@ -126,27 +144,36 @@ fn install(args: &[String], target: &str, system: bool) -> Result<(), String> {
 
 /// Register handles exist only in the vCPU's context.
 extern "C" fn vcpu_init(_id: PluginId, vcpu: c_uint) {
-    // SAFETY: QEMU returns an array of descriptors that we free.
-    let regs = unsafe {
+    let Some(cfg) = CONFIG.get() else { return };
+    let want = cfg.arch.registers();
+    // SAFETY: QEMU returns an array of descriptors with NUL-terminated
+    // names, valid until we free it after the lookups.
+    let handles: Vec<Option<*mut c_void>> = unsafe {
         let a = qemu_plugin_get_registers();
         let descs =
             std::slice::from_raw_parts((*a).data as *const RegDescriptor, (*a).len as usize);
-        let find = |want: &str| {
-            descs
-                .iter()
-                .find(|d| {
-                    CStr::from_ptr(d.name)
-                        .to_bytes()
-                        .eq_ignore_ascii_case(want.as_bytes())
-                })
-                .map(|d| d.handle)
-        };
-        let found = (find("SP_EL0"), find("x0"));
+        let found = want
+            .iter()
+            .map(|w| {
+                descs
+                    .iter()
+                    .find(|d| {
+                        CStr::from_ptr(d.name)
+                            .to_bytes()
+                            .eq_ignore_ascii_case(w.as_bytes())
+                    })
+                    .map(|d| d.handle)
+            })
+            .collect();
         g_array_free(a, 1);
         found
     };
-    let (Some(sp_el0), Some(x0)) = regs else {
-        say("this QEMU's aarch64 vCPU has no SP_EL0 or x0 register for plugins");
+    let Some(handles) = handles.into_iter().collect::<Option<Vec<_>>>() else {
+        say(&format!(
+            "this QEMU's {} vCPU lacks one of the registers {} for plugins",
+            cfg.target,
+            want.join(", ")
+        ));
         std::process::exit(1);
     };
     let mut st = STATE.lock().unwrap();
@@ -156,8 +183,7 @@ extern "C" fn vcpu_init(_id: PluginId, vcpu: c_uint) {
         st.regs.resize_with(v + 1, || None);
     }
     st.regs[v] = Some(Regs {
-        sp_el0,
-        x0,
+        handles,
         // SAFETY: a new glib array, kept for the plugin's life.
         buf: unsafe { g_byte_array_new() },
     });
@@ -193,11 +219,10 @@ fn read_mem(buf: *mut GByteArray, addr: u64, len: usize) -> Option<Vec<u8>> {
     }
 }
 
-/// The filename argument of `__arm64_sys_execve(const struct pt_regs *)`:
-/// `regs->regs[0]`, a user string, read up to each page's end.
-fn exec_path(r: &Regs) -> Option<String> {
-    let regs = read_reg(r.x0, r.buf)?;
-    let mut addr = u64::from_le_bytes(read_mem(r.buf, regs, 8)?.try_into().ok()?);
+/// The filename argument of the execve wrapper (`Arch::execve_path`), a
+/// user string, read up to each page's end.
+fn exec_path(arch: &Arch, r: &Regs) -> Option<String> {
+    let mut addr = arch.execve_path(r)?;
     let mut path = Vec::new();
     while path.len() < 4096 {
         let chunk = read_mem(r.buf, addr, (4096 - (addr & 4095)) as usize)?;
@@ -226,8 +251,9 @@ fn read_reg(handle: *mut c_void, buf: *mut GByteArray) -> Option<u64> {
 
 extern "C" fn on_entry(vcpu: c_uint, userdata: *mut c_void) {
     let func = userdata as usize as u32;
+    let Some(cfg) = CONFIG.get() else { return };
     if !ARMED.load(Ordering::Relaxed) {
-        if CONFIG.get().map(|c| c.execve) != Some(func) {
+        if cfg.execve != func {
             return;
         }
         ARMED.store(true, Ordering::Relaxed);
@@ -237,10 +263,11 @@ extern "C" fn on_entry(vcpu: c_uint, userdata: *mut c_void) {
     let Some(Some(r)) = st.regs.get(vcpu as usize) else {
         return;
     };
-    let Some(sp_el0) = read_reg(r.sp_el0, r.buf) else {
+    let Some(current) = cfg.arch.current(r) else {
         return;
     };
-    st.rec.entry(vcpu, func, sp_el0, || exec_path(r));
+    st.rec
+        .entry(vcpu, func, current, || exec_path(&cfg.arch, r));
 }
 
 extern "C" fn at_exit(_id: PluginId, _: *mut c_void) {

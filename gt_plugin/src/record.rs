@@ -1,18 +1,27 @@
 //! What the plugin keeps: for each `execve` of a watched path, the ordered
 //! kernel function entries of that task from the kernel entry of its
 //! `execve` system call to its final context switch. Pure logic, fed with
-//! (vCPU, function, `SP_EL0`) by the plugin's callback.
+//! (vCPU, function, [`Current`]) by the plugin's callback.
 
+use crate::arch::Current;
 use std::collections::HashMap;
 
-/// Set on an entry run while `SP_EL0` still held the user stack pointer:
-/// an exception entry stub from user mode, attributed to the task that the
-/// vCPU last ran in the kernel (the one that went to user mode).
+/// Set on an entry from user mode that ran with user state
+/// ([`Current::user`]): an exception entry stub. Without a task of its own
+/// (arm64) it is attributed to the task that the vCPU last ran in the
+/// kernel (the one that went to user mode).
 pub const USER: u32 = 1 << 31;
 
+/// In a record's log: the task was switched out (its vCPU ran another task
+/// next). Not a function index: those are below `USER`.
+pub const SWITCHED: u32 = u32::MAX;
+
 /// Entries kept per vCPU since its last kernel entry from user mode: the
-/// syscall path before `__arm64_sys_execve` is a handful.
-const PENDING: usize = 1024;
+/// syscall path before the execve wrapper is a handful, unless interrupts
+/// come in under ftrace (a timer interrupt there is over a thousand
+/// entries on x86); a kernel thread, never entered from user mode, stops
+/// at the bound.
+const PENDING: usize = 1 << 16;
 
 /// Text symbols of System.map: function start address -> index into names.
 pub struct Symbols {
@@ -68,7 +77,9 @@ pub struct Record {
     pub path: String,
     /// Function indexes, `USER` for entry stubs.
     pub log: Vec<u32>,
-    /// The task entered `do_exit`.
+    /// The task entered `do_task_dead`, the end of `do_exit`: its next
+    /// switch-out is its last (an exiting task may still sleep and be
+    /// switched out before).
     pub exiting: bool,
     /// Its final context switch was seen.
     pub closed: bool,
@@ -86,23 +97,18 @@ struct Cpu {
 
 pub struct Recorder {
     execve: u32,
-    do_exit: u32,
+    do_task_dead: u32,
     paths: Vec<String>,
     cpus: Vec<Cpu>,
     pub records: Vec<Record>,
     open: Vec<usize>,
 }
 
-/// arm64 kernel addresses have their top 16 bits set, user ones clear.
-fn is_kernel(addr: u64) -> bool {
-    addr >> 48 == 0xffff
-}
-
 impl Recorder {
-    pub fn new(execve: u32, do_exit: u32, paths: Vec<String>) -> Recorder {
+    pub fn new(execve: u32, do_task_dead: u32, paths: Vec<String>) -> Recorder {
         Recorder {
             execve,
-            do_exit,
+            do_task_dead,
             paths,
             cpus: Vec::new(),
             records: Vec::new(),
@@ -111,12 +117,12 @@ impl Recorder {
     }
 
     /// One function entry on `vcpu`; `exec_path` reads the path an
-    /// `execve` is for (called only for `__arm64_sys_execve`).
+    /// `execve` is for (called only for the architecture's execve wrapper).
     pub fn entry(
         &mut self,
         vcpu: u32,
         func: u32,
-        sp_el0: u64,
+        current: Current,
         exec_path: impl FnOnce() -> Option<String>,
     ) {
         let v = vcpu as usize;
@@ -124,13 +130,9 @@ impl Recorder {
             self.cpus.resize_with(v + 1, Cpu::default);
         }
         let cpu = &mut self.cpus[v];
-        let user = !is_kernel(sp_el0);
-        let task = if user {
-            cpu.last_task
-        } else {
-            cpu.last_task = sp_el0;
-            sp_el0
-        };
+        let user = current.user;
+        let task = current.task.unwrap_or(cpu.last_task);
+        let prev = std::mem::replace(&mut cpu.last_task, task);
         let e = func | if user { USER } else { 0 };
         if user {
             cpu.pending.clear();
@@ -141,8 +143,17 @@ impl Recorder {
         } else {
             cpu.overflow = true;
         }
-        // A dead task's record ends when its vCPU runs another task.
         let records = &mut self.records;
+        if prev != task {
+            if let Some(&i) = self
+                .open
+                .iter()
+                .find(|&&i| records[i].task == prev && records[i].last_vcpu == vcpu)
+            {
+                records[i].log.push(SWITCHED);
+            }
+        }
+        // A dead task's record ends when its vCPU runs another task.
         self.open.retain(|&i| {
             let r = &mut records[i];
             r.closed = r.exiting && r.last_vcpu == vcpu && r.task != task;
@@ -152,22 +163,26 @@ impl Recorder {
             let r = &mut records[i];
             r.log.push(e);
             r.last_vcpu = vcpu;
-            r.exiting |= func == self.do_exit;
+            r.exiting |= func == self.do_task_dead;
         } else if func == self.execve && !user {
             let Some(path) = exec_path().filter(|p| self.paths.contains(p)) else {
                 return;
             };
             let cpu = &self.cpus[v];
+            let mut log: Vec<u32> = cpu
+                .pending
+                .iter()
+                .filter(|(t, _)| *t == task)
+                .map(|&(_, e)| e)
+                .collect();
+            if cpu.overflow {
+                log.push(e);
+            }
             self.open.push(records.len());
             records.push(Record {
                 task,
                 path,
-                log: cpu
-                    .pending
-                    .iter()
-                    .filter(|(t, _)| *t == task)
-                    .map(|&(_, e)| e)
-                    .collect(),
+                log,
                 exiting: false,
                 closed: false,
                 prefix_complete: !cpu.overflow,
@@ -177,18 +192,23 @@ impl Recorder {
     }
 
     /// The record as text: `# gt.KEY: VALUE` lines, then one line per
-    /// entry, `k NAME` (kernel) or `u NAME` (entry stub from user mode).
+    /// entry, `k NAME` (kernel) or `u NAME` (entry stub from user mode),
+    /// and `s` where the task was switched out.
     pub fn text(&self, r: &Record, names: &[String]) -> String {
         let mut s = format!(
-            "# gt.version: 1\n# gt.path: {}\n# gt.task: {:#x}\n# gt.closed: {}\n\
+            "# gt.version: 2\n# gt.path: {}\n# gt.task: {:#x}\n# gt.closed: {}\n\
              # gt.prefix_complete: {}\n# gt.entries: {}\n",
             r.path,
             r.task,
             r.closed,
             r.prefix_complete,
-            r.log.len()
+            r.log.iter().filter(|&&e| e != SWITCHED).count()
         );
         for &e in &r.log {
+            if e == SWITCHED {
+                s.push_str("s\n");
+                continue;
+            }
             s.push_str(if e & USER != 0 { "u " } else { "k " });
             s.push_str(&names[(e & !USER) as usize]);
             s.push('\n');
@@ -201,19 +221,30 @@ impl Recorder {
 mod tests {
     use super::*;
 
-    const K1: u64 = 0xffff_0000_0100_0000;
-    const K2: u64 = 0xffff_0000_0200_0000;
-    const USP: u64 = 0x0000_ffff_f000_0000;
+    const fn kernel(task: u64) -> Current {
+        Current {
+            task: Some(task),
+            user: false,
+        }
+    }
+    const K1: Current = kernel(0xffff_0000_0100_0000);
+    const K2: Current = kernel(0xffff_0000_0200_0000);
+    /// arm64's entry stub from user mode: no task of its own.
+    const USP: Current = Current {
+        task: None,
+        user: true,
+    };
     // Function indexes.
     const STUB: u32 = 0;
     const SVC: u32 = 1;
     const EXECVE: u32 = 2;
     const WORK: u32 = 3;
-    const EXIT: u32 = 4;
+    const DEAD: u32 = 4;
     const SWITCH: u32 = 5;
+    const DO_EXIT: u32 = 6;
 
     fn rec() -> Recorder {
-        Recorder::new(EXECVE, EXIT, vec!["/usr/bin/min".into()])
+        Recorder::new(EXECVE, DEAD, vec!["/usr/bin/min".into()])
     }
 
     fn path(p: &str) -> impl FnOnce() -> Option<String> + '_ {
@@ -244,7 +275,7 @@ mod tests {
         r.entry(0, WORK, K2, path("x"));
         r.entry(1, WORK, K1, path("x"));
         r.entry(1, STUB, USP, path("x"));
-        r.entry(1, EXIT, K1, path("x"));
+        r.entry(1, DEAD, K1, path("x"));
         r.entry(1, SWITCH, K1, path("x"));
         r.entry(1, WORK, K2, path("x"));
         // The pointer reused by a new task: not the program.
@@ -254,7 +285,16 @@ mod tests {
         assert!(g.closed && g.prefix_complete);
         assert_eq!(
             g.log,
-            [STUB | USER, SVC, EXECVE, WORK, STUB | USER, EXIT, SWITCH]
+            [
+                STUB | USER,
+                SVC,
+                EXECVE,
+                WORK,
+                STUB | USER,
+                DEAD,
+                SWITCH,
+                SWITCHED
+            ]
         );
         let names: Vec<String> = ["stub", "svc", "execve", "work", "exit", "switch"]
             .iter()
@@ -262,7 +302,44 @@ mod tests {
             .collect();
         let text = r.text(g, &names);
         assert!(text.contains("# gt.path: /usr/bin/min\n"));
-        assert!(text.ends_with("u stub\nk svc\nk execve\nk work\nu stub\nk exit\nk switch\n"));
+        assert!(text.contains("# gt.entries: 7\n"));
+        assert!(text.ends_with("u stub\nk svc\nk execve\nk work\nu stub\nk exit\nk switch\ns\n"));
+    }
+
+    #[test]
+    fn an_exiting_task_switched_out_before_its_end_keeps_its_record() {
+        let mut r = rec();
+        r.entry(1, EXECVE, K1, path("/usr/bin/min"));
+        r.entry(1, DO_EXIT, K1, path("x"));
+        r.entry(1, SWITCH, K1, path("x"));
+        // Asleep in do_exit, then resumed on another vCPU.
+        r.entry(1, WORK, K2, path("x"));
+        r.entry(0, WORK, K1, path("x"));
+        r.entry(0, DEAD, K1, path("x"));
+        r.entry(0, SWITCH, K1, path("x"));
+        r.entry(0, WORK, K2, path("x"));
+        r.entry(0, WORK, K1, path("x"));
+        let g = &r.records[0];
+        assert!(g.closed);
+        assert_eq!(
+            g.log,
+            [EXECVE, DO_EXIT, SWITCH, SWITCHED, WORK, DEAD, SWITCH, SWITCHED]
+        );
+    }
+
+    #[test]
+    fn a_long_syscall_path_still_starts_with_the_execve() {
+        let mut r = rec();
+        r.entry(1, STUB, USP, path("x"));
+        for _ in 0..PENDING {
+            r.entry(1, WORK, K1, path("x"));
+        }
+        r.entry(1, EXECVE, K1, path("/usr/bin/min"));
+        let g = &r.records[0];
+        assert!(!g.prefix_complete);
+        // The stub, of no task, and PENDING - 1 entries were held.
+        assert_eq!(g.log.len(), PENDING);
+        assert_eq!(g.log.last(), Some(&EXECVE));
     }
 
     #[test]
@@ -277,5 +354,23 @@ mod tests {
         r.entry(0, WORK, K2, path("x"));
         assert_eq!(r.records[0].log, [EXECVE, WORK]);
         assert!(!r.records[0].closed);
+    }
+
+    #[test]
+    fn an_entry_from_user_mode_with_its_own_task_belongs_to_it() {
+        // x86: before swapgs the task is still read exactly.
+        let mut r = rec();
+        let user = |c: Current| Current { user: true, ..c };
+        r.entry(1, WORK, K2, path("x"));
+        r.entry(1, STUB, user(K1), path("x"));
+        r.entry(1, SVC, K1, path("x"));
+        r.entry(1, EXECVE, K1, path("/usr/bin/min"));
+        r.entry(1, STUB, user(K2), path("x"));
+        r.entry(1, STUB, user(K1), path("x"));
+        // Switched out for K2 and back.
+        assert_eq!(
+            r.records[0].log,
+            [STUB | USER, SVC, EXECVE, SWITCHED, STUB | USER]
+        );
     }
 }

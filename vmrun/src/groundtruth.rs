@@ -4,23 +4,29 @@
 //! with no tracer (`ID.notrace`, ftrace_it `--tracer nop`). Results:
 //! `ID.gt` beside `ID.trace` for both.
 
+use crate::elf;
 use crate::plan::GuestRun;
 use crate::qemu::Qemu;
-use crate::{fail, io_error, Failure, Options, GUEST, INPUT};
+use crate::{fail, io_error, Failure, Options, GUEST, INPUT, USAGE_ERR};
 use guest_protocol::plan::RunKind;
 use guest_protocol::{BIN_DIR, OUT_DIR};
 use std::fs;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// QEMU 9.2 has plugin API 4: register and guest memory reads.
 const MIN_QEMU: (u32, u32) = (9, 2);
 
-/// Refuses what would only fail after the boot: no plugin, a QEMU without
-/// the API, a System.map that is not the kernel's.
+/// Refuses what would only fail after the boot: KVM (plugins see only
+/// TCG's translation), no plugin, a QEMU without the API, a System.map
+/// that is not the kernel's.
 pub fn check(o: &Options, plugin: &Path, map: &Path, qemu: &str) -> Result<(), Failure> {
-    if o.arch != "aarch64" {
-        return fail(INPUT, "--groundtruth: aarch64 only (see vmrun/README.md)");
+    if o.accel != "tcg" {
+        return fail(
+            USAGE_ERR,
+            format!("--groundtruth needs --accel tcg, not {}: QEMU's plugins instrument TCG's translation", o.accel),
+        );
     }
     if !plugin.is_file() {
         return fail(INPUT, format!("{}: no such plugin", plugin.display()));
@@ -46,11 +52,8 @@ pub fn check(o: &Options, plugin: &Path, map: &Path, qemu: &str) -> Result<(), F
         }
     }
     let image = o.kernel_dir.join("boot-image");
-    let head = fs::read(&image).map_err(io_error(&image))?;
-    let image_size = head
-        .get(16..24)
-        .filter(|_| head.get(56..60) == Some(b"ARM\x64"))
-        .map(|b| u64::from_le_bytes(b.try_into().unwrap()));
+    let vmlinux = o.kernel_dir.join("vmlinux");
+    let image_size = image_span(&head(&image)?, || head(&vmlinux).ok());
     let text = fs::read_to_string(map).map_err(io_error(map))?;
     let span = map_span(&text);
     if image_size.is_none() || span != image_size {
@@ -68,13 +71,37 @@ pub fn check(o: &Options, plugin: &Path, map: &Path, qemu: &str) -> Result<(), F
     Ok(())
 }
 
+/// The first 4 KiB of a file: the headers of a boot image or an ELF file.
+fn head(path: &Path) -> Result<Vec<u8>, Failure> {
+    let mut head = Vec::new();
+    fs::File::open(path)
+        .and_then(|f| f.take(4096).read_to_end(&mut head))
+        .map_err(io_error(path))?;
+    Ok(head)
+}
+
+/// The size of the kernel in memory, `_end - _text` of its System.map,
+/// from a boot image's header: arm64 `Image`'s `image_size`; an x86
+/// `bzImage` states no such size (its `init_size` is the decompressor's
+/// when larger), so the span of the loadable kernel segments of the
+/// `vmlinux` it was built from, beside it in the build tree.
+fn image_span(head: &[u8], vmlinux: impl FnOnce() -> Option<Vec<u8>>) -> Option<u64> {
+    if head.get(56..60) == Some(b"ARM\x64") {
+        Some(u64::from_le_bytes(head.get(16..24)?.try_into().ok()?))
+    } else if head.get(0x202..0x206) == Some(b"HdrS") {
+        elf::kernel_span(&vmlinux()?)
+    } else {
+        None
+    }
+}
+
 fn qemu_version(text: &str) -> Option<(u32, u32)> {
     let v = text.split("version ").nth(1)?;
     let mut n = v.split(|c: char| !c.is_ascii_digit());
     Some((n.next()?.parse().ok()?, n.next()?.parse().ok()?))
 }
 
-/// `_end - _text` of a System.map: the size an arm64 Image header states.
+/// `_end - _text` of a System.map: the size a boot image's header states.
 fn map_span(text: &str) -> Option<u64> {
     let addr = |want: &str| {
         text.lines().find_map(|l| {
@@ -181,6 +208,20 @@ mod tests {
         let map = "ffff800080000000 T _text\nffff800080001000 t f\nffff8000805d0000 B _end\n";
         assert_eq!(map_span(map), Some(0x5d0000));
         assert_eq!(map_span("ffff800080000000 T _text\n"), None);
+    }
+
+    #[test]
+    fn image_headers_state_the_span() {
+        let mut arm = vec![0u8; 64];
+        arm[16..24].copy_from_slice(&0x5d0000u64.to_le_bytes());
+        arm[56..60].copy_from_slice(b"ARM\x64");
+        assert_eq!(image_span(&arm, || None), Some(0x5d0000));
+        let mut x86 = vec![0u8; 0x270];
+        x86[0x202..0x206].copy_from_slice(b"HdrS");
+        let vmlinux = elf::tests::kernel(&[(0xffffffff81000000, 0x700d34), (0, 0x28698)]);
+        assert_eq!(image_span(&x86, || Some(vmlinux)), Some(0x700d34));
+        assert_eq!(image_span(&x86, || None), None);
+        assert_eq!(image_span(&[0; 0x270], || None), None);
     }
 
     #[test]

@@ -310,7 +310,7 @@ fn run(o: &Options) -> Result<(), Failure> {
     let gt_qemu = o
         .qemu
         .clone()
-        .unwrap_or_else(|| "qemu-system-aarch64".into());
+        .unwrap_or_else(|| format!("qemu-system-{}", o.arch));
     if let Some(plugin) = &o.groundtruth {
         groundtruth::check(o, plugin, &map, &gt_qemu)?;
     }

@@ -76,10 +76,14 @@ impl Qemu {
 
 /// After this the guest counts as hung: a minute for booting and shipping,
 /// plus 15 s and `--duration` per run, unless `--timeout` says otherwise.
+/// Under the ground truth plugin, which runs on every kernel function
+/// entry, three times that: x86's function tracer alone, patching its call
+/// sites, takes about 30 s of a traced run there.
 pub fn timeout(o: &Options, runs: usize) -> Duration {
+    let slow = if o.groundtruth.is_some() { 3 } else { 1 };
     let secs = o
         .timeout
-        .unwrap_or(60 + runs as u64 * (o.duration_ms.div_ceil(1000) + 15));
+        .unwrap_or(slow * (60 + runs as u64 * (o.duration_ms.div_ceil(1000) + 15)));
     Duration::from_secs(secs)
 }
 
@@ -123,6 +127,8 @@ mod tests {
             ..Options::default()
         };
         assert_eq!(timeout(&o, 2), Duration::from_secs(60 + 2 * (2 + 15)));
+        o.groundtruth = Some("libgt_plugin.so".into());
+        assert_eq!(timeout(&o, 2), Duration::from_secs(3 * (60 + 2 * (2 + 15))));
         o.timeout = Some(7);
         assert_eq!(timeout(&o, 2), Duration::from_secs(7));
     }
