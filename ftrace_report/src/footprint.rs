@@ -361,6 +361,29 @@ fn blind_cell(before: Option<u32>, after: Option<u32>, p: Phase) -> u32 {
     }
 }
 
+/// A set of the trace's functions by their index in name order.
+struct FunctionSet(Vec<u64>);
+
+impl FunctionSet {
+    fn new(functions: usize) -> Self {
+        FunctionSet(vec![0; functions.div_ceil(64)])
+    }
+
+    fn insert(&mut self, i: usize) {
+        self.0[i / 64] |= 1 << (i % 64);
+    }
+
+    fn union(&mut self, other: &FunctionSet) {
+        for (a, b) in self.0.iter_mut().zip(&other.0) {
+            *a |= b;
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.0.iter().map(|w| w.count_ones() as usize).sum()
+    }
+}
+
 /// The map of a set of functions, with the call edges between them.
 fn map_functions(
     funcs: &BTreeMap<String, Traced>,
@@ -489,39 +512,56 @@ fn map_functions(
         .collect();
 
     // Symbols: the build conditions and the reads of the touched objects.
-    let mut build: BTreeMap<String, (BTreeSet<&str>, BTreeSet<&str>)> = BTreeMap::new();
-    let mut read: BTreeMap<String, (BTreeSet<&str>, BTreeSet<&str>)> = BTreeMap::new();
-    for name in funcs.keys() {
+    // An object reads a few hundred symbols through its headers: the
+    // functions are gathered per object first, as bit sets, so that each
+    // symbol takes an object's functions in one union.
+    let mut fns_of_object: BTreeMap<&str, (&Object, FunctionSet)> = BTreeMap::new();
+    for (i, name) in funcs.keys().enumerate() {
         let (candidates, _) = objects_of(index, name);
         for o in candidates.iter().filter_map(|c| c.object) {
-            for s in index.build_condition(o).symbols() {
-                let e = build.entry(s).or_default();
-                e.0.insert(o.path.as_str());
-                e.1.insert(name);
-            }
-            for s in index.config_deps(o) {
-                let e = read.entry(s.name.clone()).or_default();
-                e.0.insert(o.path.as_str());
-                e.1.insert(name);
-            }
+            fns_of_object
+                .entry(o.path.as_str())
+                .or_insert_with(|| (o, FunctionSet::new(funcs.len())))
+                .1
+                .insert(i);
         }
     }
-    let symbol_rows = |m: &BTreeMap<String, (BTreeSet<&str>, BTreeSet<&str>)>| -> Vec<SymbolRow> {
-        m.iter()
-            .map(|(s, (objs, fns))| {
-                let sym = index.kconfig_symbol(s);
-                SymbolRow {
-                    symbol: format!("CONFIG_{s}"),
-                    prompt: sym.and_then(|k| k.prompt()).map(str::to_string),
-                    value: sym.and_then(|k| k.value.clone()),
-                    objects: objs.len(),
-                    functions: fns.len(),
-                }
-            })
-            .collect()
+    let mut build: BTreeMap<String, (BTreeSet<&str>, FunctionSet)> = BTreeMap::new();
+    let mut read: BTreeMap<&str, (BTreeSet<&str>, FunctionSet)> = BTreeMap::new();
+    for (path, (o, fns)) in &fns_of_object {
+        for s in index.build_condition(o).symbols() {
+            let e = build
+                .entry(s)
+                .or_insert_with(|| (BTreeSet::new(), FunctionSet::new(funcs.len())));
+            e.0.insert(path);
+            e.1.union(fns);
+        }
+        for s in index.config_deps(o) {
+            let e = read
+                .entry(s.name.as_str())
+                .or_insert_with(|| (BTreeSet::new(), FunctionSet::new(funcs.len())));
+            e.0.insert(path);
+            e.1.union(fns);
+        }
+    }
+    let symbol_row = |s: &str, objs: &BTreeSet<&str>, fns: &FunctionSet| {
+        let sym = index.kconfig_symbol(s);
+        SymbolRow {
+            symbol: format!("CONFIG_{s}"),
+            prompt: sym.and_then(|k| k.prompt()).map(str::to_string),
+            value: sym.and_then(|k| k.value.clone()),
+            objects: objs.len(),
+            functions: fns.len(),
+        }
     };
-    let build_symbols = symbol_rows(&build);
-    let read_symbols = symbol_rows(&read);
+    let build_symbols: Vec<SymbolRow> = build
+        .iter()
+        .map(|(s, (objs, fns))| symbol_row(s, objs, fns))
+        .collect();
+    let read_symbols: Vec<SymbolRow> = read
+        .iter()
+        .map(|(s, (objs, fns))| symbol_row(s, objs, fns))
+        .collect();
 
     let part = |name: String, names: &BTreeSet<String>| {
         let mut fs = BTreeSet::new();

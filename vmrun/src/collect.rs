@@ -8,6 +8,7 @@ use guest_protocol::{CUT_SUFFIX, MAX_OUTPUT};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 pub struct Staging {
     /// `.LEAF.tmp` beside the results: what becomes them.
@@ -131,12 +132,31 @@ const REPORTS: [(&[&str], &str); 5] = [
     (&["footprint", "--study"], "study.md"),
 ];
 
-/// The [`REPORTS`] of `ID.trace`; a report failure is shown but does not
-/// fail the run: the trace is the product.
-pub fn reports(report: &Path, dir: &Path, id: &str, say: &dyn Fn(&str)) {
-    for (args, suffix) in REPORTS {
-        write_report(report, args, dir, id, suffix, say);
-    }
+/// The [`REPORTS`] of each `ID.trace`, as many at a time as there are
+/// CPUs, so that a payload more costs a warm `make trace` little beyond its
+/// own run; a report failure is shown but does not fail the run: the trace
+/// is the product.
+pub fn reports(report: &Path, dir: &Path, ids: &[String], say: &(dyn Fn(&str) + Sync)) {
+    let jobs: Vec<(&str, &[&str], &str)> = ids
+        .iter()
+        .flat_map(|id| {
+            REPORTS
+                .iter()
+                .map(move |(args, suffix)| (id.as_str(), *args, *suffix))
+        })
+        .collect();
+    let next = AtomicUsize::new(0);
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+    std::thread::scope(|scope| {
+        for _ in 0..workers.min(jobs.len()) {
+            scope.spawn(|| {
+                while let Some((id, args, suffix)) = jobs.get(next.fetch_add(1, Ordering::Relaxed))
+                {
+                    write_report(report, args, dir, id, suffix, say);
+                }
+            });
+        }
+    });
 }
 
 fn write_report(
@@ -356,15 +376,18 @@ mod tests {
         for id in &ids {
             put(&root, &format!("{id}.trace"), b"trace");
         }
-        let said = std::cell::RefCell::new(Vec::new());
-        let say = |m: &str| said.borrow_mut().push(m.to_string());
-        for id in &ids {
-            reports(&report, &root, id, &say);
-        }
+        let said = std::sync::Mutex::new(Vec::new());
+        let say = |m: &str| said.lock().unwrap().push(m.to_string());
+        reports(&report, &root, &ids, &say);
         index(&report, &root, &ids, &say);
         let index_line = format!("pages: {} (4 linked)", root.join("index.html").display());
-        assert_eq!(*said.borrow(), [index_line], "{:?}", said.borrow());
-        said.borrow_mut().clear();
+        assert_eq!(
+            *said.lock().unwrap(),
+            [index_line],
+            "{:?}",
+            said.lock().unwrap()
+        );
+        said.lock().unwrap().clear();
         let t = |id: &str| root.join(format!("{id}.trace")).display().to_string();
         assert_eq!(
             fs::read_to_string(root.join("min.html")).unwrap(),
@@ -395,8 +418,9 @@ mod tests {
             fs::remove_file(root.join(f)).unwrap();
         }
         index(&report, &root, &ids[..2], &say);
-        assert_eq!(said.borrow().len(), 2, "{:?}", said.borrow());
-        assert!(said.borrow()[0].contains("html min.trace min.large.trace failed"));
+        let said = said.lock().unwrap();
+        assert_eq!(said.len(), 2, "{said:?}");
+        assert!(said[0].contains("html min.trace min.large.trace failed"));
         let page = fs::read_to_string(root.join("index.html")).unwrap();
         assert!(!page.contains("href="), "{page}");
         fs::remove_dir_all(&root).unwrap();

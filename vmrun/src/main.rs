@@ -371,9 +371,7 @@ fn run(o: &Options) -> Result<(), Failure> {
     }
     staging.install(&listed, &o.kernel_dir, &o.results)?;
     if let Some(report) = &o.report {
-        for name in &names {
-            collect::reports(report, &o.results, name, &say);
-        }
+        collect::reports(report, &o.results, &names, &say);
         collect::index(report, &o.results, &names, &say);
     }
     for cut in collect::cut_outputs(&o.results, &names) {
