@@ -114,6 +114,7 @@ BENCH_TARGETS += bench-vm
 # sysroot) must cost a warm `make trace` no more than its own run time
 # (runs.tsv) plus 1 s. Both runs warm, one after the other.
 bench-dynamic: vm-tools
+	$(CARGO) build --release --locked -p ftrace_report
 	@scripts/kernel.sh $(VM_ARCH) >/dev/null 2>&1 && \
 	closure=$$(du -cbL /usr/$(VM_ARCH)-linux-gnu/lib/ld-linux-*.so.* /usr/$(VM_ARCH)-linux-gnu/lib/libc.so.6 \
 		/usr/$(VM_ARCH)-linux-gnu/lib/libm.so.6 | tail -1 | cut -f1) && \
