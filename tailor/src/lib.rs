@@ -320,9 +320,10 @@ fn join(options: &BTreeSet<String>) -> String {
 
 /// (c): a function none of (a)/(b) explains is explained when every caller
 /// it had on its kernel is: a function of that kernel only that is itself
-/// explained, or a function of both kernels whose body depends on a changed
-/// option, or one that on the other kernel called instead functions of
-/// that kernel only, all explained (the option replaced the callee).
+/// explained, or a function of both kernels that on the other kernel
+/// called instead functions of that kernel only, all explained (the option
+/// replaced the callee), or, when it called none there, one whose body
+/// reads a changed option.
 fn by_callers(
     row: &Row,
     runs: [&Runs; 2],
@@ -346,37 +347,37 @@ fn by_callers(
         if only.contains_key(&(row.kernel, p.clone())) || other.count(p) == 0 {
             return None;
         }
-        let deps = evidence.depends_on(row.kernel, p, mine.objects(p));
-        if !deps.is_empty() {
-            how.push(format!("{p}, whose body reads {}", join(&deps)));
-            options.extend(deps);
-            continue;
-        }
         let instead: Vec<&str> = other
             .callees(p)
             .into_iter()
             .filter(|g| only.contains_key(&(row.kernel.other(), g.to_string())))
             .collect();
-        let mut replaced = BTreeSet::new();
-        for g in &instead {
-            replaced.extend(
-                explained
-                    .get(&(row.kernel.other(), g.to_string()))?
-                    .options
-                    .iter()
-                    .cloned(),
-            );
+        if !instead.is_empty() {
+            let mut replaced = BTreeSet::new();
+            for g in &instead {
+                replaced.extend(
+                    explained
+                        .get(&(row.kernel.other(), g.to_string()))?
+                        .options
+                        .iter()
+                        .cloned(),
+                );
+            }
+            how.push(format!(
+                "{p}, which on the {} kernel calls {} instead ({})",
+                row.kernel.other().name(),
+                instead.join(", "),
+                join(&replaced)
+            ));
+            options.extend(replaced);
+            continue;
         }
-        if replaced.is_empty() {
+        let deps = evidence.depends_on(row.kernel, p, mine.objects(p));
+        if deps.is_empty() {
             return None;
         }
-        how.push(format!(
-            "{p}, which on the {} kernel calls {} instead ({})",
-            row.kernel.other().name(),
-            instead.join(", "),
-            join(&replaced)
-        ));
-        options.extend(replaced);
+        how.push(format!("{p}, whose body reads {}", join(&deps)));
+        options.extend(deps);
     }
     Some(Attribution {
         options,
@@ -632,9 +633,10 @@ mod tests {
                 ("do_exec", "exec_x"),
             ],
         );
+        // mmap's body reads another changed option: the replacement wins.
         let mut ev = Table(
             [((Kernel::Start, "shmem_area"), attr("SHMEM"))].into(),
-            BTreeMap::new(),
+            [("mmap", "TRANSPARENT_HUGEPAGE")].into(),
         );
         let c = compare(&start, &tailored, &mut ev);
         assert_eq!((c.start_runs, c.tailored_runs, c.common), (2, 2, 2));
