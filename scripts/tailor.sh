@@ -11,9 +11,14 @@
 # RUNS (default 3): runs of the payload in each boot, as copies named
 # PAYLOAD.1 .. PAYLOAD.RUNS (vmrun's run ids are file names).
 # Writes OUT/times.tsv: the seconds of each step.
+# When a difference stays unexplained, the options that changed which other
+# code ran (tailor compare --add-back) are added to the required symbols
+# with their evidence (OUT/add-back.tsv) and the loop runs once more (a new
+# kernel, cached by its config's hash); OUT/compare.before-add-back.txt
+# keeps the first comparison.
 # Exit codes: 2 usage, 5 the tailored kernel did not boot or the payload did
-# not run to its --duration, 6 the footprints differ by a function no
-# removed option explains; kernel.sh's own codes pass through.
+# not run to its --duration, 6 the footprints differ by a function nothing
+# explains; kernel.sh's own codes pass through.
 set -euo pipefail
 
 [ $# -eq 6 ] || [ $# -eq 7 ] || {
@@ -78,23 +83,39 @@ step "starting kernel (kernel.sh)"
 say "tracing $id $runs times on the starting kernel $kstart"
 trace "$kstart" "$out/start" "starting"
 
-# The required symbols from the footprint of every run.
-"$tailor" required --needs "$root/tailor/needs.tsv" "${footprint_args[@]}" \
-	--allconfig "$out/allconfig" --reasons "$out/required.tsv" >&2
-step "derivation"
-ktail=$("$root/scripts/kernel.sh" aarch64 "$out/allconfig")
-step "Kconfig and build (kernel.sh; 0 when cached)"
-"$tailor" check --reasons "$out/required.tsv" --config "$ktail/.config" \
-	--log "$ktail/allnoconfig.log" >"$out/kconfig.txt"
-head -1 "$out/kconfig.txt" >&2
-
-say "tracing $id $runs times on the tailored kernel $ktail"
-trace "$ktail" "$out/tailored" "tailored"
-rc=0
-"$tailor" compare --start "$out/start" --tailored "$out/tailored" "${id_args[@]}" \
-	--start-build "$kstart" --tailored-build "$ktail" >"$out/compare.txt" || rc=$?
-step "compare"
-head -1 "$out/compare.txt" >&2
+# The required symbols from the footprint of every run (and NEEDS...),
+# Kconfig, the build, the runs on the tailored kernel, the comparison.
+tailored_loop() {
+	local needs_args=()
+	for n in "$@"; do needs_args+=(--needs "$n"); done
+	"$tailor" required "${needs_args[@]}" "${footprint_args[@]}" \
+		--allconfig "$out/allconfig" --reasons "$out/required.tsv" >&2
+	step "derivation"
+	ktail=$("$root/scripts/kernel.sh" aarch64 "$out/allconfig")
+	step "Kconfig and build (kernel.sh; 0 when cached)"
+	"$tailor" check --reasons "$out/required.tsv" --config "$ktail/.config" \
+		--log "$ktail/allnoconfig.log" >"$out/kconfig.txt"
+	head -1 "$out/kconfig.txt" >&2
+	say "tracing $id $runs times on the tailored kernel $ktail"
+	rm -rf "$out/tailored"
+	trace "$ktail" "$out/tailored" "tailored"
+	rc=0
+	"$tailor" compare --start "$out/start" --tailored "$out/tailored" "${id_args[@]}" \
+		--start-build "$kstart" --tailored-build "$ktail" --add-back "$out/added-back.tsv" \
+		>"$out/compare.txt" || rc=$?
+	step "compare"
+	head -1 "$out/compare.txt" >&2
+}
+tailored_loop "$root/tailor/needs.tsv"
+# Unexplained differences: add back the options that changed which other
+# code ran, with their evidence, once.
+if [ "$rc" = 1 ] && [ -s "$out/added-back.tsv" ]; then
+	cp "$out/compare.txt" "$out/compare.before-add-back.txt"
+	cp "$out/added-back.tsv" "$out/add-back.tsv"
+	say "adding back $(cut -f1 "$out/add-back.tsv" | tr '\n' ' ')and deriving again"
+	cat "$out/add-back.tsv" >&2
+	tailored_loop "$root/tailor/needs.tsv" "$out/add-back.tsv"
+fi
 
 row() {
 	local k=$1
@@ -102,7 +123,7 @@ row() {
 		"$(grep -c '=y$' "$k/.config")" "$("$tailor" objects --kernel-build "$k")" \
 		"$(aarch64-linux-gnu-size "$k/vmlinux" | awk 'NR == 2 { print $1 }')" \
 		"$(stat -L -c %s "$k/boot-image")" "$(cat "$k/build-seconds" 2>/dev/null || echo '?')" \
-		"$(grep "^$3 boot" "$out/times.tsv" | cut -f2)" "yes (exit 137, $runs runs)"
+		"$(grep "^$3 boot" "$out/times.tsv" | tail -1 | cut -f2)" "yes (exit 137, $runs runs)"
 }
 {
 	echo "| kernel | =y symbols | objects linked | vmlinux text | Image bytes | build s | boot to init s | $id runs |"

@@ -64,6 +64,26 @@ pub fn footprint_symbols(
     Ok(())
 }
 
+/// The symbols of every run's footprint, with all their reasons, and those
+/// of some runs only (run-to-run noise: not required).
+pub fn in_every(runs: &[Required]) -> (Required, BTreeSet<String>) {
+    let mut every = Required::new();
+    let mut some = BTreeSet::new();
+    for r in runs {
+        for (sym, reasons) in r {
+            if runs.iter().all(|o| o.contains_key(sym)) {
+                every
+                    .entry(sym.clone())
+                    .or_default()
+                    .extend(reasons.iter().cloned());
+            } else {
+                some.insert(sym.clone());
+            }
+        }
+    }
+    (every, some)
+}
+
 /// The reasons file: `SYMBOL<TAB>reason`, a line a reason.
 pub fn reasons(required: &Required) -> String {
     required
@@ -248,11 +268,26 @@ impl Runs {
     }
 }
 
+/// How a function was attributed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rule {
+    /// (a) its object is not linked in the other kernel.
+    Object,
+    /// (b) its definition is not compiled in the other kernel.
+    Branch,
+    /// Compiled in the other kernel but not a function of its own there
+    /// (no symbol): the compiler inlined it. No option is named.
+    Inlined,
+    /// (c) its callers.
+    Callers,
+}
+
 /// Why a function ran on one kernel only: the options (without
 /// `CONFIG_`) whose values differ between the two configs, and how.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Attribution {
     pub options: BTreeSet<String>,
+    pub rule: Rule,
     pub how: String,
 }
 
@@ -264,6 +299,17 @@ pub trait Evidence {
     /// that decide it.
     fn direct(&mut self, kernel: Kernel, function: &str, objects: &[String])
         -> Option<Attribution>;
+    /// Inlined at its call sites in the other kernel: every caller it had
+    /// on `kernel` is a function of the other kernel too, and none of them
+    /// calls it there.
+    fn inlined_at(
+        &mut self,
+        kernel: Kernel,
+        function: &str,
+        callers: &BTreeSet<String>,
+    ) -> Option<Attribution>;
+    /// Whether `caller` has a direct call to `callee` in `kernel`'s vmlinux.
+    fn calls(&mut self, kernel: Kernel, caller: &str, callee: &str) -> bool;
     /// The changed options the body of `function` (as built in `kernel`)
     /// mentions: its behaviour depends on them.
     fn depends_on(
@@ -340,6 +386,10 @@ fn by_callers(
     let mut how = Vec::new();
     for p in callers {
         if let Some(a) = explained.get(&(row.kernel, p.clone())) {
+            // An inlined caller names no option: it explains nothing below.
+            if a.options.is_empty() {
+                return None;
+            }
             options.extend(a.options.iter().cloned());
             how.push(format!("{p} ({})", join(&a.options)));
             continue;
@@ -381,7 +431,51 @@ fn by_callers(
     }
     Some(Attribution {
         options,
+        rule: Rule::Callers,
         how: format!("called by {}", how.join("; ")),
+    })
+}
+
+/// A function that ran on one kernel only because a callee of it is
+/// inlined into it there: on the other kernel it calls `g` (a direct
+/// branch), `g` is attributed as inlined on this kernel, and every callee
+/// it had here was called by `g` there.
+fn host_of_inlined(
+    row: &Row,
+    runs: [&Runs; 2],
+    explained: &BTreeMap<(Kernel, String), Attribution>,
+    evidence: &mut dyn Evidence,
+) -> Option<Attribution> {
+    let (mine, other) = match row.kernel {
+        Kernel::Start => (runs[0], runs[1]),
+        Kernel::Tailored => (runs[1], runs[0]),
+    };
+    let callees = mine.callees(&row.name);
+    if callees.is_empty() {
+        return None;
+    }
+    let inlined: Vec<&str> = explained
+        .iter()
+        .filter(|((k, _), a)| *k == row.kernel.other() && a.rule == Rule::Inlined)
+        .map(|((_, g), _)| g.as_str())
+        .filter(|g| {
+            callees
+                .iter()
+                .all(|c| other.callers.get(*c).is_some_and(|cs| cs.contains(*g)))
+        })
+        .collect();
+    let g = inlined
+        .into_iter()
+        .find(|g| evidence.calls(row.kernel.other(), &row.name, g))?;
+    Some(Attribution {
+        options: BTreeSet::new(),
+        rule: Rule::Inlined,
+        how: format!(
+            "{g} is inlined into it in the {} kernel: on the {} kernel it calls {g}, which calls {}",
+            row.kernel.name(),
+            row.kernel.other().name(),
+            callees.into_iter().collect::<Vec<_>>().join(", ")
+        ),
     })
 }
 
@@ -407,7 +501,9 @@ pub fn compare(start: &Runs, tailored: &Runs, evidence: &mut dyn Evidence) -> Co
                 }
                 continue;
             }
-            let attribution = evidence.direct(kernel, name, mine.objects(name));
+            let attribution = evidence
+                .direct(kernel, name, mine.objects(name))
+                .or_else(|| evidence.inlined_at(kernel, name, mine.callers.get(name)?));
             rows.push(Row {
                 name: name.clone(),
                 kernel,
@@ -427,7 +523,8 @@ pub fn compare(start: &Runs, tailored: &Runs, evidence: &mut dyn Evidence) -> Co
             .collect();
         let mut changed = false;
         for r in rows.iter_mut().filter(|r| r.attribution.is_none()) {
-            r.attribution = by_callers(r, [start, tailored], &explained, &only, evidence);
+            r.attribution = by_callers(r, [start, tailored], &explained, &only, evidence)
+                .or_else(|| host_of_inlined(r, [start, tailored], &explained, evidence));
             changed |= r.attribution.is_some();
         }
         if !changed {
@@ -448,6 +545,33 @@ pub fn compare(start: &Runs, tailored: &Runs, evidence: &mut dyn Evidence) -> Co
     c
 }
 
+/// When a stable difference is unexplained: the options that changed
+/// which other code ran (those of (c) attributions), as `SYMBOL<TAB>reason`
+/// lines for `tailor required --needs`: adding them back is the one step
+/// the loop takes before it gives up.
+pub fn add_back(c: &Comparison) -> String {
+    if c.equal() {
+        return String::new();
+    }
+    let mut why: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for r in c.stable.iter() {
+        if let Some(a) = r.attribution.as_ref().filter(|a| a.rule == Rule::Callers) {
+            for o in &a.options {
+                why.entry(o).or_default().push(&r.name);
+            }
+        }
+    }
+    why.iter()
+        .map(|(o, fs)| {
+            format!(
+                "{o}\tadded back: without it the tailored kernel ran other code ({}) and {} difference(s) stayed unexplained\n",
+                fs.join(", "),
+                c.unexplained().count()
+            )
+        })
+        .collect()
+}
+
 /// The comparison in words: a summary line first, then the noise of each
 /// kernel, then one line per function that ran on one kernel only.
 pub fn report(c: &Comparison, start: &Runs, tailored: &Runs) -> String {
@@ -458,7 +582,7 @@ pub fn report(c: &Comparison, start: &Runs, tailored: &Runs) -> String {
             .count()
     };
     let mut out = format!(
-        "compare: {} runs on the starting kernel, {} on the tailored one; {} functions on both; only on the starting kernel: {} of removed options, {} unexplained; only on the tailored one: {} of removed options, {} unexplained; varying: {} of removed options, {} noise\n",
+        "compare: {} runs on the starting kernel, {} on the tailored one; {} functions on both; only on the starting kernel: {} explained, {} unexplained; only on the tailored one: {} explained, {} unexplained; varying: {} explained, {} noise\n",
         c.start_runs,
         c.tailored_runs,
         c.common,
@@ -487,6 +611,7 @@ pub fn report(c: &Comparison, start: &Runs, tailored: &Runs) -> String {
     for (label, rows) in [("only", &c.stable), ("varying", &c.varying)] {
         for r in rows {
             let what = match &r.attribution {
+                Some(a) if a.options.is_empty() => a.how.clone(),
                 Some(a) => format!("{}: {}", join(&a.options), a.how),
                 None if label == "only" => "unexplained".to_string(),
                 None => "noise".to_string(),
@@ -536,6 +661,18 @@ mod tests {
     }
 
     #[test]
+    fn symbols_of_every_run_only() {
+        let mut a = Required::new();
+        let mut b = Required::new();
+        parse_reasons("MMU\tmin.1\nVDSO\tmin.1\n", "", &mut a).unwrap();
+        parse_reasons("MMU\tmin.2\n", "", &mut b).unwrap();
+        let (every, some) = in_every(&[a, b]);
+        assert_eq!(every["MMU"], ["min.1", "min.2"]);
+        assert_eq!(every.len(), 1);
+        assert_eq!(some, ["VDSO".to_string()].into());
+    }
+
+    #[test]
     fn unhonoured_symbols_with_kconfig_words() {
         let mut r = Required::new();
         parse_reasons("A\ta\nB\tb\nC\tc\n", "needs: ", &mut r).unwrap();
@@ -581,6 +718,12 @@ mod tests {
                 .find(|((kk, n), _)| *kk == k && *n == f)
                 .map(|(_, a)| a.clone())
         }
+        fn inlined_at(&mut self, _: Kernel, _: &str, _: &BTreeSet<String>) -> Option<Attribution> {
+            None
+        }
+        fn calls(&mut self, _: Kernel, _: &str, _: &str) -> bool {
+            false
+        }
         fn depends_on(&mut self, _: Kernel, f: &str, _: &[String]) -> BTreeSet<String> {
             self.1.get(f).map(|o| o.to_string()).into_iter().collect()
         }
@@ -607,6 +750,7 @@ mod tests {
     fn attr(o: &str) -> Attribution {
         Attribution {
             options: [o.to_string()].into(),
+            rule: Rule::Branch,
             how: format!("{o} branch"),
         }
     }
@@ -674,7 +818,7 @@ mod tests {
         assert!(!c.equal());
         assert_eq!(c.unexplained().count(), 2);
         let text = report(&c, &start, &tailored);
-        assert!(text.starts_with("compare: 2 runs on the starting kernel, 2 on the tailored one; 2 functions on both; only on the starting kernel: 1 of removed options, 0 unexplained; only on the tailored one: 2 of removed options, 2 unexplained; varying: 0 of removed options, 2 noise\n"), "{text}");
+        assert!(text.starts_with("compare: 2 runs on the starting kernel, 2 on the tailored one; 2 functions on both; only on the starting kernel: 1 explained, 0 unexplained; only on the tailored one: 2 explained, 2 unexplained; varying: 0 explained, 2 noise\n"), "{text}");
         assert!(text.contains("noise: starting kernel, 2 runs: 4, 3 functions; 4 in some run, 1 vary between its runs\n"));
         assert!(text.contains("only-tailored: exec_x (2/2 runs): unexplained\n"));
         assert!(text.contains("varying-starting: refill (1/2 runs): noise\n"));

@@ -1,8 +1,8 @@
 //! `tailor`: the Rust steps of `scripts/tailor.sh` (see README.md, Tailor).
 //!
-//!   tailor required --needs FILE --footprint LABEL=JSON... --allconfig OUT --reasons OUT
+//!   tailor required --needs FILE... --footprint LABEL=JSON... --allconfig OUT --reasons OUT
 //!   tailor check --reasons FILE --config .config [--log KCONFIG_LOG]
-//!   tailor compare --start DIR --tailored DIR --id ID... --start-build DIR --tailored-build DIR
+//!   tailor compare --start DIR --tailored DIR --id ID... --start-build DIR --tailored-build DIR [--add-back OUT]
 //!   tailor objects --kernel-build DIR
 //!
 //! `compare` reads `ID.footprint.json` and `ID.trace` of each run id in the
@@ -21,7 +21,7 @@ use kernel_index::preproc::Definitions;
 use kernel_index::{ConfigValues, KernelIndex};
 use tailor::{Attribution, Evidence, Kernel, Required, Runs};
 
-const USAGE: &str = "usage: tailor required --needs FILE --footprint LABEL=JSON... --allconfig OUT --reasons OUT | check --reasons FILE --config FILE [--log FILE] | compare --start DIR --tailored DIR --id ID... --start-build DIR --tailored-build DIR | objects --kernel-build DIR";
+const USAGE: &str = "usage: tailor required --needs FILE... --footprint LABEL=JSON... --allconfig OUT --reasons OUT | check --reasons FILE --config FILE [--log FILE] | compare --start DIR --tailored DIR --id ID... --start-build DIR --tailored-build DIR [--add-back OUT] | objects --kernel-build DIR";
 
 enum Fail {
     Usage(String),
@@ -174,12 +174,58 @@ impl<'a> Trees<'a> {
     }
 }
 
+/// Whether `caller`'s code in the tree's vmlinux has a direct branch
+/// (`bl`, `b`) to `callee` (or one of its clones), by objdump.
+fn calls_in(
+    index: &KernelIndex,
+    caller: &kernel_index::TextSymbol,
+    callee: &str,
+) -> Result<bool, String> {
+    let syms = index.symbols();
+    let end = syms
+        .iter()
+        .map(|s| s.address)
+        .find(|&a| a > caller.address)
+        .ok_or_else(|| {
+            format!(
+                "{}: no symbol after {}",
+                index.build_dir().display(),
+                caller.name
+            )
+        })?;
+    let vmlinux = index.build_dir().join("vmlinux");
+    let out = std::process::Command::new("aarch64-linux-gnu-objdump")
+        .args([
+            "-d",
+            "--no-show-raw-insn",
+            &format!("--start-address={:#x}", caller.address),
+            &format!("--stop-address={end:#x}"),
+        ])
+        .arg(&vmlinux)
+        .output()
+        .map_err(|e| format!("aarch64-linux-gnu-objdump: {e} (run `make deps`)"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "aarch64-linux-gnu-objdump {} failed: {}",
+            vmlinux.display(),
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).lines().any(|l| {
+        let mut w = l.split_whitespace().skip(1);
+        matches!(w.next(), Some("bl" | "b"))
+            && w.nth(1)
+                .and_then(|t| t.strip_prefix('<')?.strip_suffix('>'))
+                .is_some_and(|t| tailor::base_name(t) == callee)
+    }))
+}
+
 /// The tree of `kernel` and the other one.
 fn split<'s, 'a>(
     start: &'s mut Tree<'a>,
     tailored: &'s mut Tree<'a>,
     kernel: Kernel,
-) -> (&'s mut Tree<'a>, &'s Tree<'a>) {
+) -> (&'s mut Tree<'a>, &'s mut Tree<'a>) {
     match kernel {
         Kernel::Start => (start, tailored),
         Kernel::Tailored => (tailored, start),
@@ -209,6 +255,7 @@ impl Evidence for Trees<'_> {
             }
             return (!options.is_empty()).then(|| Attribution {
                 options,
+                rule: tailor::Rule::Object,
                 how: format!(
                     "not linked in the {} kernel: {}",
                     kernel.other().name(),
@@ -216,8 +263,37 @@ impl Evidence for Trees<'_> {
                 ),
             });
         }
-        // (b) every definition compiled here is not compiled there.
+        // Inlined: compiled there, but no symbol of that name.
         let (values, other_values) = (mine.index.config_values(), other.index.config_values());
+        if matches!(other.index.lookup(function), kernel_index::Lookup::Unknown) {
+            let mut there = Vec::new();
+            for o in objects {
+                let Some(object) = other.index.object(o) else {
+                    continue;
+                };
+                match other.defs.sites(object, function) {
+                    Ok(sites) => there.extend(
+                        sites
+                            .into_iter()
+                            .filter(|s| s.compiled(other_values) == Some(true))
+                            .map(|s| format!("{}:{}", s.file, s.line)),
+                    ),
+                    Err(e) => self.errors.push(e.to_string()),
+                }
+            }
+            if !there.is_empty() {
+                return Some(Attribution {
+                    options: BTreeSet::new(),
+                    rule: tailor::Rule::Inlined,
+                    how: format!(
+                        "inlined in the {} kernel: its definition ({}) is compiled there, no symbol has its name",
+                        kernel.other().name(),
+                        there.join(", ")
+                    ),
+                });
+            }
+        }
+        // (b) every definition compiled here is not compiled there.
         let mut options = BTreeSet::new();
         let mut how = Vec::new();
         for o in objects {
@@ -266,12 +342,68 @@ impl Evidence for Trees<'_> {
         }
         Some(Attribution {
             options,
+            rule: tailor::Rule::Branch,
             how: format!(
                 "not compiled in the {} kernel: {}",
                 kernel.other().name(),
                 how.join(", ")
             ),
         })
+    }
+
+    fn inlined_at(
+        &mut self,
+        kernel: Kernel,
+        function: &str,
+        callers: &BTreeSet<String>,
+    ) -> Option<Attribution> {
+        let (mine, other) = split(&mut self.start, &mut self.tailored, kernel);
+        if callers.is_empty()
+            || matches!(other.index.lookup(function), kernel_index::Lookup::Unknown)
+        {
+            return None;
+        }
+        // A direct call here, none there (an indirect call shows in neither).
+        for p in callers {
+            let (kernel_index::Lookup::Unique(here), kernel_index::Lookup::Unique(there)) =
+                (mine.index.lookup(p), other.index.lookup(p))
+            else {
+                return None;
+            };
+            let calls = calls_in(mine.index, here.symbol, function)
+                .and_then(|a| Ok((a, calls_in(other.index, there.symbol, function)?)));
+            match calls {
+                Ok((true, false)) => {}
+                Ok(_) => return None,
+                Err(e) => {
+                    self.errors.push(e);
+                    return None;
+                }
+            }
+        }
+        Some(Attribution {
+            options: BTreeSet::new(),
+            rule: tailor::Rule::Inlined,
+            how: format!(
+                "inlined in the {} kernel: it has a symbol there, but its callers ({}), which branch to it here, do not there",
+                kernel.other().name(),
+                callers.iter().cloned().collect::<Vec<_>>().join(", ")
+            ),
+        })
+    }
+
+    fn calls(&mut self, kernel: Kernel, caller: &str, callee: &str) -> bool {
+        let (mine, _) = split(&mut self.start, &mut self.tailored, kernel);
+        let kernel_index::Lookup::Unique(f) = mine.index.lookup(caller) else {
+            return false;
+        };
+        match calls_in(mine.index, f.symbol, callee) {
+            Ok(yes) => yes,
+            Err(e) => {
+                self.errors.push(e);
+                false
+            }
+        }
     }
 
     fn depends_on(
@@ -314,19 +446,34 @@ fn run(args: &[String]) -> Result<(), Fail> {
         "required" => {
             let o = options(rest, &["needs", "footprint", "allconfig", "reasons"])?;
             let mut required = Required::new();
-            let needs = one(&o, "needs")?;
-            tailor::parse_reasons(&read(needs)?, "needs: ", &mut required).map_err(input(needs))?;
-            let mut any = false;
+            if !o.iter().any(|(k, _)| *k == "needs") {
+                return Err(Fail::Usage("--needs is required".into()));
+            }
+            for (_, needs) in o.iter().filter(|(k, _)| *k == "needs") {
+                tailor::parse_reasons(&read(needs)?, "needs: ", &mut required)
+                    .map_err(input(needs))?;
+            }
+            let mut runs = Vec::new();
             for (_, spec) in o.iter().filter(|(k, _)| *k == "footprint") {
                 let (label, path) = spec.split_once('=').ok_or_else(|| {
                     Fail::Usage(format!("--footprint '{spec}': expected LABEL=JSON"))
                 })?;
-                tailor::footprint_symbols(label, &json(path)?, &mut required)
-                    .map_err(input(path))?;
-                any = true;
+                let mut r = Required::new();
+                tailor::footprint_symbols(label, &json(path)?, &mut r).map_err(input(path))?;
+                runs.push(r);
             }
-            if !any {
+            if runs.is_empty() {
                 return Err(Fail::Usage("--footprint is required".into()));
+            }
+            let (every, some) = tailor::in_every(&runs);
+            for (sym, reasons) in every {
+                required.entry(sym).or_default().extend(reasons);
+            }
+            if !some.is_empty() {
+                eprintln!(
+                    "required: not taken, in some runs' footprints only: {}",
+                    some.iter().cloned().collect::<Vec<_>>().join(", ")
+                );
             }
             write(one(&o, "allconfig")?, &tailor::allconfig(&required))?;
             write(one(&o, "reasons")?, &tailor::reasons(&required))?;
@@ -354,7 +501,14 @@ fn run(args: &[String]) -> Result<(), Fail> {
         "compare" => {
             let o = options(
                 rest,
-                &["start", "tailored", "id", "start-build", "tailored-build"],
+                &[
+                    "start",
+                    "tailored",
+                    "id",
+                    "start-build",
+                    "tailored-build",
+                    "add-back",
+                ],
             )?;
             let ids: Vec<&str> = o
                 .iter()
@@ -374,6 +528,9 @@ fn run(args: &[String]) -> Result<(), Fail> {
                 return Err(Fail::Input(e.clone()));
             }
             print!("{}", tailor::report(&c, &start, &tailored));
+            if let Some((_, path)) = o.iter().find(|(k, _)| *k == "add-back") {
+                write(path, &tailor::add_back(&c))?;
+            }
             if !c.equal() {
                 return Err(Fail::Differs);
             }
