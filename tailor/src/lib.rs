@@ -822,6 +822,10 @@ mod tests {
         assert!(text.contains("noise: starting kernel, 2 runs: 4, 3 functions; 4 in some run, 1 vary between its runs\n"));
         assert!(text.contains("only-tailored: exec_x (2/2 runs): unexplained\n"));
         assert!(text.contains("varying-starting: refill (1/2 runs): noise\n"));
+        assert_eq!(
+            add_back(&c),
+            "SHMEM\tadded back: without it the tailored kernel ran other code (filemap_x, ramfs_area) and 2 difference(s) stayed unexplained\n"
+        );
 
         // A caller whose body reads a changed option explains its callee;
         // then only the function without callers is left.
@@ -848,5 +852,56 @@ mod tests {
         let c = compare(&start2, &tailored2, &mut ev);
         assert!(c.equal(), "{}", report(&c, &start2, &tailored2));
         assert_eq!(c.stable.len(), 4);
+        assert_eq!(add_back(&c), "");
+    }
+
+    /// Inlined on the tailored kernel: `free_rcu` (no symbol there), so its
+    /// callee `call_rcu` is called by its host `node_store` there.
+    struct Inlining;
+
+    impl Evidence for Inlining {
+        fn direct(&mut self, k: Kernel, f: &str, _: &[String]) -> Option<Attribution> {
+            (k == Kernel::Start && f == "free_rcu").then(|| Attribution {
+                options: BTreeSet::new(),
+                rule: Rule::Inlined,
+                how: "inlined".into(),
+            })
+        }
+        fn inlined_at(&mut self, _: Kernel, _: &str, _: &BTreeSet<String>) -> Option<Attribution> {
+            None
+        }
+        fn calls(&mut self, k: Kernel, caller: &str, callee: &str) -> bool {
+            (k, caller, callee) == (Kernel::Start, "node_store", "free_rcu")
+        }
+        fn depends_on(&mut self, _: Kernel, _: &str, _: &[String]) -> BTreeSet<String> {
+            BTreeSet::new()
+        }
+    }
+
+    #[test]
+    fn the_host_of_an_inlined_function_is_explained_and_explains_nothing_below() {
+        let start = runs(&[&["free_rcu", "call_rcu"]], &[("free_rcu", "call_rcu")]);
+        let tailored = runs(
+            &[&["node_store", "call_rcu", "other"]],
+            &[("node_store", "call_rcu"), ("node_store", "other")],
+        );
+        let c = compare(&start, &tailored, &mut Inlining);
+        // `other` was not free_rcu's callee: node_store is not explained, and
+        // an inlined caller names no option for `other`.
+        assert_eq!(c.unexplained().count(), 2);
+        let tailored = runs(
+            &[&["node_store", "call_rcu"]],
+            &[("node_store", "call_rcu")],
+        );
+        let c = compare(&start, &tailored, &mut Inlining);
+        assert!(c.equal(), "{}", report(&c, &start, &tailored));
+        let host = c.stable.iter().find(|r| r.name == "node_store").unwrap();
+        assert_eq!(host.attribution.as_ref().unwrap().rule, Rule::Inlined);
+        assert!(host
+            .attribution
+            .as_ref()
+            .unwrap()
+            .how
+            .starts_with("free_rcu is inlined into it"));
     }
 }
