@@ -98,13 +98,26 @@ fn linked_objects(index: &KernelIndex) -> BTreeSet<String> {
 }
 
 /// The runs of one kernel: footprints and call edges of each id's trace.
-fn read_runs(dir: &str, ids: &[&str]) -> Result<Runs, Fail> {
+/// A footprint made on another kernel than `build` is refused.
+fn read_runs(dir: &str, ids: &[&str], build: &KernelIndex) -> Result<Runs, Fail> {
     let mut runs = Runs::default();
     let mask = Selection::default_phases().mask;
+    let canonical = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+    let tree = canonical(build.build_dir());
     for id in ids {
         let fp = format!("{dir}/{id}.footprint.json");
+        let footprint = json(&fp)?;
+        let made_on = footprint["kernel_build"]
+            .as_str()
+            .unwrap_or("no kernel_build");
+        if canonical(Path::new(made_on)) != tree {
+            return Err(Fail::Input(format!(
+                "{fp}: a footprint of the kernel built in {made_on}, not of {}",
+                tree.display()
+            )));
+        }
         runs.runs
-            .push(tailor::functions(&json(&fp)?).map_err(input(&fp))?);
+            .push(tailor::functions(&footprint).map_err(input(&fp))?);
         let trace = format!("{dir}/{id}.trace");
         let file = std::fs::File::open(&trace).map_err(|e| Fail::Input(format!("{trace}: {e}")))?;
         let mut an = Analysis::new(None);
@@ -518,10 +531,10 @@ fn run(args: &[String]) -> Result<(), Fail> {
             if ids.is_empty() {
                 return Err(Fail::Usage("--id is required".into()));
             }
-            let start = read_runs(one(&o, "start")?, &ids)?;
-            let tailored = read_runs(one(&o, "tailored")?, &ids)?;
             let a = open_index(one(&o, "start-build")?)?;
             let b = open_index(one(&o, "tailored-build")?)?;
+            let start = read_runs(one(&o, "start")?, &ids, &a)?;
+            let tailored = read_runs(one(&o, "tailored")?, &ids, &b)?;
             let mut trees = Trees::new(&a, &b);
             let c = tailor::compare(&start, &tailored, &mut trees);
             if let Some(e) = trees.errors.first() {
