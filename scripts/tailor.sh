@@ -1,78 +1,143 @@
 #!/usr/bin/env bash
-# The tailoring loop (README.md, Tailor): trace min on the starting kernel,
-# derive the required Kconfig symbols, let Kconfig make a config from them
-# (allnoconfig + KCONFIG_ALLCONFIG), build it (scripts/kernel.sh, cached by
-# the config's hash), boot it, trace min again and compare.
+# The tailoring loop (tailor/README.md): trace the payload RUNS times in one
+# boot of the starting kernel, derive the required Kconfig symbols, let
+# Kconfig make a config from them (allnoconfig + KCONFIG_ALLCONFIG), build
+# it (scripts/kernel.sh, cached by the config's hash), boot it, trace the
+# payload RUNS times again and compare, separating run-to-run noise from
+# differences and attributing each difference to the options removed.
 #
-#   scripts/tailor.sh OUT TAILOR VMRUN REPORT "VM_ARGS" PAYLOAD
+#   scripts/tailor.sh OUT TAILOR VMRUN REPORT "VM_ARGS" PAYLOAD [RUNS]
 #
+# RUNS (default 3): runs of the payload in each boot, as copies named
+# PAYLOAD.1 .. PAYLOAD.RUNS (vmrun's run ids are file names).
+# Writes OUT/times.tsv: the seconds of each step.
+# When a difference stays unexplained, the options that changed which other
+# code ran (tailor compare --add-back) are added to the required symbols
+# with their evidence (OUT/add-back.tsv) and the loop runs once more (a new
+# kernel, cached by its config's hash); OUT/compare.before-add-back.txt
+# keeps the first comparison.
 # Exit codes: 2 usage, 5 the tailored kernel did not boot or the payload did
-# not run to its --duration, 6 the footprints differ; kernel.sh's own codes
-# pass through.
+# not run to its --duration, 6 the footprints differ by a function nothing
+# explains; kernel.sh's own codes pass through.
 set -euo pipefail
 
-[ $# -eq 6 ] || {
-	echo "usage: scripts/tailor.sh OUT TAILOR VMRUN REPORT \"VM_ARGS\" PAYLOAD" >&2
+[ $# -eq 6 ] || [ $# -eq 7 ] || {
+	echo "usage: scripts/tailor.sh OUT TAILOR VMRUN REPORT \"VM_ARGS\" PAYLOAD [RUNS]" >&2
 	exit 2
 }
-out=$1 tailor=$2 vmrun=$3 report=$4 vm_args=$5 payload=$6
+out=$1 tailor=$2 vmrun=$3 report=$4 vm_args=$5 payload=$6 runs=${7:-3}
+[[ $runs =~ ^[1-9][0-9]?$ ]] || {
+	echo "tailor.sh: RUNS '$runs' is not a number from 1 to 99" >&2
+	exit 2
+}
 root=$(cd "$(dirname "$0")/.." && pwd)
 id=$(basename "$payload")
-mkdir -p "$out"
+mkdir -p "$out/payloads"
 start=$SECONDS
 say() { echo "tailor: [$((SECONDS - start))s] $*" >&2; }
+: >"$out/times.tsv"
+step_start=$SECONDS
+step() {
+	printf '%s\t%s\n' "$1" $((SECONDS - step_start)) >>"$out/times.tsv"
+	step_start=$SECONDS
+}
 
-# One traced run of the payload on a kernel build tree, into DIR.
+ids=() payload_args=() footprint_args=() id_args=()
+for i in $(seq "$runs"); do
+	cp "$payload" "$out/payloads/$id.$i"
+	ids+=("$id.$i")
+	payload_args+=(--payload "$out/payloads/$id.$i")
+	footprint_args+=(--footprint "$id.$i=$out/start/$id.$i.footprint.json")
+	id_args+=(--id "$id.$i")
+done
+
+# RUNS traced runs of the payload in one boot of a kernel build tree, into
+# DIR; the boot (vmrun's start to the guest's init) and trace times go to
+# times.tsv under NAME.
 trace() {
+	local t0=$SECONDS
 	# shellcheck disable=SC2086 # VM_ARGS is a list of words
-	"$vmrun" run $vm_args --kernel-dir "$1" --payload "$payload" --tracer function \
+	"$vmrun" run $vm_args --kernel-dir "$1" "${payload_args[@]}" --tracer function \
 		--duration 1 --results "$2" --report "$report" >"$2.log" 2>&1 || {
 		tail -20 "$2.log" >&2
 		[ -f "$2/boot.log" ] && { echo "--- boot.log tail:" >&2; tail -20 "$2/boot.log" >&2; }
 		echo "tailor: the run on $1 failed (log: $2.log)" >&2
 		exit 5
 	}
-	exit_status=$(cat "$2/$id.exit")
-	[ "$exit_status" = 137 ] || {
-		echo "tailor: $id exited $exit_status on $1, not 137 (killed by --duration)" >&2
-		exit 5
-	}
+	for r in "${ids[@]}"; do
+		exit_status=$(cat "$2/$r.exit")
+		[ "$exit_status" = 137 ] || {
+			echo "tailor: $r exited $exit_status on $1, not 137 (killed by --duration)" >&2
+			exit 5
+		}
+	done
+	local boot
+	boot=$(sed -n 's/^vmrun: \[ *\([0-9.]*\)s\] guest: .*init up.*/\1/p' "$2.log" | head -1)
+	printf '%s boot\t%s\n%s trace\t%s\n' "$3" "${boot:-?}" "$3" \
+		"$(awk -v b="${boot:-0}" -v t=$((SECONDS - t0)) 'BEGIN { printf "%.1f", t - b }')" >>"$out/times.tsv"
+	step_start=$SECONDS
 }
 
 kstart=$("$root/scripts/kernel.sh" aarch64)
-say "tracing $id on the starting kernel $kstart"
-trace "$kstart" "$out/start"
+step "starting kernel (kernel.sh)"
+say "tracing $id $runs times on the starting kernel $kstart"
+trace "$kstart" "$out/start" "starting"
 
-"$tailor" required --needs "$root/tailor/needs.tsv" --footprint "$id=$out/start/$id.footprint.json" \
-	--allconfig "$out/allconfig" --reasons "$out/required.tsv" >&2
-ktail=$("$root/scripts/kernel.sh" aarch64 "$out/allconfig")
-"$tailor" check --reasons "$out/required.tsv" --config "$ktail/.config" \
-	--log "$ktail/allnoconfig.log" >"$out/kconfig.txt"
-head -1 "$out/kconfig.txt" >&2
-
-say "tracing $id on the tailored kernel $ktail"
-trace "$ktail" "$out/tailored"
-rc=0
-"$tailor" compare --start "$out/start/$id.footprint.json" --tailored "$out/tailored/$id.footprint.json" \
-	--kernel-build "$ktail" >"$out/compare.txt" || rc=$?
-head -1 "$out/compare.txt" >&2
+# The required symbols from the footprint of every run (and NEEDS...),
+# Kconfig, the build, the runs on the tailored kernel, the comparison.
+tailored_loop() {
+	local needs_args=()
+	for n in "$@"; do needs_args+=(--needs "$n"); done
+	"$tailor" required "${needs_args[@]}" "${footprint_args[@]}" \
+		--allconfig "$out/allconfig" --reasons "$out/required.tsv" >&2
+	step "derivation"
+	ktail=$("$root/scripts/kernel.sh" aarch64 "$out/allconfig")
+	step "Kconfig and build (kernel.sh; 0 when cached)"
+	"$tailor" check --reasons "$out/required.tsv" --config "$ktail/.config" \
+		--log "$ktail/allnoconfig.log" >"$out/kconfig.txt"
+	head -1 "$out/kconfig.txt" >&2
+	say "tracing $id $runs times on the tailored kernel $ktail"
+	rm -rf "$out/tailored"
+	trace "$ktail" "$out/tailored" "tailored"
+	rc=0
+	"$tailor" compare --start "$out/start" --tailored "$out/tailored" "${id_args[@]}" \
+		--start-build "$kstart" --tailored-build "$ktail" --add-back "$out/added-back.tsv" \
+		>"$out/compare.txt" || rc=$?
+	step "compare"
+	head -1 "$out/compare.txt" >&2
+}
+tailored_loop "$root/tailor/needs.tsv"
+# Unexplained differences: add back the options that changed which other
+# code ran, with their evidence, once.
+if [ "$rc" = 1 ] && [ -s "$out/added-back.tsv" ]; then
+	cp "$out/compare.txt" "$out/compare.before-add-back.txt"
+	cp "$out/added-back.tsv" "$out/add-back.tsv"
+	say "adding back $(cut -f1 "$out/add-back.tsv" | tr '\n' ' ')and deriving again"
+	cat "$out/add-back.tsv" >&2
+	tailored_loop "$root/tailor/needs.tsv" "$out/add-back.tsv"
+fi
 
 row() {
 	local k=$1
-	printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$2" \
+	printf '| %s | %s | %s | %s | %s | %s | %s | %s |\n' "$2" \
 		"$(grep -c '=y$' "$k/.config")" "$("$tailor" objects --kernel-build "$k")" \
 		"$(aarch64-linux-gnu-size "$k/vmlinux" | awk 'NR == 2 { print $1 }')" \
-		"$(stat -L -c %s "$k/boot-image")" "$(cat "$k/build-seconds" 2>/dev/null || echo '?')" "$3"
+		"$(stat -L -c %s "$k/boot-image")" "$(cat "$k/build-seconds" 2>/dev/null || echo '?')" \
+		"$(grep "^$3 boot" "$out/times.tsv" | tail -1 | cut -f2)" "yes (exit 137, $runs runs)"
 }
 {
-	echo "| kernel | =y symbols | objects linked | vmlinux text | Image bytes | build s | $id runs |"
-	echo "|---|---|---|---|---|---|---|"
-	row "$kstart" "starting (kernel.config)" "yes (exit 137)"
-	row "$ktail" "tailored" "yes (exit 137)"
+	echo "| kernel | =y symbols | objects linked | vmlinux text | Image bytes | build s | boot to init s | $id runs |"
+	echo "|---|---|---|---|---|---|---|---|"
+	row "$kstart" "starting (kernel.config)" starting
+	row "$ktail" "tailored" tailored
 } >"$out/table.md"
 cat "$out/table.md" >&2
 case $rc in
-0) say "footprints equal apart from removed objects ($out/compare.txt)" ;;
-1) echo "tailor: the footprints differ: $out/compare.txt" >&2; exit 6 ;;
+0) say "footprints equal apart from functions of removed options and noise ($out/compare.txt)" ;;
+1)
+	grep '^only-.*: unexplained$' "$out/compare.txt" >&2
+	echo "tailor: the footprints differ by functions no removed option explains: $out/compare.txt" >&2
+	exit 6
+	;;
 *) exit "$rc" ;;
 esac

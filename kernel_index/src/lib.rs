@@ -29,6 +29,7 @@ mod kbuild;
 mod kconfig;
 mod linkmap;
 pub mod maintainers;
+pub mod preproc;
 #[cfg(test)]
 mod testutil;
 

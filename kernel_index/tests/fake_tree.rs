@@ -5,7 +5,8 @@
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use kernel_index::{Cache, CacheUse, Cond, Error, KernelIndex, Linked, Lookup};
+use kernel_index::preproc::Definitions;
+use kernel_index::{Cache, CacheUse, Cond, ConfigValues, Error, KernelIndex, Linked, Lookup};
 
 struct Fake {
     root: PathBuf,
@@ -46,7 +47,14 @@ const SOURCE: &[(&str, &str)] = &[
         "menuconfig FOO\n\ttristate \"Foo support\"\n\thelp\n\t  config NOT_ME\n\nconfig FOO_EXTRA\n\tbool \"Foo extras\"\n\tdepends on FOO\n\nconfig BAR\n\tbool \"Bar\"\n\nconfig BAZ\n\tbool\n\nconfig QUX\n\tbool \"Qux\"\n",
     ),
     ("init/main.c", ""),
-    ("drivers/foo/core.c", ""),
+    (
+        "drivers/foo/core.c",
+        "#ifdef CONFIG_FOO_EXTRA\n#include \"core_init.c\"\n#endif\nstatic int helper(void)\n{\n\treturn IS_ENABLED(CONFIG_BAR);\n}\n",
+    ),
+    (
+        "drivers/foo/core_init.c",
+        "#if !IS_ENABLED(CONFIG_QUX)\nint foo_init(void)\n{\n\treturn 0;\n}\n#endif\n",
+    ),
     ("drivers/foo/extra.c", ""),
     ("drivers/foo/bar.c", ""),
     ("drivers/foo/qux.c", ""),
@@ -82,7 +90,7 @@ const OBJECTS: &[ObjectSpec] = &[
         "drivers/foo/core.c",
         &[(".text", 0x1100, 0x80)],
         &[(0x1100, 't', "helper"), (0x1140, 'T', "foo_init")],
-        &["FOO_EXTRA", "FOO"],
+        &["FOO_EXTRA", "FOO", "drivers/foo/core_init.c"],
         "foo",
     ),
     (
@@ -199,7 +207,11 @@ impl Fake {
                 src_abs.display()
             );
             for d in *deps {
-                cmd.push_str(&format!("    $(wildcard include/config/{d}) \\\n"));
+                if d.ends_with(".c") {
+                    cmd.push_str(&format!("  {} \\\n", src.join(d).display()));
+                } else {
+                    cmd.push_str(&format!("    $(wildcard include/config/{d}) \\\n"));
+                }
             }
             cmd.push_str(&format!("\n{path}: $(deps_{path})\n"));
             let (dir, name) = path.rsplit_once('/').unwrap();
@@ -416,6 +428,50 @@ fn kconfig_prompts_values_and_dependencies() {
     assert!(smp.definition.is_none(), "no Kconfig file here defines SMP");
     assert!(index.kconfig_symbol("NOT_ME").is_none());
     assert!(index.notes().is_empty(), "{:?}", index.notes());
+}
+
+#[test]
+fn definitions_with_the_branches_of_their_file_and_its_inclusion() {
+    let fake = Fake::new();
+    let index = fake.index();
+    let core = index.object("drivers/foo/core.o").unwrap();
+    assert!(core.sources[1].included);
+    let mut defs = Definitions::new(&index);
+    let sites = defs.sites(core, "foo_init").unwrap();
+    assert_eq!(sites.len(), 1);
+    let site = &sites[0];
+    assert_eq!(
+        (site.file.as_str(), site.line),
+        ("drivers/foo/core_init.c", 3)
+    );
+    let frames: Vec<(&str, usize, &str)> = site
+        .frames
+        .iter()
+        .map(|f| (f.file.as_str(), f.frame.line, f.frame.directive.as_str()))
+        .collect();
+    assert_eq!(
+        frames,
+        [
+            ("drivers/foo/core.c", 1, "#ifdef CONFIG_FOO_EXTRA"),
+            ("drivers/foo/core_init.c", 1, "#if !IS_ENABLED(CONFIG_QUX)")
+        ]
+    );
+    let values = |extra: &str| -> ConfigValues {
+        [("FOO_EXTRA", extra), ("QUX", "n")]
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    };
+    assert_eq!(site.compiled(&values("y")), Some(true));
+    assert_eq!(site.compiled(&values("n")), Some(false));
+    let helper = defs.sites(core, "helper").unwrap();
+    assert_eq!(helper[0].frames, []);
+    assert_eq!(helper[0].body_symbols, ["BAR".to_string()].into());
+    assert_eq!(defs.sites(core, "nowhere").unwrap(), []);
+    std::fs::remove_file(fake.source().join("drivers/foo/core.c")).unwrap();
+    let mut fresh = Definitions::new(&index);
+    let err = fresh.sites(core, "helper").unwrap_err();
+    assert!(err.to_string().starts_with("cannot read "), "{err}");
 }
 
 #[test]

@@ -64,6 +64,26 @@ pub fn footprint_symbols(
     Ok(())
 }
 
+/// The symbols of every run's footprint, with all their reasons, and those
+/// of some runs only (run-to-run noise: not required).
+pub fn in_every(runs: &[Required]) -> (Required, BTreeSet<String>) {
+    let mut every = Required::new();
+    let mut some = BTreeSet::new();
+    for r in runs {
+        for (sym, reasons) in r {
+            if runs.iter().all(|o| o.contains_key(sym)) {
+                every
+                    .entry(sym.clone())
+                    .or_default()
+                    .extend(reasons.iter().cloned());
+            } else {
+                some.insert(sym.clone());
+            }
+        }
+    }
+    (every, some)
+}
+
 /// The reasons file: `SYMBOL<TAB>reason`, a line a reason.
 pub fn reasons(required: &Required) -> String {
     required
@@ -174,46 +194,438 @@ pub fn functions(footprint: &Value) -> Result<BTreeMap<String, Vec<String>>, Str
     Ok(out)
 }
 
-/// The footprint on the tailored kernel against the one on the starting
-/// kernel.
-#[derive(Debug, Default, PartialEq)]
+/// Which kernel a run was on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Kernel {
+    Start,
+    Tailored,
+}
+
+impl Kernel {
+    pub fn other(self) -> Kernel {
+        match self {
+            Kernel::Start => Kernel::Tailored,
+            Kernel::Tailored => Kernel::Start,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Kernel::Start => "starting",
+            Kernel::Tailored => "tailored",
+        }
+    }
+}
+
+/// The runs of the payload on one kernel: each run's functions (clone
+/// suffixes removed) with their objects, and who called whom in any run.
+#[derive(Debug, Default, Clone)]
+pub struct Runs {
+    pub runs: Vec<BTreeMap<String, Vec<String>>>,
+    /// callee -> callers, over all runs.
+    pub callers: BTreeMap<String, BTreeSet<String>>,
+}
+
+impl Runs {
+    /// In how many runs the function ran.
+    pub fn count(&self, name: &str) -> usize {
+        self.runs.iter().filter(|r| r.contains_key(name)).count()
+    }
+
+    pub fn objects(&self, name: &str) -> &[String] {
+        self.runs
+            .iter()
+            .find_map(|r| r.get(name))
+            .map_or(&[], Vec::as_slice)
+    }
+
+    fn callees(&self, caller: &str) -> BTreeSet<&str> {
+        self.callers
+            .iter()
+            .filter(|(_, cs)| cs.contains(caller))
+            .map(|(f, _)| f.as_str())
+            .collect()
+    }
+
+    /// Functions in some run but not in all: this kernel's own noise.
+    pub fn varying(&self) -> BTreeSet<&str> {
+        let all: BTreeSet<&str> = self
+            .runs
+            .iter()
+            .flat_map(|r| r.keys().map(String::as_str))
+            .collect();
+        all.into_iter()
+            .filter(|f| self.count(f) < self.runs.len())
+            .collect()
+    }
+
+    pub fn union_len(&self) -> usize {
+        self.runs
+            .iter()
+            .flat_map(|r| r.keys())
+            .collect::<BTreeSet<_>>()
+            .len()
+    }
+}
+
+/// How a function was attributed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rule {
+    /// (a) its object is not linked in the other kernel.
+    Object,
+    /// (b) its definition is not compiled in the other kernel.
+    Branch,
+    /// Compiled in the other kernel but not a function of its own there
+    /// (no symbol): the compiler inlined it. No option is named.
+    Inlined,
+    /// (c) its callers.
+    Callers,
+}
+
+/// Why a function ran on one kernel only: the options (without
+/// `CONFIG_`) whose values differ between the two configs, and how.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attribution {
+    pub options: BTreeSet<String>,
+    pub rule: Rule,
+    pub how: String,
+}
+
+/// What the build trees say about a function (implemented over both
+/// kernels' indexes by the command; by a table in the tests).
+pub trait Evidence {
+    /// (a) its object is not linked in the other kernel, or (b) its
+    /// definition sits in a branch compiled in `kernel` only: the options
+    /// that decide it.
+    fn direct(&mut self, kernel: Kernel, function: &str, objects: &[String])
+        -> Option<Attribution>;
+    /// Inlined at its call sites in the other kernel: every caller it had
+    /// on `kernel` is a function of the other kernel too, and none of them
+    /// calls it there.
+    fn inlined_at(
+        &mut self,
+        kernel: Kernel,
+        function: &str,
+        callers: &BTreeSet<String>,
+    ) -> Option<Attribution>;
+    /// Whether `caller` has a direct call to `callee` in `kernel`'s vmlinux.
+    fn calls(&mut self, kernel: Kernel, caller: &str, callee: &str) -> bool;
+    /// The changed options the body of `function` (as built in `kernel`)
+    /// mentions: its behaviour depends on them.
+    fn depends_on(
+        &mut self,
+        kernel: Kernel,
+        function: &str,
+        objects: &[String],
+    ) -> BTreeSet<String>;
+}
+
+/// A function that ran on one kernel only.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Row {
+    pub name: String,
+    pub kernel: Kernel,
+    /// Runs it ran in, on its kernel.
+    pub runs: usize,
+    pub attribution: Option<Attribution>,
+}
+
+/// The footprints of the payload's runs on the tailored kernel against
+/// those on the starting kernel.
+#[derive(Debug, Default)]
 pub struct Comparison {
+    pub start_runs: usize,
+    pub tailored_runs: usize,
+    /// Ran on both kernels (in at least one run of each).
     pub common: usize,
-    /// Ran on the starting kernel, gone with their object: `(function, objects)`.
-    pub removed: Vec<(String, Vec<String>)>,
-    /// Ran on the starting kernel only, though their object is still linked.
-    pub missing: Vec<String>,
-    /// Ran on the tailored kernel only.
-    pub added: Vec<String>,
+    /// Ran in every run of one kernel and in none of the other.
+    pub stable: Vec<Row>,
+    /// Ran in some runs of one kernel and in none of the other.
+    pub varying: Vec<Row>,
 }
 
 impl Comparison {
-    /// Equal apart from functions of removed objects.
+    /// Stable differences no removed option explains.
+    pub fn unexplained(&self) -> impl Iterator<Item = &Row> {
+        self.stable.iter().filter(|r| r.attribution.is_none())
+    }
+
+    /// Equal apart from functions of removed options and noise.
     pub fn equal(&self) -> bool {
-        self.missing.is_empty() && self.added.is_empty()
+        self.unexplained().next().is_none()
     }
 }
 
-/// `linked`: the objects of the tailored kernel.
-pub fn compare(
-    start: &Value,
-    tailored: &Value,
-    linked: &BTreeSet<String>,
-) -> Result<Comparison, String> {
-    let a = functions(start)?;
-    let b = functions(tailored)?;
-    let mut c = Comparison::default();
-    for (name, objects) in &a {
-        if b.contains_key(name) {
-            c.common += 1;
-        } else if !objects.is_empty() && objects.iter().all(|o| !linked.contains(o)) {
-            c.removed.push((name.clone(), objects.clone()));
-        } else {
-            c.missing.push(name.clone());
+fn join(options: &BTreeSet<String>) -> String {
+    options
+        .iter()
+        .map(|o| format!("CONFIG_{o}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// (c): a function none of (a)/(b) explains is explained when every caller
+/// it had on its kernel is: a function of that kernel only that is itself
+/// explained, or a function of both kernels that on the other kernel
+/// called instead functions of that kernel only, all explained (the option
+/// replaced the callee), or, when it called none there, one whose body
+/// reads a changed option.
+fn by_callers(
+    row: &Row,
+    runs: [&Runs; 2],
+    explained: &BTreeMap<(Kernel, String), Attribution>,
+    only: &BTreeMap<(Kernel, String), ()>,
+    evidence: &mut dyn Evidence,
+) -> Option<Attribution> {
+    let (mine, other) = match row.kernel {
+        Kernel::Start => (runs[0], runs[1]),
+        Kernel::Tailored => (runs[1], runs[0]),
+    };
+    let callers = mine.callers.get(&row.name)?;
+    let mut options = BTreeSet::new();
+    let mut how = Vec::new();
+    for p in callers {
+        if let Some(a) = explained.get(&(row.kernel, p.clone())) {
+            // An inlined caller names no option: it explains nothing below.
+            if a.options.is_empty() {
+                return None;
+            }
+            options.extend(a.options.iter().cloned());
+            how.push(format!("{p} ({})", join(&a.options)));
+            continue;
+        }
+        if only.contains_key(&(row.kernel, p.clone())) || other.count(p) == 0 {
+            return None;
+        }
+        let instead: Vec<&str> = other
+            .callees(p)
+            .into_iter()
+            .filter(|g| only.contains_key(&(row.kernel.other(), g.to_string())))
+            .collect();
+        if !instead.is_empty() {
+            let mut replaced = BTreeSet::new();
+            for g in &instead {
+                replaced.extend(
+                    explained
+                        .get(&(row.kernel.other(), g.to_string()))?
+                        .options
+                        .iter()
+                        .cloned(),
+                );
+            }
+            how.push(format!(
+                "{p}, which on the {} kernel calls {} instead ({})",
+                row.kernel.other().name(),
+                instead.join(", "),
+                join(&replaced)
+            ));
+            options.extend(replaced);
+            continue;
+        }
+        let deps = evidence.depends_on(row.kernel, p, mine.objects(p));
+        if deps.is_empty() {
+            return None;
+        }
+        how.push(format!("{p}, whose body reads {}", join(&deps)));
+        options.extend(deps);
+    }
+    Some(Attribution {
+        options,
+        rule: Rule::Callers,
+        how: format!("called by {}", how.join("; ")),
+    })
+}
+
+/// A function that ran on one kernel only because a callee of it is
+/// inlined into it there: on the other kernel it calls `g` (a direct
+/// branch), `g` is attributed as inlined on this kernel, and every callee
+/// it had here was called by `g` there.
+fn host_of_inlined(
+    row: &Row,
+    runs: [&Runs; 2],
+    explained: &BTreeMap<(Kernel, String), Attribution>,
+    evidence: &mut dyn Evidence,
+) -> Option<Attribution> {
+    let (mine, other) = match row.kernel {
+        Kernel::Start => (runs[0], runs[1]),
+        Kernel::Tailored => (runs[1], runs[0]),
+    };
+    let callees = mine.callees(&row.name);
+    if callees.is_empty() {
+        return None;
+    }
+    let inlined: Vec<&str> = explained
+        .iter()
+        .filter(|((k, _), a)| *k == row.kernel.other() && a.rule == Rule::Inlined)
+        .map(|((_, g), _)| g.as_str())
+        .filter(|g| {
+            callees
+                .iter()
+                .all(|c| other.callers.get(*c).is_some_and(|cs| cs.contains(*g)))
+        })
+        .collect();
+    let g = inlined
+        .into_iter()
+        .find(|g| evidence.calls(row.kernel.other(), &row.name, g))?;
+    Some(Attribution {
+        options: BTreeSet::new(),
+        rule: Rule::Inlined,
+        how: format!(
+            "{g} is inlined into it in the {} kernel: on the {} kernel it calls {g}, which calls {}",
+            row.kernel.name(),
+            row.kernel.other().name(),
+            callees.into_iter().collect::<Vec<_>>().join(", ")
+        ),
+    })
+}
+
+/// Compares the runs on the two kernels. A function counts as a stable
+/// difference when it ran in every run of one kernel and in none of the
+/// other; in some runs only, it varies (noise unless attributed).
+pub fn compare(start: &Runs, tailored: &Runs, evidence: &mut dyn Evidence) -> Comparison {
+    let mut c = Comparison {
+        start_runs: start.runs.len(),
+        tailored_runs: tailored.runs.len(),
+        ..Comparison::default()
+    };
+    let mut rows = Vec::new();
+    for (kernel, mine, other) in [
+        (Kernel::Start, start, tailored),
+        (Kernel::Tailored, tailored, start),
+    ] {
+        let names: BTreeSet<&String> = mine.runs.iter().flat_map(|r| r.keys()).collect();
+        for name in names {
+            if other.count(name) > 0 {
+                if kernel == Kernel::Start {
+                    c.common += 1;
+                }
+                continue;
+            }
+            let attribution = evidence
+                .direct(kernel, name, mine.objects(name))
+                .or_else(|| evidence.inlined_at(kernel, name, mine.callers.get(name)?));
+            rows.push(Row {
+                name: name.clone(),
+                kernel,
+                runs: mine.count(name),
+                attribution,
+            });
         }
     }
-    c.added = b.keys().filter(|n| !a.contains_key(*n)).cloned().collect();
-    Ok(c)
+    let only: BTreeMap<(Kernel, String), ()> = rows
+        .iter()
+        .map(|r| ((r.kernel, r.name.clone()), ()))
+        .collect();
+    loop {
+        let explained: BTreeMap<(Kernel, String), Attribution> = rows
+            .iter()
+            .filter_map(|r| Some(((r.kernel, r.name.clone()), r.attribution.clone()?)))
+            .collect();
+        let mut changed = false;
+        for r in rows.iter_mut().filter(|r| r.attribution.is_none()) {
+            r.attribution = by_callers(r, [start, tailored], &explained, &only, evidence)
+                .or_else(|| host_of_inlined(r, [start, tailored], &explained, evidence));
+            changed |= r.attribution.is_some();
+        }
+        if !changed {
+            break;
+        }
+    }
+    for r in rows {
+        let all = match r.kernel {
+            Kernel::Start => c.start_runs,
+            Kernel::Tailored => c.tailored_runs,
+        };
+        if r.runs == all {
+            c.stable.push(r);
+        } else {
+            c.varying.push(r);
+        }
+    }
+    c
+}
+
+/// When a stable difference is unexplained: the options that changed
+/// which other code ran (those of (c) attributions), as `SYMBOL<TAB>reason`
+/// lines for `tailor required --needs`: adding them back is the one step
+/// the loop takes before it gives up.
+pub fn add_back(c: &Comparison) -> String {
+    if c.equal() {
+        return String::new();
+    }
+    let mut why: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for r in c.stable.iter() {
+        if let Some(a) = r.attribution.as_ref().filter(|a| a.rule == Rule::Callers) {
+            for o in &a.options {
+                why.entry(o).or_default().push(&r.name);
+            }
+        }
+    }
+    why.iter()
+        .map(|(o, fs)| {
+            format!(
+                "{o}\tadded back: without it the tailored kernel ran other code ({}) and {} difference(s) stayed unexplained\n",
+                fs.join(", "),
+                c.unexplained().count()
+            )
+        })
+        .collect()
+}
+
+/// The comparison in words: a summary line first, then the noise of each
+/// kernel, then one line per function that ran on one kernel only.
+pub fn report(c: &Comparison, start: &Runs, tailored: &Runs) -> String {
+    let count = |k: Kernel, stable: bool, attributed: bool| {
+        let rows = if stable { &c.stable } else { &c.varying };
+        rows.iter()
+            .filter(|r| r.kernel == k && r.attribution.is_some() == attributed)
+            .count()
+    };
+    let mut out = format!(
+        "compare: {} runs on the starting kernel, {} on the tailored one; {} functions on both; only on the starting kernel: {} explained, {} unexplained; only on the tailored one: {} explained, {} unexplained; varying: {} explained, {} noise\n",
+        c.start_runs,
+        c.tailored_runs,
+        c.common,
+        count(Kernel::Start, true, true),
+        count(Kernel::Start, true, false),
+        count(Kernel::Tailored, true, true),
+        count(Kernel::Tailored, true, false),
+        count(Kernel::Start, false, true) + count(Kernel::Tailored, false, true),
+        count(Kernel::Start, false, false) + count(Kernel::Tailored, false, false),
+    );
+    for (k, runs) in [(Kernel::Start, start), (Kernel::Tailored, tailored)] {
+        let sizes: Vec<String> = runs.runs.iter().map(|r| r.len().to_string()).collect();
+        out.push_str(&format!(
+            "noise: {} kernel, {} runs: {} functions; {} in some run, {} vary between its runs\n",
+            k.name(),
+            runs.runs.len(),
+            sizes.join(", "),
+            runs.union_len(),
+            runs.varying().len(),
+        ));
+    }
+    let total = |k: Kernel| match k {
+        Kernel::Start => c.start_runs,
+        Kernel::Tailored => c.tailored_runs,
+    };
+    for (label, rows) in [("only", &c.stable), ("varying", &c.varying)] {
+        for r in rows {
+            let what = match &r.attribution {
+                Some(a) if a.options.is_empty() => a.how.clone(),
+                Some(a) => format!("{}: {}", join(&a.options), a.how),
+                None if label == "only" => "unexplained".to_string(),
+                None => "noise".to_string(),
+            };
+            out.push_str(&format!(
+                "{label}-{}: {} ({}/{} runs): {what}\n",
+                r.kernel.name(),
+                r.name,
+                r.runs,
+                total(r.kernel)
+            ));
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -246,6 +658,18 @@ mod tests {
         assert_eq!(r["TTY"].len(), 2);
         assert!(r["MMU"][0].ends_with("(no prompt)"));
         assert!(footprint_symbols("x", &json!({}), &mut r).is_err());
+    }
+
+    #[test]
+    fn symbols_of_every_run_only() {
+        let mut a = Required::new();
+        let mut b = Required::new();
+        parse_reasons("MMU\tmin.1\nVDSO\tmin.1\n", "", &mut a).unwrap();
+        parse_reasons("MMU\tmin.2\n", "", &mut b).unwrap();
+        let (every, some) = in_every(&[a, b]);
+        assert_eq!(every["MMU"], ["min.1", "min.2"]);
+        assert_eq!(every.len(), 1);
+        assert_eq!(some, ["VDSO".to_string()].into());
     }
 
     #[test]
@@ -282,21 +706,202 @@ mod tests {
         assert_eq!(base_name("x.constprop"), "x.constprop");
     }
 
+    struct Table(
+        BTreeMap<(Kernel, &'static str), Attribution>,
+        BTreeMap<&'static str, &'static str>,
+    );
+
+    impl Evidence for Table {
+        fn direct(&mut self, k: Kernel, f: &str, _: &[String]) -> Option<Attribution> {
+            self.0
+                .iter()
+                .find(|((kk, n), _)| *kk == k && *n == f)
+                .map(|(_, a)| a.clone())
+        }
+        fn inlined_at(&mut self, _: Kernel, _: &str, _: &BTreeSet<String>) -> Option<Attribution> {
+            None
+        }
+        fn calls(&mut self, _: Kernel, _: &str, _: &str) -> bool {
+            false
+        }
+        fn depends_on(&mut self, _: Kernel, f: &str, _: &[String]) -> BTreeSet<String> {
+            self.1.get(f).map(|o| o.to_string()).into_iter().collect()
+        }
+    }
+
+    fn runs(lists: &[&[&str]], edges: &[(&str, &str)]) -> Runs {
+        let mut r = Runs::default();
+        for l in lists {
+            r.runs.push(
+                l.iter()
+                    .map(|f| (f.to_string(), vec!["a.o".to_string()]))
+                    .collect(),
+            );
+        }
+        for (caller, callee) in edges {
+            r.callers
+                .entry(callee.to_string())
+                .or_default()
+                .insert(caller.to_string());
+        }
+        r
+    }
+
+    fn attr(o: &str) -> Attribution {
+        Attribution {
+            options: [o.to_string()].into(),
+            rule: Rule::Branch,
+            how: format!("{o} branch"),
+        }
+    }
+
     #[test]
-    fn compare_splits_removed_missing_added() {
-        let start = json!({"functions": [
-            {"name": "f", "objects": ["a.o"]}, {"name": "g", "objects": ["gone.o"]},
-            {"name": "h", "objects": ["a.o"]}]});
-        let tailored = json!({"functions": [{"name": "f", "objects": ["a.o"]}, {"name": "n", "objects": ["a.o"]}]});
-        let linked: BTreeSet<String> = ["a.o".to_string()].into();
-        let c = compare(&start, &tailored, &linked).unwrap();
-        assert_eq!(c.common, 1);
-        assert_eq!(c.removed, [("g".to_string(), vec!["gone.o".to_string()])]);
-        assert_eq!(c.missing, ["h"]);
-        assert_eq!(c.added, ["n"]);
+    fn stable_varying_and_attributed_by_branch_and_callers() {
+        // mmap calls shmem_area (under SHMEM) on the start kernel and
+        // ramfs_area on the tailored one; ramfs_area calls filemap_x.
+        let start = runs(
+            &[
+                &["mmap", "shmem_area", "tick", "refill"],
+                &["mmap", "shmem_area", "tick"],
+            ],
+            &[("mmap", "shmem_area")],
+        );
+        let tailored = runs(
+            &[
+                &["mmap", "ramfs_area", "filemap_x", "tick", "lost", "exec_x"],
+                &["mmap", "ramfs_area", "filemap_x", "lost", "exec_x", "abort"],
+            ],
+            &[
+                ("mmap", "ramfs_area"),
+                ("ramfs_area", "filemap_x"),
+                ("do_exec", "exec_x"),
+            ],
+        );
+        // mmap's body reads another changed option: the replacement wins.
+        let mut ev = Table(
+            [((Kernel::Start, "shmem_area"), attr("SHMEM"))].into(),
+            [("mmap", "TRANSPARENT_HUGEPAGE")].into(),
+        );
+        let c = compare(&start, &tailored, &mut ev);
+        assert_eq!((c.start_runs, c.tailored_runs, c.common), (2, 2, 2));
+        let stable: Vec<(&str, Kernel, bool)> = c
+            .stable
+            .iter()
+            .map(|r| (r.name.as_str(), r.kernel, r.attribution.is_some()))
+            .collect();
+        assert_eq!(
+            stable,
+            [
+                ("shmem_area", Kernel::Start, true),
+                ("exec_x", Kernel::Tailored, false),
+                ("filemap_x", Kernel::Tailored, true),
+                ("lost", Kernel::Tailored, false),
+                ("ramfs_area", Kernel::Tailored, true),
+            ]
+        );
+        let ramfs = &c.stable[4].attribution.as_ref().unwrap();
+        assert_eq!(ramfs.options, ["SHMEM".to_string()].into());
+        assert_eq!(
+            ramfs.how,
+            "called by mmap, which on the starting kernel calls shmem_area instead (CONFIG_SHMEM)"
+        );
+        assert_eq!(
+            c.stable[2].attribution.as_ref().unwrap().how,
+            "called by ramfs_area (CONFIG_SHMEM)"
+        );
+        let varying: Vec<(&str, usize)> = c
+            .varying
+            .iter()
+            .map(|r| (r.name.as_str(), r.runs))
+            .collect();
+        assert_eq!(varying, [("refill", 1), ("abort", 1)]);
         assert!(!c.equal());
-        let same = compare(&start, &start, &linked).unwrap();
-        assert!(same.equal());
-        assert_eq!(same.common, 3);
+        assert_eq!(c.unexplained().count(), 2);
+        let text = report(&c, &start, &tailored);
+        assert!(text.starts_with("compare: 2 runs on the starting kernel, 2 on the tailored one; 2 functions on both; only on the starting kernel: 1 explained, 0 unexplained; only on the tailored one: 2 explained, 2 unexplained; varying: 0 explained, 2 noise\n"), "{text}");
+        assert!(text.contains("noise: starting kernel, 2 runs: 4, 3 functions; 4 in some run, 1 vary between its runs\n"));
+        assert!(text.contains("only-tailored: exec_x (2/2 runs): unexplained\n"));
+        assert!(text.contains("varying-starting: refill (1/2 runs): noise\n"));
+        assert_eq!(
+            add_back(&c),
+            "SHMEM\tadded back: without it the tailored kernel ran other code (filemap_x, ramfs_area) and 2 difference(s) stayed unexplained\n"
+        );
+
+        // A caller whose body reads a changed option explains its callee;
+        // then only the function without callers is left.
+        ev.1.insert("do_exec", "MEMBARRIER");
+        let tailored2 = runs(
+            &[&[
+                "mmap",
+                "ramfs_area",
+                "filemap_x",
+                "tick",
+                "do_exec",
+                "exec_x",
+            ]],
+            &[
+                ("mmap", "ramfs_area"),
+                ("ramfs_area", "filemap_x"),
+                ("do_exec", "exec_x"),
+            ],
+        );
+        let start2 = runs(
+            &[&["mmap", "shmem_area", "tick", "do_exec"]],
+            &[("mmap", "shmem_area")],
+        );
+        let c = compare(&start2, &tailored2, &mut ev);
+        assert!(c.equal(), "{}", report(&c, &start2, &tailored2));
+        assert_eq!(c.stable.len(), 4);
+        assert_eq!(add_back(&c), "");
+    }
+
+    /// Inlined on the tailored kernel: `free_rcu` (no symbol there), so its
+    /// callee `call_rcu` is called by its host `node_store` there.
+    struct Inlining;
+
+    impl Evidence for Inlining {
+        fn direct(&mut self, k: Kernel, f: &str, _: &[String]) -> Option<Attribution> {
+            (k == Kernel::Start && f == "free_rcu").then(|| Attribution {
+                options: BTreeSet::new(),
+                rule: Rule::Inlined,
+                how: "inlined".into(),
+            })
+        }
+        fn inlined_at(&mut self, _: Kernel, _: &str, _: &BTreeSet<String>) -> Option<Attribution> {
+            None
+        }
+        fn calls(&mut self, k: Kernel, caller: &str, callee: &str) -> bool {
+            (k, caller, callee) == (Kernel::Start, "node_store", "free_rcu")
+        }
+        fn depends_on(&mut self, _: Kernel, _: &str, _: &[String]) -> BTreeSet<String> {
+            BTreeSet::new()
+        }
+    }
+
+    #[test]
+    fn the_host_of_an_inlined_function_is_explained_and_explains_nothing_below() {
+        let start = runs(&[&["free_rcu", "call_rcu"]], &[("free_rcu", "call_rcu")]);
+        let tailored = runs(
+            &[&["node_store", "call_rcu", "other"]],
+            &[("node_store", "call_rcu"), ("node_store", "other")],
+        );
+        let c = compare(&start, &tailored, &mut Inlining);
+        // `other` was not free_rcu's callee: node_store is not explained, and
+        // an inlined caller names no option for `other`.
+        assert_eq!(c.unexplained().count(), 2);
+        let tailored = runs(
+            &[&["node_store", "call_rcu"]],
+            &[("node_store", "call_rcu")],
+        );
+        let c = compare(&start, &tailored, &mut Inlining);
+        assert!(c.equal(), "{}", report(&c, &start, &tailored));
+        let host = c.stable.iter().find(|r| r.name == "node_store").unwrap();
+        assert_eq!(host.attribution.as_ref().unwrap().rule, Rule::Inlined);
+        assert!(host
+            .attribution
+            .as_ref()
+            .unwrap()
+            .how
+            .starts_with("free_rcu is inlined into it"));
     }
 }

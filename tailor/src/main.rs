@@ -1,20 +1,27 @@
 //! `tailor`: the Rust steps of `scripts/tailor.sh` (see README.md, Tailor).
 //!
-//!   tailor required --needs FILE --footprint LABEL=JSON... --allconfig OUT --reasons OUT
+//!   tailor required --needs FILE... --footprint LABEL=JSON... --allconfig OUT --reasons OUT
 //!   tailor check --reasons FILE --config .config [--log KCONFIG_LOG]
-//!   tailor compare --start JSON --tailored JSON --kernel-build DIR
+//!   tailor compare --start DIR --tailored DIR --id ID... --start-build DIR --tailored-build DIR [--add-back OUT]
 //!   tailor objects --kernel-build DIR
 //!
-//! Exit codes: 0 done, 1 the footprints differ (compare), 2 usage,
-//! 3 unreadable or invalid input.
+//! `compare` reads `ID.footprint.json` and `ID.trace` of each run id in the
+//! results directories of `vmrun` on the starting and the tailored kernel.
+//!
+//! Exit codes: 0 done, 1 the footprints differ by a function no removed
+//! option explains (compare), 2 usage, 3 unreadable or invalid input.
 
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::ExitCode;
 
-use tailor::Required;
+use ftrace_report::analyze::Analysis;
+use ftrace_report::model::Selection;
+use kernel_index::preproc::Definitions;
+use kernel_index::{ConfigValues, KernelIndex};
+use tailor::{Attribution, Evidence, Kernel, Required, Runs};
 
-const USAGE: &str = "usage: tailor required --needs FILE --footprint LABEL=JSON... --allconfig OUT --reasons OUT | check --reasons FILE --config FILE [--log FILE] | compare --start JSON --tailored JSON --kernel-build DIR | objects --kernel-build DIR";
+const USAGE: &str = "usage: tailor required --needs FILE... --footprint LABEL=JSON... --allconfig OUT --reasons OUT | check --reasons FILE --config FILE [--log FILE] | compare --start DIR --tailored DIR --id ID... --start-build DIR --tailored-build DIR [--add-back OUT] | objects --kernel-build DIR";
 
 enum Fail {
     Usage(String),
@@ -80,11 +87,368 @@ fn input(path: &str) -> impl Fn(String) -> Fail + '_ {
     move |m| Fail::Input(format!("{path}: {m}"))
 }
 
-fn linked_objects(dir: &str) -> Result<BTreeSet<String>, Fail> {
-    let (index, _) =
-        kernel_index::KernelIndex::open(Path::new(dir), &kernel_index::Cache::InBuildTree)
-            .map_err(|e| Fail::Input(format!("{dir}: {e}")))?;
-    Ok(index.objects().iter().map(|o| o.path.clone()).collect())
+fn open_index(dir: &str) -> Result<KernelIndex, Fail> {
+    kernel_index::KernelIndex::open(Path::new(dir), &kernel_index::Cache::InBuildTree)
+        .map(|(index, _)| index)
+        .map_err(|e| Fail::Input(format!("{dir}: {e}")))
+}
+
+fn linked_objects(index: &KernelIndex) -> BTreeSet<String> {
+    index.objects().iter().map(|o| o.path.clone()).collect()
+}
+
+/// The runs of one kernel: footprints and call edges of each id's trace.
+/// A footprint made on another kernel than `build` is refused.
+fn read_runs(dir: &str, ids: &[&str], build: &KernelIndex) -> Result<Runs, Fail> {
+    let mut runs = Runs::default();
+    let mask = Selection::default_phases().mask;
+    let canonical = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+    let tree = canonical(build.build_dir());
+    for id in ids {
+        let fp = format!("{dir}/{id}.footprint.json");
+        let footprint = json(&fp)?;
+        let made_on = footprint["kernel_build"]
+            .as_str()
+            .unwrap_or("no kernel_build");
+        if canonical(Path::new(made_on)) != tree {
+            return Err(Fail::Input(format!(
+                "{fp}: a footprint of the kernel built in {made_on}, not of {}",
+                tree.display()
+            )));
+        }
+        runs.runs
+            .push(tailor::functions(&footprint).map_err(input(&fp))?);
+        let trace = format!("{dir}/{id}.trace");
+        let file = std::fs::File::open(&trace).map_err(|e| Fail::Input(format!("{trace}: {e}")))?;
+        let mut an = Analysis::new(None);
+        an.read(file)
+            .map_err(|e| Fail::Input(format!("{trace}: not a readable trace: {e:?}")))?;
+        let acc = an
+            .acc
+            .as_ref()
+            .ok_or_else(|| Fail::Input(format!("{trace}: no events of the traced program")))?;
+        let name =
+            |id: u32| tailor::base_name(&String::from_utf8_lossy(an.names.name(id))).to_string();
+        for (key, e) in &acc.edges {
+            let (caller, callee) = ((key >> 32) as u32, (*key & 0xffff_ffff) as u32);
+            if e.mask() & mask == 0 || caller == ftrace_report::names::NONE {
+                continue;
+            }
+            runs.callers
+                .entry(name(callee))
+                .or_default()
+                .insert(name(caller));
+        }
+    }
+    Ok(runs)
+}
+
+/// One kernel's build tree for the evidence.
+struct Tree<'a> {
+    index: &'a KernelIndex,
+    defs: Definitions<'a>,
+    linked: BTreeSet<String>,
+}
+
+/// (a) and (b) over both kernels' build trees.
+struct Trees<'a> {
+    start: Tree<'a>,
+    tailored: Tree<'a>,
+    /// Options whose value differs between the configs.
+    changed: BTreeSet<String>,
+    /// Files that could not be read, reported once the comparison is done.
+    errors: Vec<String>,
+}
+
+fn value(values: &ConfigValues, sym: &str) -> String {
+    values.get(sym).cloned().unwrap_or_else(|| "n".to_string())
+}
+
+impl<'a> Trees<'a> {
+    fn new(start: &'a KernelIndex, tailored: &'a KernelIndex) -> Trees<'a> {
+        let (a, b) = (start.config_values(), tailored.config_values());
+        let changed = a
+            .keys()
+            .chain(b.keys())
+            .filter(|s| value(a, s) != value(b, s))
+            .cloned()
+            .collect();
+        let tree = |index: &'a KernelIndex| Tree {
+            index,
+            defs: Definitions::new(index),
+            linked: linked_objects(index),
+        };
+        Trees {
+            start: tree(start),
+            tailored: tree(tailored),
+            changed,
+            errors: Vec::new(),
+        }
+    }
+}
+
+/// Whether `caller`'s code in the tree's vmlinux has a direct branch
+/// (`bl`, `b`) to `callee` (or one of its clones), by objdump.
+fn calls_in(
+    index: &KernelIndex,
+    caller: &kernel_index::TextSymbol,
+    callee: &str,
+) -> Result<bool, String> {
+    let syms = index.symbols();
+    let end = syms
+        .iter()
+        .map(|s| s.address)
+        .find(|&a| a > caller.address)
+        .ok_or_else(|| {
+            format!(
+                "{}: no symbol after {}",
+                index.build_dir().display(),
+                caller.name
+            )
+        })?;
+    let vmlinux = index.build_dir().join("vmlinux");
+    let out = std::process::Command::new("aarch64-linux-gnu-objdump")
+        .args([
+            "-d",
+            "--no-show-raw-insn",
+            &format!("--start-address={:#x}", caller.address),
+            &format!("--stop-address={end:#x}"),
+        ])
+        .arg(&vmlinux)
+        .output()
+        .map_err(|e| format!("aarch64-linux-gnu-objdump: {e} (run `make deps`)"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "aarch64-linux-gnu-objdump {} failed: {}",
+            vmlinux.display(),
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).lines().any(|l| {
+        let mut w = l.split_whitespace().skip(1);
+        matches!(w.next(), Some("bl" | "b"))
+            && w.nth(1)
+                .and_then(|t| t.strip_prefix('<')?.strip_suffix('>'))
+                .is_some_and(|t| tailor::base_name(t) == callee)
+    }))
+}
+
+/// The tree of `kernel` and the other one.
+fn split<'s, 'a>(
+    start: &'s mut Tree<'a>,
+    tailored: &'s mut Tree<'a>,
+    kernel: Kernel,
+) -> (&'s mut Tree<'a>, &'s mut Tree<'a>) {
+    match kernel {
+        Kernel::Start => (start, tailored),
+        Kernel::Tailored => (tailored, start),
+    }
+}
+
+impl Evidence for Trees<'_> {
+    fn direct(
+        &mut self,
+        kernel: Kernel,
+        function: &str,
+        objects: &[String],
+    ) -> Option<Attribution> {
+        if objects.is_empty() {
+            return None;
+        }
+        let changed = &self.changed;
+        let (mine, other) = split(&mut self.start, &mut self.tailored, kernel);
+        // (a) no object of it is linked in the other kernel.
+        if objects.iter().all(|o| !other.linked.contains(o)) {
+            let mut options = BTreeSet::new();
+            let mut how = Vec::new();
+            for o in objects {
+                let cond = mine.index.build_condition(mine.index.object(o)?);
+                options.extend(cond.symbols().into_iter().filter(|s| changed.contains(s)));
+                how.push(format!("{o} (built when {cond})"));
+            }
+            return (!options.is_empty()).then(|| Attribution {
+                options,
+                rule: tailor::Rule::Object,
+                how: format!(
+                    "not linked in the {} kernel: {}",
+                    kernel.other().name(),
+                    how.join(", ")
+                ),
+            });
+        }
+        // Inlined: compiled there, but no symbol of that name.
+        let (values, other_values) = (mine.index.config_values(), other.index.config_values());
+        if matches!(other.index.lookup(function), kernel_index::Lookup::Unknown) {
+            let mut there = Vec::new();
+            for o in objects {
+                let Some(object) = other.index.object(o) else {
+                    continue;
+                };
+                match other.defs.sites(object, function) {
+                    Ok(sites) => there.extend(
+                        sites
+                            .into_iter()
+                            .filter(|s| s.compiled(other_values) == Some(true))
+                            .map(|s| format!("{}:{}", s.file, s.line)),
+                    ),
+                    Err(e) => self.errors.push(e.to_string()),
+                }
+            }
+            if !there.is_empty() {
+                return Some(Attribution {
+                    options: BTreeSet::new(),
+                    rule: tailor::Rule::Inlined,
+                    how: format!(
+                        "inlined in the {} kernel: its definition ({}) is compiled there, no symbol has its name",
+                        kernel.other().name(),
+                        there.join(", ")
+                    ),
+                });
+            }
+        }
+        // (b) every definition compiled here is not compiled there.
+        let mut options = BTreeSet::new();
+        let mut how = Vec::new();
+        for o in objects {
+            let object = mine.index.object(o)?;
+            let sites = match mine.defs.sites(object, function) {
+                Ok(s) => s,
+                Err(e) => {
+                    self.errors.push(e.to_string());
+                    return None;
+                }
+            };
+            let here: Vec<_> = sites
+                .iter()
+                .filter(|s| s.compiled(values) != Some(false))
+                .collect();
+            if here.is_empty() {
+                return None;
+            }
+            for site in here {
+                let off: Vec<_> = site
+                    .frames
+                    .iter()
+                    .filter(|f| f.frame.cond.eval(other_values) == Some(false))
+                    .collect();
+                if off.is_empty() {
+                    return None;
+                }
+                for f in off {
+                    let syms: BTreeSet<String> = f
+                        .frame
+                        .cond
+                        .symbols()
+                        .into_iter()
+                        .filter(|s| changed.contains(s))
+                        .collect();
+                    if syms.is_empty() {
+                        return None;
+                    }
+                    options.extend(syms);
+                    how.push(format!(
+                        "{}:{} in {}:{} {}",
+                        site.file, site.line, f.file, f.frame.line, f.frame.directive
+                    ));
+                }
+            }
+        }
+        Some(Attribution {
+            options,
+            rule: tailor::Rule::Branch,
+            how: format!(
+                "not compiled in the {} kernel: {}",
+                kernel.other().name(),
+                how.join(", ")
+            ),
+        })
+    }
+
+    fn inlined_at(
+        &mut self,
+        kernel: Kernel,
+        function: &str,
+        callers: &BTreeSet<String>,
+    ) -> Option<Attribution> {
+        let (mine, other) = split(&mut self.start, &mut self.tailored, kernel);
+        if callers.is_empty()
+            || matches!(other.index.lookup(function), kernel_index::Lookup::Unknown)
+        {
+            return None;
+        }
+        // A direct call here, none there (an indirect call shows in neither).
+        for p in callers {
+            let (kernel_index::Lookup::Unique(here), kernel_index::Lookup::Unique(there)) =
+                (mine.index.lookup(p), other.index.lookup(p))
+            else {
+                return None;
+            };
+            let calls = calls_in(mine.index, here.symbol, function)
+                .and_then(|a| Ok((a, calls_in(other.index, there.symbol, function)?)));
+            match calls {
+                Ok((true, false)) => {}
+                Ok(_) => return None,
+                Err(e) => {
+                    self.errors.push(e);
+                    return None;
+                }
+            }
+        }
+        Some(Attribution {
+            options: BTreeSet::new(),
+            rule: tailor::Rule::Inlined,
+            how: format!(
+                "inlined in the {} kernel: it has a symbol there, but its callers ({}), which branch to it here, do not there",
+                kernel.other().name(),
+                callers.iter().cloned().collect::<Vec<_>>().join(", ")
+            ),
+        })
+    }
+
+    fn calls(&mut self, kernel: Kernel, caller: &str, callee: &str) -> bool {
+        let (mine, _) = split(&mut self.start, &mut self.tailored, kernel);
+        let kernel_index::Lookup::Unique(f) = mine.index.lookup(caller) else {
+            return false;
+        };
+        match calls_in(mine.index, f.symbol, callee) {
+            Ok(yes) => yes,
+            Err(e) => {
+                self.errors.push(e);
+                false
+            }
+        }
+    }
+
+    fn depends_on(
+        &mut self,
+        kernel: Kernel,
+        function: &str,
+        objects: &[String],
+    ) -> BTreeSet<String> {
+        let changed = &self.changed;
+        let (mine, _) = split(&mut self.start, &mut self.tailored, kernel);
+        let values = mine.index.config_values();
+        let mut out = BTreeSet::new();
+        for o in objects {
+            let Some(object) = mine.index.object(o) else {
+                continue;
+            };
+            match mine.defs.sites(object, function) {
+                Ok(sites) => {
+                    for s in sites.iter().filter(|s| s.compiled(values) != Some(false)) {
+                        out.extend(
+                            s.body_symbols
+                                .iter()
+                                .filter(|x| changed.contains(*x))
+                                .cloned(),
+                        );
+                    }
+                }
+                Err(e) => self.errors.push(e.to_string()),
+            }
+        }
+        out
+    }
 }
 
 fn run(args: &[String]) -> Result<(), Fail> {
@@ -95,19 +459,34 @@ fn run(args: &[String]) -> Result<(), Fail> {
         "required" => {
             let o = options(rest, &["needs", "footprint", "allconfig", "reasons"])?;
             let mut required = Required::new();
-            let needs = one(&o, "needs")?;
-            tailor::parse_reasons(&read(needs)?, "needs: ", &mut required).map_err(input(needs))?;
-            let mut any = false;
+            if !o.iter().any(|(k, _)| *k == "needs") {
+                return Err(Fail::Usage("--needs is required".into()));
+            }
+            for (_, needs) in o.iter().filter(|(k, _)| *k == "needs") {
+                tailor::parse_reasons(&read(needs)?, "needs: ", &mut required)
+                    .map_err(input(needs))?;
+            }
+            let mut runs = Vec::new();
             for (_, spec) in o.iter().filter(|(k, _)| *k == "footprint") {
                 let (label, path) = spec.split_once('=').ok_or_else(|| {
                     Fail::Usage(format!("--footprint '{spec}': expected LABEL=JSON"))
                 })?;
-                tailor::footprint_symbols(label, &json(path)?, &mut required)
-                    .map_err(input(path))?;
-                any = true;
+                let mut r = Required::new();
+                tailor::footprint_symbols(label, &json(path)?, &mut r).map_err(input(path))?;
+                runs.push(r);
             }
-            if !any {
+            if runs.is_empty() {
                 return Err(Fail::Usage("--footprint is required".into()));
+            }
+            let (every, some) = tailor::in_every(&runs);
+            for (sym, reasons) in every {
+                required.entry(sym).or_default().extend(reasons);
+            }
+            if !some.is_empty() {
+                eprintln!(
+                    "required: not taken, in some runs' footprints only: {}",
+                    some.iter().cloned().collect::<Vec<_>>().join(", ")
+                );
             }
             write(one(&o, "allconfig")?, &tailor::allconfig(&required))?;
             write(one(&o, "reasons")?, &tailor::reasons(&required))?;
@@ -133,25 +512,37 @@ fn run(args: &[String]) -> Result<(), Fail> {
             }
         }
         "compare" => {
-            let o = options(rest, &["start", "tailored", "kernel-build"])?;
-            let linked = linked_objects(one(&o, "kernel-build")?)?;
-            let (s, t) = (one(&o, "start")?, one(&o, "tailored")?);
-            let c = tailor::compare(&json(s)?, &json(t)?, &linked).map_err(Fail::Input)?;
-            println!(
-                "compare: {} functions in both, {} removed with their objects, {} missing, {} added",
-                c.common,
-                c.removed.len(),
-                c.missing.len(),
-                c.added.len()
-            );
-            for (f, objs) in &c.removed {
-                println!("removed: {f} ({})", objs.join(", "));
+            let o = options(
+                rest,
+                &[
+                    "start",
+                    "tailored",
+                    "id",
+                    "start-build",
+                    "tailored-build",
+                    "add-back",
+                ],
+            )?;
+            let ids: Vec<&str> = o
+                .iter()
+                .filter(|(k, _)| *k == "id")
+                .map(|(_, v)| *v)
+                .collect();
+            if ids.is_empty() {
+                return Err(Fail::Usage("--id is required".into()));
             }
-            for f in &c.missing {
-                println!("missing: {f} (its object is still linked)");
+            let a = open_index(one(&o, "start-build")?)?;
+            let b = open_index(one(&o, "tailored-build")?)?;
+            let start = read_runs(one(&o, "start")?, &ids, &a)?;
+            let tailored = read_runs(one(&o, "tailored")?, &ids, &b)?;
+            let mut trees = Trees::new(&a, &b);
+            let c = tailor::compare(&start, &tailored, &mut trees);
+            if let Some(e) = trees.errors.first() {
+                return Err(Fail::Input(e.clone()));
             }
-            for f in &c.added {
-                println!("added: {f}");
+            print!("{}", tailor::report(&c, &start, &tailored));
+            if let Some((_, path)) = o.iter().find(|(k, _)| *k == "add-back") {
+                write(path, &tailor::add_back(&c))?;
             }
             if !c.equal() {
                 return Err(Fail::Differs);
@@ -159,7 +550,10 @@ fn run(args: &[String]) -> Result<(), Fail> {
         }
         "objects" => {
             let o = options(rest, &["kernel-build"])?;
-            println!("{}", linked_objects(one(&o, "kernel-build")?)?.len());
+            println!(
+                "{}",
+                linked_objects(&open_index(one(&o, "kernel-build")?)?).len()
+            );
         }
         other => return Err(Fail::Usage(format!("unknown subcommand '{other}'"))),
     }
