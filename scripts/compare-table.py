@@ -16,16 +16,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-# What a ring buffer reader's wake-up runs on the traced CPU: the same list
-# as vmrun/tests/guest.rs's no_ring_buffer_reader_artefacts test.
-ARTEFACTS = {
-    "rb_wake_up_waiters",
-    "ring_buffer_wake_waiters",
-    "arch_irq_work_raise",
-    "irq_work_queue",
-    "__irq_work_queue_local",
-    "irq_work_single",
-}
+# What a ring buffer reader's wake-up runs on the traced CPU: ftrace_report's
+# list (names::reader_artefacts), which vm-test holds ftrace_it's traces to.
+ARTEFACTS = set(
+    (Path(__file__).resolve().parent.parent / "ftrace_report/src/reader_artefacts.txt")
+    .read_text()
+    .split()
+)
 # Perfetto export: the per-CPU tracks live in this pseudo process.
 CPUS_PID = (1 << 22) + 1
 

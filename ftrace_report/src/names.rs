@@ -359,6 +359,14 @@ impl Interner {
     }
 }
 
+/// What a ring buffer reader's wake-up runs on the traced CPU: in the
+/// target's trace it is the reader's doing, not the program's. One name a
+/// line in `reader_artefacts.txt`, which `scripts/compare-table.py` reads
+/// too.
+pub fn reader_artefacts() -> impl Iterator<Item = &'static str> {
+    include_str!("reader_artefacts.txt").lines()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -339,14 +339,7 @@ fn before_its_execve_the_target_has_only_timer_ticks() {
 
 #[test]
 fn no_ring_buffer_reader_artefacts_in_the_targets_trace() {
-    const ARTEFACTS: &[&str] = &[
-        "rb_wake_up_waiters",
-        "ring_buffer_wake_waiters",
-        "arch_irq_work_raise",
-        "irq_work_queue",
-        "__irq_work_queue_local",
-        "irq_work_single",
-    ];
+    let artefacts: Vec<&str> = ftrace_report::names::reader_artefacts().collect();
     for id in ["min", "min.large"] {
         let events = Trace::load(id).target_events();
         assert!(
@@ -356,7 +349,7 @@ fn no_ring_buffer_reader_artefacts_in_the_targets_trace() {
         );
         let found: Vec<&Event> = events
             .iter()
-            .filter(|e| ARTEFACTS.contains(&e.func.as_str()))
+            .filter(|e| artefacts.contains(&e.func.as_str()))
             .collect();
         assert!(
             found.is_empty(),
@@ -596,24 +589,27 @@ fn the_dynamic_loader_maps_the_libraries_in_exec_and_run() {
     );
 }
 
+fn make_var(v: &str) -> String {
+    std::env::var(v).unwrap_or_else(|_| panic!("{v} (set by make vm-test)"))
+}
+
+/// `vmrun run` on the aarch64 guest that `make vm-test` booted, into
+/// `results`, with no payload yet.
+fn vmrun(results: &std::path::Path) -> std::process::Command {
+    let mut cmd = std::process::Command::new(make_var("VMRUN"));
+    cmd.args(["run", "--arch", "aarch64"])
+        .args(["--kernel-dir", &make_var("KERNEL_DIR")])
+        .args(["--init", &make_var("VM_INIT")])
+        .args(["--ftrace-it", &make_var("FTRACE_IT")])
+        .arg("--results")
+        .arg(results);
+    cmd
+}
+
 /// `vmrun run` with everything but the payloads, which `extra` gives.
 fn vmrun_refuses(extra: &[&str]) -> (u8, String) {
-    let var = |v: &str| std::env::var(v).unwrap_or_else(|_| panic!("{v} (set by make vm-test)"));
     let results = std::env::temp_dir().join(format!("vmrun-refused-{}", std::process::id()));
-    let out = std::process::Command::new(var("VMRUN"))
-        .args([
-            "run",
-            "--arch",
-            "aarch64",
-            "--kernel-dir",
-            &var("KERNEL_DIR"),
-        ])
-        .args(["--init", &var("VM_INIT"), "--ftrace-it", &var("FTRACE_IT")])
-        .arg("--results")
-        .arg(&results)
-        .args(extra)
-        .output()
-        .expect("vmrun starts");
+    let out = vmrun(&results).args(extra).output().expect("vmrun starts");
     assert!(!results.exists(), "{extra:?}: results were made");
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     (out.status.code().expect("an exit code") as u8, stderr)
@@ -999,26 +995,15 @@ fn a_root_file_system_is_the_base_and_our_init_stays_the_only_other_process() {
     if arch() != "aarch64" {
         return;
     }
-    let var = |v: &str| std::env::var(v).unwrap_or_else(|_| panic!("{v} (set by make vm-test)"));
     let tmp = std::env::temp_dir().join(format!("vmrun-rootfs-{}", std::process::id()));
     let (root, results) = (tmp.join("root"), tmp.join("results"));
     base_root_file_system(&root);
-    let out = std::process::Command::new(var("VMRUN"))
-        .args([
-            "run",
-            "--arch",
-            "aarch64",
-            "--kernel-dir",
-            &var("KERNEL_DIR"),
-        ])
-        .args(["--init", &var("VM_INIT"), "--ftrace-it", &var("FTRACE_IT")])
-        .args(["--report", &var("FTRACE_REPORT"), "--duration", "1"])
+    let out = vmrun(&results)
+        .args(["--report", &make_var("FTRACE_REPORT"), "--duration", "1"])
         .arg("--command")
-        .arg(format!("{}/hello_dyn from-the-base", var("TESTPROGS")))
+        .arg(format!("{}/hello_dyn from-the-base", make_var("TESTPROGS")))
         .arg("--rootfs")
         .arg(&root)
-        .arg("--results")
-        .arg(&results)
         .output()
         .expect("vmrun starts");
     let read = |f: &str| fs::read_to_string(results.join(f)).unwrap_or_default();
