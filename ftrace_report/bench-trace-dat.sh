@@ -20,22 +20,8 @@ for v in report report-graph; do
 	[ -s "$dir/$v" ] && [ "$dir/$v" -nt "$base.$v.xz" ] || xz -dc "$base.$v.xz" >"$dir/$v"
 done
 
-# Best and median wall time and best CPU time (user + system) in ms per
-# read over $runs runs of $repeat reads.
-measure() {
-	local t walls=() cpus=()
-	local TIMEFORMAT='%3R %3U %3S'
-	for _ in $(seq "$runs"); do
-		t=$({ time for _ in $(seq "$repeat"); do "$@" >/dev/null 2>&1; done; } 2>&1)
-		read -r r u s <<<"$t"
-		walls+=("$(awk -v r="$r" -v n="$repeat" 'BEGIN { printf "%.2f", r * 1000 / n }')")
-		cpus+=("$(awk -v u="$u" -v s="$s" -v n="$repeat" 'BEGIN { printf "%.2f", (u + s) * 1000 / n }')")
-	done
-	printf '%s %s %s\n' \
-		"$(printf '%s\n' "${walls[@]}" | sort -n | head -1)" \
-		"$(printf '%s\n' "${walls[@]}" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')" \
-		"$(printf '%s\n' "${cpus[@]}" | sort -n | head -1)"
-}
+# shellcheck source=scripts/bench-measure.sh
+. "$(dirname "$0")/../scripts/bench-measure.sh"
 
 row() { printf '%-40s %12s %14s %11s %10s\n' "$@"; }
 printf 'inputs: %s.dat and -graph.dat (trace-cmd 3.1.6, format 7, zstd) and their report text; %d runs of %d reads each\n' \
@@ -48,15 +34,15 @@ for pair in "dat:report" "graph.dat:report-graph"; do
 	[ "${pair%%:*}" = dat ] || dat=$base-graph.dat
 	text=$dir/${pair#*:}
 	events=$("$bin" summary --json "$dat" | grep -o '"events":[0-9]*' | head -1 | cut -d: -f2)
-	read -r tb tm tc < <(measure "$bin" funcs "$text")
-	read -r db dm dc < <(measure "$bin" funcs "$dat")
+	read -r tb tm tc < <(measure "$runs" "$repeat" 2 "$bin" funcs "$text")
+	read -r db dm dc < <(measure "$runs" "$repeat" 2 "$bin" funcs "$dat")
 	ratio=$(awk -v a="$db" -v b="$tb" 'BEGIN { printf "%.2f", a / b }')
 	awk -v r="$ratio" 'BEGIN { exit !(r > 2) }' && verdict=MISSED
 	echo "${dat##*/} ($events events):"
 	row "  ftrace_report funcs <report text>" "$tb" "$tm" "$tc" "1.00x"
 	row "  ftrace_report funcs <trace.dat>" "$db" "$dm" "$dc" "${ratio}x"
 	if command -v trace-cmd >/dev/null; then
-		read -r cb cm cc < <(measure trace-cmd report -i "$dat")
+		read -r cb cm cc < <(measure "$runs" "$repeat" 2 trace-cmd report -i "$dat")
 		row "  trace-cmd report > /dev/null" "$cb" "$cm" "$cc" \
 			"$(awk -v a="$cb" -v b="$tb" 'BEGIN { printf "%.2fx", a / b }')"
 	else

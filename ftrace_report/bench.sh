@@ -26,27 +26,12 @@ ours() { "$bin" funcs "$big"; }
 oneliner() { cat "$big" | grep min | cut -d: -f2 | sed -r 's/ *<-/\n/' | tr -d $'\r' | sed -e 's/^ //' | sort | uniq; }
 wcl() { wc -l "$big"; }
 
-# Best and median wall time and best CPU time (user + system, all processes
-# of a pipeline) in ms over $runs runs. CPU time shows what a loaded machine
-# does to wall time.
-measure() {
-	local f=$1 t walls=() cpus=()
-	local TIMEFORMAT='%3R %3U %3S'
-	for _ in $(seq "$runs"); do
-		t=$({ time "$f" >/dev/null; } 2>&1)
-		read -r r u s <<<"$t"
-		walls+=("$(awk -v r="$r" 'BEGIN { printf "%.1f", r * 1000 }')")
-		cpus+=("$(awk -v u="$u" -v s="$s" 'BEGIN { printf "%.1f", (u + s) * 1000 }')")
-	done
-	printf '%s %s %s\n' \
-		"$(printf '%s\n' "${walls[@]}" | sort -n | head -1)" \
-		"$(printf '%s\n' "${walls[@]}" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')" \
-		"$(printf '%s\n' "${cpus[@]}" | sort -n | head -1)"
-}
+# shellcheck source=scripts/bench-measure.sh
+. "$(dirname "$0")/../scripts/bench-measure.sh"
 
-read -r ours_best ours_med ours_cpu < <(measure ours)
-read -r one_best one_med one_cpu < <(measure oneliner)
-read -r wc_best wc_med wc_cpu < <(measure wcl)
+read -r ours_best ours_med ours_cpu < <(measure "$runs" 1 1 ours)
+read -r one_best one_med one_cpu < <(measure "$runs" 1 1 oneliner)
+read -r wc_best wc_med wc_cpu < <(measure "$runs" 1 1 wcl)
 
 size=$(stat -c %s "$big")
 lines=$(wc -l <"$big")

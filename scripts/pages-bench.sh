@@ -28,32 +28,17 @@ for t in function-min function_graph-min; do
 	xz -dc "$data/aarch64-6.12-$t.trace.xz" >"$dir/$t.trace"
 done
 
-# Best and median wall time and best CPU time (user + system, children
-# included: dot, chromium's processes) in ms of "$@" over $1 runs. CPU time
-# shows what a loaded machine does to wall time.
-measure() {
-	local n=$1 r u s walls=() cpus=()
-	shift
-	local TIMEFORMAT='%3R %3U %3S'
-	for _ in $(seq "$n"); do
-		read -r r u s < <({ time "$@" >/dev/null 2>&1; } 2>&1)
-		walls+=("$(awk -v r="$r" 'BEGIN { printf "%.0f", r * 1000 }')")
-		cpus+=("$(awk -v u="$u" -v s="$s" 'BEGIN { printf "%.0f", (u + s) * 1000 }')")
-	done
-	printf '%s %s %s\n' \
-		"$(printf '%s\n' "${walls[@]}" | sort -n | head -1)" \
-		"$(printf '%s\n' "${walls[@]}" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')" \
-		"$(printf '%s\n' "${cpus[@]}" | sort -n | head -1)"
-}
+# shellcheck source=scripts/bench-measure.sh
+. "$(dirname "$0")/bench-measure.sh"
 
 row() { printf '%-44s %9s %13s %15s %12s  %s\n' "$@"; }
 printf 'load average: %s; %d runs each (the 70 MB trace: 2, chromium: 3)\n' "$(cut -d' ' -f1-3 /proc/loadavg)" "$runs"
 row page size_KiB wall_best_ms wall_median_ms cpu_best_ms target
 for t in function-min function_graph-min; do
-	read -r best med cpu < <(measure "$runs" "$bin" html "$dir/$t.trace" -o "$dir/$t.html")
+	read -r best med cpu < <(measure "$runs" 1 0 "$bin" html "$dir/$t.trace" -o "$dir/$t.html")
 	row "html aarch64 $t (1 s)" "$(($(stat -c %s "$dir/$t.html") / 1024))" "$best" "$med" "$cpu" "<=2048 KiB, <=1000 ms"
 done
-read -r best med cpu < <(measure 2 "$bin" html "$big" -o "$dir/big.html")
+read -r best med cpu < <(measure 2 1 0 "$bin" html "$big" -o "$dir/big.html")
 row "html $(basename "$big") ($(($(stat -c %s "$big") / 1000000)) MB)" \
 	"$(($(stat -c %s "$dir/big.html") / 1024))" "$best" "$med" "$cpu" "<=5000 ms"
 
@@ -66,7 +51,7 @@ chromium_load() {
 	rm -rf "$profile"
 }
 printf '<!DOCTYPE html><html><body></body></html>\n' >"$dir/empty.html"
-read -r best med cpu < <(measure 3 chromium_load "file://$dir/empty.html")
+read -r best med cpu < <(measure 3 1 0 chromium_load "file://$dir/empty.html")
 row "chromium: an empty page (browser start)" 0 "$best" "$med" "$cpu" "-"
-read -r best med cpu < <(measure 3 chromium_load "file://$dir/function-min.html")
+read -r best med cpu < <(measure 3 1 0 chromium_load "file://$dir/function-min.html")
 row "chromium: the min page, script run" "$(($(stat -c %s "$dir/function-min.html") / 1024))" "$best" "$med" "$cpu" "<=2000 ms"
