@@ -62,25 +62,35 @@ pub(crate) const EXECVE_NAMES: &[&str] = &[
 ];
 
 /// The system call entry path from the entry code up to the system call's
-/// own function (`noinstr` frames show up as callers only).
-pub(crate) const SYSCALL_ENTRY_NAMES: &[&str] = &[
+/// own function (`noinstr` frames show up as callers only): the functions
+/// that also start a kernel entry for the phase rules (`names::classify`
+/// gives them `KERNEL_ENTRY`: after execve has returned to user space, one
+/// of them is the program's next system call)...
+const SYSCALL_KERNEL_ENTRY_NAMES: &[&str] = &[
     // arm64
     "do_el0_svc",
     "do_el0_svc_compat",
-    "el0_svc_common",
     "invoke_syscall",
     // x86_64
     "do_syscall_64",
     "x64_sys_call",
-    "ia32_sys_call",
     "do_int80_syscall_32",
     "do_fast_syscall_32",
+    "syscall_enter_from_user_mode",
+    "enter_from_user_mode",
+];
+
+/// ...and the rest of that path, which the return path or a compat entry
+/// shares.
+const SYSCALL_PATH_NAMES: &[&str] = &[
+    // arm64
+    "el0_svc_common",
+    // x86_64
+    "ia32_sys_call",
     "__do_fast_syscall_32",
     "do_SYSENTER_32",
-    "syscall_enter_from_user_mode",
     "syscall_enter_from_user_mode_prepare",
     "syscall_enter_from_user_mode_work",
-    "enter_from_user_mode",
     // both
     "syscall_trace_enter",
 ];
@@ -116,8 +126,16 @@ pub(crate) fn is_execve(norm: &[u8]) -> bool {
     EXECVE_NAMES.iter().any(|n| n.as_bytes() == norm)
 }
 
-pub(crate) fn is_syscall_entry(norm: &[u8]) -> bool {
-    SYSCALL_ENTRY_NAMES.iter().any(|n| n.as_bytes() == norm)
+/// On the system call entry path (either list above).
+pub fn is_syscall_entry(norm: &[u8]) -> bool {
+    is_syscall_kernel_entry(norm) || SYSCALL_PATH_NAMES.iter().any(|n| n.as_bytes() == norm)
+}
+
+/// On the system call entry path and the start of a kernel entry.
+pub(crate) fn is_syscall_kernel_entry(norm: &[u8]) -> bool {
+    SYSCALL_KERNEL_ENTRY_NAMES
+        .iter()
+        .any(|n| n.as_bytes() == norm)
 }
 
 /// Another system call's function (`execve`'s own are `is_execve`).
@@ -213,6 +231,25 @@ mod tests {
         for m in ["aarch64", "x86_64"] {
             let f = syscall_function(m).unwrap();
             assert!(is_execve(f.as_bytes()) && !is_syscall_function(f.as_bytes()));
+        }
+    }
+
+    #[test]
+    fn the_first_functions_of_a_system_call_are_also_kernel_entries() {
+        use crate::names::{class, classify};
+        for n in SYSCALL_KERNEL_ENTRY_NAMES {
+            let c = classify(n.as_bytes());
+            assert!(
+                c & class::SYSCALL_ENTRY != 0 && c & class::KERNEL_ENTRY != 0,
+                "{n}"
+            );
+        }
+        for n in SYSCALL_PATH_NAMES {
+            let c = classify(n.as_bytes());
+            assert!(
+                c & class::SYSCALL_ENTRY != 0 && c & class::KERNEL_ENTRY == 0,
+                "{n}"
+            );
         }
     }
 

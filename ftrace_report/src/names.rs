@@ -103,7 +103,7 @@ pub mod class {
     /// arm64 EL0 synchronous-exception frames (syscalls and aborts): a
     /// kernel entry called from one came from user mode.
     pub const EL0_SYNC: u8 = 32;
-    /// On the system call entry path (`execve::SYSCALL_ENTRY_NAMES`).
+    /// On the system call entry path (`execve::is_syscall_entry`).
     pub const SYSCALL_ENTRY: u8 = 64;
     /// A system call's own function other than execve's.
     pub const SYSCALL_FN: u8 = 128;
@@ -154,20 +154,16 @@ const RET_USER_NAMES: &[&str] = &[
     "ret_fast_syscall",
 ];
 
+/// Where the kernel is entered from user space or by an interrupt (and the
+/// system call's entry, `execve::is_syscall_kernel_entry`).
 const KERNEL_ENTRY_NAMES: &[&str] = &[
     // x86_64
     "do_user_addr_fault",
     "handle_page_fault",
     "common_interrupt",
     "__common_interrupt",
-    "do_syscall_64",
-    "x64_sys_call",
-    "do_int80_syscall_32",
-    "do_fast_syscall_32",
     "irqentry_enter",
     "irqentry_enter_from_user_mode",
-    "enter_from_user_mode",
-    "syscall_enter_from_user_mode",
     "irq_enter_rcu",
     "irq_enter",
     // arm64
@@ -178,9 +174,6 @@ const KERNEL_ENTRY_NAMES: &[&str] = &[
     "do_interrupt_handler",
     "handle_arch_irq",
     "call_on_irq_stack",
-    "invoke_syscall",
-    "do_el0_svc",
-    "do_el0_svc_compat",
 ];
 
 const KERNEL_ENTRY_PREFIXES: &[&str] = &["exc_", "sysvec_", "__sysvec_", "asm_exc_", "asm_sysvec_"];
@@ -238,6 +231,7 @@ pub fn classify(norm: &[u8]) -> u8 {
         c |= class::RET_USER;
     }
     if is(KERNEL_ENTRY_NAMES)
+        || execve::is_syscall_kernel_entry(norm)
         || (KERNEL_ENTRY_PREFIXES
             .iter()
             .any(|p| norm.starts_with(p.as_bytes())))
