@@ -12,6 +12,8 @@
 //! `exec` may repeat. At exit, `DIR/exec-N.gt` (N = 1, 2, ... in the order
 //! of the execve calls) holds each record (format: `Recorder::text`).
 
+#![deny(unsafe_op_in_unsafe_fn, clippy::undocumented_unsafe_blocks)]
+
 mod api;
 pub mod arch;
 pub mod record;
@@ -84,14 +86,29 @@ pub unsafe extern "C" fn qemu_plugin_install(
     argv: *const *const c_char,
 ) -> c_int {
     let args: Vec<String> = (0..argc as usize)
-        .map(|i| CStr::from_ptr(*argv.add(i)).to_string_lossy().into_owned())
+        .map(|i| {
+            // SAFETY: QEMU passes `argc` valid C strings in `argv`.
+            unsafe { CStr::from_ptr(*argv.add(i)) }
+                .to_string_lossy()
+                .into_owned()
+        })
         .collect();
-    let target = CStr::from_ptr((*info).target_name).to_string_lossy();
-    match install(&args, &target, (*info).system_emulation) {
+    // SAFETY: QEMU passes a valid `info` whose target name is a C string.
+    let (target, system) = unsafe {
+        (
+            CStr::from_ptr((*info).target_name).to_string_lossy(),
+            (*info).system_emulation,
+        )
+    };
+    match install(&args, &target, system) {
         Ok(()) => {
-            qemu_plugin_register_vcpu_init_cb(id, vcpu_init);
-            qemu_plugin_register_vcpu_tb_trans_cb(id, tb_trans);
-            qemu_plugin_register_atexit_cb(id, at_exit, std::ptr::null_mut());
+            // SAFETY: `id` is this plugin's, and the callbacks are `extern
+            // "C"` functions with the signatures the API names.
+            unsafe {
+                qemu_plugin_register_vcpu_init_cb(id, vcpu_init);
+                qemu_plugin_register_vcpu_tb_trans_cb(id, tb_trans);
+                qemu_plugin_register_atexit_cb(id, at_exit, std::ptr::null_mut());
+            }
             0
         }
         Err(e) => {

@@ -7,6 +7,7 @@
 //! feature enabled by vmrun would reach it through cargo's feature
 //! unification in workspace builds.
 #![no_std]
+#![forbid(unsafe_code)]
 
 mod duration;
 pub mod manifest;
