@@ -82,7 +82,7 @@ payload-test: deps
 check-msrv: deps
 	CARGO_TARGET_DIR=$(CARGO_TARGET_DIR)/msrv $(CARGO) +1.74.1 build --locked -p ftrace_it -p min -p min_large
 
-lint: deps
+lint: deps check-test-line
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets --features vmrun/guest-tests,kernel_index/real-tree --locked -- -D warnings
 
@@ -95,9 +95,19 @@ include $(wildcard mk/*.mk)
 # unset: the closing line counts it as skipped, not passed.
 comma := ,
 TEST_SKIPPED := $(if $(filter check-buildroot,$(TEST_TARGETS)),$(if $(BUILDROOT_DIR),,check-buildroot))
+TEST_LINE = make test: $(words $(filter-out $(TEST_SKIPPED),$(TEST_TARGETS))) passed$(if $(TEST_SKIPPED),$(comma) \
+	$(words $(TEST_SKIPPED)) skipped (check-buildroot: BUILDROOT_DIR not set))
 test: $(TEST_TARGETS)
-	@echo "make test: $(words $(filter-out $(TEST_SKIPPED),$(TEST_TARGETS))) passed$(if $(TEST_SKIPPED),$(comma) \
-		$(words $(TEST_SKIPPED)) skipped (check-buildroot: BUILDROOT_DIR not set))"
+	@echo "$(TEST_LINE)"
+
+# The closing line with and without a Buildroot tree (part of lint).
+.PHONY: print-test-line check-test-line
+print-test-line:
+	@echo "$(TEST_LINE)"
+check-test-line:
+	@$(MAKE) -s --no-print-directory print-test-line BUILDROOT_DIR= \
+		| grep -qx 'make test: [0-9]* passed, 1 skipped (check-buildroot: BUILDROOT_DIR not set)'
+	@$(MAKE) -s --no-print-directory print-test-line BUILDROOT_DIR=/some/tree | grep -qx 'make test: [0-9]* passed'
 
 bench: $(BENCH_TARGETS)
 
