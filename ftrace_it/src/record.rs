@@ -73,6 +73,9 @@ impl Session<'_> {
         let uts = rustix::system::uname();
         w.key(b"version").s(VERSION);
         w.key(b"kernel").s(uts.release().to_bytes());
+        // The build, not only the release: a rebuild with another config
+        // keeps the release (`uname -v`, the build tree's UTS_VERSION).
+        w.key(b"kernel_version").s(uts.version().to_bytes());
         w.key(b"machine").s(uts.machine().to_bytes());
         w.key(b"tracer").s(o.tracer.name());
         w.key(b"pid").n(Pid::as_raw(self.child_pid) as u64);

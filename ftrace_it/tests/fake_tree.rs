@@ -602,6 +602,7 @@ fn record_header_has_every_key_in_order() {
         [
             "version",
             "kernel",
+            "kernel_version",
             "machine",
             "tracer",
             "pid",
@@ -628,6 +629,7 @@ fn record_header_has_every_key_in_order() {
     };
     assert_eq!(h["version"], env!("CARGO_PKG_VERSION"));
     assert_eq!(h["kernel"], uname("-r"));
+    assert_eq!(h["kernel_version"], uname("-v"));
     assert_eq!(h["machine"], uname("-m"));
     assert_eq!(h["tracer"], "function");
     assert_eq!(h["cpu"], "1");
