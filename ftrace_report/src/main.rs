@@ -23,6 +23,17 @@ const EXIT_INCOMPLETE: u8 = 8;
 const EXIT_KERNEL: u8 = 9;
 const EXIT_TRACE_DAT: u8 = 10;
 const EXIT_LAYOUT: u8 = 11;
+const EXIT_OTHER_KERNEL: u8 = 12;
+const EXIT_KERNEL_DAMAGED: u8 = 13;
+
+/// The exit status of a kernel build tree that cannot serve a trace.
+fn kernel_exit(e: &kernel_index::Error) -> u8 {
+    match e.kind() {
+        kernel_index::ErrorKind::Tree => EXIT_KERNEL,
+        kernel_index::ErrorKind::OtherKernel => EXIT_OTHER_KERNEL,
+        kernel_index::ErrorKind::Damaged => EXIT_KERNEL_DAMAGED,
+    }
+}
 
 const USAGE: &str = "\
 usage: ftrace_report COMMAND [OPTIONS] TRACE...
@@ -104,12 +115,16 @@ Exit status:
      header's counts (entries=), so it was cut short or damaged; the
      results of what is there are printed (takes precedence over 1)
   9  footprint, groundtruth, html --kernel-build: the kernel build tree
-     cannot be used (missing, not a build tree, no vmlinux.map, a damaged
-     MAINTAINERS) or is not the traced kernel (its release differs from the
-     trace header's)
+     cannot be used (missing, not a build tree, no System.map or
+     vmlinux.map, no objects)
   10 a trace-cmd trace.dat is truncated or damaged (the message names the
      part of the file)
   11 html: Graphviz's dot (Debian package graphviz) cannot be run or fails
+  12 the kernel build tree is not the traced kernel: its release, or its
+     build (uname -v, which ftrace_it records), differs from the trace's
+  13 a file of the kernel build tree is damaged (a MAINTAINERS pattern
+     get_maintainer.pl cannot use either, a line of System.map,
+     vmlinux.map or a .cmd file)
 For groundtruth, 3 and 4 concern the ground truth files too (4: not a
 gt_plugin record).";
 
@@ -787,24 +802,31 @@ fn recorded_build(file: &str) -> Option<PathBuf> {
 }
 
 /// The index of the traced kernel's build tree, checked against the trace
-/// header's kernel release.
+/// header's kernel release and build.
 fn kernel_index(
     an: &Analysis,
     file: &str,
     dir: &std::path::Path,
 ) -> Result<kernel_index::KernelIndex, (u8, String)> {
     let (index, cache) = kernel_index::KernelIndex::open(dir, &kernel_index::Cache::InBuildTree)
-        .map_err(|e| (EXIT_KERNEL, e.to_string()))?;
+        .map_err(|e| (kernel_exit(&e), e.to_string()))?;
     if let kernel_index::CacheUse::NotWritten(e) = cache {
         eprintln!(
             "ftrace_report: warning: the index of {} is not cached: {e}",
             dir.display()
         );
     }
-    if let Some((_, release)) = an.header.entries.iter().find(|(k, _)| k == "kernel") {
+    let header = |key: &str| {
+        an.header
+            .entries
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    };
+    if let Some(release) = header("kernel") {
         index
-            .check_release(release)
-            .map_err(|e| (EXIT_KERNEL, format!("{file}: {e}")))?;
+            .check_kernel(release, header("kernel_version"))
+            .map_err(|e| (kernel_exit(&e), format!("{file}: {e}")))?;
     }
     Ok(index)
 }

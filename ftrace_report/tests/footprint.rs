@@ -1,6 +1,7 @@
 //! `footprint`'s refusals: a kernel build tree it cannot use is a one-line
-//! error with its own exit status (9), never a wrong map. The map itself is
-//! checked on the real guest kernel by the guest tests (`make vm-test`).
+//! error with its own exit status (9 unusable, 12 another kernel, 13
+//! damaged), never a wrong map. The map itself is checked on the real guest
+//! kernel by the guest tests (`make vm-test`).
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -8,17 +9,25 @@ use std::process::Command;
 /// A small trace of a target's execve, in a directory of its own (no
 /// `kernel-build` record beside it).
 fn trace() -> PathBuf {
+    trace_of("6.12.117-min-prog-trace", None)
+}
+
+/// The same, recorded on kernel `release` (and build `version`, `uname -v`).
+fn trace_of(release: &str, version: Option<&str>) -> PathBuf {
     let dir = std::env::temp_dir().join(format!(
         "footprint-trace-{}-{:?}",
         std::process::id(),
         std::thread::current().id()
     ));
     std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("min.trace");
+    let path = dir.join(format!("min-{release}.trace"));
+    let version = version.map_or(String::new(), |v| {
+        format!("# ftrace_it.kernel_version: {v}\n")
+    });
     std::fs::write(
         &path,
-        "# ftrace_it.kernel: 6.12.117-min-prog-trace\n\
-         # ftrace_it.machine: aarch64\n\
+        format!("# ftrace_it.kernel: {release}\n{version}")
+            + "# ftrace_it.machine: aarch64\n\
          # ftrace_it.pid: 38\n\
          min-38 [001] ..... 1.000000: __arm64_sys_execve <-invoke_syscall\n\
          min-38 [001] ..... 1.000001: do_execveat_common.isra.0 <-__arm64_sys_execve\n\
@@ -79,4 +88,52 @@ fn normalized_names_are_refused() {
     let (code, err) = footprint(&[t.to_str().unwrap(), "--normalize", "--kernel-build", "/x"]);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("no --normalize"), "{err}");
+}
+
+const FAKE_BUILD: &str = "#1 SMP Wed Dec  2 15:11:12 UTC 2026";
+
+#[test]
+fn a_trace_of_another_kernel_is_refused() {
+    let tree = kernel_index::fake_tree::FakeTree::new();
+    let build = tree.build();
+    let build = build.to_str().unwrap();
+    let t = trace_of("6.12.0-test", Some(FAKE_BUILD));
+    let out = Command::new(env!("CARGO_BIN_EXE_ftrace_report"))
+        .args(["footprint", t.to_str().unwrap(), "--kernel-build", build])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    for (release, version) in [
+        ("6.6.37", Some(FAKE_BUILD)),
+        ("6.12.0-test", Some("#2 SMP Thu Dec  3 09:00:00 UTC 2026")),
+    ] {
+        let t = trace_of(release, version);
+        let (code, err) = footprint(&[t.to_str().unwrap(), "--kernel-build", build]);
+        assert_eq!(code, 12, "{err}");
+        one_line(&err);
+        assert!(
+            err.contains("give the build tree of the traced kernel"),
+            "{err}"
+        );
+    }
+}
+
+#[test]
+fn a_damaged_maintainers_line_is_refused() {
+    let tree = kernel_index::fake_tree::FakeTree::new();
+    let m = tree.source().join("MAINTAINERS");
+    let text = std::fs::read_to_string(&m).unwrap() + "\nBROKEN\nF:\tdrivers/[foo\n";
+    std::fs::write(&m, text).unwrap();
+    let t = trace_of("6.12.0-test", Some(FAKE_BUILD));
+    let (code, err) = footprint(&[
+        t.to_str().unwrap(),
+        "--kernel-build",
+        tree.build().to_str().unwrap(),
+    ]);
+    assert_eq!(code, 13, "{err}");
+    one_line(&err);
+    assert!(
+        err.contains("MAINTAINERS:") && err.contains("drivers/[foo"),
+        "{err}"
+    );
 }

@@ -38,9 +38,41 @@ pub enum Error {
         tree: String,
         trace: String,
     },
+    /// The same release, another build of it (`uname -v` against the
+    /// tree's `UTS_VERSION`): e.g. rebuilt with another `.config`.
+    BuildMismatch {
+        dir: PathBuf,
+        tree: String,
+        trace: String,
+    },
+}
+
+/// What an error is about, for callers that give each its own exit status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// No usable build tree: missing, unfinished, without objects or maps,
+    /// unreadable, or the cache cannot be written.
+    Tree,
+    /// A usable tree, but not of the traced kernel.
+    OtherKernel,
+    /// A file of the tree (a map, MAINTAINERS, a `.cmd` file) is damaged.
+    Damaged,
 }
 
 impl Error {
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::NotABuildTree { .. }
+            | Error::NoSystemMap { .. }
+            | Error::NoLinkMap { .. }
+            | Error::NoObjects { .. }
+            | Error::Io { .. }
+            | Error::CacheWrite { .. } => ErrorKind::Tree,
+            Error::ReleaseMismatch { .. } | Error::BuildMismatch { .. } => ErrorKind::OtherKernel,
+            Error::Parse { .. } | Error::Maintainers { .. } => ErrorKind::Damaged,
+        }
+    }
+
     pub(crate) fn io(path: impl Into<PathBuf>, error: io::Error) -> Error {
         Error::Io {
             path: path.into(),
@@ -100,6 +132,11 @@ impl fmt::Display for Error {
             Error::ReleaseMismatch { dir, tree, trace } => write!(
                 f,
                 "the trace was recorded on kernel {trace} but {} holds a build of {tree}: give the build tree of the traced kernel",
+                dir.display()
+            ),
+            Error::BuildMismatch { dir, tree, trace } => write!(
+                f,
+                "the trace was recorded on the build {trace:?} but {} holds the build {tree:?} of the same release: give the build tree of the traced kernel",
                 dir.display()
             ),
         }

@@ -174,7 +174,7 @@ pub struct Stats {
     pub sources_only_the_rest: usize,
 }
 
-pub(crate) const FORMAT: u32 = 2;
+pub(crate) const FORMAT: u32 = 3;
 
 /// Size and modification time of the files the index is made from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -190,6 +190,8 @@ pub struct KernelIndex {
     build_dir: PathBuf,
     source_dir: PathBuf,
     release: String,
+    /// `UTS_VERSION` (`uname -v` of the kernel built here), if the tree has it.
+    version: Option<String>,
     srcarch: String,
     symbols: Vec<TextSymbol>,
     input_sections: Vec<InputSection>,
@@ -216,6 +218,7 @@ const IDENTITY_FILES: &[&str] = &[
     "vmlinux.map",
     ".config",
     "include/config/kernel.release",
+    "include/generated/utsversion.h",
 ];
 
 pub(crate) fn identity(build: &Path, source: &Path) -> Identity {
@@ -235,6 +238,23 @@ pub(crate) fn identity(build: &Path, source: &Path) -> Identity {
         })
         .collect();
     Identity { files }
+}
+
+/// `UTS_VERSION` from `include/generated/utsversion.h` (5.19 on) or
+/// `compile.h` (before): what `uname -v` says on the kernel built here.
+fn uts_version(build: &Path) -> Option<String> {
+    [
+        "include/generated/utsversion.h",
+        "include/generated/compile.h",
+    ]
+    .iter()
+    .filter_map(|f| std::fs::read_to_string(build.join(f)).ok())
+    .find_map(|text| {
+        text.lines().find_map(|l| {
+            let v = l.strip_prefix("#define UTS_VERSION")?.trim();
+            Some(v.strip_prefix('"')?.strip_suffix('"')?.to_string())
+        })
+    })
 }
 
 /// The source tree of a build: `source` for `make O=`, else the tree itself.
@@ -272,6 +292,7 @@ impl KernelIndex {
             })?
             .trim()
             .to_string();
+        let version = uts_version(&build);
         let identity = identity(&build, &source);
 
         let sysmap_path = build.join("System.map");
@@ -514,6 +535,7 @@ impl KernelIndex {
             build_dir: build,
             source_dir: source,
             release,
+            version,
             srcarch,
             symbols,
             input_sections,
@@ -617,16 +639,29 @@ impl KernelIndex {
         &self.srcarch
     }
 
-    /// Checks that a trace's kernel release (its header's) is this build's.
-    pub fn check_release(&self, trace_release: &str) -> Result<(), Error> {
-        if trace_release.trim() == self.release {
-            Ok(())
-        } else {
-            Err(Error::ReleaseMismatch {
+    /// `UTS_VERSION` of the kernel built here (`#1 SMP ...`), if known.
+    pub fn version(&self) -> Option<&str> {
+        self.version.as_deref()
+    }
+
+    /// Checks that a trace's kernel (its header's release and, where the
+    /// trace has it, `uname -v`) is this build: the release alone does not
+    /// tell two builds of one source apart.
+    pub fn check_kernel(&self, release: &str, version: Option<&str>) -> Result<(), Error> {
+        if release.trim() != self.release {
+            return Err(Error::ReleaseMismatch {
                 dir: self.build_dir.clone(),
                 tree: self.release.clone(),
-                trace: trace_release.trim().to_string(),
-            })
+                trace: release.trim().to_string(),
+            });
+        }
+        match (version.map(str::trim), &self.version) {
+            (Some(trace), Some(tree)) if trace != tree => Err(Error::BuildMismatch {
+                dir: self.build_dir.clone(),
+                tree: tree.clone(),
+                trace: trace.to_string(),
+            }),
+            _ => Ok(()),
         }
     }
 

@@ -24,6 +24,8 @@ mod cache;
 mod cmdfile;
 mod cond;
 mod error;
+#[cfg(feature = "fake-tree")]
+pub mod fake_tree;
 mod index;
 mod kbuild;
 mod kconfig;
@@ -35,7 +37,7 @@ mod testutil;
 
 pub use cache::{Cache, CacheUse, CACHE_FILE};
 pub use cond::{Cond, ConfigValues};
-pub use error::Error;
+pub use error::{Error, ErrorKind};
 pub use index::{
     Function, InputSection, KernelIndex, Linked, Lookup, MaintainersSection, Match, Object,
     SourceFile, Stats, TextSymbol,

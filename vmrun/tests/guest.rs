@@ -929,18 +929,31 @@ fn footprint_refuses_a_trace_of_another_kernel() {
     let dir = std::env::temp_dir().join(format!("footprint-other-kernel-{}", std::process::id()));
     fs::create_dir_all(&dir).unwrap();
     let other = dir.join("min.trace");
-    let text = read("min.trace").replacen("# ftrace_it.kernel: ", "# ftrace_it.kernel: 6.6.37-", 1);
-    fs::write(&other, text).unwrap();
-    let out = std::process::Command::new(report)
-        .args(["footprint", "--kernel-build", &kernel])
-        .arg(&other)
-        .output()
-        .unwrap();
+    let trace = read("min.trace");
+    // The header names this build (`uname -v`), which footprint checks too.
+    assert!(
+        trace.contains("# ftrace_it.kernel_version: #"),
+        "no kernel_version in the header"
+    );
+    let other_release = trace.replacen("# ftrace_it.kernel: ", "# ftrace_it.kernel: 6.6.37-", 1);
+    let other_build = trace.replacen(
+        "# ftrace_it.kernel_version: #",
+        "# ftrace_it.kernel_version: #99",
+        1,
+    );
+    for text in [other_release, other_build] {
+        fs::write(&other, text).unwrap();
+        let out = std::process::Command::new(&report)
+            .args(["footprint", "--kernel-build", &kernel])
+            .arg(&other)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(12), "{err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(out.stdout.is_empty());
+    }
     fs::remove_dir_all(&dir).unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(9), "{err}");
-    assert_eq!(err.lines().count(), 1, "{err}");
-    assert!(out.stdout.is_empty());
 }
 
 #[test]
