@@ -9,7 +9,7 @@
 //! vmrun itself (VMRUN, KERNEL_DIR, VM_INIT, FTRACE_IT, TESTPROGS).
 
 use ftrace_report::{execve, names};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::PathBuf;
 
@@ -832,32 +832,49 @@ fn every_function_of_min_maps_to_an_object_a_file_and_a_subsystem() {
         fs::canonicalize(&kernel).unwrap(),
         "the results name another kernel build"
     );
-    // Static functions of both GIC drivers share these names.
-    const SHARED: [&str; 3] = ["gic_eoi_irq", "gic_handle_irq", "gic_ipi_send_mask"];
+    // Static functions of both GIC drivers share these names (arm64); the
+    // page fault's entry path and the interrupt controller per architecture.
+    let (shared, fault_path, irq_sections): (&[&str], &str, &[&str]) = match arch().as_str() {
+        "aarch64" => (
+            &["gic_eoi_irq", "gic_handle_irq", "gic_ipi_send_mask"],
+            "user instruction abort (el0_ia)",
+            &[
+                "ARM GENERIC INTERRUPT CONTROLLER DRIVERS",
+                "HIGH-RESOLUTION TIMERS, TIMER WHEEL, CLOCKEVENTS",
+            ],
+        ),
+        _ => (
+            &[],
+            "user data abort (el0_da) / page fault",
+            &["HIGH-RESOLUTION TIMERS, TIMER WHEEL, CLOCKEVENTS"],
+        ),
+    };
     for id in ["min", "min.large"] {
         let map = footprint_map(id);
         assert_eq!(map["unmapped"], serde_json::json!([]), "{id}");
         for a in map["ambiguous"].as_array().unwrap() {
-            assert!(SHARED.contains(&a.as_str().unwrap()), "{id}: {a} ambiguous");
+            assert!(shared.contains(&a.as_str().unwrap()), "{id}: {a} ambiguous");
         }
         let functions = map["functions"].as_array().unwrap();
         assert!(functions.len() > 400, "{id}: {} functions", functions.len());
         for f in functions {
             let objects = f["objects"].as_array().unwrap();
-            let shared = SHARED.contains(&f["name"].as_str().unwrap());
-            assert_eq!(objects.len(), if shared { 2 } else { 1 }, "{id}: {f}");
+            let is_shared = shared.contains(&f["name"].as_str().unwrap());
+            assert_eq!(objects.len(), if is_shared { 2 } else { 1 }, "{id}: {f}");
         }
         let execve = path_sections(&map, "execve system call");
         for s in ["EXEC & BINFMT API, ELF", "MEMORY MANAGEMENT", "SCHEDULER"] {
             assert!(execve.contains(&s), "{id}: execve lacks {s}: {execve:?}");
         }
-        let abort = path_sections(&map, "user instruction abort (el0_ia)");
-        assert!(abort.contains(&"PAGE CACHE"), "{id}: el0_ia: {abort:?}");
-        let irq = path_sections(&map, "interrupts");
+        let fault = path_sections(&map, fault_path);
         assert!(
-            irq.contains(&"ARM GENERIC INTERRUPT CONTROLLER DRIVERS"),
-            "{id}: interrupts: {irq:?}"
+            fault.contains(&"PAGE CACHE"),
+            "{id}: {fault_path}: {fault:?}"
         );
+        let irq = path_sections(&map, "interrupts");
+        for s in irq_sections {
+            assert!(irq.contains(s), "{id}: interrupts lack {s}: {irq:?}");
+        }
         assert!(
             map["build_symbols"]
                 .as_array()
@@ -867,6 +884,141 @@ fn every_function_of_min_maps_to_an_object_a_file_and_a_subsystem() {
             "{id}: BINFMT_ELF builds binfmt_elf.o"
         );
     }
+}
+
+/// One line of the golden footprint file: a payload's entry path and one
+/// MAINTAINERS section under it (`entry_paths[].subsystems`).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct GoldenSection {
+    id: String,
+    path: String,
+    section: String,
+}
+
+impl GoldenSection {
+    /// The section as a field: a tab in a MAINTAINERS title (x86's "HPET:
+    /// x86") written `\t`.
+    fn escaped(&self) -> String {
+        self.section.replace('\t', "\\t")
+    }
+}
+
+/// `tests/golden/footprint-ARCH.tsv`: the kernel build it was made on (its
+/// cache directory's name: source version, config hash),
+/// then `ID<TAB>PATH<TAB>always<TAB>SECTION` (in every run) or
+/// `ID<TAB>PATH<TAB>varies<TAB>SECTION<TAB>REASON` (in some runs).
+fn golden_footprint_path() -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden"))
+        .join(format!("footprint-{}.tsv", arch()))
+}
+
+/// The kernel build, the `always` sections, the `varies` sections and reasons.
+type Golden = (
+    String,
+    BTreeSet<GoldenSection>,
+    BTreeMap<GoldenSection, String>,
+);
+
+fn golden_footprint() -> Option<Golden> {
+    let text = fs::read_to_string(golden_footprint_path()).ok()?;
+    let (mut build, mut always, mut varies) = (None, BTreeSet::new(), BTreeMap::new());
+    for line in text
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+    {
+        let f: Vec<&str> = line.split('\t').collect();
+        let key = |i: usize| GoldenSection {
+            id: f[0].into(),
+            path: f[1].into(),
+            section: f[i].replace("\\t", "\t"),
+        };
+        match f.as_slice() {
+            ["kernel_build", b] => build = Some(b.to_string()),
+            [_, _, "always", _] => {
+                always.insert(key(3));
+            }
+            [_, _, "varies", _, reason] => {
+                varies.insert(key(3), reason.to_string());
+            }
+            _ => panic!("{}: bad line {line:?}", golden_footprint_path().display()),
+        }
+    }
+    Some((build.expect("a kernel_build line"), always, varies))
+}
+
+/// Every payload's entry paths and their sections: the golden set of the
+/// traced kernel. A section in every run is `always`; one that only some
+/// runs reach (a fault that takes the slow path, what a tick's softirq
+/// runs) is `varies`, with its reason. `UPDATE_GOLDEN=1 make vm-test`
+/// rewrites the file from this run (keeping the `varies` lines) after a
+/// kernel or config change; review its diff.
+#[test]
+fn the_footprints_subsystems_are_the_golden_ones() {
+    let mut seen = BTreeSet::new();
+    let mut kernel_build = String::new();
+    for id in ["min", "min.large"] {
+        let map = footprint_map(id);
+        // The cache directory's name: source version and config hash.
+        let dir = map["kernel_build"].as_str().expect("kernel_build");
+        kernel_build = dir.rsplit('/').next().unwrap().to_string();
+        for p in map["entry_paths"].as_array().expect("entry paths") {
+            for s in p["subsystems"].as_array().expect("subsystems") {
+                let key = GoldenSection {
+                    id: id.into(),
+                    path: p["name"].as_str().unwrap().into(),
+                    section: s.as_str().unwrap().into(),
+                };
+                seen.insert(key);
+            }
+        }
+    }
+    let golden = golden_footprint();
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        let varies = golden.map(|g| g.2).unwrap_or_default();
+        let mut out = String::from(
+            "# The MAINTAINERS sections under each kernel entry path of the guest\n\
+             # traces' footprints (footprint --json: entry_paths[].subsystems).\n\
+             # always: in every run; varies: in some runs, with the reason.\n\
+             # After a kernel or config change: UPDATE_GOLDEN=1 make vm-test, then\n\
+             # review the diff (varies lines are kept).\n",
+        );
+        out += &format!("kernel_build\t{kernel_build}\n");
+        let mut lines: Vec<String> = seen
+            .iter()
+            .filter(|k| !varies.contains_key(*k))
+            .map(|k| format!("{}\t{}\talways\t{}\n", k.id, k.path, k.escaped()))
+            .collect();
+        lines.extend(
+            varies
+                .iter()
+                .map(|(k, r)| format!("{}\t{}\tvaries\t{}\t{r}\n", k.id, k.path, k.escaped())),
+        );
+        lines.sort();
+        out.extend(lines);
+        fs::create_dir_all(golden_footprint_path().parent().unwrap()).unwrap();
+        fs::write(golden_footprint_path(), out).unwrap();
+        return;
+    }
+    let (golden_build, always, varies) = golden.unwrap_or_else(|| {
+        panic!(
+            "{}: missing; make it with UPDATE_GOLDEN=1 make vm-test",
+            golden_footprint_path().display()
+        )
+    });
+    assert_eq!(
+        golden_build, kernel_build,
+        "the golden footprint is of another kernel build: UPDATE_GOLDEN=1 make vm-test, and review"
+    );
+    let missing: Vec<_> = always.difference(&seen).collect();
+    let new: Vec<_> = seen
+        .iter()
+        .filter(|k| !always.contains(*k) && !varies.contains_key(*k))
+        .collect();
+    assert!(
+        missing.is_empty() && new.is_empty(),
+        "footprint sections differ from {}: missing {missing:?}, new {new:?}",
+        golden_footprint_path().display()
+    );
 }
 
 /// The study comparison of ftrace_report/README.md, between its markers.
