@@ -487,7 +487,7 @@ mod tests {
         assert_eq!(until(&r, "z", 1).entries.len(), 5);
         let t = "# tracer\n min-38 [001] d.h.. 1.4: gic_handle_irq <-call_on_irq_stack\n";
         assert_eq!(last_function(t), Some("gic_handle_irq"));
-        let sym_addr = " min-38 [001] d.h.. 1.4: gic_handle_irq <ffff80008001000c> <-call_on_irq_stack <ffff800080016a34>\n";
+        let sym_addr = " min-38 [001] d.h.. 1.4: gic_handle_irq <ffff80008001000c> <-call_on_irq_stack <ffff8000800148b0>\n";
         assert_eq!(last_function(sym_addr), Some("gic_handle_irq"));
     }
 

@@ -920,7 +920,7 @@ mod tests {
     fn sym_addr_gives_the_name_and_the_address() {
         // As the 6.12 arm64 guest prints it: the patch site (symbol + 4),
         // then the return address into the caller.
-        let f = func("             min-94      [001] ..... 5.1: gic_handle_irq <ffff80008001000c> <-call_on_irq_stack <ffff800080016a34>");
+        let f = func("             min-94      [001] ..... 5.1: gic_handle_irq <ffff80008001000c> <-call_on_irq_stack <ffff8000800148b0>");
         let c = parse_call(f.text).unwrap();
         assert_eq!(
             (c.func, c.func_addr, c.parent, c.parent_addr),
@@ -928,7 +928,7 @@ mod tests {
                 &b"gic_handle_irq"[..],
                 Some(0xffff_8000_8001_000c),
                 Some(&b"call_on_irq_stack"[..]),
-                Some(0xffff_8000_8001_6a34)
+                Some(0xffff_8000_8001_48b0)
             )
         );
         // 32-bit kernels print 8 digits; offsets come before the address.

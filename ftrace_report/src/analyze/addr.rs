@@ -60,10 +60,10 @@ mod tests {
     /// 6.12 arm64 guest: ffff800080010008 and ffff8000800100a8).
     const TRACE: &str = "\
 # ftrace_it.sym_addr: on
- min-9 [001] d.h1. 1.000001: gic_handle_irq <ffff80008001000c> <-call_on_irq_stack <ffff800080016a34>
- min-9 [001] d.h1. 1.000002: gic_handle_irq <ffff8000800100ac> <-call_on_irq_stack <ffff800080016a34>
- min-9 [001] d.h1. 1.000003: generic_handle_domain_irq <ffff8000800a1234> <-gic_handle_irq <ffff800080010050>
- min-9 [001] d.h1. 1.000004: gic_handle_irq <ffff80008001000c> <-call_on_irq_stack <ffff800080016a34>
+ min-9 [001] d.h1. 1.000001: gic_handle_irq <ffff80008001000c> <-call_on_irq_stack <ffff8000800148b0>
+ min-9 [001] d.h1. 1.000002: gic_handle_irq <ffff8000800100ac> <-call_on_irq_stack <ffff8000800148b0>
+ min-9 [001] d.h1. 1.000003: generic_handle_domain_irq <ffff80008008492c> <-gic_handle_irq <ffff800080010074>
+ min-9 [001] d.h1. 1.000004: gic_handle_irq <ffff80008001000c> <-call_on_irq_stack <ffff8000800148b0>
  min-9 [001] ..... 1.000005: getname <-__arm64_sys_execve
  min-9 [001] ..... 1.000006: do_fault <ffff800080200004> <-handle_mm_fault [   27.013141] random: crng init done
 ";
@@ -76,11 +76,11 @@ mod tests {
             a.addresses(b"gic_handle_irq"),
             [
                 0xffff_8000_8001_000c,
-                0xffff_8000_8001_0050,
+                0xffff_8000_8001_0074,
                 0xffff_8000_8001_00ac
             ]
         );
-        assert_eq!(a.addresses(b"call_on_irq_stack"), [0xffff_8000_8001_6a34]);
+        assert_eq!(a.addresses(b"call_on_irq_stack"), [0xffff_8000_8001_48b0]);
         // A line without sym-addr gives no address; a spliced kernel
         // message leaves the function's.
         assert_eq!(a.addresses(b"getname"), [] as [u64; 0]);
