@@ -26,6 +26,8 @@ buffer, and lost events are reported.
       --housekeeping N  CPU for the routable IRQs (default 0)
       --no-irq-routing  leave IRQ affinities alone
       --no-follow       trace PROGRAM's pid only, not its threads and children
+      --sym-addr        each symbol's address after it, `<ffff...>`
+                        (options/sym-addr; function tracer only)
       --duration SECS   then SIGKILL the program (decimals allowed)
       --buffer-kb N     ring buffer of the program's CPU, KiB; default with
                         -o: 4096 + 4096 per second of --duration (16384
@@ -117,6 +119,9 @@ pub struct Opts {
     pub irq_routing: bool,
     /// Trace the program's threads and children too (not --no-follow).
     pub follow: bool,
+    /// `options/sym-addr=1`: each symbol of the function tracer's lines is
+    /// followed by its address.
+    pub sym_addr: bool,
     pub duration_ms: Option<u64>,
     /// --duration as given, for the record header.
     pub duration_text: &'static [u8],
@@ -141,6 +146,7 @@ enum Opt {
     Version,
     NoIrqRouting,
     NoFollow,
+    SymAddr,
     Restore,
     Output,
     Stdout,
@@ -161,18 +167,24 @@ impl Opt {
     fn takes_value(self) -> bool {
         !matches!(
             self,
-            Opt::Help | Opt::Version | Opt::NoIrqRouting | Opt::NoFollow | Opt::Restore
+            Opt::Help
+                | Opt::Version
+                | Opt::NoIrqRouting
+                | Opt::NoFollow
+                | Opt::SymAddr
+                | Opt::Restore
         )
     }
 }
 
-const OPTIONS: [(&[u8], Opt); 21] = [
+const OPTIONS: [(&[u8], Opt); 22] = [
     (b"-h", Opt::Help),
     (b"--help", Opt::Help),
     (b"-V", Opt::Version),
     (b"--version", Opt::Version),
     (b"--no-irq-routing", Opt::NoIrqRouting),
     (b"--no-follow", Opt::NoFollow),
+    (b"--sym-addr", Opt::SymAddr),
     (b"-o", Opt::Output),
     (b"--output", Opt::Output),
     (b"--stdout", Opt::Stdout),
@@ -222,6 +234,7 @@ pub fn parse(a: Argv) -> Res<Parsed> {
         housekeeping_given: false,
         irq_routing: true,
         follow: true,
+        sym_addr: false,
         duration_ms: None,
         duration_text: b"none",
         buffer_kb: None,
@@ -271,6 +284,7 @@ pub fn parse(a: Argv) -> Res<Parsed> {
                 Opt::Version => return Ok(Parsed::Version),
                 Opt::Restore => restore = true,
                 Opt::NoFollow => o.follow = false,
+                Opt::SymAddr => o.sym_addr = true,
                 _ => o.irq_routing = false,
             }
             continue;
@@ -356,6 +370,11 @@ pub fn parse(a: Argv) -> Res<Parsed> {
             None => Ok(Parsed::Restore(o.journal)),
             Some(arg) => Err(usage(b"--restore runs no PROGRAM: ", arg.to_bytes(), b"")),
         };
+    }
+    // function_graph prints names only; a header saying `sym_addr: on`
+    // over a trace without addresses would mislead.
+    if o.sym_addr && o.tracer != Tracer::Function {
+        return Err(usage(b"--sym-addr", b" needs --tracer function", b""));
     }
     let Some(prog) = a.get(i) else {
         return Err(usage(b"missing PROGRAM", b"", b""));

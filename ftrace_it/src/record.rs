@@ -1,7 +1,7 @@
 //! Record mode: after the run, write FILE = header + the whole `trace` file,
 //! and check the per-CPU stats for lost events.
 
-use crate::args::VERSION;
+use crate::args::{Tracer, VERSION};
 use crate::child::End;
 use crate::fsutil::{field, first_number, open_read, read_into, read_or_fail, Path};
 use crate::out::{fail, io_fail, msg, Buf, Res, Writer, E_LOST};
@@ -78,6 +78,9 @@ impl Session<'_> {
         w.key(b"kernel_version").s(uts.version().to_bytes());
         w.key(b"machine").s(uts.machine().to_bytes());
         w.key(b"tracer").s(o.tracer.name());
+        // Whether the lines carry addresses: only the function tracer's do.
+        let addr = o.tracer == Tracer::Function && self.tracefs.sym_addr_on();
+        w.key(b"sym_addr").s(if addr { b"on" } else { b"off" });
         w.key(b"pid").n(Pid::as_raw(self.child_pid) as u64);
         w.key(b"cpu").n(o.cpu);
         w.key(b"housekeeping");

@@ -27,6 +27,8 @@ enum Ctl {
     CpuBuffer,
     /// `funcgraph-proc`, read and written for function_graph only.
     Graph,
+    /// `sym-addr`, read and written with --sym-addr only.
+    SymAddr,
     /// Following the program's threads and children (not with
     /// --no-follow): the pid filters take in each new task
     /// (`function-fork`, `event-fork`), the fork events of the filtered
@@ -40,13 +42,14 @@ enum Ctl {
 }
 
 /// Every control file, in the order they are read.
-const CTLS: [Ctl; 11] = [
+const CTLS: [Ctl; 12] = [
     Ctl::On,
     Ctl::Tracer,
     Ctl::Pid,
     Ctl::Buffer,
     Ctl::CpuBuffer,
     Ctl::Graph,
+    Ctl::SymAddr,
     Ctl::FuncFork,
     Ctl::EventFork,
     Ctl::EventPid,
@@ -56,9 +59,10 @@ const CTLS: [Ctl; 11] = [
 
 /// All but `tracing_on`, in the order they are put back: the reverse of
 /// the setup's.
-const RESTORE_ORDER: [Ctl; 10] = [
+const RESTORE_ORDER: [Ctl; 11] = [
     Ctl::Tracer,
     Ctl::Graph,
+    Ctl::SymAddr,
     Ctl::Notrace,
     Ctl::ForkEvent,
     Ctl::EventPid,
@@ -92,6 +96,7 @@ impl Ctl {
             Ctl::Buffer => b"buffer_size_kb",
             Ctl::CpuBuffer => b"/buffer_size_kb",
             Ctl::Graph => b"options/funcgraph-proc",
+            Ctl::SymAddr => b"options/sym-addr",
             Ctl::FuncFork => b"options/function-fork",
             Ctl::EventFork => b"options/event-fork",
             Ctl::EventPid => b"set_event_pid",
@@ -130,6 +135,8 @@ pub struct Tracefs {
     unexpanded: bool,
     /// function_graph, and `funcgraph-proc` is not 1 yet.
     graph_proc: bool,
+    /// --sym-addr, and `sym-addr` is not 1 yet.
+    sym_addr: bool,
     /// Threads and children are traced too (no --no-follow).
     follow: bool,
     /// The target CPU's ring buffer size while tracing, KiB.
@@ -160,6 +167,7 @@ impl Tracefs {
             resize: false,
             unexpanded: false,
             graph_proc: false,
+            sym_addr: false,
             follow: false,
             buffer_kb: 0,
         }
@@ -190,6 +198,7 @@ impl Tracefs {
             Ctl::Buffer => self.resize && self.unexpanded,
             Ctl::CpuBuffer => self.resize,
             Ctl::Graph => self.graph_proc,
+            Ctl::SymAddr => self.sym_addr,
             Ctl::On | Ctl::Tracer | Ctl::Pid => true,
             _ => self.follow,
         }
@@ -274,7 +283,9 @@ impl Tracefs {
     pub fn save(&mut self, o: &Opts) -> Res<()> {
         self.follow = o.follow;
         for c in CTLS {
-            if (c == Ctl::Graph && o.tracer != Tracer::Graph) || (FOLLOW.contains(&c) && !o.follow)
+            if (c == Ctl::Graph && o.tracer != Tracer::Graph)
+                || (c == Ctl::SymAddr && !o.sym_addr)
+                || (FOLLOW.contains(&c) && !o.follow)
             {
                 continue;
             }
@@ -308,6 +319,7 @@ impl Tracefs {
         self.resize = o.buffer_kb.is_some() || o.output.is_some();
         self.unexpanded = colon.is_some();
         self.graph_proc = o.tracer == Tracer::Graph && trim(self.saved(Ctl::Graph)) != b"1";
+        self.sym_addr = o.sym_addr && trim(self.saved(Ctl::SymAddr)) != b"1";
         self.buffer_kb = match (o.buffer_kb, o.output) {
             (Some(kb), _) => kb,
             (None, Some(_)) => default_buffer_kb(o),
@@ -383,14 +395,27 @@ impl Tracefs {
         Ok(())
     }
 
-    /// The tracer, with `funcgraph-proc=1` first for function_graph.
+    /// The tracer, with its output options first: `sym-addr=1` for
+    /// --sym-addr, `funcgraph-proc=1` for function_graph.
     pub fn set_tracer(&mut self, tracer: Tracer) -> Res<()> {
+        if self.sym_addr {
+            self.set(Ctl::SymAddr, b"1\n")?;
+        }
         if self.graph_proc {
             self.set(Ctl::Graph, b"1\n")?;
         }
         let mut v = Buf::<24>::new();
         v.s(tracer.name()).s(b"\n");
         self.set(Ctl::Tracer, v.bytes())
+    }
+
+    /// Whether the function tracer prints addresses (`sym-addr` reads 1),
+    /// set by --sym-addr or found so: for the record header.
+    pub fn sym_addr_on(&self) -> bool {
+        let mut p = self.path(Ctl::SymAddr.file());
+        let mut buf = [0u8; 8];
+        let n = read_file(p.c(), &mut buf).unwrap_or(0);
+        trim(&buf[..n]) == b"1"
     }
 
     /// Empties the ring buffer: opening `trace` with O_TRUNC does.

@@ -60,6 +60,7 @@ impl Tree {
             ("tr/options/funcgraph-proc", "0\n"),
             ("tr/options/function-fork", "0\n"),
             ("tr/options/event-fork", "0\n"),
+            ("tr/options/sym-addr", "0\n"),
             ("tr/set_event_pid", ""),
             ("tr/events/sched/sched_process_fork/enable", "0\n"),
             ("tr/set_ftrace_notrace", "#### no functions disabled ####\n"),
@@ -605,6 +606,7 @@ fn record_header_has_every_key_in_order() {
             "kernel_version",
             "machine",
             "tracer",
+            "sym_addr",
             "pid",
             "cpu",
             "housekeeping",
@@ -632,6 +634,7 @@ fn record_header_has_every_key_in_order() {
     assert_eq!(h["kernel_version"], uname("-v"));
     assert_eq!(h["machine"], uname("-m"));
     assert_eq!(h["tracer"], "function");
+    assert_eq!(h["sym_addr"], "off");
     assert_eq!(h["cpu"], "1");
     assert_eq!(h["housekeeping"], "0");
     assert_eq!(h["cpus_online"], "0-1");
@@ -692,6 +695,43 @@ fn function_graph_turns_on_the_pid_column_and_puts_it_back() {
     assert!(writes[tracer..].contains(&w("tr/options/funcgraph-proc", "0\n")));
     assert_eq!(header(&out_file)["tracer"], "function_graph");
     assert_restored(&before, &t);
+}
+
+#[test]
+fn sym_addr_is_set_before_the_tracer_recorded_and_put_back() {
+    let t = Tree::new("symaddr");
+    let before = t.snapshot();
+    let out_file = t.out_file();
+    let (out, log) = t.strace(&["--sym-addr", "-o", &out_file, "/bin/true"]);
+    assert_eq!(code(&out), 0, "stderr: {}", stderr(&out));
+    let writes = log.tree_writes();
+    let pos = |p: &str, d: &str| writes.iter().position(|x| *x == w(p, d)).unwrap();
+    let notrace = pos("tr/set_ftrace_notrace", "__traceiter_sched_process_fork\n");
+    let on = pos("tr/options/sym-addr", "1\n");
+    let tracer = pos("tr/current_tracer", "function\n");
+    assert!(notrace < on && on + 1 == tracer, "{writes:?}");
+    // Put back right after the tracer, the reverse of the setup.
+    let nop = pos("tr/current_tracer", "nop\n");
+    assert_eq!(
+        writes[nop + 1],
+        w("tr/options/sym-addr", "0\n"),
+        "{writes:?}"
+    );
+    assert_eq!(header(&out_file)["sym_addr"], "on");
+    assert_restored(&before, &t);
+
+    // Found on already: left alone, and the header says so.
+    t.put("tr/options/sym-addr", "1\n");
+    let (out, log) = t.strace(&["--sym-addr", "-o", &out_file, "/bin/true"]);
+    assert_eq!(code(&out), 0, "stderr: {}", stderr(&out));
+    assert!(
+        !log.tree_writes()
+            .iter()
+            .any(|x| x.0 == "tr/options/sym-addr"),
+        "{:?}",
+        log.tree_writes()
+    );
+    assert_eq!(header(&out_file)["sym_addr"], "on");
 }
 
 #[test]
@@ -1062,6 +1102,15 @@ fn bad_input_changes_nothing_and_has_its_own_status() {
             needle: "irqsoff",
         },
         Case {
+            name: "--sym-addr with function_graph",
+            prepare: |_| {
+                let a = ["--sym-addr", "--tracer", "function_graph", "/bin/true"];
+                a.map(String::from).to_vec()
+            },
+            code: 64,
+            needle: "--sym-addr needs --tracer function",
+        },
+        Case {
             name: "program missing",
             prepare: |t| vec![t.path("nothing").display().to_string()],
             code: 65,
@@ -1198,6 +1247,7 @@ fn help_lists_every_option_and_exit_status() {
         "--cpu N",
         "--housekeeping N",
         "--no-irq-routing",
+        "--sym-addr",
         "--duration SECS",
         "--buffer-kb N",
         "--env NAME=VALUE",
@@ -1353,6 +1403,50 @@ fn after_a_sigkill_the_journal_blocks_new_runs_and_restore_puts_everything_back(
     );
     let out = t.run(&["-o", &out_file, "/bin/true"]);
     assert_eq!(code(&out), 0, "stderr: {}", stderr(&out));
+    assert_restored(&before, &t);
+}
+
+#[test]
+fn a_sigkilled_sym_addr_run_is_journaled_and_restored() {
+    let t = Tree::new("symaddr-journal");
+    let before = t.snapshot();
+    let out_file = t.out_file();
+    kill_while_tracing(
+        &t,
+        &[
+            "--sym-addr",
+            "--duration",
+            "60",
+            "-o",
+            &out_file,
+            "/bin/sleep",
+            "100",
+        ],
+        "function",
+    );
+    assert_eq!(t.read("tr/options/sym-addr"), "1\n");
+    let journal = fs::read(t.journal()).expect("the journal of the dead run");
+    // Kind, path, NUL, the value as found, NUL.
+    let record = format!("s{}/tr/options/sym-addr\0{}\0", t.root.display(), "0\n");
+    assert!(
+        journal
+            .windows(record.len())
+            .any(|w| w == record.as_bytes()),
+        "{}",
+        String::from_utf8_lossy(&journal)
+    );
+    let out = t.run(&["--restore"]);
+    assert_eq!(code(&out), 0, "stderr: {}", stderr(&out));
+    let restored: Vec<String> = stdout(&out)
+        .lines()
+        .filter_map(|l| l.strip_prefix("ftrace_it: restored "))
+        .map(|p| p.rsplit("/tr/").next().unwrap().to_string())
+        .take(3)
+        .collect();
+    assert_eq!(
+        restored,
+        ["current_tracer", "options/sym-addr", "set_ftrace_notrace"]
+    );
     assert_restored(&before, &t);
 }
 

@@ -8,6 +8,7 @@ use crate::model::{self, Context, Phase, CONTEXTS, PHASES};
 use crate::names::{FxHashMap, Interner, NONE};
 use crate::parse::{self, Line, Skip, SKIPS};
 
+mod addr;
 mod dat;
 mod graph;
 mod header;
@@ -16,6 +17,7 @@ mod phase;
 mod pipeline;
 mod tree;
 
+use addr::Addresses;
 use graph::{CpuState, Frame};
 use header::RingEvents;
 pub use header::{CpuStat, Header, Mismatch};
@@ -206,6 +208,8 @@ pub struct Analysis {
     pub names: Interner,
     /// `func <-parent` text -> (callee, caller): one lookup per line.
     calls: FxHashMap<Box<[u8]>, (u32, u32)>,
+    /// Per name, the addresses sym-addr printed (`addresses`).
+    addresses: Addresses,
     pub header: Header,
     /// `# tracer: NAME`
     pub tracer_line: Option<String>,
@@ -271,6 +275,7 @@ impl Analysis {
         Analysis {
             names: Interner::default(),
             calls: FxHashMap::default(),
+            addresses: Addresses::default(),
             header: Header::default(),
             tracer_line: None,
             format: Format::default(),
@@ -399,6 +404,9 @@ impl Analysis {
                         None => NONE,
                     };
                     let ids = (self.names.intern(c.func), caller);
+                    // Once per distinct text, which holds the addresses.
+                    self.addresses.add(ids.0, c.func_addr);
+                    self.addresses.add(caller, c.parent_addr);
                     if c.kmsg {
                         // Not cached: each splice is a different text.
                         self.format.kmsg_spliced += 1;

@@ -118,7 +118,7 @@ pub fn task_events(trace: &str, pid: u32) -> Vec<&str> {
                 .and_then(|t| t.rsplit('-').next())
                 == Some(pid.as_str())
         })
-        .filter_map(|l| l.rsplit(": ").next()?.split(" <-").next())
+        .filter_map(event_function)
         .skip_while(|f| !f.ends_with("sys_execve"));
     events.next().into_iter().chain(events).collect()
 }
@@ -318,8 +318,18 @@ pub fn last_function(trace: &str) -> Option<&str> {
         .lines()
         .rev()
         .find(|l| !l.starts_with('#') && l.contains(" <-"))
-        .and_then(|l| l.rsplit(": ").next())
-        .and_then(|f| f.split(" <-").next())
+        .and_then(event_function)
+}
+
+/// The function of a `...: func <-parent` line, without the ` <address>`
+/// that `options/sym-addr` prints after it.
+fn event_function(line: &str) -> Option<&str> {
+    line.rsplit(": ")
+        .next()?
+        .split(" <-")
+        .next()?
+        .split(' ')
+        .next()
 }
 
 /// The report; the bool says whether ftrace and the ground truth agree
@@ -477,6 +487,8 @@ mod tests {
         assert_eq!(until(&r, "z", 1).entries.len(), 5);
         let t = "# tracer\n min-38 [001] d.h.. 1.4: gic_handle_irq <-call_on_irq_stack\n";
         assert_eq!(last_function(t), Some("gic_handle_irq"));
+        let sym_addr = " min-38 [001] d.h.. 1.4: gic_handle_irq <ffff80008001000c> <-call_on_irq_stack <ffff8000800148b0>\n";
+        assert_eq!(last_function(sym_addr), Some("gic_handle_irq"));
     }
 
     #[test]
@@ -504,6 +516,9 @@ mod tests {
         let events = task_events(trace, 40);
         assert_eq!(events.len(), 8);
         assert_eq!(events[0], "__x64_sys_execve");
+        // With sym-addr the same events.
+        let with_addr = trace.replace(" <-", " <ffffffff81000004> <-");
+        assert_eq!(task_events(&with_addr, 40), events);
         let mut traced = BTreeMap::new();
         for (f, n) in [
             ("__x64_sys_execve", 1),

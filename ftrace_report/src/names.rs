@@ -318,6 +318,11 @@ impl Interner {
         id
     }
 
+    /// The id of `name`, if it was interned.
+    pub fn id(&self, name: &[u8]) -> Option<u32> {
+        self.map.get(name).copied()
+    }
+
     pub fn len(&self) -> usize {
         self.entries.len()
     }

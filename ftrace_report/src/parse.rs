@@ -255,6 +255,12 @@ static SYMBOL_BYTE: [bool; 256] = {
 /// A symbol as `%ps` prints it: `name`, `name+0x1c/0x40` (sym-offset),
 /// followed by ` [module]` or ` <address>` (sym-addr). Returns the name.
 fn symbol(part: &[u8]) -> Option<&[u8]> {
+    symbol_at(part).map(|(name, _)| name)
+}
+
+/// `symbol`, and the address that `options/sym-addr` printed after it
+/// (`<ffff800080010008>`: the traced instruction, not the symbol's start).
+fn symbol_at(part: &[u8]) -> Option<(&[u8], Option<u64>)> {
     let n = part.len();
     let mut i = 0;
     while i < n && part[i] == b' ' {
@@ -268,6 +274,7 @@ fn symbol(part: &[u8]) -> Option<&[u8]> {
     if name.is_empty() {
         return None;
     }
+    let mut addr = None;
     if i < n && part[i] == b'+' {
         while i < n && part[i] != b' ' {
             i += 1;
@@ -281,7 +288,7 @@ fn symbol(part: &[u8]) -> Option<&[u8]> {
             i += 1;
         }
         if i == n {
-            return Some(name);
+            return Some((name, addr));
         }
         let close = match part[i] {
             b'[' => b']',
@@ -292,8 +299,23 @@ fn symbol(part: &[u8]) -> Option<&[u8]> {
         if j - i < 2 || part[j - 1] != close {
             return None;
         }
+        if close == b'>' {
+            addr = hex_u64(&part[i + 1..j - 1]);
+        }
         i = j;
     }
+}
+
+/// 1 to 16 hex digits, as `%lx` prints an address.
+fn hex_u64(s: &[u8]) -> Option<u64> {
+    if s.is_empty() || s.len() > 16 {
+        return None;
+    }
+    let mut v = 0u64;
+    for &b in s {
+        v = v << 4 | u64::from(char::from(b).to_digit(16)?);
+    }
+    Some(v)
 }
 
 /// Parses one line (without its `\n`).
@@ -563,6 +585,10 @@ pub struct Call<'a> {
     /// `None`: the line does not name the caller (`trace-cmd report`
     /// without `-O parent=1`).
     pub parent: Option<&'a [u8]>,
+    /// The addresses printed after `func` and `parent` (`options/sym-addr`):
+    /// the function's patch site and the return address into the parent.
+    pub func_addr: Option<u64>,
+    pub parent_addr: Option<u64>,
     /// A kernel log message was written into the line and has been cut off.
     pub kmsg: bool,
 }
@@ -589,10 +615,12 @@ pub fn parse_call(text: &[u8]) -> Result<Call<'_>, Skip> {
     while let Some(off) = memchr::memchr(b'<', &text[i..]) {
         let p = i + off;
         if p > 0 && text[p - 1] == b' ' && text.get(p + 1) == Some(&b'-') {
-            return match (symbol(&text[..p]), symbol(&text[p + 2..])) {
-                (Some(func), Some(parent)) => Ok(Call {
+            return match (symbol_at(&text[..p]), symbol_at(&text[p + 2..])) {
+                (Some((func, func_addr)), Some((parent, parent_addr))) => Ok(Call {
                     func,
                     parent: Some(parent),
+                    func_addr,
+                    parent_addr,
                     kmsg,
                 }),
                 _ => Err(Skip::OtherEvent),
@@ -617,11 +645,15 @@ fn trace_cmd_call(text: &[u8]) -> Result<Call<'_>, Skip> {
         (Some(func), None) => Ok(Call {
             func,
             parent: None,
+            func_addr: None,
+            parent_addr: None,
             kmsg: false,
         }),
         (Some(func), Some(Some(parent))) => Ok(Call {
             func,
             parent: Some(parent),
+            func_addr: None,
+            parent_addr: None,
             kmsg: false,
         }),
         _ => Err(Skip::OtherEvent),
@@ -812,6 +844,8 @@ mod tests {
             Ok(Call {
                 func: b"select_task_rq_fair",
                 parent: Some(b"try_to_wake_up"),
+                func_addr: None,
+                parent_addr: None,
                 kmsg: false
             })
         );
@@ -880,6 +914,50 @@ mod tests {
         let a = func("min-94 [001] ..... 5.1: foo <ffffffff81000000> <-bar <ffffffff81000100>");
         let c = parse_call(a.text).unwrap();
         assert_eq!((c.func, c.parent), (&b"foo"[..], Some(&b"bar"[..])));
+    }
+
+    #[test]
+    fn sym_addr_gives_the_name_and_the_address() {
+        // As the 6.12 arm64 guest prints it: the patch site (symbol + 4),
+        // then the return address into the caller.
+        let f = func("             min-94      [001] ..... 5.1: gic_handle_irq <ffff80008001000c> <-call_on_irq_stack <ffff8000800148b0>");
+        let c = parse_call(f.text).unwrap();
+        assert_eq!(
+            (c.func, c.func_addr, c.parent, c.parent_addr),
+            (
+                &b"gic_handle_irq"[..],
+                Some(0xffff_8000_8001_000c),
+                Some(&b"call_on_irq_stack"[..]),
+                Some(0xffff_8000_8001_48b0)
+            )
+        );
+        // 32-bit kernels print 8 digits; offsets come before the address.
+        let o =
+            func("a-1 [000] ..... 5.1: do_fault+0x4/0x40 <c0101004> <-handle+0x1c/0x90 <c0200a1c>");
+        let c = parse_call(o.text).unwrap();
+        assert_eq!(
+            (c.func, c.func_addr, c.parent, c.parent_addr),
+            (
+                &b"do_fault"[..],
+                Some(0xc010_1004),
+                Some(&b"handle"[..]),
+                Some(0xc020_0a1c)
+            )
+        );
+        // Without sym-addr, or with a module instead: no address.
+        for text in [
+            "gic_handle_irq <-call_on_irq_stack",
+            "e1000_xmit [e1000] <-dev_hard_start_xmit",
+        ] {
+            let c = parse_call(text.as_bytes()).unwrap();
+            assert_eq!((c.func_addr, c.parent_addr), (None, None), "{text}");
+        }
+        // Not an address: the name stays, the address is not made up.
+        let c = parse_call(b"foo <xyz> <-bar <12345678901234567>").unwrap();
+        assert_eq!(
+            (c.func, c.func_addr, c.parent_addr),
+            (&b"foo"[..], None, None)
+        );
     }
 
     #[test]

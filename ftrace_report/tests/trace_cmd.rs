@@ -416,3 +416,18 @@ fn a_trace_dat_without_function_events_says_how_to_record() {
         "{err}"
     );
 }
+
+#[test]
+fn the_trace_dat_gives_every_traced_functions_addresses() {
+    let file = std::fs::read(dat("dat")).unwrap();
+    let mut an = ftrace_report::analyze::Analysis::new(None);
+    an.read_trace_dat(&file).unwrap();
+    // Its events hold addresses, not names: each name has one at least, and
+    // all are arm64 kernel addresses (no KASLR in the guest).
+    for f in funcs_of(&dat("dat"), &["--phase", "all"]) {
+        let a = an.addresses(f.as_bytes());
+        assert!(!a.is_empty(), "{f}");
+        assert!(a.iter().all(|&x| x >= 0xffff_8000_0000_0000), "{f}: {a:x?}");
+    }
+    assert_eq!(an.addresses(b"no_such_function"), [] as [u64; 0]);
+}

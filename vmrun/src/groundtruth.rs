@@ -125,6 +125,9 @@ pub fn runs(traced: Vec<GuestRun>) -> Vec<GuestRun> {
             .position(|a| a == "--tracer")
             .expect("plan::runs sets it");
         args[t + 1] = "nop".into();
+        // An output option of the function tracer, which ftrace_it refuses
+        // for nop.
+        args.retain(|a| a != crate::plan::SYM_ADDR);
         all.push(r);
         all.push(GuestRun {
             id,
@@ -251,6 +254,7 @@ mod tests {
                 "x".into(),
                 "--tracer".into(),
                 "function".into(),
+                "--sym-addr".into(),
                 prog.into(),
             ],
             kind: RunKind::Plain,
@@ -261,6 +265,8 @@ mod tests {
         ]);
         assert_eq!(all[1].args[1], format!("{OUT_DIR}/min.notrace.trace"));
         assert_eq!(all[1].args[3], "nop");
+        assert_eq!(all[0].args[4], "--sym-addr");
+        assert_eq!(all[1].args[4], "/usr/bin/min");
         collect(&all, &out, &dir).unwrap();
         let read = |id: &str| fs::read_to_string(dir.join(format!("{id}.gt"))).unwrap();
         assert!(read("min").ends_with("\n0\n"));

@@ -6,6 +6,9 @@ use crate::{fail, Failure, Options, INPUT};
 use guest_protocol::plan::{Channel, Plan, RunKind, Writer};
 use guest_protocol::{BIN_DIR, OUT_DIR};
 
+/// ftrace_it's option for addresses in the function tracer's lines.
+pub const SYM_ADDR: &str = "--sym-addr";
+
 /// One ftrace_it invocation in the guest.
 pub struct GuestRun {
     pub id: String,
@@ -18,24 +21,34 @@ pub struct GuestRun {
 /// mid-trace and restored from its journal (before the next runs, which
 /// then find no stale journal), a function_graph run and the runs that must
 /// fail cleanly (missing program, bad CPU, a `trace_pipe` reader already
-/// open as in the seed's recipe) and a `--no-follow` run.
+/// open as in the seed's recipe) and a `--no-follow` run. Function tracer
+/// runs print each symbol's address (`--sym-addr`), which tells apart the
+/// functions that share a name.
 pub fn runs(o: &Options, payloads: &[GuestPayload]) -> Vec<GuestRun> {
-    let run = |id: &str, duration: &str, tracer: &str, extra: &[&str], program: &str| GuestRun {
-        id: id.to_string(),
-        args: [
-            "-o",
-            &format!("{OUT_DIR}/{id}.trace"),
-            "--duration",
-            duration,
-            "--tracer",
-            tracer,
-        ]
-        .iter()
-        .chain(extra)
-        .chain([&program])
-        .map(|s| s.to_string())
-        .collect(),
-        kind: RunKind::Plain,
+    let run = |id: &str, duration: &str, tracer: &str, extra: &[&str], program: &str| {
+        let sym_addr: &[&str] = if tracer == "function" {
+            &[SYM_ADDR]
+        } else {
+            &[]
+        };
+        GuestRun {
+            id: id.to_string(),
+            args: [
+                "-o",
+                &format!("{OUT_DIR}/{id}.trace"),
+                "--duration",
+                duration,
+                "--tracer",
+                tracer,
+            ]
+            .iter()
+            .chain(sym_addr)
+            .chain(extra)
+            .chain([&program])
+            .map(|s| s.to_string())
+            .collect(),
+            kind: RunKind::Plain,
+        }
     };
     let traced = |id: &str, tracer: &str, extra: &[&str], program: &str| {
         run(id, &o.duration, tracer, extra, program)
@@ -157,6 +170,7 @@ mod tests {
                 "1.5",
                 "--tracer",
                 "function",
+                "--sym-addr",
                 "--stdout",
                 "/tmp/out/hello.stdout",
                 "--stderr",
@@ -195,6 +209,11 @@ mod tests {
             .args
             .windows(2)
             .any(|w| w == ["--tracer", "function_graph"]));
+        // function_graph prints no addresses: ftrace_it refuses --sym-addr.
+        assert!(!runs[2].args.contains(&SYM_ADDR.to_string()));
+        for r in runs.iter().filter(|r| r.id != "fgraph") {
+            assert!(r.args.contains(&SYM_ADDR.to_string()), "{}", r.id);
+        }
         assert!(runs[3].args.contains(&"--no-follow".to_string()));
         assert_eq!(runs[4].args.last().unwrap(), "/usr/bin/no-such-program");
         assert!(runs[5].args.windows(2).any(|w| w == ["--cpu", "99"]));

@@ -93,10 +93,20 @@ struct Event {
     in_interrupt: bool,
     func: String,
     parent: String,
+    /// Printed after the name with `options/sym-addr` (`<ffff8000...>`).
+    func_addr: Option<u64>,
+    parent_addr: Option<u64>,
+}
+
+/// `<ffff800080010008>`, as `options/sym-addr` prints an address.
+fn sym_addr(token: &str) -> Option<u64> {
+    let hex = token.strip_prefix('<')?.strip_suffix('>')?;
+    u64::from_str_radix(hex, 16).ok()
 }
 
 impl Event {
-    /// `  min-68  [001] d.h1.  12.345678: func <-parent`
+    /// `  min-68  [001] d.h1.  12.345678: func <-parent`, or with
+    /// sym-addr `func <ADDR> <-parent <ADDR>`.
     fn parse(line: &str) -> Option<Event> {
         if line.starts_with('#') {
             return None;
@@ -109,16 +119,23 @@ impl Event {
         let in_interrupt = matches!(it.next()?.chars().nth(2), Some('h' | 's' | 'H'));
         it.next()?.strip_suffix(':')?;
         let func = it.next()?.to_string();
-        let parent = it
-            .next()
+        let mut next = it.next();
+        let func_addr = next.and_then(sym_addr);
+        if func_addr.is_some() {
+            next = it.next();
+        }
+        let parent = next
             .and_then(|p| p.strip_prefix("<-"))
             .unwrap_or("")
             .to_string();
+        let parent_addr = it.next().and_then(sym_addr);
         Some(Event {
             pid,
             in_interrupt,
             func,
             parent,
+            func_addr,
+            parent_addr,
         })
     }
 }
@@ -256,9 +273,18 @@ fn a_run_killed_mid_trace_is_put_back_by_restore() {
         changed.iter().any(|l| l.starts_with("irq/")),
         "the kill left no IRQ moved: {changed:?}"
     );
+    assert!(
+        changed.contains(&"tracefs/options/sym-addr: 1"),
+        "the kill left sym-addr off: {changed:?}"
+    );
     let log = read("killed.restore.log");
     assert_eq!(read("killed.restore-exit").trim(), "0", "{log}");
-    for what in ["/current_tracer", "/set_ftrace_pid", "/smp_affinity_list"] {
+    for what in [
+        "/current_tracer",
+        "/options/sym-addr",
+        "/set_ftrace_pid",
+        "/smp_affinity_list",
+    ] {
         assert!(
             log.lines()
                 .any(|l| l.starts_with("ftrace_it: restored /") && l.ends_with(what)),
@@ -272,6 +298,75 @@ fn a_run_killed_mid_trace_is_put_back_by_restore() {
     );
     // The next run found no stale journal.
     assert_eq!(runs()["fgraph"], "137", "{}", read("fgraph.ftrace_it.log"));
+}
+
+/// The function symbols of the kernel's System.map, by address.
+fn system_map_text() -> Vec<(u64, String)> {
+    let mut syms: Vec<(u64, String)> = read("System.map")
+        .lines()
+        .filter_map(|l| {
+            let mut f = l.split_whitespace();
+            let (addr, kind, name) = (f.next()?, f.next()?, f.next()?);
+            let addr = u64::from_str_radix(addr, 16).ok()?;
+            matches!(kind, "t" | "T" | "w" | "W").then(|| (addr, name.to_string()))
+        })
+        .collect();
+    syms.sort();
+    syms
+}
+
+/// The names of the System.map symbol that holds `addr`: the last address
+/// at or below it (several names when symbols alias).
+fn holder(syms: &[(u64, String)], addr: u64) -> Vec<&str> {
+    let end = syms.partition_point(|(a, _)| *a <= addr);
+    let Some(start) = end.checked_sub(1).map(|i| syms[i].0) else {
+        return Vec::new();
+    };
+    syms[..end]
+        .iter()
+        .rev()
+        .take_while(|(a, _)| *a == start)
+        .map(|(_, n)| n.as_str())
+        .collect()
+}
+
+#[test]
+fn function_traces_carry_addresses_that_name_the_system_map_symbol() {
+    // vmrun runs the function tracer with --sym-addr; function_graph prints
+    // names only, and its header says so.
+    assert_eq!(Trace::load("fgraph").header["sym_addr"], "off");
+    let syms = system_map_text();
+    for id in ["min", "min.large"] {
+        let t = Trace::load(id);
+        assert_eq!(t.header["sym_addr"], "on", "{id}");
+        let events = t.events();
+        assert!(!events.is_empty(), "{id}");
+        // No KASLR: the address the kernel printed after a name lies in the
+        // System.map symbol of that name, even where names repeat
+        // (gic_handle_irq).
+        let mut wrong = Vec::new();
+        // Tracepoint lines (`sched_process_fork:`) name no function.
+        for e in events.iter().filter(|e| !e.func.ends_with(':')) {
+            for (name, addr) in [(&e.func, e.func_addr), (&e.parent, e.parent_addr)] {
+                let Some(addr) = addr else {
+                    wrong.push(format!("{name}: no address"));
+                    continue;
+                };
+                let names = holder(&syms, addr);
+                if !names.contains(&name.as_str()) {
+                    wrong.push(format!("{name} <{addr:x}>: System.map has {names:?}"));
+                }
+            }
+        }
+        wrong.sort();
+        wrong.dedup();
+        assert!(
+            wrong.is_empty(),
+            "{id}: {} wrong, e.g. {:?}",
+            wrong.len(),
+            &wrong[..wrong.len().min(10)]
+        );
+    }
 }
 
 #[test]

@@ -267,6 +267,9 @@ impl Analysis {
                                 self.names.intern(&sym(key.1)),
                             );
                             calls.insert(key, ids);
+                            // 0: no address (ftrace prints no parent for it).
+                            self.addresses.add(ids.0, (key.0 != 0).then_some(key.0));
+                            self.addresses.add(ids.1, (key.1 != 0).then_some(key.1));
                             ids
                         }
                     };
