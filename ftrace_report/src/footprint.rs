@@ -35,6 +35,16 @@ pub struct FunctionRow {
     pub objects: Vec<String>,
     /// Input section of vmlinux (`.text`, `.noinstr.text`, ...), when one.
     pub section: Option<String>,
+    /// Its name is shared by static functions of several files.
+    pub ambiguous: bool,
+    /// The compiled source files of its objects.
+    pub files: Vec<String>,
+    /// The most specific MAINTAINERS sections of its files.
+    pub subsystems: Vec<String>,
+    /// Every section of its files but THE REST, most specific first.
+    pub all_sections: Vec<String>,
+    /// Object -> the Kconfig condition under which Kbuild links it.
+    pub build_conditions: BTreeMap<String, String>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -392,13 +402,13 @@ fn map_functions(
     index: &KernelIndex,
     trace: &str,
 ) -> FootprintMap {
-    let mut rows = Vec::new();
+    let mut candidates_of = BTreeMap::new();
     let mut ambiguous = Vec::new();
     let mut unmapped = Vec::new();
     // Per function: the compiled source files it may come from.
     let mut files_of: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
     let mut touched: BTreeSet<&str> = BTreeSet::new();
-    for (name, t) in funcs {
+    for name in funcs.keys() {
         let (candidates, shared) = objects_of(index, name);
         if candidates.is_empty() {
             unmapped.push(Unmapped {
@@ -423,22 +433,7 @@ fn map_functions(
                 .or_default()
                 .extend(compiled(o).map(|s| s.path.clone()));
         }
-        let cells = PHASES
-            .iter()
-            .flat_map(|&p| CONTEXTS.iter().map(move |&c| (p, c)))
-            .filter(|&(p, c)| t.mask & cell_bit(p, c) != 0)
-            .map(|(p, c)| format!("{}/{}", p.name(), c.name()))
-            .collect();
-        rows.push(FunctionRow {
-            name: name.clone(),
-            calls: t.calls,
-            cells,
-            objects: objects.iter().map(|o| o.path.clone()).collect(),
-            section: match candidates.as_slice() {
-                [one] => one.section.map(|s| s.name.clone()),
-                _ => None,
-            },
-        });
+        candidates_of.insert(name.as_str(), (candidates, shared));
     }
 
     let source_files: BTreeMap<&str, &kernel_index::SourceFile> = index
@@ -463,6 +458,52 @@ fn map_functions(
         names.dedup();
         names
     };
+
+    let rows: Vec<FunctionRow> = funcs
+        .iter()
+        .map(|(name, t)| {
+            let (candidates, shared) = &candidates_of[name.as_str()];
+            let objects: Vec<&Object> = candidates.iter().filter_map(|c| c.object).collect();
+            let files: Vec<String> = files_of
+                .get(name.as_str())
+                .into_iter()
+                .flatten()
+                .cloned()
+                .collect();
+            let sections = |all: bool| {
+                let mut names: Vec<String> = Vec::new();
+                for s in files.iter().flat_map(|f| sections_of(f, all)) {
+                    if !names.contains(&s) {
+                        names.push(s);
+                    }
+                }
+                names
+            };
+            FunctionRow {
+                name: name.clone(),
+                calls: t.calls,
+                cells: PHASES
+                    .iter()
+                    .flat_map(|&p| CONTEXTS.iter().map(move |&c| (p, c)))
+                    .filter(|&(p, c)| t.mask & cell_bit(p, c) != 0)
+                    .map(|(p, c)| format!("{}/{}", p.name(), c.name()))
+                    .collect(),
+                objects: objects.iter().map(|o| o.path.clone()).collect(),
+                section: match candidates.as_slice() {
+                    [one] => one.section.map(|s| s.name.clone()),
+                    _ => None,
+                },
+                ambiguous: *shared,
+                subsystems: sections(false),
+                all_sections: sections(true),
+                files,
+                build_conditions: objects
+                    .iter()
+                    .map(|o| (o.path.clone(), index.build_condition(o).to_string()))
+                    .collect(),
+            }
+        })
+        .collect();
 
     let mut file_stats: BTreeMap<String, (usize, u64)> = BTreeMap::new();
     for (name, files) in &files_of {
@@ -638,6 +679,14 @@ fn map_functions(
     }
 }
 
+fn or_dash(s: &str) -> &str {
+    if s.is_empty() {
+        "-"
+    } else {
+        s
+    }
+}
+
 /// The text form: one section per view, tab-separated rows.
 pub fn text(m: &FootprintMap) -> String {
     use std::fmt::Write;
@@ -710,6 +759,32 @@ pub fn text(m: &FootprintMap) -> String {
             f.functions,
             f.calls,
             f.subsystems.join("; ")
+        );
+    }
+    let _ = writeln!(
+        o,
+        "\n## functions (the whole chain)\n# function\tcalls\tobject [its build condition]\tsource files\tsections, most specific first"
+    );
+    for f in &m.functions {
+        let objects: Vec<String> = f
+            .build_conditions
+            .iter()
+            .map(|(o, c)| format!("{o} [{c}]"))
+            .collect();
+        let _ = writeln!(
+            o,
+            "{}\t{}\t{}\t{}\t{}{}",
+            f.name,
+            f.calls,
+            or_dash(&objects.join(" or ")),
+            or_dash(&f.files.join(" ")),
+            // A file only THE REST matches has no other section.
+            or_dash(&if f.all_sections.is_empty() {
+                f.subsystems.join("; ")
+            } else {
+                f.all_sections.join("; ")
+            }),
+            if f.ambiguous { "\t(ambiguous)" } else { "" }
         );
     }
     for (title, rows) in [
