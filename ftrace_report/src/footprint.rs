@@ -56,6 +56,9 @@ pub struct FileRow {
     pub subsystems: Vec<String>,
     /// Every matching section but THE REST, as ks-nav lists them.
     pub all_sections: Vec<String>,
+    /// Reached only through [`FootprintMap::ambiguous`] names: in the
+    /// footprint only if one of their candidates here is the one that ran.
+    pub only_ambiguous: bool,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -65,6 +68,8 @@ pub struct SubsystemRow {
     pub files: usize,
     pub functions: usize,
     pub calls: u64,
+    /// As [`FileRow::only_ambiguous`].
+    pub only_ambiguous: bool,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -74,6 +79,8 @@ pub struct SymbolRow {
     pub value: Option<String>,
     pub objects: usize,
     pub functions: usize,
+    /// As [`FileRow::only_ambiguous`]: all its objects are.
+    pub only_ambiguous: bool,
 }
 
 /// The footprint of one phase x context cell, or of one entry path.
@@ -89,13 +96,20 @@ pub struct Part {
     pub all_sections: Vec<String>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Default, Serialize)]
 pub struct ConfigView {
     pub note: &'static str,
     /// `=y` symbols that build a touched object (their build conditions).
     pub touched: Vec<String>,
+    /// `=y` symbols that build only objects reached through ambiguous
+    /// names: touched only if one of the ambiguous candidates ran.
+    pub symbols_only_if_ambiguous: Vec<String>,
     /// Objects linked into vmlinux that no traced function came from.
     pub untouched_objects: Vec<String>,
+    /// Objects whose traced functions all have ambiguous names: touched
+    /// only if one of the ambiguous candidates ran.
+    pub objects_only_if_ambiguous: Vec<String>,
+    /// Objects a function of an unambiguous name came from.
     pub touched_objects: usize,
 }
 
@@ -392,6 +406,10 @@ impl FunctionSet {
     fn len(&self) -> usize {
         self.0.iter().map(|w| w.count_ones() as usize).sum()
     }
+
+    fn intersects(&self, other: &FunctionSet) -> bool {
+        self.0.iter().zip(&other.0).any(|(a, b)| a & b != 0)
+    }
 }
 
 /// The map of a set of functions, with the call edges between them.
@@ -407,7 +425,6 @@ fn map_functions(
     let mut unmapped = Vec::new();
     // Per function: the compiled source files it may come from.
     let mut files_of: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
-    let mut touched: BTreeSet<&str> = BTreeSet::new();
     for name in funcs.keys() {
         let (candidates, shared) = objects_of(index, name);
         if candidates.is_empty() {
@@ -427,7 +444,6 @@ fn map_functions(
         }
         let objects: Vec<&Object> = candidates.iter().filter_map(|c| c.object).collect();
         for o in &objects {
-            touched.insert(o.path.as_str());
             files_of
                 .entry(name.as_str())
                 .or_default()
@@ -505,26 +521,31 @@ fn map_functions(
         })
         .collect();
 
-    let mut file_stats: BTreeMap<String, (usize, u64)> = BTreeMap::new();
+    let sure = |name: &str| !candidates_of[name].1;
+    // Functions, calls, and whether an unambiguous name reaches it.
+    let mut file_stats: BTreeMap<String, (usize, u64, bool)> = BTreeMap::new();
     for (name, files) in &files_of {
         for file in files {
             let e = file_stats.entry(file.clone()).or_default();
             e.0 += 1;
             e.1 += funcs[*name].calls;
+            e.2 |= sure(name);
         }
     }
     let files: Vec<FileRow> = file_stats
         .iter()
-        .map(|(path, &(functions, calls))| FileRow {
+        .map(|(path, &(functions, calls, reached))| FileRow {
             path: path.clone(),
             functions,
             calls,
             subsystems: sections_of(path, false),
             all_sections: sections_of(path, true),
+            only_ambiguous: !reached,
         })
         .collect();
 
-    let mut subs: BTreeMap<String, (BTreeSet<&str>, BTreeSet<&str>, u64)> = BTreeMap::new();
+    type SubStats<'a> = (BTreeSet<&'a str>, BTreeSet<&'a str>, u64, bool);
+    let mut subs: BTreeMap<String, SubStats> = BTreeMap::new();
     for (name, fs) in &files_of {
         for file in fs {
             for s in sections_of(file, false) {
@@ -533,6 +554,7 @@ fn map_functions(
                 if e.1.insert(name) {
                     e.2 += funcs[*name].calls;
                 }
+                e.3 |= sure(name);
             }
         }
     }
@@ -543,12 +565,13 @@ fn map_functions(
         .collect();
     let subsystems = subs
         .iter()
-        .map(|(name, (fs, fns, calls))| SubsystemRow {
+        .map(|(name, (fs, fns, calls, reached))| SubsystemRow {
             name: name.clone(),
             status: status.get(name.as_str()).cloned().flatten(),
             files: fs.len(),
             functions: fns.len(),
             calls: *calls,
+            only_ambiguous: !reached,
         })
         .collect();
 
@@ -557,8 +580,12 @@ fn map_functions(
     // functions are gathered per object first, as bit sets, so that each
     // symbol takes an object's functions in one union.
     let mut fns_of_object: BTreeMap<&str, (&Object, FunctionSet)> = BTreeMap::new();
+    let mut unambiguous = FunctionSet::new(funcs.len());
     for (i, name) in funcs.keys().enumerate() {
-        let (candidates, _) = objects_of(index, name);
+        let (candidates, shared) = &candidates_of[name.as_str()];
+        if !shared {
+            unambiguous.insert(i);
+        }
         for o in candidates.iter().filter_map(|c| c.object) {
             fns_of_object
                 .entry(o.path.as_str())
@@ -593,6 +620,7 @@ fn map_functions(
             value: sym.and_then(|k| k.value.clone()),
             objects: objs.len(),
             functions: fns.len(),
+            only_ambiguous: !fns.intersects(&unambiguous),
         }
     };
     let build_symbols: Vec<SymbolRow> = build
@@ -645,20 +673,33 @@ fn map_functions(
         .chain([part("all".into(), &funcs.keys().cloned().collect())])
         .collect();
 
+    let y_symbols = |only_ambiguous: bool| {
+        build_symbols
+            .iter()
+            .filter(|s| s.value.as_deref() == Some("y") && s.only_ambiguous == only_ambiguous)
+            .map(|s| s.symbol.clone())
+            .collect()
+    };
+    let touched_objects = fns_of_object
+        .values()
+        .filter(|(_, fns)| fns.intersects(&unambiguous))
+        .count();
     let config = ConfigView {
         note: CONFIG_NOTE,
-        touched: build_symbols
-            .iter()
-            .filter(|s| s.value.as_deref() == Some("y"))
-            .map(|s| s.symbol.clone())
-            .collect(),
+        touched: y_symbols(false),
+        symbols_only_if_ambiguous: y_symbols(true),
         untouched_objects: index
             .objects()
             .iter()
-            .filter(|o| !touched.contains(o.path.as_str()))
+            .filter(|o| !fns_of_object.contains_key(o.path.as_str()))
             .map(|o| o.path.clone())
             .collect(),
-        touched_objects: touched.len(),
+        objects_only_if_ambiguous: fns_of_object
+            .iter()
+            .filter(|(_, (_, fns))| !fns.intersects(&unambiguous))
+            .map(|(path, _)| path.to_string())
+            .collect(),
+        touched_objects,
     };
 
     FootprintMap {
@@ -676,6 +717,16 @@ fn map_functions(
         cells,
         entry_paths,
         config,
+    }
+}
+
+/// The text's mark of a row reached only through ambiguous names, after
+/// its last column.
+fn mark(only_ambiguous: bool) -> &'static str {
+    if only_ambiguous {
+        "\t(ambiguous)"
+    } else {
+        ""
     }
 }
 
@@ -723,7 +774,15 @@ pub fn text(m: &FootprintMap) -> String {
         "\n## subsystems (most specific MAINTAINERS section)\n# section\tfiles\tfunctions\tcalls"
     );
     for s in &m.subsystems {
-        let _ = writeln!(o, "{}\t{}\t{}\t{}", s.name, s.files, s.functions, s.calls);
+        let _ = writeln!(
+            o,
+            "{}\t{}\t{}\t{}{}",
+            s.name,
+            s.files,
+            s.functions,
+            s.calls,
+            mark(s.only_ambiguous)
+        );
     }
     let _ = writeln!(o, "\n## entry paths\n# path\tfunctions\tfiles\tsubsystems");
     for p in &m.entry_paths {
@@ -754,11 +813,12 @@ pub fn text(m: &FootprintMap) -> String {
     for f in &m.files {
         let _ = writeln!(
             o,
-            "{}\t{}\t{}\t{}",
+            "{}\t{}\t{}\t{}{}",
             f.path,
             f.functions,
             f.calls,
-            f.subsystems.join("; ")
+            f.subsystems.join("; "),
+            mark(f.only_ambiguous)
         );
     }
     let _ = writeln!(
@@ -784,7 +844,7 @@ pub fn text(m: &FootprintMap) -> String {
             } else {
                 f.all_sections.join("; ")
             }),
-            if f.ambiguous { "\t(ambiguous)" } else { "" }
+            mark(f.ambiguous)
         );
     }
     for (title, rows) in [
@@ -804,12 +864,13 @@ pub fn text(m: &FootprintMap) -> String {
         for s in rows {
             let _ = writeln!(
                 o,
-                "{}\t{}\t{}\t{}\t{}",
+                "{}\t{}\t{}\t{}\t{}{}",
                 s.symbol,
                 s.value.as_deref().unwrap_or("-"),
                 s.objects,
                 s.functions,
-                s.prompt.as_deref().unwrap_or("-")
+                s.prompt.as_deref().unwrap_or("-"),
+                mark(s.only_ambiguous)
             );
         }
     }

@@ -225,12 +225,7 @@ mod tests {
                     all_sections: sections.iter().map(|s| s.to_string()).collect(),
                 })
                 .collect(),
-            config: ConfigView {
-                note: "",
-                touched: Vec::new(),
-                untouched_objects: Vec::new(),
-                touched_objects: 0,
-            },
+            config: ConfigView::default(),
         }
     }
 

@@ -332,3 +332,46 @@ fn each_function_has_its_whole_chain() {
         "{text}"
     );
 }
+
+/// bar.o is reached only through the ambiguous `helper`: its file, its
+/// section, its build symbol and itself are marked, never claimed.
+#[test]
+fn rows_reached_only_through_ambiguous_names_are_marked() {
+    let tree = FakeTree::new();
+    let map = tree.json();
+    let marked =
+        |view: &str, key: &str, name: &str| row(&map, view, key, name)["only_ambiguous"].clone();
+    assert_eq!(marked("files", "path", "drivers/foo/bar.c"), true);
+    assert_eq!(marked("files", "path", "drivers/foo/core.c"), false);
+    assert_eq!(marked("subsystems", "name", "BAR DRIVER"), true);
+    assert_eq!(marked("subsystems", "name", "FOO CORE"), false);
+    assert_eq!(marked("build_symbols", "symbol", "CONFIG_BAR"), true);
+    assert_eq!(marked("build_symbols", "symbol", "CONFIG_FOO"), false);
+    assert_eq!(marked("read_symbols", "symbol", "CONFIG_BAR"), true);
+    let config = &map["config"];
+    assert_eq!(config["touched"], serde_json::json!(["CONFIG_FOO"]));
+    assert_eq!(
+        config["symbols_only_if_ambiguous"],
+        serde_json::json!(["CONFIG_BAR"])
+    );
+    assert_eq!(
+        config["objects_only_if_ambiguous"],
+        serde_json::json!(["drivers/foo/bar.o"])
+    );
+    assert_eq!(
+        config["untouched_objects"],
+        serde_json::json!(["drivers/foo/qux.o"])
+    );
+    assert_eq!(config["touched_objects"], 2);
+
+    let text = tree.footprint(&[]);
+    for line in [
+        "drivers/foo/bar.c\t1\t1\tBAR DRIVER\t(ambiguous)\n",
+        "BAR DRIVER\t1\t1\t1\t(ambiguous)\n",
+        "CONFIG_BAR\ty\t1\t1\tBar driver\t(ambiguous)\n",
+        "drivers/foo/core.c\t2\t2\tFOO CORE\n",
+        "FOO CORE\t1\t2\t2\n",
+    ] {
+        assert!(text.contains(&format!("\n{line}")), "{line:?} in\n{text}");
+    }
+}
