@@ -874,14 +874,43 @@ pub fn text(m: &FootprintMap) -> String {
             );
         }
     }
+    let c = &m.config;
+    let _ = writeln!(o, "\n## configuration\n# {}", c.note);
+    let prompts: BTreeMap<&str, &str> = m
+        .build_symbols
+        .iter()
+        .map(|s| (s.symbol.as_str(), s.prompt.as_deref().unwrap_or("-")))
+        .collect();
+    for (title, symbols) in [
+        ("=y symbols that build touched objects", &c.touched),
+        (
+            "=y symbols touched only if one of the ambiguous candidates ran",
+            &c.symbols_only_if_ambiguous,
+        ),
+    ] {
+        let _ = writeln!(o, "{title}: {}", symbols.len());
+        for s in symbols {
+            let prompt = prompts.get(s.as_str()).copied().unwrap_or("-");
+            let _ = writeln!(o, "{s}\t{prompt}");
+        }
+    }
     let _ = writeln!(
         o,
-        "\n## configuration ({})\n=y symbols with touched objects: {}\nobjects never touched: {} of {}",
-        m.config.note,
-        m.config.touched.len(),
-        m.config.untouched_objects.len(),
-        m.config.untouched_objects.len() + m.config.touched_objects
+        "objects touched only if one of the ambiguous candidates ran: {}",
+        c.objects_only_if_ambiguous.len()
     );
+    for p in &c.objects_only_if_ambiguous {
+        let _ = writeln!(o, "{p}");
+    }
+    let _ = writeln!(
+        o,
+        "objects never touched: {} of {}",
+        c.untouched_objects.len(),
+        c.untouched_objects.len() + c.objects_only_if_ambiguous.len() + c.touched_objects
+    );
+    for p in &c.untouched_objects {
+        let _ = writeln!(o, "{p}");
+    }
     o
 }
 

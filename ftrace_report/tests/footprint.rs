@@ -375,3 +375,25 @@ fn rows_reached_only_through_ambiguous_names_are_marked() {
         assert!(text.contains(&format!("\n{line}")), "{line:?} in\n{text}");
     }
 }
+
+#[test]
+fn the_configuration_view_lists_its_symbols_and_objects_with_its_note() {
+    let tree = FakeTree::new();
+    let text = tree.footprint(&[]);
+    let config = text
+        .split_once("\n## configuration\n")
+        .unwrap_or_else(|| panic!("no configuration section:\n{text}"))
+        .1;
+    assert!(
+        config.contains("a fact about this trace, not a recommendation"),
+        "{config}"
+    );
+    for block in [
+        "=y symbols that build touched objects: 1\nCONFIG_FOO\tFoo support\n",
+        "=y symbols touched only if one of the ambiguous candidates ran: 1\nCONFIG_BAR\tBar driver\n",
+        "objects touched only if one of the ambiguous candidates ran: 1\ndrivers/foo/bar.o\n",
+        "objects never touched: 1 of 4\ndrivers/foo/qux.o\n",
+    ] {
+        assert!(config.contains(block), "{block:?} in\n{config}");
+    }
+}
