@@ -125,6 +125,8 @@ help:
 	@echo "make compare        min under ftrace_it and Debian's arm64 trace-cmd in one boot; rewrites"
 	@echo "                    the trace-cmd fixtures of ftrace_report/tests/trace_cmd.rs"
 	@echo "make sizes          binary sizes against their budgets"
+	@echo "make study-readme   ftrace_report/README.md's study table from results/aarch64/min.study.md"
+	@echo "                    (STUDY=FILE for another footprint --study output)"
 	@echo "make bench          speed figures (bench-report: ftrace_report; bench-trace-dat: a trace.dat"
 	@echo "                    against its report text and trace-cmd; bench-vm: make trace;"
 	@echo "                    bench-dynamic: make trace with a dynamic payload; bench-footprint;"

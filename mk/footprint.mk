@@ -32,3 +32,10 @@ bench-footprint: vm-test
 		$$(( $$(stat -c %s $$trace) / 1000 )) $$(echo $$files | wc -w) "$$cold" "$$warm" "$$gm"
 
 BENCH_TARGETS += bench-footprint
+
+# `make study-readme`: the study table of ftrace_report/README.md from the
+# `footprint --study` output of a `make trace` run (STUDY=FILE for another).
+STUDY ?= results/aarch64/min.study.md
+.PHONY: study-readme
+study-readme:
+	scripts/study-readme.sh $(STUDY) ftrace_report/README.md

@@ -35,6 +35,16 @@ pub struct FunctionRow {
     pub objects: Vec<String>,
     /// Input section of vmlinux (`.text`, `.noinstr.text`, ...), when one.
     pub section: Option<String>,
+    /// Its name is shared by static functions of several files.
+    pub ambiguous: bool,
+    /// The compiled source files of its objects.
+    pub files: Vec<String>,
+    /// The most specific MAINTAINERS sections of its files.
+    pub subsystems: Vec<String>,
+    /// Every section of its files but THE REST, most specific first.
+    pub all_sections: Vec<String>,
+    /// Object -> the Kconfig condition under which Kbuild links it.
+    pub build_conditions: BTreeMap<String, String>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -46,6 +56,9 @@ pub struct FileRow {
     pub subsystems: Vec<String>,
     /// Every matching section but THE REST, as ks-nav lists them.
     pub all_sections: Vec<String>,
+    /// Reached only through [`FootprintMap::ambiguous`] names: in the
+    /// footprint only if one of their candidates here is the one that ran.
+    pub only_ambiguous: bool,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -55,6 +68,8 @@ pub struct SubsystemRow {
     pub files: usize,
     pub functions: usize,
     pub calls: u64,
+    /// As [`FileRow::only_ambiguous`].
+    pub only_ambiguous: bool,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -64,6 +79,8 @@ pub struct SymbolRow {
     pub value: Option<String>,
     pub objects: usize,
     pub functions: usize,
+    /// As [`FileRow::only_ambiguous`]: all its objects are.
+    pub only_ambiguous: bool,
 }
 
 /// The footprint of one phase x context cell, or of one entry path.
@@ -79,13 +96,20 @@ pub struct Part {
     pub all_sections: Vec<String>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Default, Serialize)]
 pub struct ConfigView {
     pub note: &'static str,
     /// `=y` symbols that build a touched object (their build conditions).
     pub touched: Vec<String>,
+    /// `=y` symbols that build only objects reached through ambiguous
+    /// names: touched only if one of the ambiguous candidates ran.
+    pub symbols_only_if_ambiguous: Vec<String>,
     /// Objects linked into vmlinux that no traced function came from.
     pub untouched_objects: Vec<String>,
+    /// Objects whose traced functions all have ambiguous names: touched
+    /// only if one of the ambiguous candidates ran.
+    pub objects_only_if_ambiguous: Vec<String>,
+    /// Objects a function of an unambiguous name came from.
     pub touched_objects: usize,
 }
 
@@ -382,6 +406,10 @@ impl FunctionSet {
     fn len(&self) -> usize {
         self.0.iter().map(|w| w.count_ones() as usize).sum()
     }
+
+    fn intersects(&self, other: &FunctionSet) -> bool {
+        self.0.iter().zip(&other.0).any(|(a, b)| a & b != 0)
+    }
 }
 
 /// The map of a set of functions, with the call edges between them.
@@ -392,13 +420,12 @@ fn map_functions(
     index: &KernelIndex,
     trace: &str,
 ) -> FootprintMap {
-    let mut rows = Vec::new();
+    let mut candidates_of = BTreeMap::new();
     let mut ambiguous = Vec::new();
     let mut unmapped = Vec::new();
     // Per function: the compiled source files it may come from.
     let mut files_of: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
-    let mut touched: BTreeSet<&str> = BTreeSet::new();
-    for (name, t) in funcs {
+    for name in funcs.keys() {
         let (candidates, shared) = objects_of(index, name);
         if candidates.is_empty() {
             unmapped.push(Unmapped {
@@ -417,28 +444,12 @@ fn map_functions(
         }
         let objects: Vec<&Object> = candidates.iter().filter_map(|c| c.object).collect();
         for o in &objects {
-            touched.insert(o.path.as_str());
             files_of
                 .entry(name.as_str())
                 .or_default()
                 .extend(compiled(o).map(|s| s.path.clone()));
         }
-        let cells = PHASES
-            .iter()
-            .flat_map(|&p| CONTEXTS.iter().map(move |&c| (p, c)))
-            .filter(|&(p, c)| t.mask & cell_bit(p, c) != 0)
-            .map(|(p, c)| format!("{}/{}", p.name(), c.name()))
-            .collect();
-        rows.push(FunctionRow {
-            name: name.clone(),
-            calls: t.calls,
-            cells,
-            objects: objects.iter().map(|o| o.path.clone()).collect(),
-            section: match candidates.as_slice() {
-                [one] => one.section.map(|s| s.name.clone()),
-                _ => None,
-            },
-        });
+        candidates_of.insert(name.as_str(), (candidates, shared));
     }
 
     let source_files: BTreeMap<&str, &kernel_index::SourceFile> = index
@@ -464,26 +475,77 @@ fn map_functions(
         names
     };
 
-    let mut file_stats: BTreeMap<String, (usize, u64)> = BTreeMap::new();
+    let rows: Vec<FunctionRow> = funcs
+        .iter()
+        .map(|(name, t)| {
+            let (candidates, shared) = &candidates_of[name.as_str()];
+            let objects: Vec<&Object> = candidates.iter().filter_map(|c| c.object).collect();
+            let files: Vec<String> = files_of
+                .get(name.as_str())
+                .into_iter()
+                .flatten()
+                .cloned()
+                .collect();
+            let sections = |all: bool| {
+                let mut names: Vec<String> = Vec::new();
+                for s in files.iter().flat_map(|f| sections_of(f, all)) {
+                    if !names.contains(&s) {
+                        names.push(s);
+                    }
+                }
+                names
+            };
+            FunctionRow {
+                name: name.clone(),
+                calls: t.calls,
+                cells: PHASES
+                    .iter()
+                    .flat_map(|&p| CONTEXTS.iter().map(move |&c| (p, c)))
+                    .filter(|&(p, c)| t.mask & cell_bit(p, c) != 0)
+                    .map(|(p, c)| format!("{}/{}", p.name(), c.name()))
+                    .collect(),
+                objects: objects.iter().map(|o| o.path.clone()).collect(),
+                section: match candidates.as_slice() {
+                    [one] => one.section.map(|s| s.name.clone()),
+                    _ => None,
+                },
+                ambiguous: *shared,
+                subsystems: sections(false),
+                all_sections: sections(true),
+                files,
+                build_conditions: objects
+                    .iter()
+                    .map(|o| (o.path.clone(), index.build_condition(o).to_string()))
+                    .collect(),
+            }
+        })
+        .collect();
+
+    let sure = |name: &str| !candidates_of[name].1;
+    // Functions, calls, and whether an unambiguous name reaches it.
+    let mut file_stats: BTreeMap<String, (usize, u64, bool)> = BTreeMap::new();
     for (name, files) in &files_of {
         for file in files {
             let e = file_stats.entry(file.clone()).or_default();
             e.0 += 1;
             e.1 += funcs[*name].calls;
+            e.2 |= sure(name);
         }
     }
     let files: Vec<FileRow> = file_stats
         .iter()
-        .map(|(path, &(functions, calls))| FileRow {
+        .map(|(path, &(functions, calls, reached))| FileRow {
             path: path.clone(),
             functions,
             calls,
             subsystems: sections_of(path, false),
             all_sections: sections_of(path, true),
+            only_ambiguous: !reached,
         })
         .collect();
 
-    let mut subs: BTreeMap<String, (BTreeSet<&str>, BTreeSet<&str>, u64)> = BTreeMap::new();
+    type SubStats<'a> = (BTreeSet<&'a str>, BTreeSet<&'a str>, u64, bool);
+    let mut subs: BTreeMap<String, SubStats> = BTreeMap::new();
     for (name, fs) in &files_of {
         for file in fs {
             for s in sections_of(file, false) {
@@ -492,6 +554,7 @@ fn map_functions(
                 if e.1.insert(name) {
                     e.2 += funcs[*name].calls;
                 }
+                e.3 |= sure(name);
             }
         }
     }
@@ -502,12 +565,13 @@ fn map_functions(
         .collect();
     let subsystems = subs
         .iter()
-        .map(|(name, (fs, fns, calls))| SubsystemRow {
+        .map(|(name, (fs, fns, calls, reached))| SubsystemRow {
             name: name.clone(),
             status: status.get(name.as_str()).cloned().flatten(),
             files: fs.len(),
             functions: fns.len(),
             calls: *calls,
+            only_ambiguous: !reached,
         })
         .collect();
 
@@ -516,8 +580,12 @@ fn map_functions(
     // functions are gathered per object first, as bit sets, so that each
     // symbol takes an object's functions in one union.
     let mut fns_of_object: BTreeMap<&str, (&Object, FunctionSet)> = BTreeMap::new();
+    let mut unambiguous = FunctionSet::new(funcs.len());
     for (i, name) in funcs.keys().enumerate() {
-        let (candidates, _) = objects_of(index, name);
+        let (candidates, shared) = &candidates_of[name.as_str()];
+        if !shared {
+            unambiguous.insert(i);
+        }
         for o in candidates.iter().filter_map(|c| c.object) {
             fns_of_object
                 .entry(o.path.as_str())
@@ -552,6 +620,7 @@ fn map_functions(
             value: sym.and_then(|k| k.value.clone()),
             objects: objs.len(),
             functions: fns.len(),
+            only_ambiguous: !fns.intersects(&unambiguous),
         }
     };
     let build_symbols: Vec<SymbolRow> = build
@@ -604,20 +673,33 @@ fn map_functions(
         .chain([part("all".into(), &funcs.keys().cloned().collect())])
         .collect();
 
+    let y_symbols = |only_ambiguous: bool| {
+        build_symbols
+            .iter()
+            .filter(|s| s.value.as_deref() == Some("y") && s.only_ambiguous == only_ambiguous)
+            .map(|s| s.symbol.clone())
+            .collect()
+    };
+    let touched_objects = fns_of_object
+        .values()
+        .filter(|(_, fns)| fns.intersects(&unambiguous))
+        .count();
     let config = ConfigView {
         note: CONFIG_NOTE,
-        touched: build_symbols
-            .iter()
-            .filter(|s| s.value.as_deref() == Some("y"))
-            .map(|s| s.symbol.clone())
-            .collect(),
+        touched: y_symbols(false),
+        symbols_only_if_ambiguous: y_symbols(true),
         untouched_objects: index
             .objects()
             .iter()
-            .filter(|o| !touched.contains(o.path.as_str()))
+            .filter(|o| !fns_of_object.contains_key(o.path.as_str()))
             .map(|o| o.path.clone())
             .collect(),
-        touched_objects: touched.len(),
+        objects_only_if_ambiguous: fns_of_object
+            .iter()
+            .filter(|(_, (_, fns))| !fns.intersects(&unambiguous))
+            .map(|(path, _)| path.to_string())
+            .collect(),
+        touched_objects,
     };
 
     FootprintMap {
@@ -635,6 +717,24 @@ fn map_functions(
         cells,
         entry_paths,
         config,
+    }
+}
+
+/// The text's mark of a row reached only through ambiguous names, after
+/// its last column.
+fn mark(only_ambiguous: bool) -> &'static str {
+    if only_ambiguous {
+        "\t(ambiguous)"
+    } else {
+        ""
+    }
+}
+
+fn or_dash(s: &str) -> &str {
+    if s.is_empty() {
+        "-"
+    } else {
+        s
     }
 }
 
@@ -674,7 +774,15 @@ pub fn text(m: &FootprintMap) -> String {
         "\n## subsystems (most specific MAINTAINERS section)\n# section\tfiles\tfunctions\tcalls"
     );
     for s in &m.subsystems {
-        let _ = writeln!(o, "{}\t{}\t{}\t{}", s.name, s.files, s.functions, s.calls);
+        let _ = writeln!(
+            o,
+            "{}\t{}\t{}\t{}{}",
+            s.name,
+            s.files,
+            s.functions,
+            s.calls,
+            mark(s.only_ambiguous)
+        );
     }
     let _ = writeln!(o, "\n## entry paths\n# path\tfunctions\tfiles\tsubsystems");
     for p in &m.entry_paths {
@@ -705,11 +813,38 @@ pub fn text(m: &FootprintMap) -> String {
     for f in &m.files {
         let _ = writeln!(
             o,
-            "{}\t{}\t{}\t{}",
+            "{}\t{}\t{}\t{}{}",
             f.path,
             f.functions,
             f.calls,
-            f.subsystems.join("; ")
+            f.subsystems.join("; "),
+            mark(f.only_ambiguous)
+        );
+    }
+    let _ = writeln!(
+        o,
+        "\n## functions (the whole chain)\n# function\tcalls\tobject [its build condition]\tsource files\tsections, most specific first"
+    );
+    for f in &m.functions {
+        let objects: Vec<String> = f
+            .build_conditions
+            .iter()
+            .map(|(o, c)| format!("{o} [{c}]"))
+            .collect();
+        let _ = writeln!(
+            o,
+            "{}\t{}\t{}\t{}\t{}{}",
+            f.name,
+            f.calls,
+            or_dash(&objects.join(" or ")),
+            or_dash(&f.files.join(" ")),
+            // A file only THE REST matches has no other section.
+            or_dash(&if f.all_sections.is_empty() {
+                f.subsystems.join("; ")
+            } else {
+                f.all_sections.join("; ")
+            }),
+            mark(f.ambiguous)
         );
     }
     for (title, rows) in [
@@ -729,23 +864,53 @@ pub fn text(m: &FootprintMap) -> String {
         for s in rows {
             let _ = writeln!(
                 o,
-                "{}\t{}\t{}\t{}\t{}",
+                "{}\t{}\t{}\t{}\t{}{}",
                 s.symbol,
                 s.value.as_deref().unwrap_or("-"),
                 s.objects,
                 s.functions,
-                s.prompt.as_deref().unwrap_or("-")
+                s.prompt.as_deref().unwrap_or("-"),
+                mark(s.only_ambiguous)
             );
+        }
+    }
+    let c = &m.config;
+    let _ = writeln!(o, "\n## configuration\n# {}", c.note);
+    let prompts: BTreeMap<&str, &str> = m
+        .build_symbols
+        .iter()
+        .map(|s| (s.symbol.as_str(), s.prompt.as_deref().unwrap_or("-")))
+        .collect();
+    for (title, symbols) in [
+        ("=y symbols that build touched objects", &c.touched),
+        (
+            "=y symbols touched only if one of the ambiguous candidates ran",
+            &c.symbols_only_if_ambiguous,
+        ),
+    ] {
+        let _ = writeln!(o, "{title}: {}", symbols.len());
+        for s in symbols {
+            let prompt = prompts.get(s.as_str()).copied().unwrap_or("-");
+            let _ = writeln!(o, "{s}\t{prompt}");
         }
     }
     let _ = writeln!(
         o,
-        "\n## configuration ({})\n=y symbols with touched objects: {}\nobjects never touched: {} of {}",
-        m.config.note,
-        m.config.touched.len(),
-        m.config.untouched_objects.len(),
-        m.config.untouched_objects.len() + m.config.touched_objects
+        "objects touched only if one of the ambiguous candidates ran: {}",
+        c.objects_only_if_ambiguous.len()
     );
+    for p in &c.objects_only_if_ambiguous {
+        let _ = writeln!(o, "{p}");
+    }
+    let _ = writeln!(
+        o,
+        "objects never touched: {} of {}",
+        c.untouched_objects.len(),
+        c.untouched_objects.len() + c.objects_only_if_ambiguous.len() + c.touched_objects
+    );
+    for p in &c.untouched_objects {
+        let _ = writeln!(o, "{p}");
+    }
     o
 }
 

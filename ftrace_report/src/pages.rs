@@ -669,6 +669,7 @@ mod tests {
                     files: 1,
                     functions: *f,
                     calls: 3,
+                    only_ambiguous: false,
                 })
                 .collect(),
             build_symbols: Vec::new(),
@@ -681,12 +682,7 @@ mod tests {
                 subsystems: vec!["EXEC & BINFMT API, ELF".into()],
                 all_sections: Vec::new(),
             }],
-            config: ConfigView {
-                note: "",
-                touched: Vec::new(),
-                untouched_objects: Vec::new(),
-                touched_objects: 0,
-            },
+            config: ConfigView::default(),
         }
     }
 

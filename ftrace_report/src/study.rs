@@ -2,10 +2,12 @@
 //! Executing a Minimal Application" (github.com/elisa-tech/wg-lfscs,
 //! `lfscs-meetings/resources/`), whose `*.data/only_*.subs` list the
 //! MAINTAINERS sections ks-nav found under each root of its call graph
-//! (Linux 6.6, arm64). Ours come from a footprint map of `min` (see
-//! `footprint`): every section of the files of an entry path but THE REST,
-//! as ks-nav lists them. Each section where the two differ has its reason
-//! below, found in the study's published graphs (`*.dot`) and our trace.
+//! (Linux 6.6, arm64), and their union. Ours come from a footprint map of
+//! `min` (see `footprint`): every section of the files of an entry path but
+//! THE REST, as ks-nav lists them. Each section where the two differ has
+//! its reason below, found in the study's published graphs (`*.dot`) and
+//! our trace. ftrace_report/README.md holds the table of one run, spliced
+//! in by scripts/study-readme.sh.
 
 use std::collections::BTreeSet;
 use std::fmt::Write;
@@ -142,20 +144,33 @@ fn ours<'a>(map: &'a FootprintMap, root: &Root) -> BTreeSet<&'a str> {
         .unwrap_or_default()
 }
 
-/// The side-by-side table (Markdown), and the sections that differ without
-/// a reason in [`REASONS`].
+/// The column of the union of the three roots' sections.
+pub const UNION: &str = "union of the three";
+
+/// The side-by-side table (Markdown): a column per root, then the union of
+/// the three (the study's 34 sections), and the sections that differ
+/// without a reason in [`REASONS`].
 pub fn table(map: &FootprintMap) -> (String, Vec<String>) {
-    let sets: Vec<(BTreeSet<&str>, BTreeSet<&str>)> = ROOTS
+    let mut sets: Vec<(BTreeSet<&str>, BTreeSet<&str>)> = ROOTS
         .iter()
         .map(|r| (r.study.iter().copied().collect(), ours(map, r)))
         .collect();
+    let union = sets.iter().fold(
+        (BTreeSet::new(), BTreeSet::new()),
+        |(mut s, mut o), (study, ours)| {
+            s.extend(study);
+            o.extend(ours);
+            (s, o)
+        },
+    );
+    sets.push(union);
     let all: BTreeSet<&str> = sets.iter().flat_map(|(s, o)| s.union(o).copied()).collect();
     let mut out = String::from("| MAINTAINERS section |");
-    for r in &ROOTS {
-        let _ = write!(out, " {} |", r.study_root);
+    for name in ROOTS.iter().map(|r| r.study_root).chain([UNION]) {
+        let _ = write!(out, " {name} |");
     }
     out.push_str(" why they differ |\n|---|");
-    for _ in &ROOTS {
+    for _ in &sets {
         out.push_str("---|");
     }
     out.push_str("---|\n");
@@ -183,14 +198,13 @@ pub fn table(map: &FootprintMap) -> (String, Vec<String>) {
         };
         let _ = writeln!(out, " {why} |");
     }
-    let study_all: BTreeSet<&str> = sets.iter().flat_map(|s| s.0.iter().copied()).collect();
-    let ours_all: BTreeSet<&str> = sets.iter().flat_map(|s| s.1.iter().copied()).collect();
+    let (study_all, ours_all) = &sets[ROOTS.len()];
     let _ = writeln!(
         out,
         "\nSections in all: the study {}, ours {}, both {} (Linux {}).",
         study_all.len(),
         ours_all.len(),
-        study_all.intersection(&ours_all).count(),
+        study_all.intersection(ours_all).count(),
         map.release,
     );
     (out, unexplained)
@@ -225,12 +239,7 @@ mod tests {
                     all_sections: sections.iter().map(|s| s.to_string()).collect(),
                 })
                 .collect(),
-            config: ConfigView {
-                note: "",
-                touched: Vec::new(),
-                untouched_objects: Vec::new(),
-                touched_objects: 0,
-            },
+            config: ConfigView::default(),
         }
     }
 
@@ -244,7 +253,7 @@ mod tests {
             "{table}"
         );
         assert!(
-            table.contains("| SCHEDULER | both |  | both |  |"),
+            table.contains("| SCHEDULER | both |  | both | both |  |"),
             "{table}"
         );
         assert!(table.contains("the study 34, ours 34, both 34"), "{table}");
@@ -262,10 +271,41 @@ mod tests {
         ]));
         assert_eq!(unexplained, ["CAPABILITIES", "SOMETHING NEW"]);
         assert!(
-            table.contains("| SOMETHING NEW | ours |  |  | ? |"),
+            table.contains("| SOMETHING NEW | ours |  |  | ours | ? |"),
             "{table}"
         );
         assert!(table.contains("| EXEC & BINFMT API | both |"), "{table}");
+    }
+
+    #[test]
+    fn the_union_column_holds_a_section_of_any_root() {
+        let (empty, _) = table(&map(&[]));
+        assert!(
+            empty.starts_with(
+                "| MAINTAINERS section | __arm64_sys_execve | el0_ia | el0_interrupt, el1_interrupt | union of the three | why they differ |\n|---|---|---|---|---|---|\n"
+            ),
+            "{empty}"
+        );
+        assert!(
+            empty.contains("| CAPABILITIES | study |  |  | study |"),
+            "{empty}"
+        );
+        // A section both sides have, under different roots: the roots
+        // differ, the union does not.
+        let mut interrupts: Vec<&str> = ROOTS[2].study.to_vec();
+        interrupts.push("CAPABILITIES");
+        let mut execve: Vec<&str> = ROOTS[0].study.to_vec();
+        execve.retain(|s| *s != "CAPABILITIES");
+        let (table, unexplained) = table(&map(&[
+            (ROOTS[0].path, &execve),
+            (ROOTS[1].path, ROOTS[1].study),
+            (ROOTS[2].path, &interrupts),
+        ]));
+        assert!(
+            table.contains("| CAPABILITIES | study |  | ours | both | ? |"),
+            "{table}"
+        );
+        assert_eq!(unexplained, ["CAPABILITIES"]);
     }
 
     #[test]

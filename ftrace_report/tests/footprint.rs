@@ -1,9 +1,10 @@
 //! `footprint`'s refusals: a kernel build tree it cannot use is a one-line
 //! error with its own exit status (9 unusable, 12 another kernel, 13
-//! damaged), never a wrong map. The map itself is checked on the real guest
+//! damaged), never a wrong map. Its views on a small made-up build tree;
+//! the map itself is checked on the real guest
 //! kernel by the guest tests (`make vm-test`).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// A small trace of a target's execve, in a directory of its own (no
@@ -118,6 +119,300 @@ fn a_trace_of_another_kernel_is_refused() {
     }
 }
 
+/// A small kernel build tree (out-of-tree build, its `source` link, maps,
+/// `.cmd` files, `.config`, Kbuild and Kconfig files, MAINTAINERS) whose
+/// `helper` is a static function of two objects: `drivers/foo/core.o`
+/// (also reached through `foo_init`) and `drivers/foo/bar.o` (reached
+/// only through `helper`); `drivers/foo/qux.o` is built but never run.
+struct FakeTree {
+    root: PathBuf,
+}
+
+impl Drop for FakeTree {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.root);
+    }
+}
+
+/// Path, source, `.text` address and size, symbols, config deps.
+type FakeObject = (
+    &'static str,
+    &'static str,
+    u64,
+    &'static [(u64, char, &'static str)],
+    &'static [&'static str],
+);
+
+const FAKE_OBJECTS: &[FakeObject] = &[
+    (
+        "fs/exec.o",
+        "fs/exec.c",
+        0x1000,
+        &[
+            (0x1000, 'T', "__arm64_sys_execve"),
+            (0x1040, 't', "do_execveat_common"),
+            (0x1080, 'T', "invoke_syscall"),
+        ],
+        &[],
+    ),
+    (
+        "drivers/foo/core.o",
+        "drivers/foo/core.c",
+        0x1100,
+        &[(0x1100, 't', "helper"), (0x1140, 'T', "foo_init")],
+        &["FOO"],
+    ),
+    (
+        "drivers/foo/bar.o",
+        "drivers/foo/bar.c",
+        0x1200,
+        &[(0x1200, 't', "helper")],
+        &["BAR"],
+    ),
+    (
+        "drivers/foo/qux.o",
+        "drivers/foo/qux.c",
+        0x1300,
+        &[(0x1300, 'T', "qux_fn")],
+        &[],
+    ),
+];
+
+fn write(path: &Path, text: &str) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, text).unwrap();
+}
+
+impl FakeTree {
+    fn new() -> FakeTree {
+        let root = std::env::temp_dir().join(format!(
+            "footprint-tree-{}-{:?}",
+            std::process::id(),
+            std::thread::current().id()
+        ));
+        let _ = std::fs::remove_dir_all(&root);
+        let tree = FakeTree { root };
+        let src = tree.root.join("src");
+        for (path, text) in [
+            (
+                "MAINTAINERS",
+                "List of maintainers\n\n\tF: *Files* and directories\n\n\
+                 BAR DRIVER\nS:\tMaintained\nF:\tdrivers/foo/bar.c\n\n\
+                 EXEC\nS:\tMaintained\nF:\tfs/exec.c\n\n\
+                 FOO CORE\nS:\tMaintained\nF:\tdrivers/foo/core*.c\n\n\
+                 FOO DRIVER\nS:\tOdd Fixes\nF:\tdrivers/foo/\nX:\tdrivers/foo/bar.c\n\n\
+                 THE REST\nM:\tLinus\nF:\t*\nF:\t*/\n",
+            ),
+            ("Makefile", "core-y\t\t:=\ndrivers-y\t:=\n"),
+            ("arch/arm64/Makefile", ""),
+            ("Kbuild", "obj-y\t\t\t+= fs/\nobj-y\t\t\t+= drivers/\n"),
+            ("fs/Makefile", "obj-y := exec.o\n"),
+            ("drivers/Makefile", "obj-y\t+= foo/\n"),
+            (
+                "drivers/foo/Makefile",
+                "obj-$(CONFIG_FOO) += core.o\nobj-$(CONFIG_BAR) += bar.o\nobj-$(CONFIG_QUX) += qux.o\n",
+            ),
+            ("Kconfig", "mainmenu \"Linux\"\nsource \"drivers/Kconfig\"\n"),
+            (
+                "drivers/Kconfig",
+                "config FOO\n\tbool \"Foo support\"\n\nconfig BAR\n\tbool \"Bar driver\"\n\nconfig QUX\n\tbool \"Qux\"\n",
+            ),
+            ("fs/exec.c", ""),
+            ("drivers/foo/core.c", ""),
+            ("drivers/foo/bar.c", ""),
+            ("drivers/foo/qux.c", ""),
+        ] {
+            write(&src.join(path), text);
+        }
+        let b = tree.build();
+        std::fs::create_dir_all(&b).unwrap();
+        std::os::unix::fs::symlink(&src, b.join("source")).unwrap();
+        write(
+            &b.join(".config"),
+            "CONFIG_FOO=y\nCONFIG_BAR=y\nCONFIG_QUX=y\n",
+        );
+        write(&b.join("include/config/kernel.release"), "6.12.0-test\n");
+        write(
+            &b.join("include/config/auto.conf.cmd"),
+            "deps_config := \\\n\tKconfig \\\n\tdrivers/Kconfig\n\ninclude/config/auto.conf: $(deps_config)\n\nifneq \"$(SRCARCH)\" \"arm64\"\n$(autoconfig): FORCE\nendif\n",
+        );
+        let (mut sysmap, mut members, mut memory) = (Vec::new(), String::new(), String::new());
+        for (path, source, addr, symbols, deps) in FAKE_OBJECTS {
+            let s = src.join(source);
+            let mut cmd = format!(
+                "savedcmd_{path} := gcc -DKBUILD_MODNAME='\"x\"' -fpatchable-function-entry=4,2 -c -o {path} {s}\n\nsource_{path} := {s}\n\ndeps_{path} := \\\n",
+                s = s.display()
+            );
+            for d in *deps {
+                cmd.push_str(&format!("    $(wildcard include/config/{d}) \\\n"));
+            }
+            cmd.push_str(&format!("\n{path}: $(deps_{path})\n"));
+            let (dir, name) = path.rsplit_once('/').unwrap();
+            write(&b.join(dir).join(format!(".{name}.cmd")), &cmd);
+            memory.push_str(&format!(
+                " .text          {addr:#018x} {:#10x} {path}\n",
+                0x100
+            ));
+            members.push_str(&format!("{path:<30}(--whole-archive)\n"));
+            for (a, kind, name) in *symbols {
+                sysmap.push(format!("{a:016x} {kind} {name}\n"));
+            }
+        }
+        sysmap.sort();
+        write(&b.join("System.map"), &sysmap.concat());
+        write(
+            &b.join("vmlinux.map"),
+            &format!(
+                "Archive member included to satisfy reference by file (symbol)\n\n{members}\nMemory Configuration\n\nLinker script and memory map\n\n.text 0x1000 0x2000\n{memory}LOAD vmlinux.a\n"
+            ),
+        );
+        tree
+    }
+
+    fn build(&self) -> PathBuf {
+        self.root.join("build")
+    }
+
+    /// `footprint TRACE --kernel-build TREE ARGS...` on a trace of this
+    /// kernel that runs `foo_init` and the ambiguous `helper`.
+    fn footprint(&self, args: &[&str]) -> String {
+        let trace = self.root.join("min.trace");
+        write(
+            &trace,
+            "# ftrace_it.kernel: 6.12.0-test\n\
+             # ftrace_it.machine: aarch64\n\
+             # ftrace_it.pid: 38\n\
+             min-38 [001] ..... 1.000000: __arm64_sys_execve <-invoke_syscall\n\
+             min-38 [001] ..... 1.000001: do_execveat_common <-__arm64_sys_execve\n\
+             min-38 [001] ..... 1.000002: helper <-do_execveat_common\n\
+             min-38 [001] ..... 1.000003: foo_init <-do_execveat_common\n",
+        );
+        let out = Command::new(env!("CARGO_BIN_EXE_ftrace_report"))
+            .arg("footprint")
+            .arg(&trace)
+            .arg("--kernel-build")
+            .arg(self.build())
+            .args(args)
+            .output()
+            .expect("ftrace_report runs");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{stderr}");
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.footprint(&["--json"])).unwrap()
+    }
+}
+
+fn row<'a>(map: &'a serde_json::Value, view: &str, key: &str, name: &str) -> &'a serde_json::Value {
+    map[view]
+        .as_array()
+        .unwrap_or_else(|| panic!("no {view}"))
+        .iter()
+        .find(|r| r[key] == name)
+        .unwrap_or_else(|| panic!("no {name} in {view}: {}", map[view]))
+}
+
+#[test]
+fn the_fake_tree_maps_every_function() {
+    let tree = FakeTree::new();
+    let map = tree.json();
+    assert_eq!(map["unmapped"], serde_json::json!([]));
+    assert_eq!(map["ambiguous"], serde_json::json!(["helper"]));
+}
+
+#[test]
+fn each_function_has_its_whole_chain() {
+    let tree = FakeTree::new();
+    let map = tree.json();
+    let foo = row(&map, "functions", "name", "foo_init");
+    assert_eq!(foo["ambiguous"], false);
+    assert_eq!(foo["objects"], serde_json::json!(["drivers/foo/core.o"]));
+    assert_eq!(foo["files"], serde_json::json!(["drivers/foo/core.c"]));
+    assert_eq!(foo["subsystems"], serde_json::json!(["FOO CORE"]));
+    assert_eq!(
+        foo["all_sections"],
+        serde_json::json!(["FOO CORE", "FOO DRIVER"]),
+        "most specific first"
+    );
+    assert_eq!(
+        foo["build_conditions"],
+        serde_json::json!({"drivers/foo/core.o": "FOO"})
+    );
+    let helper = row(&map, "functions", "name", "helper");
+    assert_eq!(helper["ambiguous"], true);
+    assert_eq!(
+        helper["build_conditions"],
+        serde_json::json!({"drivers/foo/bar.o": "BAR", "drivers/foo/core.o": "FOO"})
+    );
+    assert_eq!(
+        helper["files"],
+        serde_json::json!(["drivers/foo/bar.c", "drivers/foo/core.c"])
+    );
+
+    let text = tree.footprint(&[]);
+    let section = text
+        .split_once("\n## functions (the whole chain)\n")
+        .unwrap_or_else(|| panic!("no functions section:\n{text}"))
+        .1;
+    assert!(
+        section.contains(
+            "\nfoo_init\t1\tdrivers/foo/core.o [FOO]\tdrivers/foo/core.c\tFOO CORE; FOO DRIVER\n"
+        ),
+        "{text}"
+    );
+    assert!(
+        section.contains(
+            "\nhelper\t1\tdrivers/foo/bar.o [BAR] or drivers/foo/core.o [FOO]\tdrivers/foo/bar.c drivers/foo/core.c\tBAR DRIVER; FOO CORE; FOO DRIVER\t(ambiguous)\n"
+        ),
+        "{text}"
+    );
+}
+
+/// bar.o is reached only through the ambiguous `helper`: its file, its
+/// section, its build symbol and itself are marked, never claimed.
+#[test]
+fn rows_reached_only_through_ambiguous_names_are_marked() {
+    let tree = FakeTree::new();
+    let map = tree.json();
+    let marked =
+        |view: &str, key: &str, name: &str| row(&map, view, key, name)["only_ambiguous"].clone();
+    assert_eq!(marked("files", "path", "drivers/foo/bar.c"), true);
+    assert_eq!(marked("files", "path", "drivers/foo/core.c"), false);
+    assert_eq!(marked("subsystems", "name", "BAR DRIVER"), true);
+    assert_eq!(marked("subsystems", "name", "FOO CORE"), false);
+    assert_eq!(marked("build_symbols", "symbol", "CONFIG_BAR"), true);
+    assert_eq!(marked("build_symbols", "symbol", "CONFIG_FOO"), false);
+    assert_eq!(marked("read_symbols", "symbol", "CONFIG_BAR"), true);
+    let config = &map["config"];
+    assert_eq!(config["touched"], serde_json::json!(["CONFIG_FOO"]));
+    assert_eq!(
+        config["symbols_only_if_ambiguous"],
+        serde_json::json!(["CONFIG_BAR"])
+    );
+    assert_eq!(
+        config["objects_only_if_ambiguous"],
+        serde_json::json!(["drivers/foo/bar.o"])
+    );
+    assert_eq!(
+        config["untouched_objects"],
+        serde_json::json!(["drivers/foo/qux.o"])
+    );
+    assert_eq!(config["touched_objects"], 2);
+
+    let text = tree.footprint(&[]);
+    for line in [
+        "drivers/foo/bar.c\t1\t1\tBAR DRIVER\t(ambiguous)\n",
+        "BAR DRIVER\t1\t1\t1\t(ambiguous)\n",
+        "CONFIG_BAR\ty\t1\t1\tBar driver\t(ambiguous)\n",
+        "drivers/foo/core.c\t2\t2\tFOO CORE\n",
+        "FOO CORE\t1\t2\t2\n",
+    ] {
+        assert!(text.contains(&format!("\n{line}")), "{line:?} in\n{text}");
+    }
+}
+
 #[test]
 fn a_damaged_maintainers_line_is_refused() {
     let tree = kernel_index::fake_tree::FakeTree::new();
@@ -136,4 +431,26 @@ fn a_damaged_maintainers_line_is_refused() {
         err.contains("MAINTAINERS:") && err.contains("drivers/[foo"),
         "{err}"
     );
+}
+
+#[test]
+fn the_configuration_view_lists_its_symbols_and_objects_with_its_note() {
+    let tree = FakeTree::new();
+    let text = tree.footprint(&[]);
+    let config = text
+        .split_once("\n## configuration\n")
+        .unwrap_or_else(|| panic!("no configuration section:\n{text}"))
+        .1;
+    assert!(
+        config.contains("a fact about this trace, not a recommendation"),
+        "{config}"
+    );
+    for block in [
+        "=y symbols that build touched objects: 1\nCONFIG_FOO\tFoo support\n",
+        "=y symbols touched only if one of the ambiguous candidates ran: 1\nCONFIG_BAR\tBar driver\n",
+        "objects touched only if one of the ambiguous candidates ran: 1\ndrivers/foo/bar.o\n",
+        "objects never touched: 1 of 4\ndrivers/foo/qux.o\n",
+    ] {
+        assert!(config.contains(block), "{block:?} in\n{config}");
+    }
 }

@@ -1163,7 +1163,7 @@ fn the_study_table_of_the_readme_holds_for_this_trace() {
         assert_eq!(
             execve_column(&readme_study_table()),
             execve_column(&ours),
-            "{id}: the execve column changed: check it, then copy {} into ftrace_report/README.md",
+            "{id}: the execve column changed: check it, then scripts/study-readme.sh {} ftrace_report/README.md",
             results().join(format!("{id}.study.md")).display()
         );
     }
