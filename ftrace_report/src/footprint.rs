@@ -35,8 +35,13 @@ pub struct FunctionRow {
     pub objects: Vec<String>,
     /// Input section of vmlinux (`.text`, `.noinstr.text`, ...), when one.
     pub section: Option<String>,
-    /// Its name is shared by static functions of several files.
+    /// Its name is shared by static functions of several files, and the
+    /// trace's addresses (sym-addr) do not tell which ran.
     pub ambiguous: bool,
+    /// Its name is shared by static functions of several files, and the
+    /// addresses the trace printed with it (`ftrace_it --sym-addr`) tell
+    /// which ran: `objects` holds only those.
+    pub by_address: bool,
     /// The compiled source files of its objects.
     pub files: Vec<String>,
     /// The most specific MAINTAINERS sections of its files.
@@ -285,11 +290,49 @@ fn reached(funcs: &BTreeMap<String, Traced>, edges: &Edges, path: &EntryPath) ->
     seen
 }
 
-fn objects_of<'a>(index: &'a KernelIndex, name: &str) -> (Vec<Function<'a>>, bool) {
+/// How a traced name was found among the text symbols.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Found {
+    /// One symbol has the name (or none does).
+    ByName,
+    /// Several do, and the trace's addresses chose among them.
+    ByAddress,
+    /// Several do, and nothing tells which ran.
+    Ambiguous,
+}
+
+/// The symbols a traced name may be: every symbol of that name, unless the
+/// trace printed addresses with it (`addresses`: instructions inside the
+/// symbol, see [`Analysis::addresses`]) that all lie in symbols of that
+/// name: then only those.
+fn objects_of<'a>(
+    index: &'a KernelIndex,
+    name: &str,
+    addresses: &[u64],
+) -> (Vec<Function<'a>>, Found) {
     match index.lookup(name) {
-        Lookup::Unknown => (Vec::new(), false),
-        Lookup::Unique(f) => (vec![f], false),
-        Lookup::Ambiguous(v) => (v, true),
+        Lookup::Unknown => (Vec::new(), Found::ByName),
+        Lookup::Unique(f) => (vec![f], Found::ByName),
+        Lookup::Ambiguous(v) => {
+            let ran: Option<BTreeSet<u64>> = addresses
+                .iter()
+                .map(|&a| {
+                    index
+                        .symbol_at(a)
+                        .filter(|s| s.name == name)
+                        .map(|s| s.address)
+                })
+                .collect();
+            match ran {
+                Some(ran) if !ran.is_empty() => (
+                    v.into_iter()
+                        .filter(|f| ran.contains(&f.symbol.address))
+                        .collect(),
+                    Found::ByAddress,
+                ),
+                _ => (v, Found::Ambiguous),
+            }
+        }
     }
 }
 
@@ -300,7 +343,7 @@ fn compiled(o: &Object) -> impl Iterator<Item = &kernel_index::SourceFile> {
 /// The map of the target's footprint under `f`.
 pub fn map(an: &Analysis, f: &Filter, index: &KernelIndex, trace: &str) -> FootprintMap {
     let (funcs, edges) = traced(an, f);
-    map_functions(&funcs, &edges, f, index, trace)
+    map_functions(&funcs, &edges, f, index, trace, an)
 }
 
 /// The map of the ground truth's functions (`window`: the record over the
@@ -354,7 +397,7 @@ pub fn map_groundtruth(
             t.mask |= mask;
         }
     }
-    let mut m = map_functions(&funcs, &edges, f, index, trace);
+    let mut m = map_functions(&funcs, &edges, f, index, trace, an);
     m.filter.push_str(", the ground truth's functions");
     m
 }
@@ -412,13 +455,15 @@ impl FunctionSet {
     }
 }
 
-/// The map of a set of functions, with the call edges between them.
+/// The map of a set of functions, with the call edges between them; `an`
+/// gives the addresses the trace printed with each name.
 fn map_functions(
     funcs: &BTreeMap<String, Traced>,
     edges: &Edges,
     f: &Filter,
     index: &KernelIndex,
     trace: &str,
+    an: &Analysis,
 ) -> FootprintMap {
     let mut candidates_of = BTreeMap::new();
     let mut ambiguous = Vec::new();
@@ -426,7 +471,8 @@ fn map_functions(
     // Per function: the compiled source files it may come from.
     let mut files_of: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
     for name in funcs.keys() {
-        let (candidates, shared) = objects_of(index, name);
+        let (candidates, found) = objects_of(index, name, an.addresses(name.as_bytes()));
+        let shared = found == Found::Ambiguous;
         if candidates.is_empty() {
             unmapped.push(Unmapped {
                 name: name.clone(),
@@ -449,7 +495,7 @@ fn map_functions(
                 .or_default()
                 .extend(compiled(o).map(|s| s.path.clone()));
         }
-        candidates_of.insert(name.as_str(), (candidates, shared));
+        candidates_of.insert(name.as_str(), (candidates, found));
     }
 
     let source_files: BTreeMap<&str, &kernel_index::SourceFile> = index
@@ -478,7 +524,7 @@ fn map_functions(
     let rows: Vec<FunctionRow> = funcs
         .iter()
         .map(|(name, t)| {
-            let (candidates, shared) = &candidates_of[name.as_str()];
+            let (candidates, found) = &candidates_of[name.as_str()];
             let objects: Vec<&Object> = candidates.iter().filter_map(|c| c.object).collect();
             let files: Vec<String> = files_of
                 .get(name.as_str())
@@ -509,7 +555,8 @@ fn map_functions(
                     [one] => one.section.map(|s| s.name.clone()),
                     _ => None,
                 },
-                ambiguous: *shared,
+                ambiguous: *found == Found::Ambiguous,
+                by_address: *found == Found::ByAddress,
                 subsystems: sections(false),
                 all_sections: sections(true),
                 files,
@@ -521,7 +568,7 @@ fn map_functions(
         })
         .collect();
 
-    let sure = |name: &str| !candidates_of[name].1;
+    let sure = |name: &str| candidates_of[name].1 != Found::Ambiguous;
     // Functions, calls, and whether an unambiguous name reaches it.
     let mut file_stats: BTreeMap<String, (usize, u64, bool)> = BTreeMap::new();
     for (name, files) in &files_of {
@@ -582,8 +629,8 @@ fn map_functions(
     let mut fns_of_object: BTreeMap<&str, (&Object, FunctionSet)> = BTreeMap::new();
     let mut unambiguous = FunctionSet::new(funcs.len());
     for (i, name) in funcs.keys().enumerate() {
-        let (candidates, shared) = &candidates_of[name.as_str()];
-        if !shared {
+        let (candidates, found) = &candidates_of[name.as_str()];
+        if *found != Found::Ambiguous {
             unambiguous.insert(i);
         }
         for o in candidates.iter().filter_map(|c| c.object) {
@@ -765,6 +812,14 @@ pub fn text(m: &FootprintMap) -> String {
             .map(|f| f.objects.join(" or "))
             .unwrap_or_default();
         let _ = writeln!(o, "ambiguous: {a}: {objs}");
+    }
+    for f in m.functions.iter().filter(|f| f.by_address) {
+        let _ = writeln!(
+            o,
+            "by address: {}: {} (a name several files share; the trace's addresses tell which ran)",
+            f.name,
+            f.objects.join(" and ")
+        );
     }
     for u in &m.unmapped {
         let _ = writeln!(o, "unmapped: {}: {}", u.name, u.reason);

@@ -276,16 +276,24 @@ impl FakeTree {
     /// `footprint TRACE --kernel-build TREE ARGS...` on a trace of this
     /// kernel that runs `foo_init` and the ambiguous `helper`.
     fn footprint(&self, args: &[&str]) -> String {
+        self.footprint_with("helper", args)
+    }
+
+    /// The same, `helper` printed as `helper_call` (e.g. with a sym-addr
+    /// address).
+    fn footprint_with(&self, helper_call: &str, args: &[&str]) -> String {
         let trace = self.root.join("min.trace");
         write(
             &trace,
-            "# ftrace_it.kernel: 6.12.0-test\n\
-             # ftrace_it.machine: aarch64\n\
-             # ftrace_it.pid: 38\n\
-             min-38 [001] ..... 1.000000: __arm64_sys_execve <-invoke_syscall\n\
-             min-38 [001] ..... 1.000001: do_execveat_common <-__arm64_sys_execve\n\
-             min-38 [001] ..... 1.000002: helper <-do_execveat_common\n\
-             min-38 [001] ..... 1.000003: foo_init <-do_execveat_common\n",
+            &format!(
+                "# ftrace_it.kernel: 6.12.0-test\n\
+                 # ftrace_it.machine: aarch64\n\
+                 # ftrace_it.pid: 38\n\
+                 min-38 [001] ..... 1.000000: __arm64_sys_execve <-invoke_syscall\n\
+                 min-38 [001] ..... 1.000001: do_execveat_common <-__arm64_sys_execve\n\
+                 min-38 [001] ..... 1.000002: {helper_call} <-do_execveat_common\n\
+                 min-38 [001] ..... 1.000003: foo_init <-do_execveat_common\n"
+            ),
         );
         let out = Command::new(env!("CARGO_BIN_EXE_ftrace_report"))
             .arg("footprint")
@@ -453,4 +461,38 @@ fn the_configuration_view_lists_its_symbols_and_objects_with_its_note() {
     ] {
         assert!(config.contains(block), "{block:?} in\n{config}");
     }
+}
+
+/// With sym-addr (`ftrace_it --sym-addr`) the trace prints where each call
+/// ran: an address inside one of the same-named symbols tells which.
+#[test]
+fn the_traces_addresses_tell_which_same_named_function_ran() {
+    let tree = FakeTree::new();
+    let json = |call: &str| -> serde_json::Value {
+        serde_json::from_str(&tree.footprint_with(call, &["--json"])).unwrap()
+    };
+    // 0x1204: inside bar.o's helper (0x1200), the patch site after its start.
+    let map = json("helper <0000000000001204>");
+    assert_eq!(map["ambiguous"], serde_json::json!([]));
+    let helper = row(&map, "functions", "name", "helper");
+    assert_eq!(helper["by_address"], true);
+    assert_eq!(helper["ambiguous"], false);
+    assert_eq!(helper["objects"], serde_json::json!(["drivers/foo/bar.o"]));
+    assert_eq!(
+        row(&map, "subsystems", "name", "BAR DRIVER")["only_ambiguous"],
+        false
+    );
+    let text = tree.footprint_with("helper <0000000000001204>", &[]);
+    assert!(
+        text.contains("\nby address: helper: drivers/foo/bar.o ("),
+        "{text}"
+    );
+
+    // An address in a symbol of another name (foo_init at 0x1140) tells
+    // nothing: the name stays ambiguous.
+    let map = json("helper <0000000000001144>");
+    assert_eq!(map["ambiguous"], serde_json::json!(["helper"]));
+    let helper = row(&map, "functions", "name", "helper");
+    assert_eq!(helper["by_address"], false);
+    assert_eq!(helper["objects"].as_array().unwrap().len(), 2);
 }

@@ -737,6 +737,15 @@ impl KernelIndex {
             .collect()
     }
 
+    /// The text symbol an address lies in: the last one at or below it (of
+    /// several at one address, the first).
+    pub fn symbol_at(&self, address: u64) -> Option<&TextSymbol> {
+        let end = self.symbols.partition_point(|s| s.address <= address);
+        let last = self.symbols[..end].last()?;
+        let first = self.symbols[..end].partition_point(|s| s.address < last.address);
+        Some(&self.symbols[first])
+    }
+
     /// The input section (and so the object) holding any address.
     pub fn section_at(&self, address: u64) -> Option<&InputSection> {
         let i = self

@@ -35,6 +35,12 @@ fn functions_by_address_and_name() {
         .map(|f| f.symbol.name.as_str())
         .collect();
     assert_eq!(aliases.len(), 2, "{aliases:?}");
+    // Inside a symbol (a patch site, a return address): the one it lies in.
+    let at = |a: u64| index.symbol_at(a).map(|s| (s.name.as_str(), s.address));
+    assert_eq!(at(0x1204), Some(("helper", 0x1200)));
+    assert_eq!(at(0x1144), Some(("foo_init", 0x1140)));
+    assert_eq!(at(0x2004).map(|s| s.1), Some(0x2000), "aliases: the first");
+    assert_eq!(at(0x0fff), None, "below the first symbol");
     assert!(matches!(index.lookup("some_data"), Lookup::Unknown));
     let Lookup::Unique(etext) = index.lookup("_etext") else {
         panic!("_etext is a text symbol");
