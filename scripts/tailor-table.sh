@@ -62,7 +62,8 @@ notes=()
 # Boots the kernel $2 (a kernel.sh build dir) with the payload alone, into
 # OUT/$1; sets cell (the "runs" cell) and boot, adds the evidence to notes.
 untraced() {
-	local name=$1 k=$2 log=$out/$1.log rc=0
+	local name=$1 k=$2 log=$out/$1.log rc=0 t0
+	t0=$(date +%s.%N)
 	# shellcheck disable=SC2086 # VM_ARGS is a list of words
 	"$vmrun" run $vm_args --kernel-dir "$k" --payload "$payload" --tracer none \
 		--duration 1 --results "$out/$name" >"$log" 2>&1 || rc=$?
@@ -81,7 +82,7 @@ untraced() {
 	fi
 	local boot_log=$out/.$name.tmp/boot.log ends=""
 	[ -s "$boot_log" ] && ends=", ends: $(tail -2 "$boot_log" | tr -d '\r' | tr '\n' ' ' | cut -c1-200)"
-	notes+=("$name: vmrun exit $rc: $(grep '^vmrun: ' "$log" | grep -v '^vmrun: \[' | head -1 | cut -c1-160); boot.log $(stat -c %s "$boot_log" 2>/dev/null || echo '?') bytes$ends; of needs.tsv it lacks: $(lacks "$k")")
+	notes+=("$name: vmrun exit $rc after $(echo "$(date +%s.%N) - $t0" | bc | xargs printf '%.1f') s: $(grep '^vmrun: ' "$log" | grep -v '^vmrun: \[' | head -1 | cut -c1-160); boot.log $(stat -c %s "$boot_log" 2>/dev/null || echo '?') bytes$ends; of needs.tsv it lacks: $(lacks "$k")")
 	cell="no (vmrun exit $rc, below)"
 }
 
@@ -109,7 +110,7 @@ def=("$boot" "$cell")
 	echo "| kernel | =y symbols | objects built | vmlinux text | Image bytes | build s | build CPU s | boot to init s | $id runs |"
 	echo "|---|---|---|---|---|---|---|---|---|"
 	row "starting (kernel.config)" "$kstart" "$(boot_time "$out/start.log")" "$(traced_runs "$out/start")"
-	row "tailored ($(grep -vc '^#' "$out/required.tsv") required symbols)" "$ktail" \
+	row "tailored ($(cut -f1 "$out/required.tsv" | sort -u | wc -l) required symbols)" "$ktail" \
 		"$(boot_time "$out/tailored.log")" "$(traced_runs "$out/tailored")"
 	row "tinyconfig" "$ktiny" "${tiny[@]}"
 	row "defconfig" "$kdef" "${def[@]}"
