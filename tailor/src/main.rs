@@ -645,7 +645,7 @@ fn bisect(o: &[(&str, &str)]) -> Result<(), Fail> {
             .status()
             .map_err(|e| Fail::Input(format!("{prog}: {e}")))?;
         let note = std::fs::read_to_string(format!("{out}/note")).unwrap_or_default();
-        let note = note.lines().next().unwrap_or("").to_string();
+        let note = note.lines().next().unwrap_or("").trim().to_string();
         let passed = match status.code() {
             Some(0) => true,
             Some(1) => false,
