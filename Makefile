@@ -119,6 +119,8 @@ help:
 	@echo "                    (with their kernel footprints: files, subsystems, Kconfig, the study's tables,"
 	@echo "                    and HTML pages: results/ARCH/index.html)"
 	@echo "make groundtruth    the payloads under a QEMU TCG plugin: every kernel function, and ftrace's blind spots"
+	@echo "make tailor         the smallest kernel config that still runs min: derived, built, booted, compared"
+	@echo "                    (tailor/README.md); tailor-table: beside tinyconfig and defconfig"
 	@echo "make test           every test, including the ones that boot a guest"
 	@echo "make vm-test        only the tests on real traces from one guest boot"
 	@echo "make pages-test     ftrace_report's HTML pages in headless Chromium; screenshots in target/pages/"

@@ -2,18 +2,23 @@
 # smallest config that still runs min, builds it (cached by its hash),
 # boots it, traces min TAILOR_RUNS times on each kernel and compares
 # footprints; `make tailor-test` asserts on the loop; `make bench-tailor`
-# times its steps.
+# times its steps; `make tailor-table` adds the kernel's own tinyconfig and
+# defconfig (built once, cached; defconfig is a long build) to the table.
 TAILOR_RESULTS ?= results/aarch64-tailor
 TAILOR_RUNS ?= 3
 TAILOR := $(CARGO_TARGET_DIR)/release/tailor
 TAILOR_TEST_RESULTS := $(CARGO_TARGET_DIR)/tailor-test
 TAILOR_BENCH_RESULTS := $(CARGO_TARGET_DIR)/tailor-bench
 
-.PHONY: tailor tailor-test bench-tailor
+.PHONY: tailor tailor-test bench-tailor tailor-table
 
 tailor: vm-tools
 	$(CARGO) build --release --locked -p tailor -p ftrace_report
 	scripts/tailor.sh $(TAILOR_RESULTS) $(TAILOR) $(VMRUN) $(VM_REPORT) "$(VM_ARGS)" out/aarch64/min $(TAILOR_RUNS)
+
+# Not in `make test`: the first run builds defconfig.
+tailor-table: tailor
+	scripts/tailor-table.sh $(TAILOR_RESULTS) $(VMRUN) "$(VM_ARGS)" out/aarch64/min
 
 # Fails on any exit of scripts/tailor.sh but 0: 5 (the tailored kernel did
 # not boot, or min did not run to its --duration), 6 (a function ran on

@@ -15,7 +15,14 @@
 # code ran (tailor compare --add-back) are added to the required symbols
 # with their evidence (OUT/add-back.tsv) and the loop runs once more (a new
 # kernel, cached by its config's hash); OUT/compare.before-add-back.txt
-# keeps the first comparison.
+# keeps the first comparison. When the tailored kernel still fails (no
+# boot, a run that did not reach its --duration, an unexplained difference),
+# `tailor bisect` finds the options of the starting config it needs, one
+# kernel per step (scripts/tailor-try.sh; OUT/bisect/, OUT/bisect.tsv), and
+# the loop runs once more with them (OUT/compare.before-bisect.txt keeps the
+# comparison before, if there was one).
+# TAILOR_DROP="SYMBOL..." takes required symbols away on purpose, to check
+# that the bisection finds them again.
 # Exit codes: 2 usage, 5 the tailored kernel did not boot or the payload did
 # not run to its --duration, 6 the footprints differ by a function nothing
 # explains; kernel.sh's own codes pass through.
@@ -53,22 +60,26 @@ done
 
 # RUNS traced runs of the payload in one boot of a kernel build tree, into
 # DIR; the boot (vmrun's start to the guest's init) and trace times go to
-# times.tsv under NAME.
+# times.tsv under NAME. Fails when the guest failed or a run did not reach
+# its --duration.
 trace() {
 	local t0=$SECONDS
 	# shellcheck disable=SC2086 # VM_ARGS is a list of words
 	"$vmrun" run $vm_args --kernel-dir "$1" "${payload_args[@]}" --tracer function \
 		--duration 1 --results "$2" --report "$report" >"$2.log" 2>&1 || {
 		tail -20 "$2.log" >&2
-		[ -f "$2/boot.log" ] && { echo "--- boot.log tail:" >&2; tail -20 "$2/boot.log" >&2; }
+		# vmrun keeps a failed boot in its staging directory.
+		local boot_log
+		boot_log=$(dirname "$2")/.$(basename "$2").tmp/boot.log
+		[ -f "$boot_log" ] && { echo "--- boot.log tail:" >&2; tail -20 "$boot_log" >&2; }
 		echo "tailor: the run on $1 failed (log: $2.log)" >&2
-		exit 5
+		return 1
 	}
 	for r in "${ids[@]}"; do
 		exit_status=$(cat "$2/$r.exit")
 		[ "$exit_status" = 137 ] || {
 			echo "tailor: $r exited $exit_status on $1, not 137 (killed by --duration)" >&2
-			exit 5
+			return 1
 		}
 	done
 	local boot
@@ -81,15 +92,19 @@ trace() {
 kstart=$("$root/scripts/kernel.sh" aarch64)
 step "starting kernel (kernel.sh)"
 say "tracing $id $runs times on the starting kernel $kstart"
-trace "$kstart" "$out/start" "starting"
+trace "$kstart" "$out/start" "starting" || exit 5
 
-# The required symbols from the footprint of every run (and NEEDS...),
-# Kconfig, the build, the runs on the tailored kernel, the comparison.
+drop_args=()
+for s in ${TAILOR_DROP:-}; do drop_args+=(--drop "$s"); done
+# The required symbols from needs.tsv and the footprint of every run (and
+# ADDED..., what the loop added back), Kconfig, the build, the runs on the
+# tailored kernel, the comparison; rc: 0 equal, 1 an unexplained difference,
+# 5 no boot or a run that did not reach its --duration.
 tailored_loop() {
-	local needs_args=()
-	for n in "$@"; do needs_args+=(--needs "$n"); done
-	"$tailor" required "${needs_args[@]}" "${footprint_args[@]}" \
-		--allconfig "$out/allconfig" --reasons "$out/required.tsv" >&2
+	local added_args=()
+	for n in "$@"; do added_args+=(--added "$n"); done
+	"$tailor" required --needs "$root/tailor/needs.tsv" "${footprint_args[@]}" "${drop_args[@]}" \
+		"${added_args[@]}" --allconfig "$out/allconfig" --reasons "$out/required.tsv" >&2
 	step "derivation"
 	ktail=$("$root/scripts/kernel.sh" aarch64 "$out/allconfig")
 	step "Kconfig and build (kernel.sh; 0 when cached)"
@@ -97,24 +112,53 @@ tailored_loop() {
 		--log "$ktail/allnoconfig.log" >"$out/kconfig.txt"
 	head -1 "$out/kconfig.txt" >&2
 	say "tracing $id $runs times on the tailored kernel $ktail"
-	rm -rf "$out/tailored"
-	trace "$ktail" "$out/tailored" "tailored"
+	rm -rf "$out/tailored" "$out/compare.txt"
 	rc=0
+	trace "$ktail" "$out/tailored" "tailored" || {
+		rc=5
+		return
+	}
 	"$tailor" compare --start "$out/start" --tailored "$out/tailored" "${id_args[@]}" \
 		--start-build "$kstart" --tailored-build "$ktail" --add-back "$out/added-back.tsv" \
 		>"$out/compare.txt" || rc=$?
 	step "compare"
 	head -1 "$out/compare.txt" >&2
 }
-tailored_loop "$root/tailor/needs.tsv"
+tailored_loop
+added=()
 # Unexplained differences: add back the options that changed which other
 # code ran, with their evidence, once.
 if [ "$rc" = 1 ] && [ -s "$out/added-back.tsv" ]; then
 	cp "$out/compare.txt" "$out/compare.before-add-back.txt"
 	cp "$out/added-back.tsv" "$out/add-back.tsv"
+	added+=("$out/add-back.tsv")
 	say "adding back $(cut -f1 "$out/add-back.tsv" | tr '\n' ' ')and deriving again"
 	cat "$out/add-back.tsv" >&2
-	tailored_loop "$root/tailor/needs.tsv" "$out/add-back.tsv"
+	tailored_loop "${added[@]}"
+fi
+# Still failing: bisect over the options the starting config has and the
+# tailored one lacks, then derive once more with those it needed (the
+# kernel of the last passing step, cached: its allconfig is the same).
+if [ "$rc" != 0 ]; then
+	say "bisecting over the options of the starting config the tailored kernel lacks"
+	[ -f "$out/compare.txt" ] && cp "$out/compare.txt" "$out/compare.before-bisect.txt"
+	brc=0
+	TAILOR_BIN=$tailor TAILOR_VMRUN=$vmrun TAILOR_REPORT=$report TAILOR_VM_ARGS=$vm_args \
+		TAILOR_OUT=$out TAILOR_KSTART=$kstart TAILOR_IDS="${ids[*]}" \
+		"$tailor" bisect --allconfig "$out/allconfig" --start-config "$kstart/.config" \
+		--tailored-config "$ktail/.config" --try "$root/scripts/tailor-try.sh" \
+		--dir "$out/bisect" --needs-out "$out/bisect.tsv" || brc=$?
+	step "bisect ($(wc -l <"$out/bisect/steps.txt" 2>/dev/null || echo 0) kernels)"
+	[ "$brc" = 0 ] || [ "$brc" = 1 ] || exit "$brc"
+	if [ -s "$out/bisect.tsv" ]; then
+		cat "$out/bisect.tsv" >&2
+		added+=("$out/bisect.tsv")
+		tailored_loop "${added[@]}"
+	fi
+fi
+if [ "$rc" = 5 ]; then
+	echo "tailor: the tailored kernel $ktail did not boot or $id did not run to its --duration, and bisection found no option that helps (see $out/bisect/steps.txt)" >&2
+	exit 5
 fi
 
 row() {

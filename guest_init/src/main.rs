@@ -1,6 +1,6 @@
 //! PID 1 of the tracing guest.
 //!
-//! Mounts proc, sysfs, devtmpfs and tracefs, follows `/etc/mpt.plan` (see
+//! Mounts proc, sysfs, devtmpfs and tracefs (when the kernel has it), follows `/etc/mpt.plan` (see
 //! `guest_protocol::plan`): for each run saves the settings a launcher may
 //! touch, runs `/usr/bin/ftrace_it ARGS` (for a killed run: kills it
 //! mid-trace, saves the settings, runs `ftrace_it --restore`), saves them
@@ -53,14 +53,12 @@ fn main() {
 }
 
 fn run(start: &Instant) -> Result<(), String> {
-    for (fstype, target) in [
-        ("proc", "/proc"),
-        ("sysfs", "/sys"),
-        ("devtmpfs", "/dev"),
-        ("tracefs", TRACEFS),
-    ] {
+    for (fstype, target) in [("proc", "/proc"), ("sysfs", "/sys"), ("devtmpfs", "/dev")] {
         mount(fstype, target)?;
     }
+    // A kernel without ftrace (the tailor's defconfig row) still runs
+    // untraced payloads; a traced run then fails in ftrace_it, saying why.
+    let no_tracefs = mount("tracefs", TRACEFS).err();
     let text = fs::read_to_string(PLAN_PATH).map_err(|e| format!("{PLAN_PATH}: {e}"))?;
     let plan = Plan::parse(&text).map_err(|e| format!("{PLAN_PATH}: {e}"))?;
     fs::create_dir_all(OUT_DIR).map_err(|e| format!("{OUT_DIR}: {e}"))?;
@@ -71,6 +69,9 @@ fn run(start: &Instant) -> Result<(), String> {
         println!("{}", Status::Progress(format_args!("[{secs:.2}s] {msg}")));
     };
     say(format!("init up, {} run(s)", plan.runs().count()));
+    if let Some(e) = no_tracefs {
+        say(format!("warning: no tracing: {e}"));
+    }
 
     expand_ring_buffer();
     copy("/proc/cmdline", &out.join("cmdline"));
@@ -89,10 +90,11 @@ fn run(start: &Instant) -> Result<(), String> {
             snap().as_bytes(),
         )?;
         let args: Vec<&str> = r.args.iter().collect();
-        if r.kind == RunKind::Direct {
+        if matches!(r.kind, RunKind::Direct | RunKind::Untraced) {
             say(format!("run {}: {}", r.id, args.join(" ")));
             let t = Instant::now();
-            let status = direct(out, r.id, &args).map_err(|e| format!("run {}: {e}", r.id))?;
+            let status = direct(out, r.id, &args, r.kind == RunKind::Untraced)
+                .map_err(|e| format!("run {}: {e}", r.id))?;
             finish_run(out, r.id, &status, t, &snap(), &mut table, &say)?;
             continue;
         }
@@ -269,7 +271,14 @@ fn expand_ring_buffer() {
 /// A `run-direct`: `PROG ARG...` in the results directory, its output in
 /// `ID.stdout` and `ID.stderr`; `SECS` after one of its descendants runs
 /// another program (what it traces), SIGKILL for those, then its own end.
-fn direct(out: &Path, id: &str, args: &[&str]) -> Result<std::process::ExitStatus, String> {
+/// `untraced` (a `run-untraced`): `SECS` after PROG's start, SIGKILL for it
+/// and its descendants.
+fn direct(
+    out: &Path,
+    id: &str,
+    args: &[&str],
+    untraced: bool,
+) -> Result<std::process::ExitStatus, String> {
     let [secs, prog, rest @ ..] = args else {
         return Err("run-direct needs SECS PROG [ARG...]".into());
     };
@@ -290,17 +299,21 @@ fn direct(out: &Path, id: &str, args: &[&str]) -> Result<std::process::ExitStatu
         .map_err(|e| format!("cannot start {prog}: {e}"))?;
     // The time counts from the traced program's start: a tracer may take
     // long to set up.
-    let mut deadline = None;
+    let mut deadline = untraced.then(|| Instant::now() + Duration::from_millis(ms));
     loop {
         if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
             return Ok(status);
         }
-        let traced: Vec<u32> = descendants(child.id())
+        let mut traced: Vec<u32> = descendants(child.id())
             .into_iter()
             .filter(|pid| {
-                fs::read_link(format!("/proc/{pid}/exe")).is_ok_and(|e| e != Path::new(prog))
+                untraced
+                    || fs::read_link(format!("/proc/{pid}/exe")).is_ok_and(|e| e != Path::new(prog))
             })
             .collect();
+        if untraced {
+            traced.push(child.id());
+        }
         let now = Instant::now();
         match deadline {
             None if !traced.is_empty() => deadline = Some(now + Duration::from_millis(ms)),

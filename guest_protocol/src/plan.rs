@@ -16,6 +16,10 @@
 //!                                  SECS after a descendant runs another
 //!                                  program (what it traces), SIGKILL for
 //!                                  those
+//! run-untraced<TAB>ID<TAB>SECS<TAB>PROG<TAB>ARG...
+//!                                  PROG ARG... itself with no tracer (a
+//!                                  kernel without ftrace), SIGKILL for it
+//!                                  and its descendants SECS after its start
 //! console-copy<TAB>FILE            also send result FILE over the console
 //! console-noise<TAB>0|1            kernel messages during console transfers
 //! ```
@@ -70,14 +74,18 @@ pub enum RunKind {
     Killed,
     /// Not under ftrace_it: the arguments are `SECS PROG ARG...`.
     Direct,
+    /// The program alone, traced by nothing: `SECS PROG ARG...`, killed
+    /// `SECS` after its start.
+    Untraced,
 }
 
 impl RunKind {
-    const ALL: [RunKind; 4] = [
+    const ALL: [RunKind; 5] = [
         RunKind::Plain,
         RunKind::Reader,
         RunKind::Killed,
         RunKind::Direct,
+        RunKind::Untraced,
     ];
 
     pub fn keyword(self) -> &'static str {
@@ -86,6 +94,7 @@ impl RunKind {
             RunKind::Reader => "run-reader",
             RunKind::Killed => "run-killed",
             RunKind::Direct => "run-direct",
+            RunKind::Untraced => "run-untraced",
         }
     }
 
@@ -352,12 +361,13 @@ mod tests {
                     &["1", "/usr/bin/trace-cmd", "record", "-F", "/usr/bin/min"],
                     RunKind::Direct,
                 )
+                .run("alone", &["1", "/usr/bin/min"], RunKind::Untraced)
                 .console_copy("min.trace")
                 .console_noise(true);
         });
         let plan = Plan::parse(&text).unwrap();
         assert_eq!(plan.channel(), Channel::Semihosting);
-        assert_eq!(plan.runs().count(), 4);
+        assert_eq!(plan.runs().count(), 5);
         assert_eq!(
             run_of(plan, 0),
             (
@@ -379,6 +389,10 @@ mod tests {
             ("killed", ["/usr/bin/min"].into(), RunKind::Killed)
         );
         assert_eq!(run_of(plan, 3).2, RunKind::Direct);
+        assert_eq!(
+            run_of(plan, 4),
+            ("alone", ["1", "/usr/bin/min"].into(), RunKind::Untraced)
+        );
         assert_eq!(plan.console_copies().collect::<Vec<_>>(), ["min.trace"]);
         assert!(plan.console_noise());
         assert_eq!(
@@ -388,6 +402,7 @@ mod tests {
              run-reader\tbusy\t--cpu\t99\t/usr/bin/prog\ta b\n\
              run-killed\tkilled\t/usr/bin/min\n\
              run-direct\ttrace-cmd\t1\t/usr/bin/trace-cmd\trecord\t-F\t/usr/bin/min\n\
+             run-untraced\talone\t1\t/usr/bin/min\n\
              console-copy\tmin.trace\nconsole-noise\t1\n"
         );
     }

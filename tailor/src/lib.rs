@@ -2,6 +2,8 @@
 //! required and why, which of them Kconfig honoured, and how the footprint
 //! on the tailored kernel differs from the one on the starting kernel.
 
+pub mod bisect;
+
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;

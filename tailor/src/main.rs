@@ -1,15 +1,26 @@
 //! `tailor`: the Rust steps of `scripts/tailor.sh` (see README.md, Tailor).
 //!
-//!   tailor required --needs FILE... --footprint LABEL=JSON... --allconfig OUT --reasons OUT
+//!   tailor required --needs FILE... --footprint LABEL=JSON... [--drop SYMBOL]... [--added FILE]... --allconfig OUT --reasons OUT
 //!   tailor check --reasons FILE --config .config [--log KCONFIG_LOG]
 //!   tailor compare --start DIR --tailored DIR --id ID... --start-build DIR --tailored-build DIR [--add-back OUT]
 //!   tailor objects --kernel-build DIR
+//!   tailor bisect --allconfig FILE --start-config FILE --tailored-config FILE --try PROG --dir DIR --needs-out OUT
 //!
 //! `compare` reads `ID.footprint.json` and `ID.trace` of each run id in the
 //! results directories of `vmrun` on the starting and the tailored kernel.
 //!
+//! `bisect` (see `tailor::bisect`) tries the required symbols of the
+//! allconfig plus options of the starting config the tailored one lacks:
+//! each step writes `DIR/step-N.allconfig` and runs `PROG ALLCONFIG
+//! DIR/step-N`, which exits 0 when that kernel passed, 1 when it failed
+//! (with a line on why in `DIR/step-N/note`), anything else to stop. The
+//! options it needed go to OUT as `SYMBOL<TAB>reason` lines, each step to
+//! `DIR/steps.txt`.
+//!
 //! Exit codes: 0 done, 1 the footprints differ by a function no removed
-//! option explains (compare), 2 usage, 3 unreadable or invalid input.
+//! option explains (compare), or not even every candidate made the kernel
+//! pass (bisect), 2 usage, 3 unreadable or invalid input, a step that
+//! stopped.
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -21,7 +32,7 @@ use kernel_index::preproc::Definitions;
 use kernel_index::{ConfigValues, KernelIndex};
 use tailor::{Attribution, Evidence, Kernel, Required, Runs};
 
-const USAGE: &str = "usage: tailor required --needs FILE... --footprint LABEL=JSON... --allconfig OUT --reasons OUT | check --reasons FILE --config FILE [--log FILE] | compare --start DIR --tailored DIR --id ID... --start-build DIR --tailored-build DIR [--add-back OUT] | objects --kernel-build DIR";
+const USAGE: &str = "usage: tailor required --needs FILE... --footprint LABEL=JSON... [--drop SYMBOL]... [--added FILE]... --allconfig OUT --reasons OUT | check --reasons FILE --config FILE [--log FILE] | compare --start DIR --tailored DIR --id ID... --start-build DIR --tailored-build DIR [--add-back OUT] | objects --kernel-build DIR | bisect --allconfig FILE --start-config FILE --tailored-config FILE --try PROG --dir DIR --needs-out OUT";
 
 enum Fail {
     Usage(String),
@@ -457,7 +468,17 @@ fn run(args: &[String]) -> Result<(), Fail> {
         .ok_or_else(|| Fail::Usage("no subcommand".into()))?;
     match cmd.as_str() {
         "required" => {
-            let o = options(rest, &["needs", "footprint", "allconfig", "reasons"])?;
+            let o = options(
+                rest,
+                &[
+                    "needs",
+                    "footprint",
+                    "drop",
+                    "added",
+                    "allconfig",
+                    "reasons",
+                ],
+            )?;
             let mut required = Required::new();
             if !o.iter().any(|(k, _)| *k == "needs") {
                 return Err(Fail::Usage("--needs is required".into()));
@@ -487,6 +508,18 @@ fn run(args: &[String]) -> Result<(), Fail> {
                     "required: not taken, in some runs' footprints only: {}",
                     some.iter().cloned().collect::<Vec<_>>().join(", ")
                 );
+            }
+            // --drop: a symbol taken away on purpose, to check that the
+            // loop finds it again; --added: what the loop added back, never
+            // dropped.
+            for (_, sym) in o.iter().filter(|(k, _)| *k == "drop") {
+                if required.remove(*sym).is_none() {
+                    return Err(Fail::Usage(format!("--drop {sym}: not a required symbol")));
+                }
+                eprintln!("required: {sym} dropped (--drop)");
+            }
+            for (_, added) in o.iter().filter(|(k, _)| *k == "added") {
+                tailor::parse_reasons(&read(added)?, "", &mut required).map_err(input(added))?;
             }
             write(one(&o, "allconfig")?, &tailor::allconfig(&required))?;
             write(one(&o, "reasons")?, &tailor::reasons(&required))?;
@@ -555,7 +588,107 @@ fn run(args: &[String]) -> Result<(), Fail> {
                 linked_objects(&open_index(one(&o, "kernel-build")?)?).len()
             );
         }
+        "bisect" => bisect(&options(
+            rest,
+            &[
+                "allconfig",
+                "start-config",
+                "tailored-config",
+                "try",
+                "dir",
+                "needs-out",
+            ],
+        )?)?,
         other => return Err(Fail::Usage(format!("unknown subcommand '{other}'"))),
     }
+    Ok(())
+}
+
+/// `tailor bisect`: the candidates are the `=y` symbols of the starting
+/// config that the tailored one does not have as `y`, sorted.
+fn bisect(o: &[(&str, &str)]) -> Result<(), Fail> {
+    let values = |key| read(one(o, key)?).map(|t| tailor::config_values(&t));
+    let (start, tailored) = (values("start-config")?, values("tailored-config")?);
+    let candidates: Vec<String> = start
+        .iter()
+        .filter(|(s, v)| *v == "y" && tailored.get(*s).map(String::as_str) != Some("y"))
+        .map(|(s, _)| s.clone())
+        .collect();
+    let path = one(o, "allconfig")?;
+    let mut required = Required::new();
+    for (n, line) in read(path)?.lines().enumerate() {
+        let sym = line
+            .strip_prefix("CONFIG_")
+            .and_then(|l| l.strip_suffix("=y"))
+            .ok_or_else(|| Fail::Input(format!("{path}: line {}: not CONFIG_X=y", n + 1)))?;
+        required.insert(sym.to_string(), Vec::new());
+    }
+    let (prog, dir) = (one(o, "try")?, one(o, "dir")?);
+    std::fs::create_dir_all(dir).map_err(|e| Fail::Input(format!("{dir}: {e}")))?;
+    eprintln!(
+        "bisect: {} candidates (=y in the starting config, not in the tailored one)",
+        candidates.len()
+    );
+    let mut step = 0;
+    let b = tailor::bisect::bisect(&candidates, &mut |options: &[String]| {
+        step += 1;
+        let mut r = required.clone();
+        for opt in options {
+            r.entry(opt.clone()).or_default();
+        }
+        let allconfig = format!("{dir}/step-{step}.allconfig");
+        let out = format!("{dir}/step-{step}");
+        write(&allconfig, &tailor::allconfig(&r))?;
+        eprintln!("bisect: step {step}: {} options added", options.len());
+        let status = std::process::Command::new(prog)
+            .args([&allconfig, &out])
+            .status()
+            .map_err(|e| Fail::Input(format!("{prog}: {e}")))?;
+        let note = std::fs::read_to_string(format!("{out}/note")).unwrap_or_default();
+        let note = note.lines().next().unwrap_or("").trim().to_string();
+        let passed = match status.code() {
+            Some(0) => true,
+            Some(1) => false,
+            _ => {
+                return Err(Fail::Input(format!(
+                    "bisect: step {step}: {prog} {allconfig} {out}: {status}"
+                )))
+            }
+        };
+        eprintln!(
+            "bisect: step {step}: {} ({note})",
+            if passed { "passed" } else { "failed" }
+        );
+        Ok(tailor::bisect::Outcome { passed, note })
+    })?;
+    let steps: String = b
+        .steps
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            format!(
+                "step {}: {}: {}: {}\n",
+                i + 1,
+                if s.outcome.passed { "passed" } else { "failed" },
+                s.outcome.note,
+                s.options.join(" ")
+            )
+        })
+        .collect();
+    write(&format!("{dir}/steps.txt"), &steps)?;
+    write(one(o, "needs-out")?, &b.needs())?;
+    if !b.all_passed {
+        eprintln!("bisect: even with all {} candidates the kernel failed: no option of the starting config is enough", candidates.len());
+        return Err(Fail::Differs);
+    }
+    eprintln!(
+        "bisect: {} step(s), needed: {}",
+        b.steps.len(),
+        b.found
+            .iter()
+            .map(|f| f.option.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
     Ok(())
 }

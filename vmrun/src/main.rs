@@ -35,7 +35,7 @@ use std::time::Instant;
 const USAGE: &str =
     "usage: vmrun run --arch aarch64|x86_64 --kernel-dir DIR --init FILE --ftrace-it FILE \
 (--payload FILE | --command 'PROG ARG...' | --runs FILE)... [--direct 'PROG ARG...']... --results DIR \
-[--sysroot DIR] [--rootfs DIR|FILE.cpio] [--tracer function|function_graph] [--duration SECS] \
+[--sysroot DIR] [--rootfs DIR|FILE.cpio] [--tracer function|function_graph|none] [--duration SECS] \
 [--channel semihosting|console] [--accel tcg|kvm] [--timeout SECS] [--checks] [--report FILE] \
 [--groundtruth PLUGIN [--qemu FILE] [--map SYSTEM_MAP]]";
 
@@ -244,10 +244,20 @@ fn parse_run() -> Result<Options, Failure> {
             "give at least one --payload, --command or --runs",
         );
     }
-    if !matches!(o.tracer.as_str(), "function" | "function_graph") {
+    if !matches!(o.tracer.as_str(), "function" | "function_graph" | "none") {
         return fail(
             USAGE_ERR,
-            format!("--tracer {}: use function or function_graph", o.tracer),
+            format!(
+                "--tracer {}: use function, function_graph or none",
+                o.tracer
+            ),
+        );
+    }
+    // --checks and --groundtruth are about tracing runs.
+    if o.tracer == "none" && (o.checks || o.groundtruth.is_some()) {
+        return fail(
+            USAGE_ERR,
+            "--tracer none runs the payloads alone: no --checks or --groundtruth",
         );
     }
     if !matches!(o.accel.as_str(), "tcg" | "kvm") {

@@ -58,14 +58,19 @@ pub fn runs(o: &Options, payloads: &[GuestPayload]) -> Vec<GuestRun> {
         .enumerate()
         .map(|(i, p)| {
             let n = &p.name;
-            if o.direct.contains(&i) {
+            let kind = if o.direct.contains(&i) {
+                Some(RunKind::Direct)
+            } else {
+                (o.tracer == "none").then_some(RunKind::Untraced)
+            };
+            if let Some(kind) = kind {
                 return GuestRun {
                     id: n.clone(),
                     args: [o.duration.clone(), format!("{BIN_DIR}/{n}")]
                         .into_iter()
                         .chain(p.args.iter().cloned())
                         .collect(),
-                    kind: RunKind::Direct,
+                    kind,
                 };
             }
             let (out, err) = (
@@ -192,6 +197,15 @@ mod tests {
         assert_eq!(runs2[0].kind, RunKind::Plain);
         assert!(plan.contains("run\tmin\t-o\t/tmp/out/min.trace\t--duration\t1.5\t"));
         assert!(!plan.contains("console"), "{plan}");
+        let alone = Options {
+            tracer: "none".into(),
+            ..options(false)
+        };
+        let runs3 = super::runs(&alone, &names);
+        assert!(runs3.iter().all(|r| r.kind == RunKind::Untraced));
+        assert_eq!(runs3[1].args, ["1.5", "/usr/bin/hello", "a b", "-v"]);
+        assert!(plan_text(Channel::Semihosting, &runs3, false)
+            .contains("run-untraced\tmin\t1.5\t/usr/bin/min\n"));
     }
 
     #[test]

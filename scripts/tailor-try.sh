@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# One step of `tailor bisect` (tailor/README.md, Bisection), run by
+# scripts/tailor.sh: build the kernel of ALLCONFIG (scripts/kernel.sh,
+# cached), boot it, trace the payload's runs and compare with the starting
+# kernel's, as the loop does.
+#
+#   scripts/tailor-try.sh ALLCONFIG DIR
+#
+# The loop's settings come from the environment: TAILOR_BIN, TAILOR_VMRUN,
+# TAILOR_REPORT, TAILOR_VM_ARGS, TAILOR_OUT (its payloads/ and start/),
+# TAILOR_KSTART (the starting kernel's build tree), TAILOR_IDS (the run
+# ids). Writes DIR/note (one line: why it passed or failed), DIR/run/ (vmrun's
+# results), DIR/run.log, DIR/compare.txt.
+# Exit codes: 0 the kernel booted, every run reached its --duration and no
+# difference is unexplained; 1 it did not (DIR/note says what); 2 usage;
+# kernel.sh's and tailor's other failures as 3: the bisection stops.
+set -euo pipefail
+
+[ $# -eq 2 ] || {
+	echo "usage: scripts/tailor-try.sh ALLCONFIG DIR" >&2
+	exit 2
+}
+allconfig=$1 dir=$2
+root=$(cd "$(dirname "$0")/.." && pwd)
+mkdir -p "$dir"
+note() { echo "$*" >"$dir/note"; }
+
+k=$("$root/scripts/kernel.sh" aarch64 "$allconfig") || exit 3
+payload_args=() id_args=()
+for id in $TAILOR_IDS; do
+	payload_args+=(--payload "$TAILOR_OUT/payloads/$id")
+	id_args+=(--id "$id")
+done
+rm -rf "$dir/run"
+rc=0
+# shellcheck disable=SC2086 # VM_ARGS is a list of words
+"$TAILOR_VMRUN" run $TAILOR_VM_ARGS --kernel-dir "$k" "${payload_args[@]}" --tracer function \
+	--duration 1 --results "$dir/run" --report "$TAILOR_REPORT" >"$dir/run.log" 2>&1 || rc=$?
+if [ "$rc" != 0 ]; then
+	note "vmrun exit $rc: $(grep -v '^vmrun: \[' "$dir/run.log" | grep '^vmrun: ' | head -1 | cut -c1-150)"
+	exit 1
+fi
+for id in $TAILOR_IDS; do
+	e=$(cat "$dir/run/$id.exit")
+	[ "$e" = 137 ] || {
+		note "$id exited $e, not 137 (killed by --duration)"
+		exit 1
+	}
+done
+rc=0
+"$TAILOR_BIN" compare --start "$TAILOR_OUT/start" --tailored "$dir/run" "${id_args[@]}" \
+	--start-build "$TAILOR_KSTART" --tailored-build "$k" >"$dir/compare.txt" || rc=$?
+case $rc in
+0) note "booted, runs to --duration, no unexplained difference" ;;
+1)
+	note "unexplained: $(sed -n 's/^only-\([a-z]*\): \([^ ]*\) .*: unexplained$/\2 (\1)/p' "$dir/compare.txt" |
+		head -5 | tr '\n' ' ')"
+	exit 1
+	;;
+*) exit 3 ;;
+esac
