@@ -23,6 +23,10 @@
 # comparison before, if there was one).
 # TAILOR_DROP="SYMBOL..." takes required symbols away on purpose, to check
 # that the bisection finds them again.
+# TAILOR_GROUNDTRUTH=DIR (results of `make groundtruth` on the starting
+# kernel: DIR/ID.trace and DIR/ID.gt) adds the ground truth's footprint,
+# ftrace's blind spots included, to the runs' footprints (label
+# ID.groundtruth in required.tsv).
 # Exit codes: 2 usage, 5 the tailored kernel did not boot or the payload did
 # not run to its --duration, 6 the footprints differ by a function nothing
 # explains; kernel.sh's own codes pass through.
@@ -48,6 +52,15 @@ step() {
 	printf '%s\t%s\n' "$1" $((SECONDS - step_start)) >>"$out/times.tsv"
 	step_start=$SECONDS
 }
+
+gt=
+if [ -n "${TAILOR_GROUNDTRUTH:-}" ]; then
+	gt=$TAILOR_GROUNDTRUTH/$id
+	[ -f "$gt.gt" ] && [ -f "$gt.trace" ] || {
+		echo "tailor.sh: TAILOR_GROUNDTRUTH: no $gt.gt and $gt.trace (make groundtruth writes them)" >&2
+		exit 2
+	}
+fi
 
 ids=() payload_args=() footprint_args=() id_args=()
 for i in $(seq "$runs"); do
@@ -93,6 +106,14 @@ kstart=$("$root/scripts/kernel.sh" aarch64)
 step "starting kernel (kernel.sh)"
 say "tracing $id $runs times on the starting kernel $kstart"
 trace "$kstart" "$out/start" "starting" || exit 5
+
+if [ -n "$gt" ]; then
+	# footprint refuses a record of another kernel build (exit 12).
+	"$report" footprint --json --groundtruth "$gt.gt" "$gt.trace" --kernel-build "$kstart" \
+		>"$out/start/$id.groundtruth.footprint.json"
+	footprint_args+=(--groundtruth "$id.groundtruth=$out/start/$id.groundtruth.footprint.json")
+	say "the ground truth of $gt.gt is an input too"
+fi
 
 drop_args=()
 for s in ${TAILOR_DROP:-}; do drop_args+=(--drop "$s"); done

@@ -1,6 +1,6 @@
 //! `tailor`: the Rust steps of `scripts/tailor.sh` (see README.md, Tailor).
 //!
-//!   tailor required --needs FILE... --footprint LABEL=JSON... [--drop SYMBOL]... [--added FILE]... --allconfig OUT --reasons OUT
+//!   tailor required --needs FILE... --footprint LABEL=JSON... [--groundtruth LABEL=JSON]... [--drop SYMBOL]... [--added FILE]... --allconfig OUT --reasons OUT
 //!   tailor check --reasons FILE --config .config [--log KCONFIG_LOG]
 //!   tailor compare --start DIR --tailored DIR --id ID... --start-build DIR --tailored-build DIR [--add-back OUT]
 //!   tailor objects --kernel-build DIR
@@ -32,7 +32,7 @@ use kernel_index::preproc::Definitions;
 use kernel_index::{ConfigValues, KernelIndex};
 use tailor::{Attribution, Evidence, Kernel, Required, Runs};
 
-const USAGE: &str = "usage: tailor required --needs FILE... --footprint LABEL=JSON... [--drop SYMBOL]... [--added FILE]... --allconfig OUT --reasons OUT | check --reasons FILE --config FILE [--log FILE] | compare --start DIR --tailored DIR --id ID... --start-build DIR --tailored-build DIR [--add-back OUT] | objects --kernel-build DIR | bisect --allconfig FILE --start-config FILE --tailored-config FILE --try PROG --dir DIR --needs-out OUT";
+const USAGE: &str = "usage: tailor required --needs FILE... --footprint LABEL=JSON... [--groundtruth LABEL=JSON]... [--drop SYMBOL]... [--added FILE]... --allconfig OUT --reasons OUT | check --reasons FILE --config FILE [--log FILE] | compare --start DIR --tailored DIR --id ID... --start-build DIR --tailored-build DIR [--add-back OUT] | objects --kernel-build DIR | bisect --allconfig FILE --start-config FILE --tailored-config FILE --try PROG --dir DIR --needs-out OUT";
 
 enum Fail {
     Usage(String),
@@ -473,6 +473,7 @@ fn run(args: &[String]) -> Result<(), Fail> {
                 &[
                     "needs",
                     "footprint",
+                    "groundtruth",
                     "drop",
                     "added",
                     "allconfig",
@@ -502,6 +503,16 @@ fn run(args: &[String]) -> Result<(), Fail> {
             let (every, some) = tailor::in_every(&runs);
             for (sym, reasons) in every {
                 required.entry(sym).or_default().extend(reasons);
+            }
+            // The ground truth of one run is exact (every function in it
+            // ran, ftrace's blind spots included): all its symbols count,
+            // not only those every traced run has.
+            for (_, spec) in o.iter().filter(|(k, _)| *k == "groundtruth") {
+                let (label, path) = spec.split_once('=').ok_or_else(|| {
+                    Fail::Usage(format!("--groundtruth '{spec}': expected LABEL=JSON"))
+                })?;
+                tailor::footprint_symbols(label, &json(path)?, &mut required)
+                    .map_err(input(path))?;
             }
             if !some.is_empty() {
                 eprintln!(

@@ -1,0 +1,78 @@
+//! `tailor required`: the symbols every traced run's footprint has, and all
+//! of the ground truth's (it is exact for its run), each with its reason.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// A `footprint --json` object with these `=y` build symbols.
+fn footprint(dir: &Path, name: &str, symbols: &[&str]) -> String {
+    let rows: Vec<serde_json::Value> = symbols
+        .iter()
+        .map(|s| serde_json::json!({"symbol": format!("CONFIG_{s}"), "value": "y", "prompt": null, "objects": 1, "functions": 2}))
+        .collect();
+    let path = dir.join(name);
+    fs::write(
+        &path,
+        serde_json::json!({ "build_symbols": rows }).to_string(),
+    )
+    .unwrap();
+    path.display().to_string()
+}
+
+#[test]
+fn the_ground_truth_adds_all_its_symbols_and_the_runs_those_of_every_run() {
+    let dir = scratch("required-groundtruth");
+    fs::write(dir.join("needs.tsv"), "PRINTK\tkernel messages\n").unwrap();
+    let run1 = footprint(&dir, "1.json", &["FUTEX", "AIO"]);
+    let run2 = footprint(&dir, "2.json", &["FUTEX"]);
+    let gt = footprint(&dir, "gt.json", &["FUTEX", "GENERIC_HWEIGHT"]);
+    let arg = |name: &str| dir.join(name).display().to_string();
+    let out = Command::new(env!("CARGO_BIN_EXE_tailor"))
+        .args(["required", "--needs", &arg("needs.tsv")])
+        .args(["--footprint", &format!("min.1={run1}")])
+        .args(["--footprint", &format!("min.2={run2}")])
+        .args(["--groundtruth", &format!("min.groundtruth={gt}")])
+        .args([
+            "--allconfig",
+            &arg("allconfig"),
+            "--reasons",
+            &arg("required.tsv"),
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(
+        fs::read_to_string(dir.join("allconfig")).unwrap(),
+        "CONFIG_FUTEX=y\nCONFIG_GENERIC_HWEIGHT=y\nCONFIG_PRINTK=y\n",
+        "AIO is in one run only: noise"
+    );
+    let reasons = fs::read_to_string(dir.join("required.tsv")).unwrap();
+    assert!(
+        reasons.contains("GENERIC_HWEIGHT\tmin.groundtruth: builds 1 object(s) with 2 function(s)"),
+        "{reasons}"
+    );
+    assert!(reasons.contains("FUTEX\tmin.groundtruth:"), "{reasons}");
+    assert!(reasons.contains("FUTEX\tmin.1:"), "{reasons}");
+
+    let bad = Command::new(env!("CARGO_BIN_EXE_tailor"))
+        .args(["required", "--needs", &arg("needs.tsv")])
+        .args(["--footprint", &format!("min.1={run1}")])
+        .args(["--groundtruth", &gt])
+        .args([
+            "--allconfig",
+            &arg("allconfig"),
+            "--reasons",
+            &arg("required.tsv"),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2), "{bad:?}");
+}
