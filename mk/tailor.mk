@@ -6,6 +6,9 @@
 # defconfig (built once, cached; defconfig is a long build) to the table.
 TAILOR_RESULTS ?= results/aarch64-tailor
 TAILOR_RUNS ?= 3
+# The payload the loop traces (a static program; `make` builds min and
+# min.large into out/aarch64/).
+TAILOR_PAYLOAD ?= out/aarch64/min
 TAILOR := $(CARGO_TARGET_DIR)/release/tailor
 TAILOR_TEST_RESULTS := $(CARGO_TARGET_DIR)/tailor-test
 TAILOR_BENCH_RESULTS := $(CARGO_TARGET_DIR)/tailor-bench
@@ -14,7 +17,7 @@ TAILOR_BENCH_RESULTS := $(CARGO_TARGET_DIR)/tailor-bench
 
 tailor: vm-tools
 	$(CARGO) build --release --locked -p tailor -p ftrace_report
-	scripts/tailor.sh $(TAILOR_RESULTS) $(TAILOR) $(VMRUN) $(VM_REPORT) "$(VM_ARGS)" out/aarch64/min $(TAILOR_RUNS)
+	scripts/tailor.sh $(TAILOR_RESULTS) $(TAILOR) $(VMRUN) $(VM_REPORT) "$(VM_ARGS)" $(TAILOR_PAYLOAD) $(TAILOR_RUNS)
 
 # Not in `make test`: the first run builds defconfig.
 tailor-table: tailor
