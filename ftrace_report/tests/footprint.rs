@@ -4,8 +4,10 @@
 //! the map itself is checked on the real guest
 //! kernel by the guest tests (`make vm-test`).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
+
+use kernel_index::fake_tree::{write, ObjectSpec, Spec};
 
 /// A small trace of a target's execve, in a directory of its own (no
 /// `kernel-build` record beside it).
@@ -119,158 +121,98 @@ fn a_trace_of_another_kernel_is_refused() {
     }
 }
 
-/// A small kernel build tree (out-of-tree build, its `source` link, maps,
-/// `.cmd` files, `.config`, Kbuild and Kconfig files, MAINTAINERS) whose
-/// `helper` is a static function of two objects: `drivers/foo/core.o`
-/// (also reached through `foo_init`) and `drivers/foo/bar.o` (reached
-/// only through `helper`); `drivers/foo/qux.o` is built but never run.
-struct FakeTree {
-    root: PathBuf,
+/// A small kernel build tree (`kernel_index::fake_tree`) whose `helper` is
+/// a static function of two objects: `drivers/foo/core.o` (also reached
+/// through `foo_init`) and `drivers/foo/bar.o` (reached only through
+/// `helper`); `drivers/foo/qux.o` is built but never run.
+struct FakeTree(kernel_index::fake_tree::FakeTree);
+
+/// One object a `.text` section at its address, built with ftrace's hook.
+const fn object(
+    path: &'static str,
+    source: &'static str,
+    sections: &'static [(&'static str, u64, u64)],
+    symbols: &'static [(u64, char, &'static str)],
+    deps: &'static [&'static str],
+) -> ObjectSpec {
+    (path, source, sections, symbols, deps, "x")
 }
 
-impl Drop for FakeTree {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.root);
-    }
-}
-
-/// Path, source, `.text` address and size, symbols, config deps.
-type FakeObject = (
-    &'static str,
-    &'static str,
-    u64,
-    &'static [(u64, char, &'static str)],
-    &'static [&'static str],
-);
-
-const FAKE_OBJECTS: &[FakeObject] = &[
-    (
-        "fs/exec.o",
-        "fs/exec.c",
-        0x1000,
-        &[
-            (0x1000, 'T', "__arm64_sys_execve"),
-            (0x1040, 't', "do_execveat_common"),
-            (0x1080, 'T', "invoke_syscall"),
-        ],
-        &[],
-    ),
-    (
-        "drivers/foo/core.o",
-        "drivers/foo/core.c",
-        0x1100,
-        &[(0x1100, 't', "helper"), (0x1140, 'T', "foo_init")],
-        &["FOO"],
-    ),
-    (
-        "drivers/foo/bar.o",
-        "drivers/foo/bar.c",
-        0x1200,
-        &[(0x1200, 't', "helper")],
-        &["BAR"],
-    ),
-    (
-        "drivers/foo/qux.o",
-        "drivers/foo/qux.c",
-        0x1300,
-        &[(0x1300, 'T', "qux_fn")],
-        &[],
-    ),
-];
-
-fn write(path: &Path, text: &str) {
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(path, text).unwrap();
-}
+const VIEWS: Spec<'static> = Spec {
+    source: &[
+        (
+            "MAINTAINERS",
+            "List of maintainers\n\n\tF: *Files* and directories\n\n\
+             BAR DRIVER\nS:\tMaintained\nF:\tdrivers/foo/bar.c\n\n\
+             EXEC\nS:\tMaintained\nF:\tfs/exec.c\n\n\
+             FOO CORE\nS:\tMaintained\nF:\tdrivers/foo/core*.c\n\n\
+             FOO DRIVER\nS:\tOdd Fixes\nF:\tdrivers/foo/\nX:\tdrivers/foo/bar.c\n\n\
+             THE REST\nM:\tLinus\nF:\t*\nF:\t*/\n",
+        ),
+        ("Makefile", "core-y\t\t:=\ndrivers-y\t:=\n"),
+        ("arch/arm64/Makefile", ""),
+        ("Kbuild", "obj-y\t\t\t+= fs/\nobj-y\t\t\t+= drivers/\n"),
+        ("fs/Makefile", "obj-y := exec.o\n"),
+        ("drivers/Makefile", "obj-y\t+= foo/\n"),
+        (
+            "drivers/foo/Makefile",
+            "obj-$(CONFIG_FOO) += core.o\nobj-$(CONFIG_BAR) += bar.o\nobj-$(CONFIG_QUX) += qux.o\n",
+        ),
+        ("Kconfig", "mainmenu \"Linux\"\nsource \"drivers/Kconfig\"\n"),
+        (
+            "drivers/Kconfig",
+            "config FOO\n\tbool \"Foo support\"\n\nconfig BAR\n\tbool \"Bar driver\"\n\nconfig QUX\n\tbool \"Qux\"\n",
+        ),
+        ("fs/exec.c", ""),
+        ("drivers/foo/core.c", ""),
+        ("drivers/foo/bar.c", ""),
+        ("drivers/foo/qux.c", ""),
+    ],
+    objects: &[
+        object(
+            "fs/exec.o",
+            "fs/exec.c",
+            &[(".text", 0x1000, 0x100)],
+            &[
+                (0x1000, 'T', "__arm64_sys_execve"),
+                (0x1040, 't', "do_execveat_common"),
+                (0x1080, 'T', "invoke_syscall"),
+            ],
+            &[],
+        ),
+        object(
+            "drivers/foo/core.o",
+            "drivers/foo/core.c",
+            &[(".text", 0x1100, 0x100)],
+            &[(0x1100, 't', "helper"), (0x1140, 'T', "foo_init")],
+            &["FOO"],
+        ),
+        object(
+            "drivers/foo/bar.o",
+            "drivers/foo/bar.c",
+            &[(".text", 0x1200, 0x100)],
+            &[(0x1200, 't', "helper")],
+            &["BAR"],
+        ),
+        object(
+            "drivers/foo/qux.o",
+            "drivers/foo/qux.c",
+            &[(".text", 0x1300, 0x100)],
+            &[(0x1300, 'T', "qux_fn")],
+            &[],
+        ),
+    ],
+    config: "CONFIG_FOO=y\nCONFIG_BAR=y\nCONFIG_QUX=y\n",
+    kconfig_files: &["Kconfig", "drivers/Kconfig"],
+};
 
 impl FakeTree {
     fn new() -> FakeTree {
-        let root = std::env::temp_dir().join(format!(
-            "footprint-tree-{}-{:?}",
-            std::process::id(),
-            std::thread::current().id()
-        ));
-        let _ = std::fs::remove_dir_all(&root);
-        let tree = FakeTree { root };
-        let src = tree.root.join("src");
-        for (path, text) in [
-            (
-                "MAINTAINERS",
-                "List of maintainers\n\n\tF: *Files* and directories\n\n\
-                 BAR DRIVER\nS:\tMaintained\nF:\tdrivers/foo/bar.c\n\n\
-                 EXEC\nS:\tMaintained\nF:\tfs/exec.c\n\n\
-                 FOO CORE\nS:\tMaintained\nF:\tdrivers/foo/core*.c\n\n\
-                 FOO DRIVER\nS:\tOdd Fixes\nF:\tdrivers/foo/\nX:\tdrivers/foo/bar.c\n\n\
-                 THE REST\nM:\tLinus\nF:\t*\nF:\t*/\n",
-            ),
-            ("Makefile", "core-y\t\t:=\ndrivers-y\t:=\n"),
-            ("arch/arm64/Makefile", ""),
-            ("Kbuild", "obj-y\t\t\t+= fs/\nobj-y\t\t\t+= drivers/\n"),
-            ("fs/Makefile", "obj-y := exec.o\n"),
-            ("drivers/Makefile", "obj-y\t+= foo/\n"),
-            (
-                "drivers/foo/Makefile",
-                "obj-$(CONFIG_FOO) += core.o\nobj-$(CONFIG_BAR) += bar.o\nobj-$(CONFIG_QUX) += qux.o\n",
-            ),
-            ("Kconfig", "mainmenu \"Linux\"\nsource \"drivers/Kconfig\"\n"),
-            (
-                "drivers/Kconfig",
-                "config FOO\n\tbool \"Foo support\"\n\nconfig BAR\n\tbool \"Bar driver\"\n\nconfig QUX\n\tbool \"Qux\"\n",
-            ),
-            ("fs/exec.c", ""),
-            ("drivers/foo/core.c", ""),
-            ("drivers/foo/bar.c", ""),
-            ("drivers/foo/qux.c", ""),
-        ] {
-            write(&src.join(path), text);
-        }
-        let b = tree.build();
-        std::fs::create_dir_all(&b).unwrap();
-        std::os::unix::fs::symlink(&src, b.join("source")).unwrap();
-        write(
-            &b.join(".config"),
-            "CONFIG_FOO=y\nCONFIG_BAR=y\nCONFIG_QUX=y\n",
-        );
-        write(&b.join("include/config/kernel.release"), "6.12.0-test\n");
-        write(
-            &b.join("include/config/auto.conf.cmd"),
-            "deps_config := \\\n\tKconfig \\\n\tdrivers/Kconfig\n\ninclude/config/auto.conf: $(deps_config)\n\nifneq \"$(SRCARCH)\" \"arm64\"\n$(autoconfig): FORCE\nendif\n",
-        );
-        let (mut sysmap, mut members, mut memory) = (Vec::new(), String::new(), String::new());
-        for (path, source, addr, symbols, deps) in FAKE_OBJECTS {
-            let s = src.join(source);
-            let mut cmd = format!(
-                "savedcmd_{path} := gcc -DKBUILD_MODNAME='\"x\"' -fpatchable-function-entry=4,2 -c -o {path} {s}\n\nsource_{path} := {s}\n\ndeps_{path} := \\\n",
-                s = s.display()
-            );
-            for d in *deps {
-                cmd.push_str(&format!("    $(wildcard include/config/{d}) \\\n"));
-            }
-            cmd.push_str(&format!("\n{path}: $(deps_{path})\n"));
-            let (dir, name) = path.rsplit_once('/').unwrap();
-            write(&b.join(dir).join(format!(".{name}.cmd")), &cmd);
-            memory.push_str(&format!(
-                " .text          {addr:#018x} {:#10x} {path}\n",
-                0x100
-            ));
-            members.push_str(&format!("{path:<30}(--whole-archive)\n"));
-            for (a, kind, name) in *symbols {
-                sysmap.push(format!("{a:016x} {kind} {name}\n"));
-            }
-        }
-        sysmap.sort();
-        write(&b.join("System.map"), &sysmap.concat());
-        write(
-            &b.join("vmlinux.map"),
-            &format!(
-                "Archive member included to satisfy reference by file (symbol)\n\n{members}\nMemory Configuration\n\nLinker script and memory map\n\n.text 0x1000 0x2000\n{memory}LOAD vmlinux.a\n"
-            ),
-        );
-        tree
+        FakeTree(kernel_index::fake_tree::FakeTree::with(&VIEWS))
     }
 
     fn build(&self) -> PathBuf {
-        self.root.join("build")
+        self.0.build()
     }
 
     /// `footprint TRACE --kernel-build TREE ARGS...` on a trace of this
@@ -282,7 +224,7 @@ impl FakeTree {
     /// The same, `helper` printed as `helper_call` (e.g. with a sym-addr
     /// address).
     fn footprint_with(&self, helper_call: &str, args: &[&str]) -> String {
-        let trace = self.root.join("min.trace");
+        let trace = self.0.root.join("min.trace");
         write(
             &trace,
             &format!(

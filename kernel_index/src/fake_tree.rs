@@ -165,9 +165,33 @@ pub fn write(path: &Path, text: &str) {
     std::fs::write(path, text).unwrap();
 }
 
+/// What a made-up tree holds: its source tree's files (MAINTAINERS,
+/// Kbuild, Kconfig, sources), its objects, its `.config`, and the Kconfig
+/// files kconfig recorded (`include/config/auto.conf.cmd`).
+pub struct Spec<'a> {
+    pub source: &'a [(&'a str, &'a str)],
+    pub objects: &'a [ObjectSpec],
+    pub config: &'a str,
+    pub kconfig_files: &'a [&'a str],
+}
+
+/// The tree of this crate's tests: a static duplicate (`helper`), aliases,
+/// composite and directory conditions, `lib/` without the ftrace hook.
+pub const SPEC: Spec<'static> = Spec {
+    source: SOURCE,
+    objects: OBJECTS,
+    config: "CONFIG_ARM64=y\nCONFIG_FOO=y\nCONFIG_FOO_EXTRA=y\nCONFIG_BAR=y\nCONFIG_BAZ=y\n# CONFIG_QUX is not set\nCONFIG_SMP=y\n",
+    kconfig_files: &["Kconfig", "arch/arm64/Kconfig", "drivers/Kconfig"],
+};
+
 impl FakeTree {
+    /// The tree of [`SPEC`].
     #[allow(clippy::new_without_default)]
     pub fn new() -> FakeTree {
+        FakeTree::with(&SPEC)
+    }
+
+    pub fn with(spec: &Spec) -> FakeTree {
         static N: AtomicUsize = AtomicUsize::new(0);
         let root = std::env::temp_dir().join(format!(
             "kernel_index-fake-{}-{}",
@@ -177,29 +201,31 @@ impl FakeTree {
         let _ = std::fs::remove_dir_all(&root);
         let fake = FakeTree { root };
         let src = fake.source();
-        for (path, text) in SOURCE {
+        for (path, text) in spec.source {
             write(&src.join(path), text);
         }
         let b = fake.build();
         std::fs::create_dir_all(&b).unwrap();
         std::os::unix::fs::symlink(&src, b.join("source")).unwrap();
-        write(
-            &b.join(".config"),
-            "CONFIG_ARM64=y\nCONFIG_FOO=y\nCONFIG_FOO_EXTRA=y\nCONFIG_BAR=y\nCONFIG_BAZ=y\n# CONFIG_QUX is not set\nCONFIG_SMP=y\n",
-        );
+        write(&b.join(".config"), spec.config);
         write(&b.join("include/config/kernel.release"), "6.12.0-test\n");
         write(
             &b.join("include/generated/utsversion.h"),
             "#define UTS_VERSION \"#1 SMP Wed Dec  2 15:11:12 UTC 2026\"\n",
         );
+        let deps: String = spec
+            .kconfig_files
+            .iter()
+            .map(|k| format!(" \\\n\t{k}"))
+            .collect();
         write(
             &b.join("include/config/auto.conf.cmd"),
-            "deps_config := \\\n\tKconfig \\\n\tarch/arm64/Kconfig \\\n\tdrivers/Kconfig\n\ninclude/config/auto.conf: $(deps_config)\n\nifneq \"$(SRCARCH)\" \"arm64\"\n$(autoconfig): FORCE\nendif\n",
+            &format!("deps_config :={deps}\n\ninclude/config/auto.conf: $(deps_config)\n\nifneq \"$(SRCARCH)\" \"arm64\"\n$(autoconfig): FORCE\nendif\n"),
         );
         let mut sysmap = Vec::new();
         let mut members = String::new();
         let mut memory = String::new();
-        for (path, source, sections, symbols, deps, modname) in OBJECTS {
+        for (path, source, sections, symbols, deps, modname) in spec.objects {
             let src_abs = src.join(source);
             // As in Linux 6.12: lib/ is built without ftrace's hook.
             let hook = if path.starts_with("lib/") {
