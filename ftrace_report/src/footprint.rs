@@ -124,7 +124,7 @@ pub struct Unmapped {
     pub reason: String,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Default, Serialize)]
 pub struct FootprintMap {
     pub trace: String,
     pub kernel_build: String,

@@ -213,22 +213,11 @@ pub fn table(map: &FootprintMap) -> (String, Vec<String>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::footprint::{ConfigView, Part};
+    use crate::footprint::Part;
 
     fn map(paths: &[(&str, &[&str])]) -> FootprintMap {
         FootprintMap {
-            trace: "t".into(),
-            kernel_build: "k".into(),
             release: "r".into(),
-            filter: "f".into(),
-            functions: Vec::new(),
-            ambiguous: Vec::new(),
-            unmapped: Vec::new(),
-            files: Vec::new(),
-            subsystems: Vec::new(),
-            build_symbols: Vec::new(),
-            read_symbols: Vec::new(),
-            cells: Vec::new(),
             entry_paths: paths
                 .iter()
                 .map(|(name, sections)| Part {
@@ -239,7 +228,7 @@ mod tests {
                     all_sections: sections.iter().map(|s| s.to_string()).collect(),
                 })
                 .collect(),
-            config: ConfigView::default(),
+            ..FootprintMap::default()
         }
     }
 

@@ -2,7 +2,7 @@
 //! by scripts/study-readme.sh): rebuilt from its own columns, the table
 //! comes out byte for byte, union column and reasons included.
 
-use ftrace_report::footprint::{ConfigView, FootprintMap, Part};
+use ftrace_report::footprint::{FootprintMap, Part};
 use ftrace_report::study::{table, ROOTS};
 
 const BEGIN: &str = "<!-- study table: begin -->\n";
@@ -33,18 +33,7 @@ fn map_of(table: &str) -> FootprintMap {
         .expect("the release in the last line")
         .0;
     FootprintMap {
-        trace: String::new(),
-        kernel_build: String::new(),
         release: release.to_string(),
-        filter: String::new(),
-        functions: Vec::new(),
-        ambiguous: Vec::new(),
-        unmapped: Vec::new(),
-        files: Vec::new(),
-        subsystems: Vec::new(),
-        build_symbols: Vec::new(),
-        read_symbols: Vec::new(),
-        cells: Vec::new(),
         entry_paths: ROOTS
             .iter()
             .zip(ours)
@@ -56,7 +45,7 @@ fn map_of(table: &str) -> FootprintMap {
                 all_sections: sections,
             })
             .collect(),
-        config: ConfigView::default(),
+        ..FootprintMap::default()
     }
 }
 

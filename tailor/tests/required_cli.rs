@@ -27,6 +27,19 @@ fn footprint(dir: &Path, name: &str, symbols: &[&str]) -> String {
     path.display().to_string()
 }
 
+/// `tailor required` with DIR's needs.tsv, writing DIR/allconfig and
+/// DIR/required.tsv.
+fn required(dir: &Path, inputs: &[&str]) -> std::process::Output {
+    let arg = |name: &str| dir.join(name).display().to_string();
+    Command::new(env!("CARGO_BIN_EXE_tailor"))
+        .args(["required", "--needs", &arg("needs.tsv")])
+        .args(inputs)
+        .args(["--allconfig", &arg("allconfig")])
+        .args(["--reasons", &arg("required.tsv")])
+        .output()
+        .unwrap()
+}
+
 #[test]
 fn the_ground_truth_adds_all_its_symbols_and_the_runs_those_of_every_run() {
     let dir = scratch("required-groundtruth");
@@ -34,20 +47,17 @@ fn the_ground_truth_adds_all_its_symbols_and_the_runs_those_of_every_run() {
     let run1 = footprint(&dir, "1.json", &["FUTEX", "AIO"]);
     let run2 = footprint(&dir, "2.json", &["FUTEX"]);
     let gt = footprint(&dir, "gt.json", &["FUTEX", "GENERIC_HWEIGHT"]);
-    let arg = |name: &str| dir.join(name).display().to_string();
-    let out = Command::new(env!("CARGO_BIN_EXE_tailor"))
-        .args(["required", "--needs", &arg("needs.tsv")])
-        .args(["--footprint", &format!("min.1={run1}")])
-        .args(["--footprint", &format!("min.2={run2}")])
-        .args(["--groundtruth", &format!("min.groundtruth={gt}")])
-        .args([
-            "--allconfig",
-            &arg("allconfig"),
-            "--reasons",
-            &arg("required.tsv"),
-        ])
-        .output()
-        .unwrap();
+    let out = required(
+        &dir,
+        &[
+            "--footprint",
+            &format!("min.1={run1}"),
+            "--footprint",
+            &format!("min.2={run2}"),
+            "--groundtruth",
+            &format!("min.groundtruth={gt}"),
+        ],
+    );
     assert!(out.status.success(), "{out:?}");
     assert_eq!(
         fs::read_to_string(dir.join("allconfig")).unwrap(),
@@ -62,17 +72,14 @@ fn the_ground_truth_adds_all_its_symbols_and_the_runs_those_of_every_run() {
     assert!(reasons.contains("FUTEX\tmin.groundtruth:"), "{reasons}");
     assert!(reasons.contains("FUTEX\tmin.1:"), "{reasons}");
 
-    let bad = Command::new(env!("CARGO_BIN_EXE_tailor"))
-        .args(["required", "--needs", &arg("needs.tsv")])
-        .args(["--footprint", &format!("min.1={run1}")])
-        .args(["--groundtruth", &gt])
-        .args([
-            "--allconfig",
-            &arg("allconfig"),
-            "--reasons",
-            &arg("required.tsv"),
-        ])
-        .output()
-        .unwrap();
+    let bad = required(
+        &dir,
+        &[
+            "--footprint",
+            &format!("min.1={run1}"),
+            "--groundtruth",
+            &gt,
+        ],
+    );
     assert_eq!(bad.status.code(), Some(2), "{bad:?}");
 }
