@@ -304,7 +304,8 @@ enum Found {
 /// The symbols a traced name may be: every symbol of that name, unless the
 /// trace printed addresses with it (`addresses`: instructions inside the
 /// symbol, see [`Analysis::addresses`]) that all lie in symbols of that
-/// name: then only those.
+/// name (the symbol at the start of what holds the address, or an alias
+/// there): then only those.
 fn objects_of<'a>(
     index: &'a KernelIndex,
     name: &str,
@@ -317,10 +318,9 @@ fn objects_of<'a>(
             let ran: Option<BTreeSet<u64>> = addresses
                 .iter()
                 .map(|&a| {
-                    index
-                        .symbol_at(a)
-                        .filter(|s| s.name == name)
-                        .map(|s| s.address)
+                    // The symbol holding the address, or an alias of it.
+                    let at = index.symbol_at(a)?.address;
+                    v.iter().any(|f| f.symbol.address == at).then_some(at)
                 })
                 .collect();
             match ran {
