@@ -38,18 +38,6 @@ impl Analysis {
             .and_then(|id| self.addresses.0.get(&id))
             .map_or(&[], Vec::as_slice)
     }
-
-    /// Every name with addresses, by name, each with `addresses(name)`.
-    pub fn all_addresses(&self) -> Vec<(&[u8], &[u64])> {
-        let mut all: Vec<(&[u8], &[u64])> = self
-            .addresses
-            .0
-            .iter()
-            .map(|(&id, a)| (self.names.name(id), a.as_slice()))
-            .collect();
-        all.sort_unstable();
-        all
-    }
 }
 
 #[cfg(test)]
@@ -88,15 +76,5 @@ mod tests {
         assert_eq!(a.addresses(b"do_fault"), [0xffff_8000_8020_0004]);
         assert_eq!(a.addresses(b"handle_mm_fault"), [] as [u64; 0]);
         assert_eq!(a.addresses(b"never_traced"), [] as [u64; 0]);
-        let names: Vec<&[u8]> = a.all_addresses().iter().map(|(n, _)| *n).collect();
-        assert_eq!(
-            names,
-            [
-                &b"call_on_irq_stack"[..],
-                b"do_fault",
-                b"generic_handle_domain_irq",
-                b"gic_handle_irq"
-            ]
-        );
     }
 }
