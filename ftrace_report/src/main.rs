@@ -816,16 +816,9 @@ fn kernel_index(
             dir.display()
         );
     }
-    let header = |key: &str| {
-        an.header
-            .entries
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
-    };
-    if let Some(release) = header("kernel") {
+    if let Some(release) = an.header.get("kernel") {
         index
-            .check_kernel(release, header("kernel_version"))
+            .check_kernel(release, an.header.get("kernel_version"))
             .map_err(|e| (kernel_exit(&e), format!("{file}: {e}")))?;
     }
     Ok(index)

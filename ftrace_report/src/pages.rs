@@ -43,14 +43,6 @@ fn lossy(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
-fn header<'a>(an: &'a Analysis, key: &str) -> Option<&'a str> {
-    an.header
-        .entries
-        .iter()
-        .find(|(k, _)| k == key)
-        .map(|(_, v)| v.as_str())
-}
-
 fn fact(id: &str, label: &str, value: impl ToString) -> Fact {
     Fact {
         id: id.into(),
@@ -63,14 +55,16 @@ fn fact(id: &str, label: &str, value: impl ToString) -> Fact {
 fn facts(t: &Traced, s: &Summary) -> Vec<Fact> {
     let an = t.an;
     let or = |v: Option<&str>| v.unwrap_or("-").to_string();
-    let program = header(an, "command")
+    let program = an
+        .header
+        .get("command")
         .map(str::to_string)
         .or_else(|| s.target_names.last().map(|n| n.name.clone()));
-    let cpus = match (header(an, "cpu"), header(an, "cpus_online")) {
+    let cpus = match (an.header.get("cpu"), an.header.get("cpus_online")) {
         (Some(cpu), online) => format!("traced on CPU {cpu} (online: {})", or(online)),
         (None, online) => or(online),
     };
-    let irq = match (header(an, "irq_routing"), header(an, "irqs_moved")) {
+    let irq = match (an.header.get("irq_routing"), an.header.get("irqs_moved")) {
         (None, _) => "-".into(),
         (Some(r), moved) => format!("{r} ({} IRQs moved)", or(moved)),
     };
@@ -88,7 +82,7 @@ fn facts(t: &Traced, s: &Summary) -> Vec<Fact> {
                 .as_ref()
                 .map_or("-".into(), |t| format!("{} ({})", t.pid, t.source)),
         ),
-        ("kernel", "kernel", or(header(an, "kernel"))),
+        ("kernel", "kernel", or(an.header.get("kernel"))),
         ("tracer", "tracer", s.tracer.clone()),
         ("cpus", "CPUs", cpus),
         ("irq-routing", "IRQ routing", irq),
@@ -106,7 +100,7 @@ fn facts(t: &Traced, s: &Summary) -> Vec<Fact> {
         ),
         ("edges", "caller -> callee edges", s.edges.to_string()),
         ("lost", "lost events", s.lost.total.to_string()),
-        ("exit", "exit status", or(header(an, "exit"))),
+        ("exit", "exit status", or(an.header.get("exit"))),
         ("selection", "selection", s.selection.clone()),
     ];
     rows.into_iter().map(|(id, l, v)| fact(id, l, v)).collect()

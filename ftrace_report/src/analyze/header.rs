@@ -81,6 +81,16 @@ impl fmt::Display for Mismatch {
     }
 }
 
+impl Header {
+    /// The value of `# ftrace_it.KEY: VALUE` (the first, for a repeated key).
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.entries
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
 impl Analysis {
     /// The CPUs whose events in the file disagree with the header's
     /// `entries=` (README "Complete traces"); none without per-CPU stats.
