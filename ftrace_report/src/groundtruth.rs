@@ -321,15 +321,12 @@ pub fn last_function(trace: &str) -> Option<&str> {
         .and_then(event_function)
 }
 
-/// The function of a `...: func <-parent` line, without the ` <address>`
-/// that `options/sym-addr` prints after it.
+/// The function of a `...: func <-parent` line, as the trace parser reads
+/// it (without a sym-addr ` <address>` or a sym-offset).
 fn event_function(line: &str) -> Option<&str> {
-    line.rsplit(": ")
-        .next()?
-        .split(" <-")
-        .next()?
-        .split(' ')
-        .next()
+    let text = line.rsplit(": ").next()?;
+    let call = crate::parse::parse_call(text.as_bytes()).ok()?;
+    std::str::from_utf8(call.func).ok()
 }
 
 /// The report; the bool says whether ftrace and the ground truth agree
