@@ -73,6 +73,12 @@ fn options<'a>(args: &'a [String], known: &[&str]) -> Result<Vec<(&'a str, &'a s
     Ok(out)
 }
 
+/// `--KEY LABEL=JSON`: the label and the path.
+fn labelled<'a>(key: &str, spec: &'a str) -> Result<(&'a str, &'a str), Fail> {
+    spec.split_once('=')
+        .ok_or_else(|| Fail::Usage(format!("--{key} '{spec}': expected LABEL=JSON")))
+}
+
 fn one<'a>(opts: &[(&str, &'a str)], key: &str) -> Result<&'a str, Fail> {
     let mut v = opts.iter().filter(|(k, _)| *k == key).map(|(_, v)| *v);
     match (v.next(), v.next()) {
@@ -490,9 +496,7 @@ fn run(args: &[String]) -> Result<(), Fail> {
             }
             let mut runs = Vec::new();
             for (_, spec) in o.iter().filter(|(k, _)| *k == "footprint") {
-                let (label, path) = spec.split_once('=').ok_or_else(|| {
-                    Fail::Usage(format!("--footprint '{spec}': expected LABEL=JSON"))
-                })?;
+                let (label, path) = labelled("footprint", spec)?;
                 let mut r = Required::new();
                 tailor::footprint_symbols(label, &json(path)?, &mut r).map_err(input(path))?;
                 runs.push(r);
@@ -508,9 +512,7 @@ fn run(args: &[String]) -> Result<(), Fail> {
             // ran, ftrace's blind spots included): all its symbols count,
             // not only those every traced run has.
             for (_, spec) in o.iter().filter(|(k, _)| *k == "groundtruth") {
-                let (label, path) = spec.split_once('=').ok_or_else(|| {
-                    Fail::Usage(format!("--groundtruth '{spec}': expected LABEL=JSON"))
-                })?;
+                let (label, path) = labelled("groundtruth", spec)?;
                 tailor::footprint_symbols(label, &json(path)?, &mut required)
                     .map_err(input(path))?;
             }
