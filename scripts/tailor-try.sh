@@ -22,31 +22,23 @@ set -euo pipefail
 }
 allconfig=$1 dir=$2
 root=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=scripts/tailor-run.sh
+. "$root/scripts/tailor-run.sh"
 mkdir -p "$dir"
 note() { echo "$*" >"$dir/note"; }
 
 k=$("$root/scripts/kernel.sh" aarch64 "$allconfig") || exit 3
-payload_args=() id_args=()
-for id in $TAILOR_IDS; do
-	payload_args+=(--payload "$TAILOR_OUT/payloads/$id")
-	id_args+=(--id "$id")
-done
+read -ra ids <<<"$TAILOR_IDS"
+id_args=()
+for id in "${ids[@]}"; do id_args+=(--id "$id"); done
 rm -rf "$dir/run"
-rc=0
-# shellcheck disable=SC2086 # VM_ARGS is a list of words
-"$TAILOR_VMRUN" run $TAILOR_VM_ARGS --kernel-dir "$k" "${payload_args[@]}" --tracer function \
-	--duration 1 --results "$dir/run" --report "$TAILOR_REPORT" >"$dir/run.log" 2>&1 || rc=$?
-if [ "$rc" != 0 ]; then
-	note "vmrun exit $rc: $(grep -v '^vmrun: \[' "$dir/run.log" | grep '^vmrun: ' | head -1 | cut -c1-150)"
+tailor_run "$TAILOR_VMRUN" "$TAILOR_REPORT" "$TAILOR_VM_ARGS" "$k" "$dir/run" "$TAILOR_OUT/payloads" "${ids[@]}" || {
+	if [[ $run_failure == vmrun* ]]; then
+		run_failure+=": $(grep -v '^vmrun: \[' "$dir/run.log" | grep '^vmrun: ' | head -1 | cut -c1-150)"
+	fi
+	note "$run_failure"
 	exit 1
-fi
-for id in $TAILOR_IDS; do
-	e=$(cat "$dir/run/$id.exit")
-	[ "$e" = 137 ] || {
-		note "$id exited $e, not 137 (killed by --duration)"
-		exit 1
-	}
-done
+}
 rc=0
 "$TAILOR_BIN" compare --start "$TAILOR_OUT/start" --tailored "$dir/run" "${id_args[@]}" \
 	--start-build "$TAILOR_KSTART" --tailored-build "$k" >"$dir/compare.txt" || rc=$?

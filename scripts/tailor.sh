@@ -42,6 +42,8 @@ out=$1 tailor=$2 vmrun=$3 report=$4 vm_args=$5 payload=$6 runs=${7:-3}
 	exit 2
 }
 root=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=scripts/tailor-run.sh
+. "$root/scripts/tailor-run.sh"
 id=$(basename "$payload")
 mkdir -p "$out/payloads"
 start=$SECONDS
@@ -62,11 +64,10 @@ if [ -n "${TAILOR_GROUNDTRUTH:-}" ]; then
 	}
 fi
 
-ids=() payload_args=() footprint_args=() id_args=()
+ids=() footprint_args=() id_args=()
 for i in $(seq "$runs"); do
 	cp "$payload" "$out/payloads/$id.$i"
 	ids+=("$id.$i")
-	payload_args+=(--payload "$out/payloads/$id.$i")
 	footprint_args+=(--footprint "$id.$i=$out/start/$id.$i.footprint.json")
 	id_args+=(--id "$id.$i")
 done
@@ -77,24 +78,17 @@ done
 # its --duration.
 trace() {
 	local t0=$SECONDS
-	# shellcheck disable=SC2086 # VM_ARGS is a list of words
-	"$vmrun" run $vm_args --kernel-dir "$1" "${payload_args[@]}" --tracer function \
-		--duration 1 --results "$2" --report "$report" >"$2.log" 2>&1 || {
-		tail -20 "$2.log" >&2
-		# vmrun keeps a failed boot in its staging directory.
-		local boot_log
-		boot_log=$(dirname "$2")/.$(basename "$2").tmp/boot.log
-		[ -f "$boot_log" ] && { echo "--- boot.log tail:" >&2; tail -20 "$boot_log" >&2; }
-		echo "tailor: the run on $1 failed (log: $2.log)" >&2
+	tailor_run "$vmrun" "$report" "$vm_args" "$1" "$2" "$out/payloads" "${ids[@]}" || {
+		if [[ $run_failure == vmrun* ]]; then
+			tail -20 "$2.log" >&2
+			# vmrun keeps a failed boot in its staging directory.
+			local boot_log
+			boot_log=$(dirname "$2")/.$(basename "$2").tmp/boot.log
+			[ -f "$boot_log" ] && { echo "--- boot.log tail:" >&2; tail -20 "$boot_log" >&2; }
+		fi
+		echo "tailor: the run on $1 failed: $run_failure (log: $2.log)" >&2
 		return 1
 	}
-	for r in "${ids[@]}"; do
-		exit_status=$(cat "$2/$r.exit")
-		[ "$exit_status" = 137 ] || {
-			echo "tailor: $r exited $exit_status on $1, not 137 (killed by --duration)" >&2
-			return 1
-		}
-	done
 	local boot
 	boot=$(sed -n 's/^vmrun: \[ *\([0-9.]*\)s\] guest: .*init up.*/\1/p' "$2.log" | head -1)
 	printf '%s boot\t%s\n%s trace\t%s\n' "$3" "${boot:-?}" "$3" \
