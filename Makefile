@@ -24,6 +24,10 @@ TARGET_CC := $(ARCH)-linux-gnu-gcc
 endif
 
 CARGO ?= cargo
+# The project's cache (kernels, private QEMUs, trace-cmd), for every script.
+export MPT_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/min_prog_trace
+# The guest's QEMU lives there, not in the system (scripts/qemu.sh).
+export PATH := $(MPT_CACHE)/qemu-guest/bin:$(PATH)
 # Absolute: tests read built files from their own crate directory.
 CARGO_TARGET_DIR := $(abspath $(or $(CARGO_TARGET_DIR),target))
 TARGET := $(ARCH)-unknown-linux-musl

@@ -1,5 +1,5 @@
 # Ground truth (issue 11): the payloads under our TCG plugin (gt_plugin) in
-# a QEMU with plugin API 4 (scripts/qemu-plugin.sh, cached), each traced and
+# a QEMU with plugin API 4 (scripts/qemu.sh plugin, cached), each traced and
 # then run with the same isolation and no tracer; `ftrace_report
 # groundtruth` compares. `make groundtruth [ARCH=x86_64]`, `make
 # groundtruth-test` (part of `make test`, both guests), `make
@@ -13,7 +13,7 @@ GT_ARCHS := aarch64 x86_64
 
 groundtruth: vm-tools
 	$(CARGO) build --release --locked -p gt_plugin -p ftrace_report
-	@qemu=$$(scripts/qemu-plugin.sh $(VM_ARCH))/bin/qemu-system-$(VM_ARCH) && \
+	@qemu=$$(scripts/qemu.sh plugin $(VM_ARCH))/bin/qemu-system-$(VM_ARCH) && \
 	kdir=$$(scripts/kernel.sh $(VM_ARCH)) && \
 	$(VMRUN) run $(VM_ARGS) --kernel-dir "$$kdir" $(VM_PAYLOAD_ARGS) --tracer function \
 		--duration $(DURATION) --results $(GT_RESULTS) --report $(VM_REPORT) \

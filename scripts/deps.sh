@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Installs what a fresh Debian machine lacks for building, tracing and testing.
 # Idempotent: every step checks before it installs, so `make test` can call it
-# each time at almost no cost.
+# each time at almost no cost. It never removes or downgrades a package the
+# machine has: exit 3 names the conflict instead.
 set -euo pipefail
 
 debs=(
 	gcc-aarch64-linux-gnu libc6-dev-arm64-cross
-	qemu-system-arm qemu-system-x86 qemu-user-static
+	qemu-user-static
 	linux-source-6.12 flex bison bc libssl-dev libelf-dev
 	strace xz-utils
 	# make bench-report: `trace-cmd report` side by side with ftrace_report
@@ -28,9 +29,18 @@ if [ ${#missing[@]} -gt 0 ]; then
 	sudo=""
 	[ "$(id -u)" -eq 0 ] || sudo=sudo
 	$sudo apt-get update -qq
-	# Recommends pull an older qemu-utils that conflicts with the machine's.
+	# Nothing the machine has may go: apt's plan is read first.
+	removed=$($sudo apt-get install -s -qq --no-install-recommends "${missing[@]}" | awk '$1 == "Remv" { print $2 }' | paste -sd' ')
+	if [ -n "$removed" ]; then
+		echo "deps: installing ${missing[*]} would remove $removed: install them by hand or free the conflict" >&2
+		exit 3
+	fi
 	$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
 fi
+# The guest's QEMU goes into the cache, not the system (scripts/qemu.sh).
+for arch in aarch64 x86_64; do
+	"$(dirname "$0")/qemu.sh" guest "$arch" >/dev/null
+done
 
 installed_targets=$(rustup target list --installed)
 for t in aarch64-unknown-linux-musl x86_64-unknown-linux-musl; do

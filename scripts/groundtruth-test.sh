@@ -68,7 +68,7 @@ bad() {
 		no "$what: exit $rc, message: $err"
 }
 bad "system QEMU 7.2" 3 "plugin needs >= 9.2" --qemu "qemu-system-$arch"
-qemu=$(scripts/qemu-plugin.sh "$arch")/bin/qemu-system-$arch
+qemu=$(scripts/qemu.sh plugin "$arch")/bin/qemu-system-$arch
 bad "KVM" 2 "needs --accel tcg" --qemu "$qemu" --accel kvm
 # Another kernel: the same one with a larger _end.
 other=$(mktemp)

@@ -1,5 +1,5 @@
 # Sourced by the scripts that fetch Debian packages into the project's cache
-# without touching the system (qemu-plugin.sh, trace-cmd-arm64.sh): a
+# without touching the system (qemu.sh, trace-cmd-arm64.sh): a
 # private apt configuration under DIR (own sources list, lists and cache),
 # on the Debian mirror the system's apt already uses.
 #

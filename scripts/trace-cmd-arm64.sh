@@ -3,7 +3,7 @@
 # without touching the system: a private apt configuration (own sources
 # list, lists, cache, architecture arm64, an empty dpkg status so that every
 # dependency is downloaded) and `dpkg-deb -x` into the project's cache, the
-# approach of scripts/qemu-plugin.sh. Idempotent. Prints the directory: a
+# approach of scripts/qemu.sh. Idempotent. Prints the directory: a
 # sysroot for `vmrun --sysroot` with usr/bin/trace-cmd in it.
 # Exit: 3 apt or the download failed, 4 the unpacked tree has no trace-cmd.
 set -euo pipefail

@@ -43,7 +43,7 @@ pub fn check(o: &Options, plugin: &Path, map: &Path, qemu: &str) -> Result<(), F
                 INPUT,
                 format!(
                     "{qemu} is QEMU {}: the plugin needs >= {}.{} (plugin API 4); \
-                     scripts/qemu-plugin.sh fetches one",
+                     scripts/qemu.sh plugin fetches one",
                     v.map_or("of unknown version".into(), |(a, b)| format!("{a}.{b}")),
                     MIN_QEMU.0,
                     MIN_QEMU.1
