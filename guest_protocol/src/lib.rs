@@ -1,7 +1,8 @@
 //! What the host runner (`vmrun`) and the guest's PID 1 (`guest_init`)
 //! agree on: where things are in the guest, the plan file, the status lines
 //! on the console, which names a run or result file may have, the checksum
-//! list, and the `--duration` rule of `ftrace_it`.
+//! list, the `--duration` rule of `ftrace_it`, and the header of its
+//! traces, which ftrace_it writes and every trace reader parses.
 //!
 //! `no_std` without `alloc`: `ftrace_it` has no allocator, and an `alloc`
 //! feature enabled by vmrun would reach it through cargo's feature
@@ -10,6 +11,7 @@
 #![forbid(unsafe_code)]
 
 mod duration;
+pub mod header;
 pub mod manifest;
 pub mod plan;
 pub mod status;
