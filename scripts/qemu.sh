@@ -65,7 +65,9 @@ say "fetching QEMU $version for $arch ($suite) into $dir"
 # guest's suites leave backports out, or apt would keep a backports
 # qemu-utils the host has and find 7.2 impossible.
 private_apt "$dir" "$suites"
-fetch_debs "$dir" "$dir/root" "$package/$suite"
+# The common parts from the same suite: apt would otherwise take bookworm's
+# 7.2 data beside a backports binary and find no solution.
+fetch_debs "$dir" "$dir/root" "$package/$suite" "qemu-system-common/$suite" "qemu-system-data/$suite"
 libs=$(find "$dir/root" -name '*.so*' -printf '%h\n' | sort -u | paste -sd:)
 binary=$dir/root/usr/bin/qemu-system-$arch
 cat >"$wrapper" <<WRAP
