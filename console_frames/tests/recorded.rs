@@ -23,7 +23,10 @@ fn the_encoder_writes_the_recorded_frames() {
     for (name, data) in files() {
         console_frames::encode(name, &data, &mut out).unwrap();
     }
-    assert!(out == RECORDED, "the frames differ from tests/data/recorded.frames");
+    assert!(
+        out == RECORDED,
+        "the frames differ from tests/data/recorded.frames"
+    );
 }
 
 #[test]
