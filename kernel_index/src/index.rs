@@ -905,7 +905,7 @@ fn add_dirs(kbuild: &mut Kbuild, dirs: &mut BTreeMap<String, Vec<Inclusion>>, di
 /// `..` is resolved on the text: `lib/../scripts/dtc/libfdt/fdt.c` (as
 /// `lib/fdt.c` includes it) is `scripts/dtc/libfdt/fdt.c`.
 fn relative_source(raw: &str, source: &Path) -> (String, bool) {
-    let normal = normalize(raw);
+    let normal = lexpath::resolve_dots(raw);
     let p = Path::new(&normal);
     if p.is_absolute() {
         match p.strip_prefix(source) {
@@ -915,20 +915,6 @@ fn relative_source(raw: &str, source: &Path) -> (String, bool) {
     } else {
         (normal, true)
     }
-}
-
-fn normalize(path: &str) -> String {
-    let mut parts: Vec<&str> = Vec::new();
-    for part in path.split('/') {
-        match part {
-            "." => {}
-            ".." if parts.last().is_some_and(|p| !p.is_empty() && *p != "..") => {
-                parts.pop();
-            }
-            _ => parts.push(part),
-        }
-    }
-    parts.join("/")
 }
 
 fn arch_from_objects(objects: &[String]) -> Option<String> {
@@ -1019,6 +1005,5 @@ mod tests {
             relative_source("/elsewhere/x.c", src),
             ("/elsewhere/x.c".to_string(), false)
         );
-        assert_eq!(normalize("../a/./b"), "../a/b");
     }
 }

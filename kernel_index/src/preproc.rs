@@ -694,20 +694,6 @@ pub struct Definitions<'a> {
     scans: HashMap<(bool, String), Scan>,
 }
 
-fn normalize(path: &str) -> String {
-    let mut parts: Vec<&str> = Vec::new();
-    for p in path.split('/') {
-        match p {
-            "" | "." => {}
-            ".." => {
-                parts.pop();
-            }
-            p => parts.push(p),
-        }
-    }
-    parts.join("/")
-}
-
 impl<'a> Definitions<'a> {
     pub fn new(index: &'a KernelIndex) -> Definitions<'a> {
         Definitions {
@@ -755,7 +741,7 @@ impl<'a> Definitions<'a> {
                 .scan(includer)?
                 .includes
                 .iter()
-                .filter(|i| normalize(&format!("{dir}/{}", i.path)) == source.path)
+                .filter(|i| lexpath::in_root(&format!("{dir}/{}", i.path)) == source.path)
                 .cloned()
                 .collect();
             for inc in lines {
