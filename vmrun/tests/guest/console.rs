@@ -1,4 +1,5 @@
-//! The console copy of a trace, as the guest sent it and damaged on the way.
+//! The console copy of a trace: byte-exact, and through CRLF and kernel
+//! messages mixed into it.
 
 use super::common::*;
 use std::fs;
