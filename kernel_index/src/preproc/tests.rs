@@ -1,4 +1,3 @@
-
 use super::*;
 
 fn values(pairs: &[(&str, &str)]) -> ConfigValues {
