@@ -22,9 +22,10 @@
 mod codec;
 mod decode;
 
-pub use codec::{base64_decode, base64_encode, crc32, hex, sha256_hex, Sha256};
+pub use codec::sha256_hex;
 pub use decode::{decode, extract, Decoded, DecodedFile, ExtractError, ExtractedFile};
 
+use codec::{base64_encode, crc32};
 use std::io::{self, Write};
 
 /// Every frame line starts with this.

@@ -119,20 +119,10 @@ pub fn read(data: &[u8], arch: &str) -> Result<Elf, String> {
     Ok(elf)
 }
 
-/// `path` made absolute, without `.`, `..` or empty components (the
-/// archive has no directory a `..` could go through).
+/// `path` made absolute in the archive, which has no directory a `..`
+/// could go through.
 fn normalize(path: &str) -> String {
-    let mut parts: Vec<&str> = Vec::new();
-    for c in path.split('/') {
-        match c {
-            "" | "." => {}
-            ".." => {
-                parts.pop();
-            }
-            c => parts.push(c),
-        }
-    }
-    format!("/{}", parts.join("/"))
+    format!("/{}", lexpath::in_root(path))
 }
 
 /// Where the loader looks when the object says nothing (glibc's system
