@@ -43,7 +43,7 @@ esac
 cache=${MPT_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/min_prog_trace}
 dir=$cache/$name
 wrapper=$dir/bin/qemu-system-$arch
-ready() { [ -x "$wrapper" ] && "$wrapper" --version 2>/dev/null | grep -q "version $version"; }
+ready() { [ -x "$wrapper" ] && [ -d "$dir/root/usr/lib/ipxe/qemu" ] && "$wrapper" --version 2>/dev/null | grep -q "version $version"; }
 if ready; then
 	echo "$dir"
 	exit 0
@@ -66,13 +66,20 @@ say "fetching QEMU $version for $arch ($suite) into $dir"
 # qemu-utils the host has and find 7.2 impossible.
 private_apt "$dir" "$suites"
 # The common parts from the same suite: apt would otherwise take bookworm's
-# 7.2 data beside a backports binary and find no solution.
-fetch_debs "$dir" "$dir/root" "$package/$suite" "qemu-system-common/$suite" "qemu-system-data/$suite"
+# 7.2 data beside a backports binary and find no solution. ipxe-qemu is
+# only a recommendation, but QEMU 10 will not start the virt machine's
+# virtio NIC without its efi-virtio.rom.
+fetch_debs "$dir" "$dir/root" "$package/$suite" "qemu-system-common/$suite" "qemu-system-data/$suite" ipxe-qemu
 libs=$(find "$dir/root" -name '*.so*' -printf '%h\n' | sort -u | paste -sd:)
 binary=$dir/root/usr/bin/qemu-system-$arch
+# Debian's QEMU looks for firmware in these three (its --firmwarepath).
+firmware=
+for d in usr/share/qemu usr/share/seabios usr/lib/ipxe/qemu; do
+	firmware="$firmware -L $dir/root/$d"
+done
 cat >"$wrapper" <<WRAP
 #!/bin/sh
-LD_LIBRARY_PATH="$libs\${LD_LIBRARY_PATH:+:\$LD_LIBRARY_PATH}" exec "$binary" -L "$dir/root/usr/share/qemu" "\$@"
+LD_LIBRARY_PATH="$libs\${LD_LIBRARY_PATH:+:\$LD_LIBRARY_PATH}" exec "$binary" $firmware "\$@"
 WRAP
 chmod +x "$wrapper"
 if ! "$wrapper" --version | grep -q "version $version"; then
