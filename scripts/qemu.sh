@@ -43,7 +43,11 @@ esac
 cache=${MPT_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/min_prog_trace}
 dir=$cache/$name
 wrapper=$dir/bin/qemu-system-$arch
-ready() { [ -x "$wrapper" ] && [ -d "$dir/root/usr/lib/ipxe/qemu" ] && "$wrapper" --version 2>/dev/null | grep -q "version $version"; }
+# A wrapper of an extraction without ipxe-qemu's ROMs is an older script's.
+ready() {
+	[ -x "$wrapper" ] && { [ -L "$wrapper" ] || [ -d "$dir/root/usr/lib/ipxe/qemu" ]; } &&
+		"$wrapper" --version 2>/dev/null | grep -q "version $version"
+}
 if ready; then
 	echo "$dir"
 	exit 0
@@ -57,6 +61,13 @@ if ready; then
 	exit 0
 fi
 say() { echo "qemu: $*" >&2; }
+# A machine whose own QEMU is that version needs no copy.
+system=/usr/bin/qemu-system-$arch
+if [ -x "$system" ] && "$system" --version | grep -q "version $version"; then
+	ln -sfn "$system" "$wrapper"
+	echo "$dir"
+	exit 0
+fi
 say "fetching QEMU $version for $arch ($suite) into $dir"
 # shellcheck source=scripts/private-apt.sh
 . "$(dirname "$0")/private-apt.sh"
