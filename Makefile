@@ -38,7 +38,7 @@ unexport RUSTFLAGS CARGO_ENCODED_RUSTFLAGS
 TARGET_RUSTFLAGS := -C relocation-model=static -C link-self-contained=no -C target-feature=+crt-static
 CARGO_TARGET := CARGO_TARGET_$(TARGET_ENV)_LINKER=$(TARGET_CC) \
 	CARGO_TARGET_$(TARGET_ENV)_RUSTFLAGS="$(TARGET_RUSTFLAGS)" \
-	$(CARGO) build --release --locked --target $(TARGET)
+	$(CARGO) build --profile size --locked --target $(TARGET)
 
 BINS := $(OUT)/ftrace_it $(OUT)/min $(OUT)/min.large
 
@@ -51,9 +51,9 @@ all: $(BINS)
 $(BINS) &: FORCE
 	$(CARGO_TARGET) -p ftrace_it -p min -p min_large
 	@mkdir -p $(OUT)
-	@cp $(CARGO_TARGET_DIR)/$(TARGET)/release/ftrace_it $(OUT)/ftrace_it
-	@cp $(CARGO_TARGET_DIR)/$(TARGET)/release/min $(OUT)/min
-	@cp $(CARGO_TARGET_DIR)/$(TARGET)/release/min_large $(OUT)/min.large
+	@cp $(CARGO_TARGET_DIR)/$(TARGET)/size/ftrace_it $(OUT)/ftrace_it
+	@cp $(CARGO_TARGET_DIR)/$(TARGET)/size/min $(OUT)/min
+	@cp $(CARGO_TARGET_DIR)/$(TARGET)/size/min_large $(OUT)/min.large
 
 FORCE:
 
