@@ -16,6 +16,7 @@ mod journal;
 mod mem;
 mod out;
 mod record;
+mod saved;
 mod session;
 mod signals;
 mod tasks;

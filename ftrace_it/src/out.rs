@@ -1,5 +1,6 @@
-//! Fixed-size text buffers, output and one-line errors.
+//! The fixed-capacity buffer, output and one-line errors.
 
+use core::ffi::CStr;
 use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
 use rustix::io::{self, Errno};
 
@@ -31,7 +32,9 @@ pub const E_JOURNAL: u8 = 75;
 /// Every status above: the tool's own, not the program's.
 pub const OWN_ERRORS: core::ops::RangeInclusive<u8> = E_USAGE..=E_JOURNAL;
 
-/// A byte buffer that silently truncates: messages never fail to format.
+/// The one fixed-capacity buffer: bytes that silently truncate at N, so
+/// messages never fail to format; also paths (`fsutil::Path`), saved
+/// settings and task names.
 pub struct Buf<const N: usize> {
     len: usize,
     b: [u8; N],
@@ -60,6 +63,40 @@ impl<const N: usize> Buf<N> {
     pub fn clear(&mut self) {
         self.len = 0;
     }
+
+    /// Replaces the content with `x`, as much as fits.
+    pub fn set(&mut self, x: &[u8]) {
+        self.clear();
+        self.s(x);
+    }
+
+    /// The pieces one after the other.
+    #[inline(never)]
+    pub fn from(parts: &[&[u8]]) -> Self {
+        let mut b = Self::new();
+        for part in parts {
+            b.s(part);
+        }
+        b
+    }
+
+    /// As a C string, NUL-terminated in place: a full buffer gives up its
+    /// last byte to the NUL.
+    pub fn c(&mut self) -> &CStr {
+        self.len = self.len.min(N - 1);
+        terminate(&mut self.b, self.len)
+    }
+}
+
+/// Shared by every buffer size, so it exists once in the binary.
+#[inline(never)]
+fn terminate(b: &mut [u8], len: usize) -> &CStr {
+    let Some(nul) = b.get_mut(len) else {
+        return Default::default();
+    };
+    *nul = 0;
+    // SAFETY: NUL-terminated just above, within the buffer.
+    unsafe { CStr::from_ptr(b.as_ptr() as *const core::ffi::c_char) }
 }
 
 /// Shared by every buffer size, so it exists once in the binary.

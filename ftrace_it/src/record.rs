@@ -89,7 +89,7 @@ impl Session<'_> {
         } else {
             w.s(b"none");
         }
-        w.key(b"cpus_online").s(&self.online_text);
+        w.key(b"cpus_online").s(self.online_text.bytes());
         w.key(b"irq_routing")
             .s(if o.irq_routing { b"on" } else { b"off" });
         w.key(b"irqs_moved").n(self.irqs.moved as u64);
