@@ -177,29 +177,34 @@ impl Opt {
     }
 }
 
-const OPTIONS: [(&[u8], Opt); 22] = [
-    (b"-h", Opt::Help),
-    (b"--help", Opt::Help),
-    (b"-V", Opt::Version),
-    (b"--version", Opt::Version),
-    (b"--no-irq-routing", Opt::NoIrqRouting),
-    (b"--no-follow", Opt::NoFollow),
-    (b"--sym-addr", Opt::SymAddr),
-    (b"-o", Opt::Output),
-    (b"--output", Opt::Output),
-    (b"--stdout", Opt::Stdout),
-    (b"--stderr", Opt::Stderr),
-    (b"--tracer", Opt::Tracer),
-    (b"--cpu", Opt::Cpu),
-    (b"--housekeeping", Opt::Housekeeping),
-    (b"--buffer-kb", Opt::BufferKb),
-    (b"--duration", Opt::Duration),
-    (b"--env", Opt::Env),
-    (b"--tracefs", Opt::Tracefs),
-    (b"--procfs", Opt::Procfs),
-    (b"--sysfs", Opt::Sysfs),
-    (b"--journal", Opt::Journal),
-    (b"--restore", Opt::Restore),
+/// Every option's name, space-separated, and what each is (`OPTS`, in the
+/// same order): one string instead of a table of slices.
+const NAMES: &[u8] = b"-h --help -V --version --no-irq-routing --no-follow --sym-addr -o --output \
+    --stdout --stderr --tracer --cpu --housekeeping --buffer-kb --duration --env --tracefs \
+    --procfs --sysfs --journal --restore";
+const OPTS: [Opt; 22] = [
+    Opt::Help,
+    Opt::Help,
+    Opt::Version,
+    Opt::Version,
+    Opt::NoIrqRouting,
+    Opt::NoFollow,
+    Opt::SymAddr,
+    Opt::Output,
+    Opt::Output,
+    Opt::Stdout,
+    Opt::Stderr,
+    Opt::Tracer,
+    Opt::Cpu,
+    Opt::Housekeeping,
+    Opt::BufferKb,
+    Opt::Duration,
+    Opt::Env,
+    Opt::Tracefs,
+    Opt::Procfs,
+    Opt::Sysfs,
+    Opt::Journal,
+    Opt::Restore,
 ];
 
 // Built once on the stack; there is no heap to box the options in.
@@ -272,7 +277,8 @@ pub fn parse(a: Argv) -> Res<Parsed> {
         } else {
             (bytes, None)
         };
-        let Some(&(_, opt)) = OPTIONS.iter().find(|(n, _)| *n == name) else {
+        let found = NAMES.split(|&c| c == b' ').position(|n| n == name);
+        let Some(&opt) = found.and_then(|i| OPTS.get(i)) else {
             return Err(usage(b"unknown option ", bytes, b""));
         };
         if !opt.takes_value() {
