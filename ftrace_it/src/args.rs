@@ -1,7 +1,7 @@
 //! Command line: GNU-style options, then PROGRAM and its arguments.
 
 use crate::fsutil::{parse_u64, MAX_CPUS};
-use crate::out::{fail, msg, Res, E_USAGE};
+use crate::out::{fail, msg, Names, Res, E_USAGE};
 use core::ffi::CStr;
 
 pub const VERSION: &[u8] = env!("CARGO_PKG_VERSION").as_bytes();
@@ -61,12 +61,12 @@ pub enum Tracer {
 }
 
 /// In the order of the variants.
-const TRACERS: [&[u8]; 3] = [b"function", b"function_graph", b"nop"];
+const TRACERS: Names<3> = Names::new(b"function|function_graph|nop");
 const BY_INDEX: [Tracer; 3] = [Tracer::Function, Tracer::Graph, Tracer::Nop];
 
 impl Tracer {
     pub fn name(self) -> &'static [u8] {
-        TRACERS[self as usize]
+        TRACERS.get(self as usize)
     }
 }
 
@@ -177,11 +177,12 @@ impl Opt {
     }
 }
 
-/// Every option's name, space-separated, and what each is (`OPTS`, in the
-/// same order): one string instead of a table of slices.
-const NAMES: &[u8] = b"-h --help -V --version --no-irq-routing --no-follow --sym-addr -o --output \
-    --stdout --stderr --tracer --cpu --housekeeping --buffer-kb --duration --env --tracefs \
-    --procfs --sysfs --journal --restore";
+/// Every option's name, and what each is (`OPTS`, in the same order).
+const NAMES: Names<22> = Names::new(
+    b"-h|--help|-V|--version|--no-irq-routing|--no-follow|--sym-addr|-o|--output|--stdout|\
+    --stderr|--tracer|--cpu|--housekeeping|--buffer-kb|--duration|--env|--tracefs|--procfs|\
+    --sysfs|--journal|--restore",
+);
 const OPTS: [Opt; 22] = [
     Opt::Help,
     Opt::Help,
@@ -277,8 +278,7 @@ pub fn parse(a: Argv) -> Res<Parsed> {
         } else {
             (bytes, None)
         };
-        let found = NAMES.split(|&c| c == b' ').position(|n| n == name);
-        let Some(&opt) = found.and_then(|i| OPTS.get(i)) else {
+        let Some(&opt) = NAMES.find(name).and_then(|i| OPTS.get(i)) else {
             return Err(usage(b"unknown option ", bytes, b""));
         };
         if !opt.takes_value() {
@@ -314,9 +314,9 @@ pub fn parse(a: Argv) -> Res<Parsed> {
                 o.stdio[(opt == Opt::Stderr) as usize] = Some(value);
                 continue;
             }
-            Opt::Tracer => match TRACERS.iter().position(|t| *t == v) {
-                Some(i) => {
-                    o.tracer = BY_INDEX[i];
+            Opt::Tracer => match TRACERS.find(v).and_then(|i| BY_INDEX.get(i)) {
+                Some(&t) => {
+                    o.tracer = t;
                     continue;
                 }
                 None => b" must be function, function_graph or nop, not ",

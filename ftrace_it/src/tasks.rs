@@ -73,6 +73,7 @@ impl Tasks {
     }
 
     /// Reads a chunk of the trace text.
+    #[inline(never)]
     pub fn scan(&mut self, chunk: &[u8]) {
         for &c in chunk {
             if c == b'\n' {
@@ -85,6 +86,7 @@ impl Tasks {
     }
 
     /// `   comm-pid   [cpu] flags  secs.usecs: what`
+    #[inline(never)]
     fn one(&mut self, line: &[u8]) {
         if line.first() == Some(&b'#') {
             return;
@@ -134,6 +136,7 @@ impl Tasks {
     }
 
     /// `tasks: N`, then one `task:` line per listed task.
+    #[inline(never)]
     pub fn write(&self, w: &mut Writer) {
         w.key(b"tasks").n(self.found);
         for t in &self.t[..self.n.min(MAX_TASKS)] {

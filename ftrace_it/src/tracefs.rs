@@ -6,7 +6,7 @@ use crate::args::{Opts, Tracer};
 use crate::fsutil::{
     exists, field, first_number, has_word, open_write, read_file, read_or_fail, trim, Path,
 };
-use crate::out::{fail, io_fail, msg, with_errno, write_all, Buf, Res, E_TRACEFS, E_TRACER};
+use crate::out::{fail, io_fail, msg, with_errno, write_all, Buf, Names, Res, E_TRACEFS, E_TRACER};
 use crate::saved::{Each, Kind};
 use core::ffi::CStr;
 use rustix::fd::AsFd;
@@ -88,20 +88,13 @@ const FORK_ITER: &[u8] = b"__traceiter_sched_process_fork\n";
 impl Ctl {
     /// Relative to tracefs; `CpuBuffer` to the CPU's `per_cpu/cpuN`.
     fn file(self) -> &'static [u8] {
-        match self {
-            Ctl::On => b"tracing_on",
-            Ctl::Tracer => b"current_tracer",
-            Ctl::Pid => b"set_ftrace_pid",
-            Ctl::Buffer => b"buffer_size_kb",
-            Ctl::CpuBuffer => b"/buffer_size_kb",
-            Ctl::Graph => b"options/funcgraph-proc",
-            Ctl::SymAddr => b"options/sym-addr",
-            Ctl::FuncFork => b"options/function-fork",
-            Ctl::EventFork => b"options/event-fork",
-            Ctl::EventPid => b"set_event_pid",
-            Ctl::ForkEvent => b"events/sched/sched_process_fork/enable",
-            Ctl::Notrace => b"set_ftrace_notrace",
-        }
+        /// In the order of the variants.
+        const FILES: Names<12> = Names::new(
+            b"tracing_on|current_tracer|set_ftrace_pid|buffer_size_kb|/buffer_size_kb|\
+            options/funcgraph-proc|options/sym-addr|options/function-fork|options/event-fork|\
+            set_event_pid|events/sched/sched_process_fork/enable|set_ftrace_notrace",
+        );
+        FILES.get(self as usize)
     }
 }
 
