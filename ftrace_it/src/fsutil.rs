@@ -49,6 +49,12 @@ pub fn read_file(p: &CStr, buf: &mut [u8]) -> io::Result<usize> {
     Ok(n)
 }
 
+/// `open_read` that reports a failure as `cannot read PATH: ...`.
+#[inline(never)]
+pub fn open_or_fail(p: &mut Path) -> crate::out::Res<OwnedFd> {
+    open_read(p.c()).map_err(|e| crate::out::io_fail(b"cannot read ", p.bytes(), e))
+}
+
 /// `read_file` that reports a failure as `cannot read PATH: ...`.
 #[inline(never)]
 pub fn read_or_fail(p: &mut Path, buf: &mut [u8]) -> crate::out::Res<usize> {

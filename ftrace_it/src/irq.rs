@@ -7,7 +7,7 @@
 //! in the original). Lines such as `NMI:`, `LOC:` or `IPI0:` have no number.
 //! The text is scanned byte by byte, so lines of any length work.
 
-use crate::fsutil::{open_read, read_file, write_file, Path};
+use crate::fsutil::{open_or_fail, read_file, write_file, Path};
 use crate::out::{fail, io_fail, msg, Buf, Res, E_IO};
 use crate::saved::{unroutable, Each, Kind};
 use rustix::io::{self, Errno};
@@ -61,7 +61,7 @@ impl Irqs {
     /// Finds the routable IRQs and reads their affinities, before any change.
     pub fn save(&mut self) -> Res<()> {
         let mut p = Path::from(&[self.procfs, b"/interrupts"]);
-        let fd = open_read(p.c()).map_err(|e| io_fail(b"cannot read ", p.bytes(), e))?;
+        let fd = open_or_fail(&mut p)?;
         let (list, len) = (&mut self.list, &mut self.len);
         let mut overflow = false;
         let mut found = |n: u32| match list.get_mut(*len) {

@@ -73,6 +73,8 @@ impl Tasks {
     }
 
     /// Reads a chunk of the trace text.
+    // This, `one` and `write` not inlined into the long `record`: measured
+    // 290 B smaller on aarch64.
     #[inline(never)]
     pub fn scan(&mut self, chunk: &[u8]) {
         for &c in chunk {
