@@ -37,6 +37,14 @@ pub struct Tasks {
     line: Buf<256>,
 }
 
+/// A timestamp, or `none` if the task had no line.
+fn or_none(ts: &Buf<20>) -> &[u8] {
+    match ts.bytes() {
+        [] => b"none",
+        ts => ts,
+    }
+}
+
 /// The value after `key` in an event's `key=value` fields.
 fn value<'a>(text: &'a [u8], key: &[u8]) -> Option<&'a [u8]> {
     let at = text.windows(key.len()).position(|w| w == key)?;
@@ -144,11 +152,8 @@ impl Tasks {
         for t in &self.t[..self.n.min(MAX_TASKS)] {
             w.key(b"task").s(b"pid=").n(t.pid as u64);
             w.s(b" parent=").n(t.parent as u64);
-            let times: [(&[u8], _); 2] = [(b" first=", &t.first), (b" last=", &t.last)];
-            for (name, ts) in times {
-                let ts = ts.bytes();
-                w.s(name).s(if ts.is_empty() { b"none" } else { ts });
-            }
+            w.s(b" first=").s(or_none(&t.first));
+            w.s(b" last=").s(or_none(&t.last));
             w.s(b" comm=").s(t.comm.bytes());
         }
     }
