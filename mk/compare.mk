@@ -19,7 +19,7 @@ compare:
 	$(CARGO) build --release --locked -p ftrace_report
 	@kdir=$$(scripts/kernel.sh aarch64) && tc=$$(scripts/trace-cmd-arm64.sh) && \
 	ln -sf trace-cmd "$$tc/usr/bin/trace-cmd-graph" && \
-	$(VMRUN) run --arch aarch64 --init $(CARGO_TARGET_DIR)/aarch64-unknown-linux-musl/size/guest_init \
+	$(VMRUN) run --arch aarch64 --init $(CARGO_TARGET_DIR)/aarch64-unknown-linux-musl/release/guest_init \
 		--ftrace-it out/aarch64/ftrace_it --kernel-dir "$$kdir" --sysroot "$$tc" \
 		--payload out/aarch64/min \
 		--direct "$$tc/usr/bin/trace-cmd record -q -p function -o /tmp/out/trace-cmd.dat -F /usr/bin/min" \

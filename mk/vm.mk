@@ -4,7 +4,7 @@
 # The experiment is about the aarch64 guest: `make trace` means aarch64
 # unless ARCH is given explicitly (command line or environment).
 VM_ARCH := $(if $(filter command line environment environment override,$(origin ARCH)),$(ARCH),aarch64)
-VM_INIT := $(CARGO_TARGET_DIR)/$(VM_ARCH)-unknown-linux-musl/size/guest_init
+VM_INIT := $(CARGO_TARGET_DIR)/$(VM_ARCH)-unknown-linux-musl/release/guest_init
 VMRUN := $(CARGO_TARGET_DIR)/release/vmrun
 VM_REPORT := $(CARGO_TARGET_DIR)/release/ftrace_report
 
@@ -54,7 +54,7 @@ testprogs: $(addprefix $(TESTPROGS_DIR)/,$(TESTPROGS))
 # Everything but the kernel; cargo and kernel.sh skip what is up to date.
 vm-tools: deps
 	@$(MAKE) --no-print-directory ARCH=$(VM_ARCH) all testprogs
-	$(CARGO) build --profile size --locked --target $(VM_ARCH)-unknown-linux-musl -p guest_init
+	$(CARGO) build --release --locked --target $(VM_ARCH)-unknown-linux-musl -p guest_init
 	$(CARGO) build --release --locked -p vmrun
 
 # Summaries need ftrace_report; a trace without them is still worth having.
