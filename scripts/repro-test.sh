@@ -25,10 +25,14 @@ b=$work/second/copy/of/min_prog_trace
 copy "$a"
 copy "$b"
 
+# Each copy's make on its own: no variable of the calling make (e.g. a
+# CARGO_TARGET_DIR=) reaches it, and each uses its own target/.
+unset MAKEFLAGS MFLAGS MAKELEVEL CARGO_TARGET_DIR
+
 build() { # DIR CARGO_HOME [offline]
 	local dir=$1 home=$2 offline=${3:-}
 	for arch in aarch64 x86_64; do
-		if ! env -u CARGO_TARGET_DIR CARGO_HOME="$home" ${offline:+CARGO_NET_OFFLINE=true} \
+		if ! env CARGO_HOME="$home" ${offline:+CARGO_NET_OFFLINE=true} \
 			make -C "$dir" --no-print-directory ARCH=$arch all >"$dir/build-$arch.log" 2>&1; then
 			cat "$dir/build-$arch.log" >&2
 			echo "repro-test: make ARCH=$arch failed in $dir" >&2
