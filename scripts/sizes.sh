@@ -5,7 +5,7 @@ cd "$(dirname "$0")/.."
 
 budget() {
 	case $1 in
-	ftrace_it) echo 40960 ;;
+	ftrace_it) echo 32768 ;;
 	min) echo 512 ;;
 	min.large) echo $((1048576 + 1024)) ;;
 	esac

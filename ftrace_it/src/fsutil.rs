@@ -1,54 +1,13 @@
 //! Paths in fixed buffers and whole-file reads and writes.
 
+use crate::out::Buf;
 use core::ffi::CStr;
 use rustix::fd::{AsFd, OwnedFd};
 use rustix::fs::{self, Mode, OFlags};
 use rustix::io::{self, Errno};
 
-/// A NUL-terminated path built from byte pieces.
-pub struct Path {
-    len: usize,
-    b: [u8; 512],
-}
-
-impl Path {
-    #[inline(never)]
-    pub fn new(parts: &[&[u8]]) -> Path {
-        let mut p = Path {
-            len: 0,
-            b: [0; 512],
-        };
-        for part in parts {
-            p.push(part);
-        }
-        p
-    }
-
-    pub fn push(&mut self, x: &[u8]) -> &mut Self {
-        // Keep room for the NUL; option parsing bounds the user's pieces.
-        let end = self.b.len() - 1;
-        crate::out::append(&mut self.b[..end], &mut self.len, x);
-        self
-    }
-
-    pub fn num(&mut self, v: u64) -> &mut Self {
-        let end = self.b.len() - 1;
-        crate::out::append_decimal(&mut self.b[..end], &mut self.len, v);
-        self
-    }
-
-    pub fn bytes(&self) -> &[u8] {
-        // `len < 512` always; `min` lets the compiler see it (no panic path).
-        &self.b[..self.len.min(511)]
-    }
-
-    #[inline(never)]
-    pub fn c(&mut self) -> &CStr {
-        self.b[self.len.min(511)] = 0;
-        // SAFETY: NUL-terminated just above, within the buffer.
-        unsafe { CStr::from_ptr(self.b.as_ptr() as *const core::ffi::c_char) }
-    }
-}
+/// A path built from byte pieces; `c()` gives it NUL-terminated.
+pub type Path = Buf<512>;
 
 pub fn open_read(p: &CStr) -> io::Result<OwnedFd> {
     fs::open(p, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())
@@ -88,6 +47,12 @@ pub fn read_file(p: &CStr, buf: &mut [u8]) -> io::Result<usize> {
         }
     }
     Ok(n)
+}
+
+/// `open_read` that reports a failure as `cannot read PATH: ...`.
+#[inline(never)]
+pub fn open_or_fail(p: &mut Path) -> crate::out::Res<OwnedFd> {
+    open_read(p.c()).map_err(|e| crate::out::io_fail(b"cannot read ", p.bytes(), e))
 }
 
 /// `read_file` that reports a failure as `cannot read PATH: ...`.

@@ -1,36 +1,39 @@
 //! IRQ affinities: finds the routable IRQs, saves their `smp_affinity_list`,
 //! routes them to the housekeeping CPU, and hands what it saved and moved to
-//! the restore (`journal::Undo` puts them back, also after a crash).
+//! the restore (`saved::Undo` puts them back, also after a crash).
 //!
 //! The routable IRQs are the lines of `/proc/interrupts` that start with a
 //! number and do not mention `timer` (per-CPU timers stay where they are, as
 //! in the original). Lines such as `NMI:`, `LOC:` or `IPI0:` have no number.
 //! The text is scanned byte by byte, so lines of any length work.
 
-use crate::fsutil::{open_read, read_file, write_file, Path};
-use crate::journal::{Each, Kind};
+use crate::fsutil::{open_or_fail, read_file, write_file, Path};
 use crate::out::{fail, io_fail, msg, Buf, Res, E_IO};
-use heapless::Vec;
+use crate::saved::{unroutable, Each, Kind};
 use rustix::io::{self, Errno};
 
 const MAX_IRQS: usize = 1024;
 
-/// How the kernel refuses to route per-CPU, managed and chained IRQs: EPERM
-/// (EIO on older kernels), or EINVAL from the irqchip.
-pub fn unroutable(e: Errno) -> bool {
-    e == Errno::PERM || e == Errno::IO || e == Errno::INVAL
-}
-
 struct Irq {
     n: u32,
-    saved: Vec<u8, 96>,
+    saved: Buf<96>,
     moved: bool,
+}
+
+impl Irq {
+    const NONE: Irq = Irq {
+        n: 0,
+        saved: Buf::new(),
+        moved: false,
+    };
 }
 
 /// The IRQs to route, with their affinities as found.
 pub struct Irqs {
     procfs: &'static [u8],
-    list: Vec<Irq, MAX_IRQS>,
+    list: [Irq; MAX_IRQS],
+    /// How many of `list` are IRQs.
+    len: usize,
     /// How many the kernel let us route.
     pub moved: u32,
 }
@@ -39,24 +42,35 @@ impl Irqs {
     pub const fn new(procfs: &'static [u8]) -> Irqs {
         Irqs {
             procfs,
-            list: Vec::new(),
+            list: [Irq::NONE; MAX_IRQS],
+            len: 0,
             moved: 0,
         }
     }
 
+    fn irqs(&self) -> &[Irq] {
+        &self.list[..self.len.min(MAX_IRQS)]
+    }
+
     fn path(&self, n: u32) -> Path {
-        let mut p = Path::new(&[self.procfs, b"/irq/"]);
-        p.num(n as u64).push(b"/smp_affinity_list");
+        let mut p = Path::from(&[self.procfs, b"/irq/"]);
+        p.n(n as u64).s(b"/smp_affinity_list");
         p
     }
 
     /// Finds the routable IRQs and reads their affinities, before any change.
     pub fn save(&mut self) -> Res<()> {
-        let mut p = Path::new(&[self.procfs, b"/interrupts"]);
-        let fd = open_read(p.c()).map_err(|e| io_fail(b"cannot read ", p.bytes(), e))?;
-        let mut nums: Vec<u32, MAX_IRQS> = Vec::new();
+        let mut p = Path::from(&[self.procfs, b"/interrupts"]);
+        let fd = open_or_fail(&mut p)?;
+        let (list, len) = (&mut self.list, &mut self.len);
         let mut overflow = false;
-        let mut found = |n: u32| overflow |= nums.push(n).is_err();
+        let mut found = |n: u32| match list.get_mut(*len) {
+            Some(irq) => {
+                irq.n = n;
+                *len += 1;
+            }
+            None => overflow = true,
+        };
         let mut scan = Scan::new();
         let mut buf = [0u8; 4096];
         loop {
@@ -76,24 +90,25 @@ impl Irqs {
                 E_IO,
             ));
         }
-        for &n in nums.iter() {
+        // Those with a descriptor are kept, in their order, with their affinity.
+        let mut kept = 0;
+        for i in 0..self.irqs().len() {
+            let n = self.list[i].n;
             let mut p = self.path(n);
             let mut buf = [0u8; 96];
             match read_file(p.c(), &mut buf) {
                 Ok(k) => {
-                    let mut saved = Vec::new();
-                    let _ = saved.extend_from_slice(&buf[..k]);
-                    let _ = self.list.push(Irq {
-                        n,
-                        saved,
-                        moved: false,
-                    });
+                    let irq = &mut self.list[kept];
+                    irq.n = n;
+                    irq.saved.s(&buf[..k]);
+                    kept += 1;
                 }
                 // No directory: an IRQ without a descriptor to route.
                 Err(Errno::NOENT) => {}
                 Err(e) => return Err(io_fail(b"cannot read ", p.bytes(), e)),
             }
         }
+        self.len = kept;
         Ok(())
     }
 
@@ -101,7 +116,7 @@ impl Irqs {
     pub fn route(&mut self, cpu: u64) -> Res<()> {
         let mut v = Buf::<24>::new();
         v.n(cpu).s(b"\n");
-        for i in 0..self.list.len() {
+        for i in 0..self.irqs().len() {
             let mut p = self.path(self.list[i].n);
             match write_file(p.c(), v.bytes()) {
                 Ok(()) => {
@@ -118,8 +133,13 @@ impl Irqs {
     /// Calls `f` with each IRQ it may route: its path, affinity as found,
     /// and whether it was moved.
     pub fn each_saved(&self, f: Each) {
-        for irq in self.list.iter() {
-            f(Kind::Irq, &mut self.path(irq.n), &irq.saved, irq.moved);
+        for irq in self.irqs() {
+            f(
+                Kind::Irq,
+                &mut self.path(irq.n),
+                irq.saved.bytes(),
+                irq.moved,
+            );
         }
     }
 }

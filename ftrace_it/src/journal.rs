@@ -5,105 +5,22 @@
 //! restored. The default is under /run, which, like the settings it holds,
 //! does not outlive a reboot.
 //!
-//! Also the rules for putting a value back, shared by the session's own
-//! restore and by `--restore`.
-//!
 //! Format: the line `ftrace_it journal 1`, then per value a one-letter kind,
 //! the path, NUL, the value, NUL (neither contains a NUL); then `end\n`. In
 //! the order the values are put back.
 
-use crate::fsutil::{open_read, write_file, Path};
-use crate::irq::unroutable;
-use crate::out::{
-    fail, io_fail, msg, say, tell, with_errno, Res, Writer, E_JOURNAL, E_RESTORE, E_STALE,
-};
+use crate::fsutil::{open_read, Path};
+use crate::out::{fail, io_fail, msg, tell, Res, Writer, E_JOURNAL, E_RESTORE, E_STALE};
+use crate::saved::{Each, Kind, Undo, KINDS};
 use rustix::fd::OwnedFd;
 use rustix::fs::{self, Mode, OFlags, RenameFlags, CWD};
 use rustix::io::Errno;
 use rustix::mm::{mmap, MapFlags, ProtFlags};
-use rustix::mount::{unmount, UnmountFlags};
 
 pub const DEFAULT: &[u8] = b"/run/ftrace_it.journal";
 
 const HEAD: &[u8] = b"ftrace_it journal 1\n";
 const END: &[u8] = b"end\n";
-
-/// What a saved value is, which decides how it is put back; the
-/// discriminant is its letter in the journal.
-#[derive(Clone, Copy, PartialEq, Eq)]
-#[repr(u8)]
-pub enum Kind {
-    /// A tracefs control file.
-    Setting = b's',
-    /// `current_tracer`, which a trace_pipe reader can hold.
-    Tracer = b't',
-    /// `tracing_on`, left at 0 if the tracer could not be put back.
-    TracingOn = b'o',
-    /// An IRQ's `smp_affinity_list`.
-    Irq = b'i',
-    /// A tracefs we mounted: the path is the mount point.
-    Mount = b'm',
-}
-
-const KINDS: [Kind; 5] = [
-    Kind::Setting,
-    Kind::Tracer,
-    Kind::TracingOn,
-    Kind::Irq,
-    Kind::Mount,
-];
-
-/// Called with each saved value: kind, path, value as found, and whether
-/// the session changed it.
-pub type Each<'f> = &'f mut dyn FnMut(Kind, &mut Path, &[u8], bool);
-
-/// Puts saved values back, in the order given.
-pub struct Undo {
-    /// Nothing failed so far (each failure is reported).
-    pub ok: bool,
-    /// A trace_pipe reader holds `current_tracer`.
-    tracer_busy: bool,
-    /// From a journal: whether the dead run got to route an IRQ is unknown.
-    replay: bool,
-}
-
-impl Undo {
-    pub fn new(replay: bool) -> Undo {
-        Undo {
-            ok: true,
-            tracer_busy: false,
-            replay,
-        }
-    }
-
-    /// Puts one value back; true if it was.
-    pub fn put(&mut self, kind: Kind, p: &mut Path, value: &[u8]) -> bool {
-        let r = match kind {
-            Kind::Mount => unmount(p.c(), UnmountFlags::empty()),
-            // Rather tracing off than every task traced without the filter.
-            Kind::TracingOn if self.tracer_busy => return false,
-            _ => write_file(p.c(), value),
-        };
-        let e = match r {
-            Ok(()) => return true,
-            // An IRQ the kernel will not route was not routed.
-            Err(e) if kind == Kind::Irq && self.replay && unroutable(e) => return false,
-            Err(e) => e,
-        };
-        let mut m = msg();
-        m.s(b"cannot restore ").s(p.bytes());
-        if e == Errno::BUSY && kind == Kind::Tracer {
-            self.tracer_busy = true;
-            m.s(b": a trace_pipe reader holds it (EBUSY) and has the data; \
-                  tracing_on stays 0: run 'ftrace_it --restore' when it is done");
-        } else {
-            with_errno(&mut m, e).s(b": the system is not as it was, fix it by hand");
-        }
-        say(&mut m);
-        self.ok = false;
-        false
-    }
-}
 
 /// The journal of this session, on disk.
 pub struct Journal(&'static [u8]);
@@ -113,8 +30,8 @@ impl Journal {
     /// does not replace a journal: one there is from a run that is still
     /// going, or that died with settings changed; then this run refuses.
     pub fn write(path: &'static [u8], each: impl FnOnce(Each)) -> Res<Journal> {
-        let mut p = Path::new(&[path]);
-        let mut tmp = Path::new(&[path, b".new"]);
+        let mut p = Path::from(&[path]);
+        let mut tmp = Path::from(&[path, b".new"]);
         let flags = OFlags::WRONLY | OFlags::CREATE | OFlags::TRUNC | OFlags::CLOEXEC;
         let r = fs::open(tmp.c(), flags, Mode::from_raw_mode(0o600)).and_then(|fd| {
             let mut w = Writer::new(&fd);
@@ -147,7 +64,7 @@ impl Journal {
 
     /// After a complete restore: nothing is left to put back.
     pub fn remove(&self) {
-        let _ = fs::unlink(Path::new(&[self.0]).c());
+        let _ = fs::unlink(Path::from(&[self.0]).c());
     }
 }
 
@@ -174,7 +91,7 @@ fn replay(data: &[u8], f: &mut dyn FnMut(Kind, &mut Path, &[u8])) -> Option<()> 
         if path.is_empty() || path.len() > 511 || value.len() > 1024 {
             return None;
         }
-        f(kind, &mut Path::new(&[path]), value);
+        f(kind, &mut Path::from(&[path]), value);
     }
     Some(())
 }
@@ -182,7 +99,7 @@ fn replay(data: &[u8], f: &mut dyn FnMut(Kind, &mut Path, &[u8])) -> Option<()> 
 /// `ftrace_it --restore`: puts back what the journal at `path` holds, then
 /// removes it. Checks the whole journal before it changes anything.
 pub fn restore(path: &'static [u8]) -> u8 {
-    let mut p = Path::new(&[path]);
+    let mut p = Path::from(&[path]);
     // The mapping outlives the descriptor.
     let data = match open_read(p.c()).and_then(|fd| map(&fd)) {
         Ok(d) => d,

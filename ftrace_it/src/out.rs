@@ -1,5 +1,6 @@
-//! Fixed-size text buffers, output and one-line errors.
+//! The fixed-capacity buffer, output and one-line errors.
 
+use core::ffi::CStr;
 use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
 use rustix::io::{self, Errno};
 
@@ -31,7 +32,9 @@ pub const E_JOURNAL: u8 = 75;
 /// Every status above: the tool's own, not the program's.
 pub const OWN_ERRORS: core::ops::RangeInclusive<u8> = E_USAGE..=E_JOURNAL;
 
-/// A byte buffer that silently truncates: messages never fail to format.
+/// The one fixed-capacity buffer: bytes that silently truncate at N, so
+/// messages never fail to format; also paths (`fsutil::Path`), saved
+/// settings and task names.
 pub struct Buf<const N: usize> {
     len: usize,
     b: [u8; N],
@@ -60,6 +63,40 @@ impl<const N: usize> Buf<N> {
     pub fn clear(&mut self) {
         self.len = 0;
     }
+
+    /// Replaces the content with `x`, as much as fits.
+    pub fn set(&mut self, x: &[u8]) {
+        self.clear();
+        self.s(x);
+    }
+
+    /// The pieces one after the other.
+    #[inline(never)]
+    pub fn from(parts: &[&[u8]]) -> Self {
+        let mut b = Self::new();
+        for part in parts {
+            b.s(part);
+        }
+        b
+    }
+
+    /// As a C string, NUL-terminated in place: a full buffer gives up its
+    /// last byte to the NUL.
+    pub fn c(&mut self) -> &CStr {
+        self.len = self.len.min(N - 1);
+        terminate(&mut self.b, self.len)
+    }
+}
+
+/// Shared by every buffer size, so it exists once in the binary.
+#[inline(never)]
+fn terminate(b: &mut [u8], len: usize) -> &CStr {
+    let Some(nul) = b.get_mut(len) else {
+        return Default::default();
+    };
+    *nul = 0;
+    // SAFETY: NUL-terminated just above, within the buffer.
+    unsafe { CStr::from_ptr(b.as_ptr() as *const core::ffi::c_char) }
 }
 
 /// Shared by every buffer size, so it exists once in the binary.
@@ -91,6 +128,51 @@ pub fn decimal(t: &mut [u8; 20], mut v: u64) -> usize {
         }
     }
     0
+}
+
+/// N names in one string, separated by `|`: a table of slices would take
+/// 16 bytes per name on top of its text. Where each ends is worked out at
+/// compile time, and a wrong count fails the build.
+pub struct Names<const N: usize> {
+    text: &'static [u8],
+    ends: [u16; N],
+}
+
+impl<const N: usize> Names<N> {
+    pub const fn new(text: &'static [u8]) -> Self {
+        let mut ends = [0u16; N];
+        let (mut i, mut n) = (0, 0);
+        while i <= text.len() {
+            if i == text.len() || text[i] == b'|' {
+                assert!(n < N, "more names than N");
+                ends[n] = i as u16;
+                n += 1;
+            }
+            i += 1;
+        }
+        assert!(n == N, "fewer names than N");
+        Names { text, ends }
+    }
+
+    pub fn get(&self, i: usize) -> &'static [u8] {
+        nth(self.text, &self.ends, i)
+    }
+
+    /// The index of `name`.
+    pub fn find(&self, name: &[u8]) -> Option<usize> {
+        (0..N).find(|&i| self.get(i) == name)
+    }
+}
+
+/// Name `i` of a `Names` table; shared by every table size.
+#[inline(never)]
+fn nth(text: &'static [u8], ends: &[u16], i: usize) -> &'static [u8] {
+    let start = match i.checked_sub(1).and_then(|p| ends.get(p)) {
+        Some(&e) => e as usize + 1,
+        None => 0,
+    };
+    let end = ends.get(i).map_or(0, |&e| e as usize);
+    text.get(start..end).unwrap_or_default()
 }
 
 pub type Msg = Buf<768>;
@@ -217,26 +299,31 @@ pub fn code_of(e: Errno) -> u8 {
 }
 
 pub fn errtext(e: Errno) -> &'static [u8] {
-    const T: &[(Errno, &[u8])] = &[
-        (Errno::NOENT, b"no such file or directory"),
-        (Errno::ACCESS, b"permission denied"),
-        (Errno::PERM, b"operation not permitted"),
-        (Errno::BUSY, b"device or resource busy"),
-        (Errno::INVAL, b"invalid argument"),
-        (Errno::IO, b"input/output error"),
-        (Errno::NOEXEC, b"exec format error"),
-        (Errno::NODEV, b"no such device"),
-        (Errno::NOSPC, b"no space left on device"),
-        (Errno::ROFS, b"read-only file system"),
-        (Errno::TOOBIG, b"argument list too long"),
-        (Errno::TXTBSY, b"text file busy"),
+    const CODES: [Errno; 12] = [
+        Errno::NOENT,
+        Errno::ACCESS,
+        Errno::PERM,
+        Errno::BUSY,
+        Errno::INVAL,
+        Errno::IO,
+        Errno::NOEXEC,
+        Errno::NODEV,
+        Errno::NOSPC,
+        Errno::ROFS,
+        Errno::TOOBIG,
+        Errno::TXTBSY,
     ];
-    for (k, v) in T {
-        if *k == e {
-            return v;
-        }
+    /// In the order of CODES.
+    const TEXTS: Names<12> = Names::new(
+        b"no such file or directory|permission denied|operation not permitted|\
+        device or resource busy|invalid argument|input/output error|exec format error|\
+        no such device|no space left on device|read-only file system|argument list too long|\
+        text file busy",
+    );
+    match CODES.iter().position(|&c| c == e) {
+        Some(i) => TEXTS.get(i),
+        None => b"system error",
     }
-    b"system error"
 }
 
 /// Appends `: <error text> (errno N)`.

@@ -3,7 +3,7 @@
 
 use crate::args::{Tracer, VERSION};
 use crate::child::End;
-use crate::fsutil::{field, first_number, open_read, read_into, read_or_fail, Path};
+use crate::fsutil::{field, first_number, open_or_fail, read_into, read_or_fail, Path};
 use crate::out::{fail, io_fail, msg, Buf, Res, Writer, E_LOST};
 use crate::session::Session;
 use crate::tasks::Tasks;
@@ -50,7 +50,7 @@ impl Session<'_> {
         let o = self.o;
         let out_name = o.output.map_or(&b""[..], |c| c.to_bytes());
         let mut p = self.tracefs.path(b"trace");
-        let trace = open_read(p.c()).map_err(|e| io_fail(b"cannot read ", p.bytes(), e))?;
+        let trace = open_or_fail(&mut p)?;
         let mut chunk = [0u8; 32768];
         let mut len =
             read_into(&trace, &mut chunk).map_err(|e| io_fail(b"cannot read ", p.bytes(), e))?;
@@ -67,7 +67,7 @@ impl Session<'_> {
             tasks.scan(&chunk[..len]);
             len = read_more(&trace, &mut chunk, &mut p)?;
         }
-        let trace = open_read(p.c()).map_err(|e| io_fail(b"cannot read ", p.bytes(), e))?;
+        let trace = open_or_fail(&mut p)?;
         len = read_into(&trace, &mut chunk).map_err(|e| io_fail(b"cannot read ", p.bytes(), e))?;
         let mut w = Writer::new(fd);
         let uts = rustix::system::uname();
@@ -89,7 +89,7 @@ impl Session<'_> {
         } else {
             w.s(b"none");
         }
-        w.key(b"cpus_online").s(&self.online_text);
+        w.key(b"cpus_online").s(self.online_text.bytes());
         w.key(b"irq_routing")
             .s(if o.irq_routing { b"on" } else { b"off" });
         w.key(b"irqs_moved").n(self.irqs.moved as u64);

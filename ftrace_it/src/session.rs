@@ -1,21 +1,21 @@
 //! One tracing session, in the order things happen: check, save, journal,
 //! set up, release the program, wait, restore. Each step's details, and
 //! what its undo needs, are in the module of what it touches: `tracefs`,
-//! `irq`, `child`, `signals`; the journal and the rules for putting a value
-//! back are in `journal`, record mode's output in `record`.
+//! `irq`, `child`, `signals`; the rules for putting a value back are in
+//! `saved`, the journal in `journal`, record mode's output in `record`.
 
 use crate::args::{Argv, Opts, Tracer};
 use crate::child::{self, Child, End, Failed};
 use crate::fsutil::{read_or_fail, trim, CpuBits, Path};
 use crate::irq::Irqs;
-use crate::journal::{Each, Journal, Undo};
+use crate::journal::Journal;
 use crate::out::{
-    fail, io_fail, msg, stdout, with_errno, write_all, Fail, Res, E_CPU, E_EXEC, E_IO, E_PERM,
+    fail, io_fail, msg, stdout, with_errno, write_all, Buf, Fail, Res, E_CPU, E_EXEC, E_IO, E_PERM,
     E_PROGRAM, E_RESTORE, OWN_ERRORS,
 };
+use crate::saved::{Each, Undo};
 use crate::signals::{Ev, Signals, Timer};
 use crate::tracefs::Tracefs;
-use heapless::Vec;
 use rustix::fd::OwnedFd;
 use rustix::fs::{self, FileType, Mode, OFlags};
 use rustix::io::{self, Errno};
@@ -26,7 +26,7 @@ pub struct Session<'a> {
     pub a: Argv,
     sig: Signals,
     pub online: CpuBits,
-    pub online_text: Vec<u8, 256>,
+    pub online_text: Buf<256>,
     pub tracefs: Tracefs,
     pub irqs: Irqs,
     /// Written once everything is saved, before the first change.
@@ -46,7 +46,7 @@ pub fn run(o: &Opts, a: Argv) -> u8 {
         a,
         sig: Signals::block(),
         online: CpuBits::empty(),
-        online_text: Vec::new(),
+        online_text: Buf::new(),
         tracefs: Tracefs::none(),
         irqs: Irqs::new(o.procfs),
         journal: None,
@@ -135,11 +135,11 @@ impl Session<'_> {
     }
 
     fn check_cpus(&mut self) -> Res<()> {
-        let mut p = Path::new(&[self.o.sysfs, b"/devices/system/cpu/online"]);
+        let mut p = Path::from(&[self.o.sysfs, b"/devices/system/cpu/online"]);
         let mut buf = [0u8; 256];
         let n = read_or_fail(&mut p, &mut buf)?;
         let text = trim(&buf[..n]);
-        let _ = self.online_text.extend_from_slice(text);
+        self.online_text.s(text);
         self.online = match CpuBits::parse(text) {
             Some(b) => b,
             None => {

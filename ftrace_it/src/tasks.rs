@@ -8,36 +8,23 @@ use crate::out::{Buf, Writer};
 /// Tasks listed at most; the rest are counted (`tasks` in the header).
 pub const MAX_TASKS: usize = 64;
 
-#[derive(Clone, Copy)]
 struct Task {
     pid: u32,
     parent: u32,
-    comm: [u8; 16],
-    comm_len: usize,
-    first: [u8; 20],
-    first_len: usize,
-    last: [u8; 20],
-    last_len: usize,
+    comm: Buf<16>,
+    /// Timestamps of the first and last line; empty: none yet.
+    first: Buf<20>,
+    last: Buf<20>,
 }
 
 impl Task {
     const NONE: Task = Task {
         pid: 0,
         parent: 0,
-        comm: [0; 16],
-        comm_len: 0,
-        first: [0; 20],
-        first_len: 0,
-        last: [0; 20],
-        last_len: 0,
+        comm: Buf::new(),
+        first: Buf::new(),
+        last: Buf::new(),
     };
-}
-
-/// Copies `x` into `to`, as much as fits; returns the length.
-fn keep(to: &mut [u8], x: &[u8]) -> usize {
-    let n = x.len().min(to.len());
-    to[..n].copy_from_slice(&x[..n]);
-    n
 }
 
 pub struct Tasks {
@@ -48,6 +35,14 @@ pub struct Tasks {
     /// The line being read, across chunks; longer lines are cut (a fork
     /// line is far shorter).
     line: Buf<256>,
+}
+
+/// A timestamp, or `none` if the task had no line.
+fn or_none(ts: &Buf<20>) -> &[u8] {
+    match ts.bytes() {
+        [] => b"none",
+        ts => ts,
+    }
 }
 
 /// The value after `key` in an event's `key=value` fields.
@@ -74,7 +69,7 @@ impl Tasks {
         if let Some(t) = self.t.get_mut(self.n) {
             t.pid = pid;
             t.parent = parent;
-            t.comm_len = keep(&mut t.comm, comm);
+            t.comm.set(comm);
             self.n += 1;
         }
     }
@@ -86,14 +81,14 @@ impl Tasks {
     }
 
     /// Reads a chunk of the trace text.
+    // This, `one` and `write` not inlined into the long `record`: measured
+    // 290 B smaller on aarch64.
+    #[inline(never)]
     pub fn scan(&mut self, chunk: &[u8]) {
         for &c in chunk {
             if c == b'\n' {
-                let line = self.line.bytes();
-                let mut copy = [0u8; 256];
-                let n = keep(&mut copy, line);
-                self.line.clear();
-                self.one(&copy[..n]);
+                let line = core::mem::replace(&mut self.line, Buf::new());
+                self.one(line.bytes());
             } else {
                 self.line.s(&[c]);
             }
@@ -101,6 +96,7 @@ impl Tasks {
     }
 
     /// `   comm-pid   [cpu] flags  secs.usecs: what`
+    #[inline(never)]
     fn one(&mut self, line: &[u8]) {
         if line.first() == Some(&b'#') {
             return;
@@ -130,12 +126,12 @@ impl Tasks {
             return;
         };
         let t = &mut self.t[i];
-        if t.first_len == 0 {
-            t.first_len = keep(&mut t.first, ts);
+        if t.first.bytes().is_empty() {
+            t.first.set(ts);
         }
-        t.last_len = keep(&mut t.last, ts);
+        t.last.set(ts);
         if comm != b"<...>" {
-            t.comm_len = keep(&mut t.comm, comm);
+            t.comm.set(comm);
         }
         if words.next() == Some(b"sched_process_fork:") {
             let child = value(line, b"child_pid=").and_then(first_number);
@@ -150,25 +146,15 @@ impl Tasks {
     }
 
     /// `tasks: N`, then one `task:` line per listed task.
+    #[inline(never)]
     pub fn write(&self, w: &mut Writer) {
         w.key(b"tasks").n(self.found);
         for t in &self.t[..self.n.min(MAX_TASKS)] {
             w.key(b"task").s(b"pid=").n(t.pid as u64);
             w.s(b" parent=").n(t.parent as u64);
-            w.s(b" first=");
-            let none: &[u8] = b"none";
-            w.s(if t.first_len == 0 {
-                none
-            } else {
-                &t.first[..t.first_len.min(20)]
-            });
-            w.s(b" last=");
-            w.s(if t.last_len == 0 {
-                none
-            } else {
-                &t.last[..t.last_len.min(20)]
-            });
-            w.s(b" comm=").s(&t.comm[..t.comm_len.min(16)]);
+            w.s(b" first=").s(or_none(&t.first));
+            w.s(b" last=").s(or_none(&t.last));
+            w.s(b" comm=").s(t.comm.bytes());
         }
     }
 }

@@ -6,10 +6,9 @@ use crate::args::{Opts, Tracer};
 use crate::fsutil::{
     exists, field, first_number, has_word, open_write, read_file, read_or_fail, trim, Path,
 };
-use crate::journal::{Each, Kind};
-use crate::out::{fail, io_fail, msg, with_errno, write_all, Buf, Res, E_TRACEFS, E_TRACER};
+use crate::out::{fail, io_fail, msg, with_errno, write_all, Buf, Names, Res, E_TRACEFS, E_TRACER};
+use crate::saved::{Each, Kind};
 use core::ffi::CStr;
-use heapless::Vec;
 use rustix::fd::AsFd;
 use rustix::io::Errno;
 use rustix::mount::{mount, unmount, MountFlags, UnmountFlags};
@@ -89,33 +88,26 @@ const FORK_ITER: &[u8] = b"__traceiter_sched_process_fork\n";
 impl Ctl {
     /// Relative to tracefs; `CpuBuffer` to the CPU's `per_cpu/cpuN`.
     fn file(self) -> &'static [u8] {
-        match self {
-            Ctl::On => b"tracing_on",
-            Ctl::Tracer => b"current_tracer",
-            Ctl::Pid => b"set_ftrace_pid",
-            Ctl::Buffer => b"buffer_size_kb",
-            Ctl::CpuBuffer => b"/buffer_size_kb",
-            Ctl::Graph => b"options/funcgraph-proc",
-            Ctl::SymAddr => b"options/sym-addr",
-            Ctl::FuncFork => b"options/function-fork",
-            Ctl::EventFork => b"options/event-fork",
-            Ctl::EventPid => b"set_event_pid",
-            Ctl::ForkEvent => b"events/sched/sched_process_fork/enable",
-            Ctl::Notrace => b"set_ftrace_notrace",
-        }
+        /// In the order of the variants.
+        const FILES: Names<12> = Names::new(
+            b"tracing_on|current_tracer|set_ftrace_pid|buffer_size_kb|/buffer_size_kb|\
+            options/funcgraph-proc|options/sym-addr|options/function-fork|options/event-fork|\
+            set_event_pid|events/sched/sched_process_fork/enable|set_ftrace_notrace",
+        );
+        FILES.get(self as usize)
     }
 }
 
 /// A control file's content before the session, in the form that writes it
 /// back, and whether the session wrote to it.
 struct Saved {
-    value: Vec<u8, 1024>,
+    value: Buf<1024>,
     changed: bool,
 }
 
 impl Saved {
     const NONE: Saved = Saved {
-        value: Vec::new(),
+        value: Buf::new(),
         changed: false,
     };
 }
@@ -160,7 +152,7 @@ impl Tracefs {
     /// Not found yet: nothing to restore.
     pub fn none() -> Tracefs {
         Tracefs {
-            dir: Path::new(&[]),
+            dir: Path::new(),
             mounted: false,
             cpu: 0,
             ctl: [Saved::NONE; CTLS.len()],
@@ -174,13 +166,13 @@ impl Tracefs {
     }
 
     pub fn path(&self, rel: &[u8]) -> Path {
-        Path::new(&[self.dir.bytes(), b"/", rel])
+        Path::from(&[self.dir.bytes(), b"/", rel])
     }
 
     /// `<tracefs>/per_cpu/cpu<N>/<file>`
     pub fn per_cpu(&self, cpu: u64, file: &[u8]) -> Path {
         let mut p = self.path(b"per_cpu/cpu");
-        p.num(cpu).push(file);
+        p.n(cpu).s(file);
         p
     }
 
@@ -205,7 +197,7 @@ impl Tracefs {
     }
 
     fn saved(&self, c: Ctl) -> &[u8] {
-        &self.ctl[c as usize].value
+        self.ctl[c as usize].value.bytes()
     }
 
     /// `--tracefs DIR`, else `/sys/kernel/tracing` (mounted there if need
@@ -213,7 +205,7 @@ impl Tracefs {
     pub fn find(&mut self, o: &Opts) -> Res<()> {
         self.cpu = o.cpu;
         if let Some(dir) = o.tracefs {
-            self.dir = Path::new(&[dir]);
+            self.dir = Path::from(&[dir]);
             if exists(self.path(Ctl::On.file()).c()) {
                 return Ok(());
             }
@@ -225,7 +217,7 @@ impl Tracefs {
                 E_TRACEFS,
             ));
         }
-        self.dir = Path::new(&[b"/sys/kernel/tracing"]);
+        self.dir = Path::from(&[b"/sys/kernel/tracing"]);
         if exists(self.path(Ctl::On.file()).c()) {
             return Ok(());
         }
@@ -239,9 +231,9 @@ impl Tracefs {
             let _ = unmount(self.dir.c(), UnmountFlags::empty());
         }
         // Kernels without /sys/kernel/tracing have it under debugfs.
-        let mut legacy = Path::new(&[b"/sys/kernel/debug/tracing/tracing_on"]);
+        let mut legacy = Path::from(&[b"/sys/kernel/debug/tracing/tracing_on"]);
         if exists(legacy.c()) {
-            self.dir = Path::new(&[b"/sys/kernel/debug/tracing"]);
+            self.dir = Path::from(&[b"/sys/kernel/debug/tracing"]);
             return Ok(());
         }
         let mut m = msg();
@@ -292,7 +284,7 @@ impl Tracefs {
             let mut p = self.ctl_path(c);
             let mut buf = [0u8; 1024];
             let len = read_or_fail(&mut p, &mut buf)?;
-            let _ = self.ctl[c as usize].value.extend_from_slice(&buf[..len]);
+            self.ctl[c as usize].value.s(&buf[..len]);
         }
         // An empty pid filter reads "no pid"; opening with O_TRUNC clears it.
         if trim(self.saved(Ctl::Pid)) == b"no pid" {
@@ -307,13 +299,11 @@ impl Tracefs {
         // "N (expanded: M)": they are expanded to M first, as switching the
         // tracer would do anyway, and left at M.
         let top = &mut self.ctl[Ctl::Buffer as usize].value;
-        let colon = top.iter().position(|&c| c == b':');
+        let colon = top.bytes().iter().position(|&c| c == b':');
         if let Some(colon) = colon {
-            let m = first_number(&top[colon + 1..]).unwrap_or(0);
-            let mut v = Buf::<24>::new();
-            v.n(m).s(b"\n");
+            let m = first_number(&top.bytes()[colon + 1..]).unwrap_or(0);
             top.clear();
-            let _ = top.extend_from_slice(v.bytes());
+            top.n(m).s(b"\n");
         }
         // What the setup will write, decided here for the journal.
         self.resize = o.buffer_kb.is_some() || o.output.is_some();
@@ -455,7 +445,7 @@ impl Tracefs {
     pub fn each_saved_last(&self, f: Each) {
         self.give(Ctl::On, f);
         if self.mounted {
-            f(Kind::Mount, &mut Path::new(&[self.dir.bytes()]), b"", true);
+            f(Kind::Mount, &mut Path::from(&[self.dir.bytes()]), b"", true);
         }
     }
 
@@ -469,7 +459,7 @@ impl Tracefs {
         };
         let s = &self.ctl[c as usize];
         if self.planned(c) {
-            f(kind, &mut self.ctl_path(c), &s.value, s.changed);
+            f(kind, &mut self.ctl_path(c), s.value.bytes(), s.changed);
         }
     }
 }
@@ -481,7 +471,7 @@ fn default_buffer_kb(o: &Opts) -> u64 {
         Some(ms) => 4096 + 4096 * ms.div_ceil(1000),
         None => 16384,
     };
-    let mut p = Path::new(&[o.procfs, b"/meminfo"]);
+    let mut p = Path::from(&[o.procfs, b"/meminfo"]);
     let mut buf = [0u8; 4096];
     let n = read_file(p.c(), &mut buf).unwrap_or(0);
     match field(&buf[..n], b"MemAvailable") {
