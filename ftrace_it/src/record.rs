@@ -7,6 +7,7 @@ use crate::fsutil::{field, first_number, open_or_fail, read_into, read_or_fail, 
 use crate::out::{fail, io_fail, msg, Buf, Res, Writer, E_LOST};
 use crate::session::Session;
 use crate::tasks::Tasks;
+use guest_protocol::header;
 use rustix::fd::OwnedFd;
 use rustix::io::{self, Errno};
 use rustix::process::Pid;
@@ -18,7 +19,9 @@ impl Writer<'_> {
         if self.len > 0 {
             self.s(b"\n");
         }
-        self.s(b"# ftrace_it.").s(k).s(b": ")
+        self.s(header::PREFIX.as_bytes())
+            .s(k)
+            .s(header::SEPARATOR.as_bytes())
     }
 }
 
@@ -71,31 +74,38 @@ impl Session<'_> {
         len = read_into(&trace, &mut chunk).map_err(|e| io_fail(b"cannot read ", p.bytes(), e))?;
         let mut w = Writer::new(fd);
         let uts = rustix::system::uname();
-        w.key(b"version").s(VERSION);
-        w.key(b"kernel").s(uts.release().to_bytes());
+        w.key(header::VERSION.as_bytes()).s(VERSION);
+        w.key(header::KERNEL.as_bytes()).s(uts.release().to_bytes());
         // The build, not only the release: a rebuild with another config
         // keeps the release (`uname -v`, the build tree's UTS_VERSION).
-        w.key(b"kernel_version").s(uts.version().to_bytes());
-        w.key(b"machine").s(uts.machine().to_bytes());
-        w.key(b"tracer").s(o.tracer.name());
+        w.key(header::KERNEL_VERSION.as_bytes())
+            .s(uts.version().to_bytes());
+        w.key(header::MACHINE.as_bytes())
+            .s(uts.machine().to_bytes());
+        w.key(header::TRACER.as_bytes()).s(o.tracer.name());
         // Whether the lines carry addresses: only the function tracer's do.
         let addr = o.tracer == Tracer::Function && self.tracefs.sym_addr_on();
-        w.key(b"sym_addr").s(if addr { b"on" } else { b"off" });
-        w.key(b"pid").n(Pid::as_raw(self.child_pid) as u64);
-        w.key(b"cpu").n(o.cpu);
-        w.key(b"housekeeping");
+        w.key(header::SYM_ADDR.as_bytes())
+            .s(if addr { b"on" } else { b"off" });
+        w.key(header::PID.as_bytes())
+            .n(Pid::as_raw(self.child_pid) as u64);
+        w.key(header::CPU.as_bytes()).n(o.cpu);
+        w.key(header::HOUSEKEEPING.as_bytes());
         if o.irq_routing {
             w.n(o.housekeeping);
         } else {
             w.s(b"none");
         }
-        w.key(b"cpus_online").s(self.online_text.bytes());
-        w.key(b"irq_routing")
+        w.key(header::CPUS_ONLINE.as_bytes())
+            .s(self.online_text.bytes());
+        w.key(header::IRQ_ROUTING.as_bytes())
             .s(if o.irq_routing { b"on" } else { b"off" });
-        w.key(b"irqs_moved").n(self.irqs.moved as u64);
-        w.key(b"buffer_kb").n(self.tracefs.buffer_kb);
-        w.key(b"duration").s(o.duration_text);
-        w.key(b"command");
+        w.key(header::IRQS_MOVED.as_bytes())
+            .n(self.irqs.moved as u64);
+        w.key(header::BUFFER_KB.as_bytes())
+            .n(self.tracefs.buffer_kb);
+        w.key(header::DURATION.as_bytes()).s(o.duration_text);
+        w.key(header::COMMAND.as_bytes());
         let mut i = o.prog_at;
         while let Some(arg) = self.a.get(i) {
             if i > o.prog_at {
@@ -104,7 +114,7 @@ impl Session<'_> {
             w.s(arg.to_bytes());
             i += 1;
         }
-        w.key(b"exit");
+        w.key(header::EXIT.as_bytes());
         match end {
             End::Exited(c) => w.s(b"exited ").n(c as u64),
             End::Signaled(s) => w.s(b"signal ").n(s as u64),
@@ -117,23 +127,23 @@ impl Session<'_> {
             let n = read_or_fail(&mut p, &mut buf)?;
             let st = &buf[..n];
             let mut k = Buf::<16>::new();
-            k.s(b"cpu").n(c);
+            k.s(header::CPU_STATS.as_bytes()).n(c);
             w.key(k.bytes());
+            // The names in the kernel's stats file, in CPU_STAT_FIELDS' order.
             let keys: [&[u8]; 4] = [b"entries", b"overrun", b"commit overrun", b"dropped events"];
-            let names: [&[u8]; 4] = [b"entries=", b" overrun=", b" commit_overrun=", b" dropped="];
-            for (i, (k, name)) in keys.iter().zip(names).enumerate() {
+            for (i, (k, label)) in keys.iter().zip(header::CPU_STAT_LABELS).enumerate() {
                 let v = field(st, k).unwrap_or(0);
                 if i > 0 {
                     lost += v;
                 }
-                w.s(name).n(v);
+                w.s(label.as_bytes()).n(v);
             }
             cpu = self.online.next(c + 1);
         }
         if lost == 0 {
             lost = lost_in_buffer;
         }
-        w.key(b"lost_events").n(lost);
+        w.key(header::LOST_EVENTS.as_bytes()).n(lost);
         tasks.write(&mut w);
         w.s(b"\n");
         // The kernel's text, streamed through the fixed buffer.

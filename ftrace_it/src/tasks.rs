@@ -4,6 +4,7 @@
 
 use crate::fsutil::first_number;
 use crate::out::{Buf, Writer};
+use guest_protocol::header;
 
 /// Tasks listed at most; the rest are counted (`tasks` in the header).
 pub const MAX_TASKS: usize = 64;
@@ -148,9 +149,9 @@ impl Tasks {
     /// `tasks: N`, then one `task:` line per listed task.
     #[inline(never)]
     pub fn write(&self, w: &mut Writer) {
-        w.key(b"tasks").n(self.found);
+        w.key(header::TASKS.as_bytes()).n(self.found);
         for t in &self.t[..self.n.min(MAX_TASKS)] {
-            w.key(b"task").s(b"pid=").n(t.pid as u64);
+            w.key(header::TASK.as_bytes()).s(b"pid=").n(t.pid as u64);
             w.s(b" parent=").n(t.parent as u64);
             w.s(b" first=").s(or_none(&t.first));
             w.s(b" last=").s(or_none(&t.last));

@@ -45,8 +45,12 @@ pub const LOST_EVENTS: &str = "lost_events";
 /// `cpuN: entries=.. overrun=.. commit_overrun=.. dropped=..`: one line per
 /// CPU, [`CPU_STATS`] `N`.
 pub const CPU_STATS: &str = "cpu";
-/// The fields of a [`CPU_STATS`] line, in the order they are written.
+/// The fields of a [`CPU_STATS`] line, in the order they are written, each
+/// as `NAME=N`.
 pub const CPU_STAT_FIELDS: [&str; 4] = ["entries", "overrun", "commit_overrun", "dropped"];
+/// What precedes each field's number on the line, as ftrace_it writes it
+/// (one string each, so that it needs no separator logic).
+pub const CPU_STAT_LABELS: [&str; 4] = ["entries=", " overrun=", " commit_overrun=", " dropped="];
 
 /// A header line's key and value, or `None` for any other line: the key
 /// is what lies between [`PREFIX`] and the first `:`, a name of letters,
@@ -127,6 +131,19 @@ mod tests {
             split(b"# ftrace_it. pid\t:  44 \t"),
             Some((&b"pid"[..], &b"44"[..]))
         );
+    }
+
+    #[test]
+    fn cpu_stat_labels_are_the_fields_joined() {
+        for (i, (field, label)) in CPU_STAT_FIELDS.iter().zip(CPU_STAT_LABELS).enumerate() {
+            let sep = if i == 0 { "" } else { " " };
+            let mut want = [0u8; 32];
+            let n = sep.len() + field.len() + 1;
+            want[..sep.len()].copy_from_slice(sep.as_bytes());
+            want[sep.len()..n - 1].copy_from_slice(field.as_bytes());
+            want[n - 1] = b'=';
+            assert_eq!(label.as_bytes(), &want[..n], "{field}");
+        }
     }
 
     #[test]
