@@ -8,10 +8,10 @@
 //! these tests on what came back (VM_RESULTS=DIR); the bad-input tests run
 //! vmrun itself (VMRUN, KERNEL_DIR, VM_INIT, FTRACE_IT, TESTPROGS).
 
-use ftrace_report::{execve, names};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::PathBuf;
+use trace_analysis::{execve, names};
 
 fn results() -> PathBuf {
     let dir = std::env::var_os("VM_RESULTS").map(PathBuf::from).expect(
@@ -416,7 +416,7 @@ fn before_its_execve_the_target_has_only_timer_ticks() {
         let interrupts = count(&["irq_enter_rcu"]);
         let syscalls = before
             .iter()
-            .filter(|e| execve::is_syscall_entry(names::normalize(e.func.as_bytes())))
+            .filter(|e| names::is_syscall_entry(names::normalize(e.func.as_bytes())))
             .count();
         let other = syscalls + count(&["do_mem_abort", "exc_page_fault", "handle_mm_fault"]);
         let only_ticks = before.is_empty()
@@ -605,17 +605,17 @@ fn console_copy_survives_crlf_and_more_interleaved_messages() {
 }
 
 /// The functions `id`'s trace attributes to its target in `phases`.
-fn footprint(id: &str, phases: &[ftrace_report::model::Phase]) -> Vec<String> {
-    use ftrace_report::model::{Selection, CONTEXTS};
-    let mut a = ftrace_report::analyze::Analysis::new(None);
+fn footprint(id: &str, phases: &[trace_analysis::model::Phase]) -> Vec<String> {
+    use trace_analysis::model::{Selection, CONTEXTS};
+    let mut a = trace_analysis::analyze::Analysis::new(None);
     a.read(read(&format!("{id}.trace")).as_bytes())
         .expect("the trace reads");
-    let filter = ftrace_report::report::Filter {
+    let filter = trace_analysis::select::Filter {
         sel: Selection::new(phases, &CONTEXTS),
         callers_only: false,
         normalize: false,
     };
-    ftrace_report::report::footprint(&a, &filter)
+    trace_analysis::select::footprint(&a, &filter)
         .funcs
         .into_keys()
         .map(|f| String::from_utf8_lossy(&f).into_owned())
@@ -643,7 +643,7 @@ fn arguments_reach_the_program_and_its_output_comes_back() {
 
 #[test]
 fn the_dynamic_loader_maps_the_libraries_in_exec_and_run() {
-    use ftrace_report::model::Phase;
+    use trace_analysis::model::Phase;
     assert_eq!(
         runs()["hello_dyn"],
         "0",

@@ -8,13 +8,12 @@ use std::fmt::{self, Write as _};
 use serde::{Serialize, Serializer};
 use serde_json::value::RawValue;
 
-use super::{
-    display, footprint, footprint_of, json_line, lossy, target, Filter, Footprint, Name, Target,
-};
-use crate::analyze::{Acc, Analysis, CpuStat, Format, Mismatch, CELLS};
-use crate::model::{cell, cell_bit, Context, Phase, Selection, CONTEXTS, PHASES};
-use crate::names::NONE;
-use crate::parse::SKIPS;
+use super::{json_line, lossy, target, Target};
+use trace_analysis::analyze::{Acc, Analysis, CpuStat, Format, Mismatch, CELLS};
+use trace_analysis::model::{cell, cell_bit, Context, Phase, Selection, CONTEXTS, PHASES};
+use trace_analysis::names::NONE;
+use trace_analysis::select::{display, footprint, footprint_of, Filter, Footprint, Name};
+use trace_reader::SKIPS;
 
 /// Functions in the top list.
 const TOP: usize = 20;

@@ -9,8 +9,8 @@ use std::borrow::Cow;
 use trace_dat::{EventFormat, Field, Item, TraceDat};
 
 use super::Analysis;
-use crate::names::FxHashMap;
-use crate::parse::{FuncLine, GraphKind, GraphLine};
+use rustc_hash::FxHashMap;
+use trace_reader::{FuncLine, GraphKind, GraphLine};
 
 /// What an event type is to the analysis, with the fields it needs.
 #[derive(Clone, Debug)]
@@ -340,7 +340,7 @@ mod tests {
         let mut buf = [0u8; 32];
         for ts in [0, 5, 2_801_673_123, u64::MAX / 2, u64::MAX] {
             let n = format_ts(ts, true, &mut buf);
-            assert_eq!(crate::parse::parse_ts(&buf[..n]), Some(ts), "{ts}");
+            assert_eq!(trace_reader::parse_ts(&buf[..n]), Some(ts), "{ts}");
         }
         let n = format_ts(2_000_000_007, true, &mut buf);
         assert_eq!(&buf[..n], b"2.000000007");

@@ -4,7 +4,7 @@
 use super::{flag_context, Analysis, Kind, Logged, Now};
 use crate::model::Context;
 use crate::names::NONE;
-use crate::parse::{self, GraphKind, Skip};
+use trace_reader::{self as parse, GraphKind, Skip};
 
 /// function_graph stacks deeper than this are cut (bounded memory on any input).
 const MAX_DEPTH: usize = 512;

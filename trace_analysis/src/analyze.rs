@@ -5,11 +5,13 @@ use std::io;
 
 use crate::execve::EntryPath;
 use crate::model::{self, Context, Phase, CONTEXTS, PHASES};
-use crate::names::{FxHashMap, Interner, NONE};
-use crate::parse::{self, Line, Skip, SKIPS};
+use crate::names::{Interner, NONE};
+use rustc_hash::FxHashMap;
+use trace_reader::{self as parse, Line, Skip, SKIPS};
 
 mod addr;
 mod dat;
+mod file;
 mod graph;
 mod header;
 mod log;
@@ -18,6 +20,7 @@ mod pipeline;
 mod tree;
 
 use addr::Addresses;
+pub use file::{event_counts, EventCounts, ReadError, Source};
 use graph::{CpuState, Frame};
 use header::RingEvents;
 pub use header::{CpuStat, Header, Mismatch};

@@ -8,7 +8,7 @@ use std::sync::mpsc::{self, Receiver, Sender};
 use std::thread;
 
 use super::{Analysis, Error};
-use crate::parse::{self, FuncLine, Line, Skip};
+use trace_reader::{self as parse, FuncLine, Line, Skip};
 
 /// Read size.
 const CHUNK: usize = 1 << 20;
@@ -264,7 +264,7 @@ impl Analysis {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fuzzing::Chunked;
+    use trace_reader::chunked::Chunked;
 
     #[test]
     fn same_lines_for_any_read_size() {

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use super::{lossy, Acc, Analysis, Error, TargetSource};
-use crate::names::FxHashMap;
+use rustc_hash::FxHashMap;
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct CpuStat {
@@ -235,7 +235,7 @@ mod tests {
 ";
         assert_eq!(mismatch(t), vec![]);
         let a = run(t, None);
-        assert_eq!(a.skipped[crate::parse::Skip::OtherEvent as usize], 1);
+        assert_eq!(a.skipped[trace_reader::Skip::OtherEvent as usize], 1);
         assert_eq!(a.format.graph_lines, 3);
         assert_eq!(
             mismatch(&t.replace("entries=5", "entries=6")),
