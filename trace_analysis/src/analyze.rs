@@ -67,30 +67,6 @@ impl TargetSource {
     }
 }
 
-/// A timestamp kept as printed: copying it costs less than parsing every
-/// line's.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Stamp {
-    len: u8,
-    bytes: [u8; 20],
-}
-
-impl Stamp {
-    fn set(&mut self, ts: &[u8]) {
-        let n = ts.len().min(self.bytes.len());
-        self.bytes[..n].copy_from_slice(&ts[..n]);
-        self.len = n as u8;
-    }
-
-    /// Nanoseconds (or counter ticks), `None` if never set.
-    pub fn get(&self) -> Option<u64> {
-        match self.len {
-            0 => None,
-            n => parse::parse_ts(&self.bytes[..n as usize]),
-        }
-    }
-}
-
 /// Where one phase of the target starts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PhaseStart {
@@ -144,7 +120,7 @@ pub struct Acc {
     pub counts: [u64; CELLS],
     pub phase_start: [Option<PhaseStart>; 4],
     pub first_ts: Option<u64>,
-    pub last_ts: Stamp,
+    pub last_ts: Option<u64>,
     /// Command names in the order they appear: (name, first line, events).
     pub comms: Vec<(Vec<u8>, u64, u64)>,
     /// The lines of the events moved from pre-exec to exec (the execve's
@@ -168,7 +144,7 @@ impl Acc {
             counts: [0; CELLS],
             phase_start: [None; 4],
             first_ts: None,
-            last_ts: Stamp::default(),
+            last_ts: None,
             comms: Vec::new(),
             exec_lines: Vec::new(),
             pre_exec_before: None,
@@ -207,6 +183,22 @@ fn is_zero(n: &u64) -> bool {
     *n == 0
 }
 
+/// One event as the rules see it, whatever the input it was read from.
+struct Event<'a> {
+    /// `None`: a function_graph event of an unknown task.
+    pid: Option<u32>,
+    /// The command name with its column padding (empty: not printed).
+    comm: &'a [u8],
+    callee: u32,
+    /// `NONE` when not known.
+    caller: u32,
+    ctx: Context,
+    /// Nanoseconds (or counter ticks); `None` without a timestamp.
+    ts: Option<u64>,
+    /// function_graph: whether the call is at depth 0.
+    top: Option<bool>,
+}
+
 pub struct Analysis {
     pub names: Interner,
     /// `func <-parent` text -> (callee, caller): one lookup per line.
@@ -233,7 +225,7 @@ pub struct Analysis {
     /// count (the kernel had no room on the page to store it).
     pub lost_uncounted: u64,
     pub first_ts: Option<u64>,
-    pub last_ts: Stamp,
+    pub last_ts: Option<u64>,
     /// The callee of the last `function` event (any task): where a trace
     /// ends (`groundtruth` cuts the ground truth there).
     pub last_call: Option<u32>,
@@ -292,7 +284,7 @@ impl Analysis {
             lost_markers: 0,
             lost_uncounted: 0,
             first_ts: None,
-            last_ts: Stamp::default(),
+            last_ts: None,
             last_call: None,
             target: pid.map(|p| (p, TargetSource::Option)),
             acc: pid.map(Acc::new),
@@ -357,7 +349,7 @@ impl Analysis {
         self.lines += 1;
         match parse::parse_line_lazy(raw) {
             Line::Func(f) => self.func(f),
-            Line::Graph(g) => self.graph(g, raw),
+            Line::Graph(g) => self.graph(g, g.ts.and_then(parse::parse_ts), raw),
             Line::Switch { cpu, pid } => {
                 self.markers += 1;
                 self.switch(cpu, pid);
@@ -420,12 +412,12 @@ impl Analysis {
                 }
             },
         };
-        self.call(&f, callee, caller);
+        self.call(&f, parse::parse_ts(f.ts), callee, caller);
     }
 
     /// A function call of a `function` tracer event (a line's or a
-    /// trace.dat's).
-    fn call(&mut self, f: &parse::FuncLine<'_>, callee: u32, caller: u32) {
+    /// trace.dat's), at `ts`.
+    fn call(&mut self, f: &parse::FuncLine<'_>, ts: Option<u64>, callee: u32, caller: u32) {
         self.format.function_lines += 1;
         self.last_call = Some(callee);
         if caller == NONE {
@@ -434,48 +426,37 @@ impl Analysis {
         if f.flags.is_some() {
             self.format.function_flags += 1;
         }
-        let ctx = flag_context(f.flags);
         self.now = Now {
             cpu: f.cpu,
             ..Now::default()
         };
-        self.event(
-            Some(f.pid),
-            f.comm_padded,
+        self.event(Event {
+            pid: Some(f.pid),
+            comm: f.comm_padded,
             callee,
             caller,
-            ctx,
-            Some(f.ts),
-            None,
-        );
+            ctx: flag_context(f.flags),
+            ts,
+            top: None,
+        });
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn event(
-        &mut self,
-        pid: Option<u32>,
-        comm: &[u8],
-        callee: u32,
-        caller: u32,
-        ctx: Context,
-        ts: Option<&[u8]>,
-        top: Option<bool>,
-    ) {
+    fn event(&mut self, e: Event<'_>) {
         self.events += 1;
-        self.names.mark_callee(callee);
-        if let Some(t) = ts {
+        self.names.mark_callee(e.callee);
+        if e.ts.is_some() {
             if self.first_ts.is_none() {
-                self.first_ts = parse::parse_ts(t);
+                self.first_ts = e.ts;
             }
-            self.last_ts.set(t);
+            self.last_ts = e.ts;
         }
-        let Some(pid) = pid else {
+        let Some(pid) = e.pid else {
             self.unattributed += 1;
             return;
         };
-        let renamed = self.task(pid, comm);
-        let cf = self.names.class(callee);
-        let cp = self.names.class(caller);
+        let renamed = self.task(pid, e.comm);
+        let cf = self.names.class(e.callee);
+        let cp = self.names.class(e.caller);
         let line = self.lines;
         let acc = match self.target {
             Some((t, _)) if t == pid => match self.acc.as_mut() {
@@ -488,29 +469,26 @@ impl Analysis {
             },
             None => self.pending.entry(pid).or_insert_with(|| Acc::new(pid)),
         };
-        let key = (u64::from(caller) << 32) | u64::from(callee);
-        acc.step(cf, cp, top, || Held {
+        let key = (u64::from(e.caller) << 32) | u64::from(e.callee);
+        acc.step(cf, cp, e.top, || Held {
             key,
-            ctx,
-            at: PhaseStart {
-                line,
-                ts: ts.and_then(parse::parse_ts),
-            },
+            ctx: e.ctx,
+            at: PhaseStart { line, ts: e.ts },
         });
-        record(acc, comm, renamed, key, ctx, ts, line);
+        record(acc, &e, renamed, key, line);
         if let Some(log) = self.log.as_mut() {
             log.push(Logged {
-                ts: ts.and_then(parse::parse_ts),
+                ts: e.ts,
                 line,
                 dur: self.now.dur,
                 pid,
                 cpu: self.now.cpu,
-                callee,
-                caller,
+                callee: e.callee,
+                caller: e.caller,
                 depth: self.now.depth,
                 kind: self.now.kind,
                 phase: acc.phase,
-                ctx,
+                ctx: e.ctx,
             });
         }
         if self.target.is_none() && acc.phase != Phase::PreExec {
@@ -583,35 +561,26 @@ impl Analysis {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-fn record(
-    acc: &mut Acc,
-    comm: &[u8],
-    renamed: bool,
-    key: u64,
-    ctx: Context,
-    ts: Option<&[u8]>,
-    line: u64,
-) {
+/// Adds an event to its task's record.
+fn record(acc: &mut Acc, e: &Event<'_>, renamed: bool, key: u64, line: u64) {
     let phase = acc.phase;
-    let cell = model::cell(phase, ctx);
+    let cell = model::cell(phase, e.ctx);
     acc.counts[cell] += 1;
     if acc.phase_start[phase as usize].is_none() {
-        acc.phase_start[phase as usize] = Some(PhaseStart {
-            line,
-            ts: ts.and_then(parse::parse_ts),
-        });
+        acc.phase_start[phase as usize] = Some(PhaseStart { line, ts: e.ts });
     }
-    if let Some(t) = ts {
+    if e.ts.is_some() {
         if acc.first_ts.is_none() {
-            acc.first_ts = parse::parse_ts(t);
+            acc.first_ts = e.ts;
         }
-        acc.last_ts.set(t);
+        acc.last_ts = e.ts;
     }
-    if !comm.is_empty() {
+    if !e.comm.is_empty() {
         match acc.comms.last_mut() {
             Some((_, _, n)) if !renamed => *n += 1,
-            _ => acc.comms.push((parse::trim_start(comm).to_vec(), line, 1)),
+            _ => acc
+                .comms
+                .push((parse::trim_start(e.comm).to_vec(), line, 1)),
         }
     }
     acc.edges

@@ -248,7 +248,7 @@ fn tree(an: &Analysis, f: &Filter) -> Vec<TreeTask> {
                 .collect(),
             unique_functions: footprint_of(an, t, f).funcs.len(),
             first: t.first_ts.map(Secs),
-            last: t.last_ts.get().map(Secs),
+            last: t.last_ts.map(Secs),
         })
         .collect()
 }
@@ -349,9 +349,9 @@ impl Summary {
             target_names: acc.map_or_else(Vec::new, names),
             time: Time {
                 trace_first: an.first_ts.map(Secs),
-                trace_last: an.last_ts.get().map(Secs),
+                trace_last: an.last_ts.map(Secs),
                 target_first: acc.and_then(|a| a.first_ts).map(Secs),
-                target_last: acc.and_then(|a| a.last_ts.get()).map(Secs),
+                target_last: acc.and_then(|a| a.last_ts).map(Secs),
             },
             lines: an.lines,
             structure_lines: an.markers,

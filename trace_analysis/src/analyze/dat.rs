@@ -1,8 +1,7 @@
-//! A trace-cmd `trace.dat` as input: each ring-buffer event becomes the
-//! event its text line would have been (a `function` call, a
-//! `function_graph` entry or return, another event), fed to the same
-//! analysis as the text's, in the merged time order `trace-cmd report`
-//! prints.
+//! A trace-cmd `trace.dat` as input: each ring-buffer event, read from its
+//! fields, becomes the analysis' event a text line would have given (a
+//! `function` call, a `function_graph` entry or return, a fork, another
+//! event), in the merged time order `trace-cmd report` prints.
 
 use std::borrow::Cow;
 
@@ -10,7 +9,7 @@ use trace_dat::{EventFormat, Field, Item, TraceDat};
 
 use super::Analysis;
 use rustc_hash::FxHashMap;
-use trace_reader::{FuncLine, GraphKind, GraphLine};
+use trace_reader::{FuncLine, GraphKind, GraphLine, Skip};
 
 /// What an event type is to the analysis, with the fields it needs.
 #[derive(Clone, Debug)]
@@ -19,7 +18,7 @@ enum Kind {
     GraphEntry { func: Field, depth: Field },
     GraphExit { func: Field, depth: Field },
     Fork { parent: Field, child: Field },
-    Other { text: Box<[u8]> },
+    Other,
 }
 
 fn kind(f: &EventFormat) -> Kind {
@@ -40,9 +39,7 @@ fn kind(f: &EventFormat) -> Kind {
         _ => None,
     };
     // A format without the fields this analysis reads is any other event.
-    k.unwrap_or_else(|| Kind::Other {
-        text: format!("{}:", f.name).into_bytes().into(),
-    })
+    k.unwrap_or(Kind::Other)
 }
 
 /// The common fields every event starts with.
@@ -95,39 +92,6 @@ fn flags_column(flags: u8, preempt: u8) -> [u8; 5] {
         digit(preempt & 0xf),
         digit(preempt >> 4),
     ]
-}
-
-/// `SECS.NANOSECONDS` (what `parse::parse_ts` reads back exactly), or the
-/// plain number for a clock that does not count nanoseconds.
-fn format_ts(ts: u64, ns: bool, buf: &mut [u8; 32]) -> usize {
-    if !ns {
-        return put_digits(ts, 1, buf, 0);
-    }
-    let n = put_digits(ts / 1_000_000_000, 1, buf, 0);
-    buf[n] = b'.';
-    put_digits(ts % 1_000_000_000, 9, buf, n + 1)
-}
-
-/// Writes `v` with at least `width` digits at `buf[at..]`; returns the end.
-fn put_digits(mut v: u64, width: usize, buf: &mut [u8; 32], at: usize) -> usize {
-    let mut digits = [0u8; 20];
-    let mut i = digits.len();
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 && digits.len() - i >= width {
-            break;
-        }
-    }
-    let d = &digits[i..];
-    buf[at..at + d.len()].copy_from_slice(d);
-    at + d.len()
-}
-
-/// Clocks whose values are not nanoseconds (trace-cmd prints them raw).
-fn counts_nanoseconds(clock: Option<&str>) -> bool {
-    !matches!(clock, Some("counter" | "x86-tsc" | "ppc-tb"))
 }
 
 impl Analysis {
@@ -189,17 +153,12 @@ impl Analysis {
             return Ok(());
         };
         let e = dat.endian;
-        let ns = counts_nanoseconds(dat.options.trace_clock.as_deref());
         let kinds: FxHashMap<u16, Kind> = dat.formats.iter().map(|f| (f.id, kind(f))).collect();
-        let unknown = Kind::Other {
-            text: b"unknown event:".to_vec().into(),
-        };
         // (ip, parent_ip) -> (callee, caller): one lookup per event.
         let mut calls: FxHashMap<(u64, u64), (u32, u32)> = FxHashMap::default();
         let mut comms: FxHashMap<u32, Box<[u8]>> = FxHashMap::default();
         // function_graph: address -> name, one lookup per function.
         let mut graph_names: FxHashMap<u64, Cow<'_, [u8]>> = FxHashMap::default();
-        let mut ts_buf = [0u8; 32];
         for item in dat.events() {
             let r = match item? {
                 Item::Event(r) => r,
@@ -218,7 +177,7 @@ impl Analysis {
             self.lines += 1;
             let d = r.data;
             let id = e.uint(d, 0, 2).unwrap_or(u64::MAX) as u16;
-            let k = kinds.get(&id).unwrap_or(&unknown);
+            let k = kinds.get(&id).unwrap_or(&Kind::Other);
             let pid = common.pid.uint(d, e).unwrap_or(0) as u32;
             let comm = comms.entry(pid).or_insert_with(|| match dat.comm(pid) {
                 Some(c) => c.as_bytes().into(),
@@ -237,9 +196,8 @@ impl Analysis {
                     .and_then(|f| f.uint(d, e))
                     .unwrap_or(0) as u8,
             );
-            let ts = r.ts.saturating_add_signed(dat.options.ts_offset);
-            let n = format_ts(ts, ns, &mut ts_buf);
-            let ts = &ts_buf[..n];
+            // Nanoseconds, or the clock's own ticks: as trace-cmd prints them.
+            let ts = Some(r.ts.saturating_add_signed(dat.options.ts_offset));
             // An address below every symbol is printed as trace-cmd does.
             let sym = |addr: u64| -> Cow<'_, [u8]> {
                 match dat.kallsyms.lookup(addr) {
@@ -252,7 +210,7 @@ impl Analysis {
                 pid,
                 cpu: r.cpu,
                 flags: Some(&flags),
-                ts,
+                ts: b"",
                 text: b"",
             };
             match k {
@@ -273,7 +231,7 @@ impl Analysis {
                             ids
                         }
                     };
-                    self.call(&line, ids.0, ids.1);
+                    self.call(&line, ts, ids.0, ids.1);
                 }
                 Kind::GraphEntry { func, depth } | Kind::GraphExit { func, depth } => {
                     let addr = func.uint(d, e).unwrap_or(0);
@@ -284,33 +242,27 @@ impl Analysis {
                         pid: Some(pid),
                         comm,
                         flags: Some(&flags),
-                        ts: Some(ts),
+                        ts: None,
                         depth: depth.max(0) as usize,
                         kind: match k {
                             Kind::GraphEntry { .. } => GraphKind::Entry(name),
                             _ => GraphKind::Exit,
                         },
                     };
-                    self.graph(g, b"");
+                    self.graph(g, ts, b"");
                 }
                 Kind::Fork { parent, child } => {
-                    // The text form's fields, as the fork parser reads them.
-                    let (p, c) = (
+                    self.ring_events.add(r.cpu, 1);
+                    self.markers += 1;
+                    self.fork(
                         parent.uint(d, e).unwrap_or(0) as u32,
                         child.uint(d, e).unwrap_or(0) as u32,
                     );
-                    let name = |pid| dat.comm(pid).unwrap_or("<...>");
-                    let text = format!(
-                        "sched_process_fork: comm={} pid={p} child_comm={} child_pid={c}",
-                        name(p),
-                        name(c)
-                    );
-                    self.func(FuncLine {
-                        text: text.as_bytes(),
-                        ..line
-                    });
                 }
-                Kind::Other { text } => self.func(FuncLine { text, ..line }),
+                Kind::Other => {
+                    self.ring_events.add(r.cpu, 1);
+                    self.skip(Skip::OtherEvent);
+                }
             }
         }
         Ok(())
@@ -333,18 +285,5 @@ mod tests {
             Context::from_flag(flags_column(0x18, 0)[2]),
             Context::Hardirq
         );
-    }
-
-    #[test]
-    fn timestamps_read_back_exactly() {
-        let mut buf = [0u8; 32];
-        for ts in [0, 5, 2_801_673_123, u64::MAX / 2, u64::MAX] {
-            let n = format_ts(ts, true, &mut buf);
-            assert_eq!(trace_reader::parse_ts(&buf[..n]), Some(ts), "{ts}");
-        }
-        let n = format_ts(2_000_000_007, true, &mut buf);
-        assert_eq!(&buf[..n], b"2.000000007");
-        let n = format_ts(42, false, &mut buf);
-        assert_eq!(&buf[..n], b"42");
     }
 }

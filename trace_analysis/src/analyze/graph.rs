@@ -1,7 +1,7 @@
 //! function_graph: the call stack of each task rebuilt from the
 //! indentation, contexts from irq markers and nesting.
 
-use super::{flag_context, Analysis, Kind, Logged, Now};
+use super::{flag_context, Analysis, Event, Kind, Logged, Now};
 use crate::model::Context;
 use crate::names::NONE;
 use trace_reader::{self as parse, GraphKind, Skip};
@@ -41,8 +41,10 @@ impl Analysis {
         };
     }
 
-    /// A function_graph line; `raw` is the whole line (a fork event's text).
-    pub(super) fn graph(&mut self, g: parse::GraphLine<'_>, raw: &[u8]) {
+    /// A function_graph event at `ts` (the abstime column's); `raw` is the
+    /// whole line (a fork event's text, the duration), empty for a
+    /// trace.dat's.
+    pub(super) fn graph(&mut self, g: parse::GraphLine<'_>, ts: Option<u64>, raw: &[u8]) {
         // Ring-buffer events: a leaf is a call and its return on one line.
         let (ring, call) = match g.kind {
             GraphKind::Other => {
@@ -62,7 +64,7 @@ impl Analysis {
         if g.pid.is_some() {
             self.format.graph_proc += 1;
         }
-        if g.ts.is_some() {
+        if ts.is_some() {
             self.format.graph_abstime += 1;
         }
         let cpu = self.cpus.get(&g.cpu).copied().unwrap_or_default();
@@ -84,7 +86,7 @@ impl Analysis {
             self.markers += 1;
             if let (Some(log), Some(pid)) = (self.log.as_mut(), pid) {
                 log.push(Logged {
-                    ts: g.ts.and_then(parse::parse_ts),
+                    ts,
                     line: self.lines,
                     dur: super::graph_duration(raw),
                     pid,
@@ -140,7 +142,15 @@ impl Analysis {
                 },
             };
         }
-        self.event(pid, comm, callee, caller, ctx, g.ts, Some(depth == 0));
+        self.event(Event {
+            pid,
+            comm,
+            callee,
+            caller,
+            ctx,
+            ts,
+            top: Some(depth == 0),
+        });
     }
 }
 
