@@ -110,3 +110,33 @@ impl Analysis {
 pub fn event_counts(file: &str) -> Result<EventCounts, ReadError> {
     Ok(Analysis::new(None).read_file(file)?.0.event_counts())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_read_and_its_event_counts() {
+        let path = std::env::temp_dir().join(format!("trace_analysis-file-{}", std::process::id()));
+        std::fs::write(
+            &path,
+            "# ftrace_it.pid: 7\n a-7 [000] ..... 1.0: foo <-bar\n b-8 [001] ..... 1.1: baz <-qux\n",
+        )
+        .unwrap();
+        let file = path.to_str().unwrap();
+        let counts = event_counts(file).unwrap();
+        std::fs::remove_file(&path).unwrap();
+        assert_eq!(
+            counts,
+            EventCounts {
+                events: 2,
+                target: 1,
+                other_tasks: 1,
+                task_unknown: 0
+            }
+        );
+        let e = event_counts(file).unwrap_err();
+        assert!(matches!(e, ReadError::Open(_)));
+        assert!(e.to_string().starts_with("cannot open: "), "{e}");
+    }
+}
