@@ -1,10 +1,12 @@
 //! Reading a trace: the line parsers of the text dialects (the `function`
 //! and `function_graph` tracers' text as tracefs prints it, and `trace-cmd
 //! report` text; total functions: every byte string maps to some `Line`),
-//! and [`input`], which tells a trace-cmd `trace.dat` from text.
+//! [`dat`], the events of a trace-cmd `trace.dat`, and [`input`], which
+//! tells one from text.
 
 #[cfg(any(test, feature = "fuzzing"))]
 pub mod chunked;
+pub mod dat;
 mod graph;
 pub mod input;
 
