@@ -7,6 +7,7 @@ use crate::execve::EntryPath;
 use crate::model::{self, Context, Phase, CONTEXTS, PHASES};
 use crate::names::{Interner, NONE};
 use rustc_hash::FxHashMap;
+use trace_reader::text::{self, TextLine};
 use trace_reader::{self as parse, Line, Skip, SKIPS};
 
 mod addr;
@@ -16,7 +17,8 @@ mod graph;
 mod header;
 mod log;
 mod phase;
-mod pipeline;
+#[cfg(test)]
+mod read_tests;
 mod tree;
 
 use addr::Addresses;
@@ -342,6 +344,32 @@ impl Analysis {
             self.first_skipped_line[i] = self.lines;
         }
         self.skipped[i] += 1;
+    }
+
+    /// Streams the text trace `r` line by line ([`trace_reader::text`]).
+    pub fn read<R: io::Read>(&mut self, r: R) -> Result<(), Error> {
+        let res = text::read(r, |l| self.text_line(l));
+        self.finish_tree();
+        res
+    }
+
+    fn text_line(&mut self, l: TextLine<'_>) -> Result<(), Error> {
+        match l {
+            TextLine::Func(f) => {
+                self.lines += 1;
+                self.func(f);
+            }
+            TextLine::Other(raw) => self.line(raw)?,
+            TextLine::Overlong => {
+                self.lines += 1;
+                self.skip(Skip::Unparsable);
+            }
+            TextLine::Partial => {
+                self.lines += 1;
+                self.skip(Skip::PartialLine);
+            }
+        }
+        Ok(())
     }
 
     /// One complete line (without `\n`).
@@ -681,7 +709,7 @@ pub(super) mod tests {
         );
         assert_eq!(a.events, 1);
         assert_eq!(a.skipped[Skip::PartialLine as usize], 1);
-        let mut long = vec![b'x'; 3 * pipeline::MAX_LINE];
+        let mut long = vec![b'x'; 3 * trace_reader::text::MAX_LINE];
         long.extend_from_slice(b"\n a-1 [000] ..... 1.0: foo <-bar\n");
         let mut a = Analysis::new(None);
         a.read(io::Cursor::new(long)).unwrap();

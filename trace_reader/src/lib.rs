@@ -1,14 +1,16 @@
 //! Reading a trace: the line parsers of the text dialects (the `function`
 //! and `function_graph` tracers' text as tracefs prints it, and `trace-cmd
 //! report` text; total functions: every byte string maps to some `Line`),
-//! [`dat`], the events of a trace-cmd `trace.dat`, and [`input`], which
-//! tells one from text.
+//! [`text`], which streams a text trace through them line by line, [`dat`],
+//! the events of a trace-cmd `trace.dat`, and [`input`], which tells one
+//! from text.
 
 #[cfg(any(test, feature = "fuzzing"))]
 pub mod chunked;
 pub mod dat;
 mod graph;
 pub mod input;
+pub mod text;
 
 use graph::{parse_graph, trace_cmd_graph};
 
