@@ -103,6 +103,17 @@ impl EdgeStat {
     }
 }
 
+/// The key of a caller -> callee edge in [`Acc::edges`] (caller `NONE`
+/// when unknown): the one place of its encoding.
+pub fn edge_key(caller: u32, callee: u32) -> u64 {
+    (u64::from(caller) << 32) | u64::from(callee)
+}
+
+/// The (caller, callee) of an [`edge_key`].
+pub fn edge_of(key: u64) -> (u32, u32) {
+    ((key >> 32) as u32, key as u32)
+}
+
 /// Everything recorded about one task.
 #[derive(Clone, Debug)]
 pub struct Acc {
@@ -117,7 +128,7 @@ pub struct Acc {
     entry: EntryPath<Held>,
     /// exec phase: the way back to user mode has been seen.
     returned: bool,
-    /// Key: caller id << 32 | callee id (caller `NONE` when unknown).
+    /// Key: [`edge_key`].
     pub edges: FxHashMap<u64, EdgeStat>,
     pub counts: [u64; CELLS],
     pub phase_start: [Option<PhaseStart>; 4],
@@ -497,7 +508,7 @@ impl Analysis {
             },
             None => self.pending.entry(pid).or_insert_with(|| Acc::new(pid)),
         };
-        let key = (u64::from(e.caller) << 32) | u64::from(e.callee);
+        let key = edge_key(e.caller, e.callee);
         acc.step(cf, cp, e.top, || Held {
             key,
             ctx: e.ctx,
@@ -631,7 +642,7 @@ pub(super) mod tests {
         let acc = a.acc.as_ref().unwrap();
         let mut v = Vec::new();
         for (k, e) in &acc.edges {
-            if a.names.name((*k & 0xffff_ffff) as u32) == callee.as_bytes() {
+            if a.names.name(edge_of(*k).1) == callee.as_bytes() {
                 for p in PHASES {
                     let m: u32 = (0..CONTEXTS.len())
                         .map(|c| 1 << (p as usize * CONTEXTS.len() + c))
