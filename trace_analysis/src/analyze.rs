@@ -214,8 +214,6 @@ struct Event<'a> {
 
 pub struct Analysis {
     pub names: Interner,
-    /// `func <-parent` text -> (callee, caller): one lookup per line.
-    calls: FxHashMap<Box<[u8]>, (u32, u32)>,
     /// Per name, the addresses sym-addr printed (`addresses`).
     addresses: Addresses,
     pub header: Header,
@@ -250,20 +248,30 @@ pub struct Analysis {
     /// After `read`: every task of the tree, the target first, then in fork
     /// order.
     pub tree: Vec<Acc>,
-    /// While reading: the tasks forked from the target, and their index.
-    children: Vec<Acc>,
-    child_index: FxHashMap<u32, usize>,
-    /// Before the target is known: a record per task.
-    pending: FxHashMap<u32, Acc>,
     tasks: Vec<TaskInfo>,
-    task_index: FxHashMap<u32, usize>,
-    last_task: Option<(u32, usize)>,
-    cpus: FxHashMap<u32, CpuState>,
-    stacks: FxHashMap<u64, Vec<Frame>>,
     ring_events: RingEvents,
     /// Every event of every task with a record, in order, when asked for
     /// (`logging`); the tree's are `tree_log`'s.
     pub log: Option<Vec<Logged>>,
+    /// What reading needs and the results do not.
+    state: State,
+}
+
+/// The reader's state: caches and the tasks' records before they are
+/// attributed.
+#[derive(Default)]
+struct State {
+    /// `func <-parent` text -> (callee, caller): one lookup per line.
+    calls: FxHashMap<Box<[u8]>, (u32, u32)>,
+    /// The tasks forked from the target, and their index.
+    children: Vec<Acc>,
+    child_index: FxHashMap<u32, usize>,
+    /// Before the target is known: a record per task.
+    pending: FxHashMap<u32, Acc>,
+    task_index: FxHashMap<u32, usize>,
+    last_task: Option<(u32, usize)>,
+    cpus: FxHashMap<u32, CpuState>,
+    stacks: FxHashMap<u64, Vec<Frame>>,
     now: Now,
 }
 
@@ -282,7 +290,6 @@ impl Analysis {
     pub fn new(pid: Option<u32>) -> Analysis {
         Analysis {
             names: Interner::default(),
-            calls: FxHashMap::default(),
             addresses: Addresses::default(),
             header: Header::default(),
             tracer_line: None,
@@ -302,17 +309,10 @@ impl Analysis {
             target: pid.map(|p| (p, TargetSource::Option)),
             acc: pid.map(Acc::new),
             tree: Vec::new(),
-            children: Vec::new(),
-            child_index: FxHashMap::default(),
-            pending: FxHashMap::default(),
             tasks: Vec::new(),
-            task_index: FxHashMap::default(),
-            last_task: None,
-            cpus: FxHashMap::default(),
-            stacks: FxHashMap::default(),
             ring_events: RingEvents::default(),
             log: None,
-            now: Now::default(),
+            state: State::default(),
         }
     }
 
@@ -424,7 +424,7 @@ impl Analysis {
         // Any line with the task and CPU columns is one ring-buffer event,
         // a function call or not (trace_printk, `<stack trace>`).
         self.ring_events.add(f.cpu, 1);
-        let (callee, caller) = match self.calls.get(f.text) {
+        let (callee, caller) = match self.state.calls.get(f.text) {
             Some(&ids) => ids,
             None => match parse::parse_call(f.text) {
                 Err(Skip::OtherEvent) if self.fork_line(f.text) => {
@@ -445,7 +445,7 @@ impl Analysis {
                         // Not cached: each splice is a different text.
                         self.format.kmsg_spliced += 1;
                     } else {
-                        self.calls.insert(f.text.into(), ids);
+                        self.state.calls.insert(f.text.into(), ids);
                     }
                     ids
                 }
@@ -465,7 +465,7 @@ impl Analysis {
         if f.flags.is_some() {
             self.format.function_flags += 1;
         }
-        self.now = Now {
+        self.state.now = Now {
             cpu: f.cpu,
             ..Now::default()
         };
@@ -502,11 +502,15 @@ impl Analysis {
                 Some(a) => a,
                 None => return,
             },
-            Some(_) => match self.child_index.get(&pid) {
-                Some(&i) => &mut self.children[i],
+            Some(_) => match self.state.child_index.get(&pid) {
+                Some(&i) => &mut self.state.children[i],
                 None => return,
             },
-            None => self.pending.entry(pid).or_insert_with(|| Acc::new(pid)),
+            None => self
+                .state
+                .pending
+                .entry(pid)
+                .or_insert_with(|| Acc::new(pid)),
         };
         let key = edge_key(e.caller, e.callee);
         acc.step(cf, cp, e.top, || Held {
@@ -519,38 +523,38 @@ impl Analysis {
             log.push(Logged {
                 ts: e.ts,
                 line,
-                dur: self.now.dur,
+                dur: self.state.now.dur,
                 pid,
-                cpu: self.now.cpu,
+                cpu: self.state.now.cpu,
                 callee: e.callee,
                 caller: e.caller,
-                depth: self.now.depth,
-                kind: self.now.kind,
+                depth: self.state.now.depth,
+                kind: self.state.now.kind,
                 phase: acc.phase,
                 ctx: e.ctx,
             });
         }
         if self.target.is_none() && acc.phase != Phase::PreExec {
             self.target = Some((pid, TargetSource::Execve { line }));
-            self.acc = self.pending.remove(&pid);
-            self.pending.clear();
+            self.acc = self.state.pending.remove(&pid);
+            self.state.pending.clear();
         }
     }
 
     /// Counts the event; true when the task's name differs from its last one.
     fn task(&mut self, pid: u32, comm_padded: &[u8]) -> bool {
-        let i = match self.last_task {
+        let i = match self.state.last_task {
             Some((p, i)) if p == pid => i,
             _ => {
                 let n = self.tasks.len();
-                let i = *self.task_index.entry(pid).or_insert(n);
+                let i = *self.state.task_index.entry(pid).or_insert(n);
                 if i == n {
                     self.tasks.push(TaskInfo {
                         pid,
                         ..TaskInfo::default()
                     });
                 }
-                self.last_task = Some((pid, i));
+                self.state.last_task = Some((pid, i));
                 i
             }
         };

@@ -27,13 +27,13 @@ impl Analysis {
     /// A context-switch line: the CPU's task from now on.
     pub(super) fn switch(&mut self, cpu: u32, pid: u32) {
         self.format.graph_switches += 1;
-        self.cpus.entry(cpu).or_default().pid = Some(pid);
+        self.state.cpus.entry(cpu).or_default().pid = Some(pid);
     }
 
     /// `==========>` (enter) or `<==========`.
     pub(super) fn irq_marker(&mut self, cpu: u32, enter: bool) {
         self.format.graph_irq_markers += 1;
-        let c = self.cpus.entry(cpu).or_default();
+        let c = self.state.cpus.entry(cpu).or_default();
         c.irq = if enter {
             (c.irq + 1).min(MAX_IRQ_NESTING)
         } else {
@@ -67,9 +67,9 @@ impl Analysis {
         if ts.is_some() {
             self.format.graph_abstime += 1;
         }
-        let cpu = self.cpus.get(&g.cpu).copied().unwrap_or_default();
+        let cpu = self.state.cpus.get(&g.cpu).copied().unwrap_or_default();
         if let Some(p) = g.pid {
-            self.cpus.entry(g.cpu).or_default().pid = Some(p);
+            self.state.cpus.entry(g.cpu).or_default().pid = Some(p);
         }
         // Without the proc column the task is known from the last context
         // switch on this CPU, or from the header (ftrace_it filters by pid).
@@ -79,7 +79,7 @@ impl Analysis {
             None => (1 << 40) | u64::from(g.cpu),
         };
         let depth = g.depth.min(MAX_DEPTH);
-        let stack = self.stacks.entry(key).or_default();
+        let stack = self.state.stacks.entry(key).or_default();
         stack.truncate(depth);
         let Some((name, is_entry)) = call else {
             // A return.
@@ -131,7 +131,7 @@ impl Analysis {
         // The proc column names the task only when it gives the pid.
         let comm = if g.pid.is_some() { g.comm } else { b"" };
         if self.log.is_some() {
-            self.now = Now {
+            self.state.now = Now {
                 cpu: g.cpu,
                 kind: if is_entry { Kind::Entry } else { Kind::Leaf },
                 depth: depth as u32,

@@ -125,8 +125,13 @@ impl Analysis {
                 self.header.pid = Some(pid);
                 if self.target.is_none() {
                     self.target = Some((pid, TargetSource::Header));
-                    self.acc = Some(self.pending.remove(&pid).unwrap_or_else(|| Acc::new(pid)));
-                    self.pending.clear();
+                    self.acc = Some(
+                        self.state
+                            .pending
+                            .remove(&pid)
+                            .unwrap_or_else(|| Acc::new(pid)),
+                    );
+                    self.state.pending.clear();
                 }
             }
             "tracer" => self.header.tracer = Some(v.clone()),

@@ -110,11 +110,13 @@ impl Analysis {
         let joins = if parent == target {
             target_acc.phase != Phase::PreExec
         } else {
-            self.child_index.contains_key(&parent)
+            self.state.child_index.contains_key(&parent)
         };
-        if joins && child != target && !self.child_index.contains_key(&child) {
-            self.child_index.insert(child, self.children.len());
-            self.children.push(Acc::forked(child, parent));
+        if joins && child != target && !self.state.child_index.contains_key(&child) {
+            self.state
+                .child_index
+                .insert(child, self.state.children.len());
+            self.state.children.push(Acc::forked(child, parent));
         }
     }
 
@@ -137,8 +139,8 @@ impl Analysis {
             return;
         };
         self.tree.push(acc.clone());
-        self.child_index.clear();
-        for c in self.children.drain(..) {
+        self.state.child_index.clear();
+        for c in self.state.children.drain(..) {
             acc.merge(&c);
             self.tree.push(c);
         }
