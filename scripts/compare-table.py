@@ -19,7 +19,7 @@ from pathlib import Path
 # What a ring buffer reader's wake-up runs on the traced CPU: ftrace_report's
 # list (names::reader_artefacts), which vm-test holds ftrace_it's traces to.
 ARTEFACTS = set(
-    (Path(__file__).resolve().parent.parent / "ftrace_report/src/reader_artefacts.txt")
+    (Path(__file__).resolve().parent.parent / "trace_analysis/src/reader_artefacts.txt")
     .read_text()
     .split()
 )

@@ -46,7 +46,7 @@ if [ "$arch" = aarch64 ]; then
 		grep -q "^$s	" <<<"$gt" || no "footprint --groundtruth: no $s subsystem"
 	done
 	# The study's tables next to the ground truth's: every difference has
-	# its reason (ftrace_report/src/study.rs), the rows ftrace cannot see
+	# its reason (kernel_footprint/src/study.rs), the rows ftrace cannot see
 	# included.
 	for p in min min.large; do
 		study=$("$report" footprint "$dir/$p.trace" --kernel-build "$kdir" --groundtruth "$dir/$p.gt" --study)

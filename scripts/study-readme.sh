@@ -15,7 +15,7 @@ no() { echo "study-readme: $*" >&2; exit 1; }
 [ -f "$readme" ] || no "$readme: missing"
 [ -z "$(tail -c1 "$study")" ] || no "$study: no newline at its end"
 # A difference without its reason must be explained in study.rs first.
-! grep -qF '| ? |' "$study" || no "$study: a difference has no reason (ftrace_report/src/study.rs REASONS)"
+! grep -qF '| ? |' "$study" || no "$study: a difference has no reason (kernel_footprint/src/study.rs REASONS)"
 lines() { grep -nxF -- "$1" "$readme" | cut -d: -f1 || true; }
 b=$(lines "$begin") e=$(lines "$end")
 [ "$(wc -w <<<"$b")" = 1 ] && [ "$(wc -w <<<"$e")" = 1 ] && [ "$b" -lt "$e" ] ||

@@ -7,10 +7,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 use serde_json::json;
 
-use crate::analyze::{Analysis, Kind, Logged};
-use crate::model::cell_bit;
-use crate::names::{normalize, NONE};
-use crate::report::Filter;
+use trace_analysis::analyze::{Analysis, Kind, Logged};
+use trace_analysis::model::cell_bit;
+use trace_analysis::names::{normalize, NONE};
+use trace_analysis::select::Filter;
 
 /// One call of the target's tree placed on a time axis.
 #[derive(Clone, Copy, Debug)]
@@ -300,7 +300,7 @@ fn frame(an: &Analysis, id: u32, f: &Filter) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Selection, CONTEXTS, PHASES};
+    use trace_analysis::model::{Selection, CONTEXTS, PHASES};
 
     fn analysis(text: &str) -> Analysis {
         let mut a = Analysis::new(None).logging();

@@ -3,54 +3,12 @@
 //! tests and with the `fuzzing` feature (which the fuzz crate turns on),
 //! never into the program.
 
-use std::io::{self, Read};
-
-use crate::analyze::Analysis;
-use crate::model::Selection;
-use crate::parse::{self, Line};
-use crate::report::{self, Filter, Summary};
-
-/// A reader that hands out its data in pieces of the given sizes (in
-/// turn), after one interrupted read, as a pipe or a slow device would;
-/// with `fail_at_end`, the end of the data is an error instead of EOF.
-pub struct Chunked<'a> {
-    data: &'a [u8],
-    sizes: Vec<usize>,
-    turn: usize,
-    interrupted: bool,
-    pub fail_at_end: bool,
-}
-
-impl<'a> Chunked<'a> {
-    /// `sizes` must not be empty; a size of 0 is read as 1.
-    pub fn new(data: &'a [u8], sizes: &[usize]) -> Chunked<'a> {
-        Chunked {
-            data,
-            sizes: sizes.iter().map(|&n| n.max(1)).collect(),
-            turn: 0,
-            interrupted: false,
-            fail_at_end: false,
-        }
-    }
-}
-
-impl Read for Chunked<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        if !self.interrupted {
-            self.interrupted = true;
-            return Err(io::ErrorKind::Interrupted.into());
-        }
-        if self.data.is_empty() && self.fail_at_end {
-            return Err(io::Error::other("device gone"));
-        }
-        let size = self.sizes[self.turn % self.sizes.len()];
-        self.turn += 1;
-        let n = size.min(buf.len()).min(self.data.len());
-        buf[..n].copy_from_slice(&self.data[..n]);
-        self.data = &self.data[n..];
-        Ok(n)
-    }
-}
+use crate::report::{self, Summary};
+use trace_analysis::analyze::Analysis;
+use trace_analysis::model::Selection;
+use trace_analysis::select::{self, Filter};
+use trace_reader::chunked::Chunked;
+use trace_reader::{self as parse, Line};
 
 /// Parses and analyses `data` with the reader the program uses, in one
 /// piece and in small pieces of odd sizes, and renders every report.
@@ -109,14 +67,14 @@ fn render(a: &Analysis, b: &Analysis) {
             callers_only: normalize,
             normalize,
         };
-        let fp = report::footprint(a, &f);
+        let fp = select::footprint(a, &f);
         let _ = report::funcs_text(&fp);
         let _ = report::graph_dot(&fp);
         let _ = report::graph_json(a, &fp, &f);
         let summary = Summary::new(a, "fuzz", &f);
         let _ = summary.text();
         let _ = summary.json();
-        let d = report::diff(&fp, &report::footprint(b, &f));
+        let d = select::diff(&fp, &select::footprint(b, &f));
         assert!(d.funcs[0].is_empty() && d.funcs[1].is_empty());
         let _ = report::diff_text(&d, "a", "b");
     }

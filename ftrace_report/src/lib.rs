@@ -1,16 +1,9 @@
-//! Kernel footprint of one program from an ftrace `function` or
-//! `function_graph` trace. See README.md for the rules.
+//! The views of `ftrace_report`: function lists, graphs, diffs, summaries,
+//! the exports and the HTML page's data, written from a
+//! [`trace_analysis`] result. See README.md.
 
-pub mod analyze;
-pub mod execve;
 pub mod export;
-pub mod footprint;
 #[cfg(any(test, feature = "fuzzing"))]
 pub mod fuzzing;
-pub mod groundtruth;
-pub mod model;
-pub mod names;
 pub mod pages;
-pub mod parse;
 pub mod report;
-pub mod study;

@@ -8,12 +8,13 @@ use report_pages::{
     Bar, Bars, Edge, Fact, Graph, Heat, List, Node, Page, Row, Series, Side, Timeline,
 };
 
-use crate::analyze::Analysis;
 use crate::export::spans;
-use crate::footprint::FootprintMap;
-use crate::model::{CONTEXTS, PHASES};
-use crate::names::normalize;
-use crate::report::{self, Diff, Filter, Footprint, Name, Summary};
+use crate::report::{self, Summary};
+use kernel_footprint::FootprintMap;
+use trace_analysis::analyze::Analysis;
+use trace_analysis::model::{CONTEXTS, PHASES};
+use trace_analysis::names::normalize;
+use trace_analysis::select::{self, Diff, Filter, Footprint, Name};
 
 /// Graph nodes drawn: the most called past this (`dot` takes about a second
 /// for 600 nodes; a 1-second `min` trace has about 530).
@@ -239,7 +240,7 @@ fn graph(
 ) -> Graph {
     let execve_roots: BTreeSet<&Name> = funcs
         .keys()
-        .filter(|n| crate::execve::is_execve(normalize(n)))
+        .filter(|n| trace_analysis::names::is_execve(normalize(n)))
         .collect();
     let execve = reach(edges, &execve_roots.iter().copied().collect::<Vec<_>>());
     let fault_roots: BTreeSet<&Name> = funcs
@@ -412,7 +413,7 @@ fn lists(fp: &Footprint, s: &Summary, map: &Result<&FootprintMap, String>) -> Ve
 /// The page of one trace.
 pub fn page(t: &Traced, f: &Filter) -> Page {
     let s = Summary::new(t.an, t.file, f);
-    let fp = report::footprint(t.an, f);
+    let fp = select::footprint(t.an, f);
     Page {
         title: format!("ftrace_report: {}", short(t.file)),
         diff: None,
@@ -472,8 +473,8 @@ fn diff_subsystems(a: &Traced, b: &Traced) -> Result<Bars, String> {
 /// in the graph, the subsystems and the lists.
 pub fn diff_page(a: &Traced, b: &Traced, f: &Filter) -> Page {
     let (sa, sb) = (Summary::new(a.an, a.file, f), Summary::new(b.an, b.file, f));
-    let (fa, fb) = (report::footprint(a.an, f), report::footprint(b.an, f));
-    let d: Diff = report::diff(&fa, &fb);
+    let (fa, fb) = (select::footprint(a.an, f), select::footprint(b.an, f));
+    let d: Diff = select::diff(&fa, &fb);
     let mut funcs = fa.funcs.clone();
     for (n, c) in &fb.funcs {
         *funcs.entry(n.clone()).or_insert(0) += c;
@@ -574,7 +575,7 @@ pub fn diff_page(a: &Traced, b: &Traced, f: &Filter) -> Page {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::footprint::{ConfigView, Part, SubsystemRow};
+    use kernel_footprint::{ConfigView, Part, SubsystemRow};
 
     fn names(list: &[(&str, u64)]) -> BTreeMap<Name, u64> {
         list.iter()

@@ -438,3 +438,11 @@ fn the_traces_addresses_tell_which_same_named_function_ran() {
     assert_eq!(helper["by_address"], false);
     assert_eq!(helper["objects"].as_array().unwrap().len(), 2);
 }
+
+#[test]
+fn the_json_reads_back_typed() {
+    let tree = FakeTree::new();
+    let text = tree.footprint(&["--json"]);
+    let map: kernel_footprint::FootprintMap = serde_json::from_str(&text).unwrap();
+    assert_eq!(serde_json::to_string(&map).unwrap() + "\n", text);
+}

@@ -5,9 +5,9 @@ mod common;
 
 use std::fs;
 
-use ftrace_report::analyze::Analysis;
 use ftrace_report::fuzzing::{check, check_trace_dat};
-use ftrace_report::parse::Skip;
+use trace_analysis::analyze::Analysis;
+use trace_reader::Skip;
 
 /// xorshift64*: deterministic inputs, no dependency.
 struct Rng(u64);

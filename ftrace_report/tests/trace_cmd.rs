@@ -383,7 +383,7 @@ fn lost_events_are_reported_as_the_text_markers_are() {
 #[test]
 fn the_last_call_of_a_trace_dat() {
     let file = std::fs::read(dat("dat")).unwrap();
-    let mut a = ftrace_report::analyze::Analysis::new(None);
+    let mut a = trace_analysis::analyze::Analysis::new(None);
     a.read_trace_dat(&file).unwrap();
     let raw = std::fs::read_to_string(fixture("report-raw")).unwrap();
     let want = raw
@@ -420,7 +420,7 @@ fn a_trace_dat_without_function_events_says_how_to_record() {
 #[test]
 fn the_trace_dat_gives_every_traced_functions_addresses() {
     let file = std::fs::read(dat("dat")).unwrap();
-    let mut an = ftrace_report::analyze::Analysis::new(None);
+    let mut an = trace_analysis::analyze::Analysis::new(None);
     an.read_trace_dat(&file).unwrap();
     // Its events hold addresses, not names: each name has one at least, and
     // all are arm64 kernel addresses (no KASLR in the guest).

@@ -191,29 +191,24 @@ impl Recorder {
         }
     }
 
-    /// The record as text: `# gt.KEY: VALUE` lines, then one line per
-    /// entry, `k NAME` (kernel) or `u NAME` (entry stub from user mode),
-    /// and `s` where the task was switched out.
+    /// The record as text, in the `.gt` format ([`gt_record`]).
     pub fn text(&self, r: &Record, names: &[String]) -> String {
-        let mut s = format!(
-            "# gt.version: 2\n# gt.path: {}\n# gt.task: {:#x}\n# gt.closed: {}\n\
-             # gt.prefix_complete: {}\n# gt.entries: {}\n",
-            r.path,
-            r.task,
-            r.closed,
-            r.prefix_complete,
-            r.log.iter().filter(|&&e| e != SWITCHED).count()
-        );
+        let mut file = gt_record::Record {
+            path: r.path.clone(),
+            task: r.task,
+            closed: r.closed,
+            prefix_complete: r.prefix_complete,
+            ..gt_record::Record::default()
+        };
         for &e in &r.log {
             if e == SWITCHED {
-                s.push_str("s\n");
-                continue;
+                file.switches.push(file.entries.len());
+            } else {
+                file.entries
+                    .push((names[(e & !USER) as usize].clone(), e & USER != 0));
             }
-            s.push_str(if e & USER != 0 { "u " } else { "k " });
-            s.push_str(&names[(e & !USER) as usize]);
-            s.push('\n');
         }
-        s
+        gt_record::write(&file)
     }
 }
 

@@ -26,11 +26,11 @@ use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::ExitCode;
 
-use ftrace_report::analyze::Analysis;
-use ftrace_report::model::Selection;
 use kernel_index::preproc::Definitions;
 use kernel_index::{ConfigValues, KernelIndex};
 use tailor::{Attribution, Evidence, Kernel, Required, Runs};
+use trace_analysis::analyze::Analysis;
+use trace_analysis::model::Selection;
 
 const USAGE: &str = "usage: tailor required --needs FILE... --footprint LABEL=JSON... [--groundtruth LABEL=JSON]... [--drop SYMBOL]... [--added FILE]... --allconfig OUT --reasons OUT | check --reasons FILE --config FILE [--log FILE] | compare --start DIR --tailored DIR --id ID... --start-build DIR --tailored-build DIR [--add-back OUT] | objects --kernel-build DIR | bisect --allconfig FILE --start-config FILE --tailored-config FILE --try PROG --dir DIR --needs-out OUT";
 
@@ -148,7 +148,7 @@ fn read_runs(dir: &str, ids: &[&str], build: &KernelIndex) -> Result<Runs, Fail>
             |id: u32| tailor::base_name(&String::from_utf8_lossy(an.names.name(id))).to_string();
         for (key, e) in &acc.edges {
             let (caller, callee) = ((key >> 32) as u32, (*key & 0xffff_ffff) as u32);
-            if e.mask() & mask == 0 || caller == ftrace_report::names::NONE {
+            if e.mask() & mask == 0 || caller == trace_analysis::names::NONE {
                 continue;
             }
             runs.callers

@@ -2,9 +2,9 @@
 //! QEMU runs and the guest's files arrive, and swapped in when complete.
 
 use crate::{fail, io_error, manifest, Failure, TRANSFER};
-use ftrace_report::footprint::KERNEL_BUILD_FILE;
 use guest_protocol::plan::Channel;
 use guest_protocol::{CUT_SUFFIX, MAX_OUTPUT};
+use kernel_footprint::KERNEL_BUILD_FILE;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -8,13 +8,12 @@ use std::fmt::{self, Write as _};
 use serde::{Serialize, Serializer};
 use serde_json::value::RawValue;
 
-use super::{
-    display, footprint, footprint_of, json_line, lossy, target, Filter, Footprint, Name, Target,
-};
-use crate::analyze::{Acc, Analysis, CpuStat, Format, Mismatch, CELLS};
-use crate::model::{cell, cell_bit, Context, Phase, Selection, CONTEXTS, PHASES};
-use crate::names::NONE;
-use crate::parse::SKIPS;
+use super::{json_line, lossy, target, Target};
+use trace_analysis::analyze::{edge_of, Acc, Analysis, CpuStat, Format, Mismatch, CELLS};
+use trace_analysis::model::{cell, cell_bit, Context, Phase, Selection, CONTEXTS, PHASES};
+use trace_analysis::names::NONE;
+use trace_analysis::select::{display, footprint, footprint_of, Filter, Footprint, Name};
+use trace_reader::SKIPS;
 
 /// Functions in the top list.
 const TOP: usize = 20;
@@ -203,7 +202,7 @@ pub struct Summary {
 fn unique_per_cell(an: &Analysis, acc: &Acc, norm: bool) -> Vec<usize> {
     let mut sets: Vec<HashSet<Name>> = vec![HashSet::new(); CELLS];
     for (key, e) in &acc.edges {
-        let (caller, callee) = ((key >> 32) as u32, (*key & 0xffff_ffff) as u32);
+        let (caller, callee) = edge_of(*key);
         for (i, &n) in e.cells.iter().enumerate() {
             if n > 0 {
                 sets[i].insert(display(an, callee, norm));
@@ -249,7 +248,7 @@ fn tree(an: &Analysis, f: &Filter) -> Vec<TreeTask> {
                 .collect(),
             unique_functions: footprint_of(an, t, f).funcs.len(),
             first: t.first_ts.map(Secs),
-            last: t.last_ts.get().map(Secs),
+            last: t.last_ts.map(Secs),
         })
         .collect()
 }
@@ -350,9 +349,9 @@ impl Summary {
             target_names: acc.map_or_else(Vec::new, names),
             time: Time {
                 trace_first: an.first_ts.map(Secs),
-                trace_last: an.last_ts.get().map(Secs),
+                trace_last: an.last_ts.map(Secs),
                 target_first: acc.and_then(|a| a.first_ts).map(Secs),
-                target_last: acc.and_then(|a| a.last_ts.get()).map(Secs),
+                target_last: acc.and_then(|a| a.last_ts).map(Secs),
             },
             lines: an.lines,
             structure_lines: an.markers,

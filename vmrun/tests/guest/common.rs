@@ -1,6 +1,6 @@
 //! What the topics share: the results directory and the traces in it.
 
-use ftrace_report::execve;
+use trace_analysis::execve;
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::PathBuf;

@@ -282,7 +282,7 @@ fn the_study_table_of_the_readme_holds_for_this_trace() {
         let text = read(&format!("{id}.study.md"));
         assert!(
             !text.contains("| ? |"),
-            "{id}: a difference from the study has no reason (ftrace_report/src/study.rs REASONS):\n{text}"
+            "{id}: a difference from the study has no reason (kernel_footprint/src/study.rs REASONS):\n{text}"
         );
         let ours = study_cells(&text);
         let empty: [String; 4] = Default::default();

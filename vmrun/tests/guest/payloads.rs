@@ -4,17 +4,17 @@ use super::common::*;
 use std::fs;
 
 /// The functions `id`'s trace attributes to its target in `phases`.
-fn footprint(id: &str, phases: &[ftrace_report::model::Phase]) -> Vec<String> {
-    use ftrace_report::model::{Selection, CONTEXTS};
-    let mut a = ftrace_report::analyze::Analysis::new(None);
+fn footprint(id: &str, phases: &[trace_analysis::model::Phase]) -> Vec<String> {
+    use trace_analysis::model::{Selection, CONTEXTS};
+    let mut a = trace_analysis::analyze::Analysis::new(None);
     a.read(read(&format!("{id}.trace")).as_bytes())
         .expect("the trace reads");
-    let filter = ftrace_report::report::Filter {
+    let filter = trace_analysis::select::Filter {
         sel: Selection::new(phases, &CONTEXTS),
         callers_only: false,
         normalize: false,
     };
-    ftrace_report::report::footprint(&a, &filter)
+    trace_analysis::select::footprint(&a, &filter)
         .funcs
         .into_keys()
         .map(|f| String::from_utf8_lossy(&f).into_owned())
@@ -42,7 +42,7 @@ fn arguments_reach_the_program_and_its_output_comes_back() {
 
 #[test]
 fn the_dynamic_loader_maps_the_libraries_in_exec_and_run() {
-    use ftrace_report::model::Phase;
+    use trace_analysis::model::Phase;
     assert_eq!(
         runs()["hello_dyn"],
         "0",

@@ -1,7 +1,7 @@
 //! The runs themselves: their files, exit codes, restored settings, lost events.
 
 use super::common::*;
-use ftrace_report::names;
+use trace_analysis::names;
 use std::fs;
 
 #[test]

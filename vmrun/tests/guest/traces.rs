@@ -1,7 +1,7 @@
 //! What the traces hold: addresses, ticks, faults, nesting, threads and children.
 
 use super::common::*;
-use ftrace_report::{execve, names};
+use trace_analysis::{execve, names};
 
 /// The function symbols of the kernel's System.map, by address.
 fn system_map_text() -> Vec<(u64, String)> {
@@ -102,7 +102,7 @@ fn before_its_execve_the_target_has_only_timer_ticks() {
         let interrupts = count(&["irq_enter_rcu"]);
         let syscalls = before
             .iter()
-            .filter(|e| execve::is_syscall_entry(names::normalize(e.func.as_bytes())))
+            .filter(|e| names::is_syscall_entry(names::normalize(e.func.as_bytes())))
             .count();
         let other = syscalls + count(&["do_mem_abort", "exc_page_fault", "handle_mm_fault"]);
         let only_ticks = before.is_empty()

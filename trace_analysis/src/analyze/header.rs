@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use super::{lossy, Acc, Analysis, Error, TargetSource};
-use crate::names::FxHashMap;
+use rustc_hash::FxHashMap;
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct CpuStat {
@@ -125,8 +125,13 @@ impl Analysis {
                 self.header.pid = Some(pid);
                 if self.target.is_none() {
                     self.target = Some((pid, TargetSource::Header));
-                    self.acc = Some(self.pending.remove(&pid).unwrap_or_else(|| Acc::new(pid)));
-                    self.pending.clear();
+                    self.acc = Some(
+                        self.state
+                            .pending
+                            .remove(&pid)
+                            .unwrap_or_else(|| Acc::new(pid)),
+                    );
+                    self.state.pending.clear();
                 }
             }
             "tracer" => self.header.tracer = Some(v.clone()),
@@ -235,7 +240,7 @@ mod tests {
 ";
         assert_eq!(mismatch(t), vec![]);
         let a = run(t, None);
-        assert_eq!(a.skipped[crate::parse::Skip::OtherEvent as usize], 1);
+        assert_eq!(a.skipped[trace_reader::Skip::OtherEvent as usize], 1);
         assert_eq!(a.format.graph_lines, 3);
         assert_eq!(
             mismatch(&t.replace("entries=5", "entries=6")),

@@ -6,14 +6,18 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use kernel_index::{Function, KernelIndex, Lookup, Object};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-use crate::analyze::Analysis;
-use crate::execve;
-use crate::groundtruth::{self, Record};
-use crate::model::{cell_bit, Context, Phase, Selection, CONTEXTS, PHASES};
-use crate::names::{class, classify, normalize, NONE};
-use crate::report::Filter;
+use ftrace_groundtruth::{self as groundtruth, Record};
+use trace_analysis::analyze::{edge_of, Analysis};
+use trace_analysis::model::{cell_bit, Context, Phase, Selection, CONTEXTS, PHASES};
+use trace_analysis::names::{self, class, classify, normalize, NONE};
+use trace_analysis::select::Filter;
+
+pub mod study;
+mod text;
+
+pub use text::text;
 
 /// Beside a trace of `make trace`: the path of the kernel build tree that
 /// ran it, the default of `footprint --kernel-build`.
@@ -23,7 +27,7 @@ pub const KERNEL_BUILD_FILE: &str = "kernel-build";
 pub const THE_REST: &str = "THE REST";
 
 /// What the map says of one traced function.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct FunctionRow {
     pub name: String,
     /// Calls as a callee in the selection (0: seen only as a caller).
@@ -52,7 +56,7 @@ pub struct FunctionRow {
     pub build_conditions: BTreeMap<String, String>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct FileRow {
     pub path: String,
     pub functions: usize,
@@ -66,7 +70,7 @@ pub struct FileRow {
     pub only_ambiguous: bool,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct SubsystemRow {
     pub name: String,
     pub status: Option<String>,
@@ -77,7 +81,7 @@ pub struct SubsystemRow {
     pub only_ambiguous: bool,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct SymbolRow {
     pub symbol: String,
     pub prompt: Option<String>,
@@ -89,7 +93,7 @@ pub struct SymbolRow {
 }
 
 /// The footprint of one phase x context cell, or of one entry path.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Part {
     pub name: String,
     pub functions: usize,
@@ -101,9 +105,9 @@ pub struct Part {
     pub all_sections: Vec<String>,
 }
 
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct ConfigView {
-    pub note: &'static str,
+    pub note: String,
     /// `=y` symbols that build a touched object (their build conditions).
     pub touched: Vec<String>,
     /// `=y` symbols that build only objects reached through ambiguous
@@ -118,13 +122,13 @@ pub struct ConfigView {
     pub touched_objects: usize,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Unmapped {
     pub name: String,
     pub reason: String,
 }
 
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct FootprintMap {
     pub trace: String,
     pub kernel_build: String,
@@ -176,7 +180,7 @@ const IN_KERNEL: &[Phase] = &[Phase::Exec, Phase::Run, Phase::Exit];
 pub const ENTRY_PATHS: [EntryPath; 6] = [
     EntryPath {
         name: "execve system call",
-        starts: |n| execve::is_execve(normalize(n.as_bytes())),
+        starts: |n| names::is_execve(normalize(n.as_bytes())),
         phases: &[Phase::Exec],
         contexts: &[Context::Process],
         whole: true,
@@ -185,7 +189,7 @@ pub const ENTRY_PATHS: [EntryPath; 6] = [
         name: "other system calls",
         starts: |n| {
             let n = normalize(n.as_bytes());
-            execve::is_syscall_function(n) && classify(n) & class::EXIT == 0
+            names::is_syscall_function(n) && classify(n) & class::EXIT == 0
         },
         phases: IN_KERNEL,
         contexts: &[Context::Process],
@@ -246,7 +250,7 @@ fn traced(an: &Analysis, f: &Filter) -> (BTreeMap<String, Traced>, Edges) {
         if mask == 0 {
             continue;
         }
-        let (caller, callee) = ((key >> 32) as u32, (*key & 0xffff_ffff) as u32);
+        let (caller, callee) = edge_of(*key);
         let callee = name(callee);
         let t = funcs
             .entry(callee.clone())
@@ -347,9 +351,9 @@ pub fn map(an: &Analysis, f: &Filter, index: &KernelIndex, trace: &str) -> Footp
 }
 
 /// The map of the ground truth's functions (`window`: the record over the
-/// trace's window, [`crate::groundtruth::window`]) instead of ftrace's,
+/// trace's window, [`ftrace_groundtruth::window`]) instead of ftrace's,
 /// blind spots included. Hits are the ground truth's, in the selected
-/// phases (its own split: [`crate::groundtruth::counts`]). The ground truth
+/// phases (its own split: [`ftrace_groundtruth::counts`]). The ground truth
 /// knows no context and no caller: a function ftrace shows keeps the cells
 /// and call edges of the trace; a blind spot runs in the cell its ftrace
 /// neighbours in the record (the traced functions entered just before and
@@ -382,7 +386,7 @@ pub fn map_groundtruth(
         next = m.or(next);
     }
     let mut funcs: BTreeMap<String, Traced> = BTreeMap::new();
-    for (i, p) in phases_of(window).into_iter().enumerate() {
+    for (i, p) in groundtruth::phases(window).into_iter().enumerate() {
         let name = &window.entries[i].0;
         let mask = match masks[i] {
             Some(m) => m,
@@ -403,17 +407,6 @@ pub fn map_groundtruth(
 }
 
 /// The phase of each entry of a ground-truth record.
-fn phases_of(r: &Record) -> Vec<Phase> {
-    let (run, exit) = groundtruth::bounds(r);
-    (0..r.entries.len())
-        .map(|i| match i {
-            i if i < run => Phase::Exec,
-            i if i < exit => Phase::Run,
-            _ => Phase::Exit,
-        })
-        .collect()
-}
-
 fn phase_mask(p: Phase) -> u32 {
     CONTEXTS.iter().map(|&c| cell_bit(p, c)).sum()
 }
@@ -732,7 +725,7 @@ fn map_functions(
         .filter(|(_, fns)| fns.intersects(&unambiguous))
         .count();
     let config = ConfigView {
-        note: CONFIG_NOTE,
+        note: CONFIG_NOTE.into(),
         touched: y_symbols(false),
         symbols_only_if_ambiguous: y_symbols(true),
         untouched_objects: index
@@ -767,238 +760,5 @@ fn map_functions(
     }
 }
 
-/// The text's mark of a row reached only through ambiguous names, after
-/// its last column.
-fn mark(only_ambiguous: bool) -> &'static str {
-    if only_ambiguous {
-        "\t(ambiguous)"
-    } else {
-        ""
-    }
-}
-
-fn or_dash(s: &str) -> &str {
-    if s.is_empty() {
-        "-"
-    } else {
-        s
-    }
-}
-
-/// The text form: one section per view, tab-separated rows.
-pub fn text(m: &FootprintMap) -> String {
-    use std::fmt::Write;
-    let mut o = String::new();
-    let _ = writeln!(o, "# kernel footprint of {} ({})", m.trace, m.filter);
-    let _ = writeln!(
-        o,
-        "kernel build: {} (release {})",
-        m.kernel_build, m.release
-    );
-    let _ = writeln!(
-        o,
-        "functions: {} ({} ambiguous, {} unmapped); files: {}; subsystems: {}",
-        m.functions.len(),
-        m.ambiguous.len(),
-        m.unmapped.len(),
-        m.files.len(),
-        m.subsystems.len()
-    );
-    for a in &m.ambiguous {
-        let objs = m
-            .functions
-            .iter()
-            .find(|f| &f.name == a)
-            .map(|f| f.objects.join(" or "))
-            .unwrap_or_default();
-        let _ = writeln!(o, "ambiguous: {a}: {objs}");
-    }
-    for f in m.functions.iter().filter(|f| f.by_address) {
-        let _ = writeln!(
-            o,
-            "by address: {}: {} (a name several files share; the trace's addresses tell which ran)",
-            f.name,
-            f.objects.join(" and ")
-        );
-    }
-    for u in &m.unmapped {
-        let _ = writeln!(o, "unmapped: {}: {}", u.name, u.reason);
-    }
-    let _ = writeln!(
-        o,
-        "\n## subsystems (most specific MAINTAINERS section)\n# section\tfiles\tfunctions\tcalls"
-    );
-    for s in &m.subsystems {
-        let _ = writeln!(
-            o,
-            "{}\t{}\t{}\t{}{}",
-            s.name,
-            s.files,
-            s.functions,
-            s.calls,
-            mark(s.only_ambiguous)
-        );
-    }
-    let _ = writeln!(o, "\n## entry paths\n# path\tfunctions\tfiles\tsubsystems");
-    for p in &m.entry_paths {
-        let _ = writeln!(
-            o,
-            "{}\t{}\t{}\t{}",
-            p.name,
-            p.functions,
-            p.files,
-            p.subsystems.join("; ")
-        );
-    }
-    let _ = writeln!(
-        o,
-        "\n## phase x context\n# cell\tfunctions\tfiles\tsubsystems"
-    );
-    for p in &m.cells {
-        let _ = writeln!(
-            o,
-            "{}\t{}\t{}\t{}",
-            p.name,
-            p.functions,
-            p.files,
-            p.subsystems.len()
-        );
-    }
-    let _ = writeln!(o, "\n## source files\n# file\tfunctions\tcalls\tsubsystems");
-    for f in &m.files {
-        let _ = writeln!(
-            o,
-            "{}\t{}\t{}\t{}{}",
-            f.path,
-            f.functions,
-            f.calls,
-            f.subsystems.join("; "),
-            mark(f.only_ambiguous)
-        );
-    }
-    let _ = writeln!(
-        o,
-        "\n## functions (the whole chain)\n# function\tcalls\tobject [its build condition]\tsource files\tsections, most specific first"
-    );
-    for f in &m.functions {
-        let objects: Vec<String> = f
-            .build_conditions
-            .iter()
-            .map(|(o, c)| format!("{o} [{c}]"))
-            .collect();
-        let _ = writeln!(
-            o,
-            "{}\t{}\t{}\t{}\t{}{}",
-            f.name,
-            f.calls,
-            or_dash(&objects.join(" or ")),
-            or_dash(&f.files.join(" ")),
-            // A file only THE REST matches has no other section.
-            or_dash(&if f.all_sections.is_empty() {
-                f.subsystems.join("; ")
-            } else {
-                f.all_sections.join("; ")
-            }),
-            mark(f.ambiguous)
-        );
-    }
-    for (title, rows) in [
-        (
-            "Kconfig symbols that build the touched objects",
-            &m.build_symbols,
-        ),
-        (
-            "Kconfig symbols the touched objects' sources read",
-            &m.read_symbols,
-        ),
-    ] {
-        let _ = writeln!(
-            o,
-            "\n## {title}\n# symbol\tvalue\tobjects\tfunctions\tprompt"
-        );
-        for s in rows {
-            let _ = writeln!(
-                o,
-                "{}\t{}\t{}\t{}\t{}{}",
-                s.symbol,
-                s.value.as_deref().unwrap_or("-"),
-                s.objects,
-                s.functions,
-                s.prompt.as_deref().unwrap_or("-"),
-                mark(s.only_ambiguous)
-            );
-        }
-    }
-    let c = &m.config;
-    let _ = writeln!(o, "\n## configuration\n# {}", c.note);
-    let prompts: BTreeMap<&str, &str> = m
-        .build_symbols
-        .iter()
-        .map(|s| (s.symbol.as_str(), s.prompt.as_deref().unwrap_or("-")))
-        .collect();
-    for (title, symbols) in [
-        ("=y symbols that build touched objects", &c.touched),
-        (
-            "=y symbols touched only if one of the ambiguous candidates ran",
-            &c.symbols_only_if_ambiguous,
-        ),
-    ] {
-        let _ = writeln!(o, "{title}: {}", symbols.len());
-        for s in symbols {
-            let prompt = prompts.get(s.as_str()).copied().unwrap_or("-");
-            let _ = writeln!(o, "{s}\t{prompt}");
-        }
-    }
-    let _ = writeln!(
-        o,
-        "objects touched only if one of the ambiguous candidates ran: {}",
-        c.objects_only_if_ambiguous.len()
-    );
-    for p in &c.objects_only_if_ambiguous {
-        let _ = writeln!(o, "{p}");
-    }
-    let _ = writeln!(
-        o,
-        "objects never touched: {} of {}",
-        c.untouched_objects.len(),
-        c.untouched_objects.len() + c.objects_only_if_ambiguous.len() + c.touched_objects
-    );
-    for p in &c.untouched_objects {
-        let _ = writeln!(o, "{p}");
-    }
-    o
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_blind_spot_runs_where_its_traced_neighbours_agree() {
-        let (run_p, run_h) = (
-            cell_bit(Phase::Run, Context::Process),
-            cell_bit(Phase::Run, Context::Hardirq),
-        );
-        let unknown = cell_bit(Phase::Run, Context::Unknown);
-        assert_eq!(
-            blind_cell(Some(run_p), Some(run_p | run_h), Phase::Run),
-            run_p
-        );
-        assert_eq!(blind_cell(Some(run_p), Some(run_h), Phase::Run), unknown);
-        assert_eq!(blind_cell(None, Some(run_h), Phase::Run), run_h);
-        assert_eq!(blind_cell(None, None, Phase::Run), unknown);
-        // A neighbour's cells in another phase do not count.
-        let exec_p = cell_bit(Phase::Exec, Context::Process);
-        assert_eq!(blind_cell(Some(exec_p), Some(exec_p), Phase::Run), unknown);
-    }
-
-    #[test]
-    fn ground_truth_entries_get_the_record_phases() {
-        let r = groundtruth::parse(
-            "# gt.version: 1\nu el0t_64_sync\nk x\nu el0t_64_irq\nk y\nu el0t_64_sync\nk do_exit\n",
-        )
-        .unwrap();
-        use Phase::{Exec, Exit, Run};
-        assert_eq!(phases_of(&r), [Exec, Exec, Run, Run, Exit, Exit]);
-    }
-}
+mod tests;

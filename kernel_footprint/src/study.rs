@@ -12,13 +12,13 @@
 use std::collections::BTreeSet;
 use std::fmt::Write;
 
-use crate::footprint::FootprintMap;
+use crate::FootprintMap;
 
 /// One of the study's tables and the entry path of ours it is set against.
 pub struct Root {
     /// The study's root functions.
     pub study_root: &'static str,
-    /// [`crate::footprint::ENTRY_PATHS`]' name.
+    /// [`crate::ENTRY_PATHS`]' name.
     pub path: &'static str,
     pub study: &'static [&'static str],
 }
@@ -213,7 +213,7 @@ pub fn table(map: &FootprintMap) -> (String, Vec<String>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::footprint::Part;
+    use crate::Part;
 
     fn map(paths: &[(&str, &[&str])]) -> FootprintMap {
         FootprintMap {

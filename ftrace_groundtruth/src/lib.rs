@@ -4,11 +4,13 @@
 //! same run: exactness, per-phase counts, the blind spots and why ftrace
 //! cannot see them, and with `--notrace` the tracer's own cost.
 
-use crate::analyze::Analysis;
-use crate::model::Selection;
-use crate::report::{self, Filter};
-use kernel_index::{Function, KernelIndex, Lookup};
 use std::collections::{BTreeMap, BTreeSet, HashSet};
+
+use kernel_index::{Function, KernelIndex, Lookup};
+use trace_analysis::analyze::{Analysis, Kind};
+use trace_analysis::model::{Phase, Selection};
+use trace_analysis::names::NONE;
+use trace_analysis::select::{self, Filter};
 
 /// One `.gt` record: names in entry order, `true` for an entry from user
 /// mode that ran with user state (arm64: the user stack pointer still in
@@ -23,37 +25,16 @@ pub struct Record {
     pub dropped: Vec<usize>,
 }
 
+/// Reads a `.gt` record ([`gt_record`]).
 pub fn parse(text: &str) -> Result<Record, String> {
-    let mut r = Record {
-        path: String::new(),
-        closed: false,
-        entries: Vec::new(),
-        switches: Vec::new(),
+    let r = gt_record::parse(text)?;
+    Ok(Record {
+        path: r.path,
+        closed: r.closed,
+        entries: r.entries,
+        switches: r.switches,
         dropped: Vec::new(),
-    };
-    let mut version = false;
-    for (n, line) in text.lines().enumerate() {
-        if let Some(kv) = line.strip_prefix("# gt.") {
-            match kv.split_once(": ") {
-                Some(("version", "1" | "2")) => version = true,
-                Some(("path", p)) => r.path = p.to_string(),
-                Some(("closed", c)) => r.closed = c == "true",
-                _ => {}
-            }
-        } else if line == "s" {
-            r.switches.push(r.entries.len());
-        } else {
-            match line.split_once(' ') {
-                Some(("k", name)) => r.entries.push((name.to_string(), false)),
-                Some(("u", name)) => r.entries.push((name.to_string(), true)),
-                _ => return Err(format!("line {}: not a gt_plugin record line", n + 1)),
-            }
-        }
-    }
-    if !version {
-        return Err("not a gt_plugin record (no `# gt.version: 1` or 2)".into());
-    }
-    Ok(r)
+    })
 }
 
 /// The tracepoint at a context switch, entered by the task switched out.
@@ -106,47 +87,52 @@ pub fn mark_dropped(r: &mut Record, events: &[&str], traced: &BTreeMap<String, u
     }
 }
 
-/// ftrace's events of the task `pid` from its execve on, in order.
-pub fn task_events(trace: &str, pid: u32) -> Vec<&str> {
-    let pid = pid.to_string();
-    let mut events = trace
-        .lines()
-        .filter(|l| !l.starts_with('#') && l.contains(" <-"))
-        .filter(|l| {
-            l.split_whitespace()
-                .next()
-                .and_then(|t| t.rsplit('-').next())
-                == Some(pid.as_str())
-        })
-        .filter_map(event_function)
+/// ftrace's function events of the task `pid` from its execve on, in
+/// order, from the analysis' event log ([`Analysis::logging`]).
+pub fn task_events(an: &Analysis, pid: u32) -> Vec<&str> {
+    let mut events = an
+        .log
+        .iter()
+        .flatten()
+        .filter(|e| e.pid == pid && e.kind == Kind::Call && e.caller != NONE)
+        .filter_map(|e| std::str::from_utf8(an.names.name(e.callee)).ok())
         .skip_while(|f| !f.ends_with("sys_execve"));
     events.next().into_iter().chain(events).collect()
 }
 
-pub const PHASES: [&str; 3] = ["exec", "run", "exit"];
+/// The function of the trace's last `function` event.
+pub fn last_function(an: &Analysis) -> Option<String> {
+    an.last_call
+        .map(|id| String::from_utf8_lossy(an.names.name(id)).into_owned())
+}
 
-/// Per function, hits in exec, run, exit. exec: from the execve's kernel
-/// entry to the next kernel entry from user mode (the first return to user
-/// mode lies between); exit: from the kernel entry from user mode that
-/// leads to `do_exit`; run: between.
+/// Per function, hits in exec, run, exit (the record's [`phases`], which
+/// start at the execve: no pre-exec).
 pub fn counts(r: &Record) -> BTreeMap<String, [u64; 3]> {
-    let (run, exit) = bounds(r);
     let mut c: BTreeMap<String, [u64; 3]> = BTreeMap::new();
-    for (i, (name, _)) in r.entries.iter().enumerate() {
-        let p = if i < run {
-            0
-        } else if i < exit {
-            1
-        } else {
-            2
-        };
-        c.entry(name.clone()).or_default()[p] += 1;
+    for ((name, _), p) in r.entries.iter().zip(phases(r)) {
+        c.entry(name.clone()).or_default()[p as usize - Phase::Exec as usize] += 1;
     }
     c
 }
 
-/// The first entries of the run and exit phases (see [`counts`]).
-pub fn bounds(r: &Record) -> (usize, usize) {
+/// The phase of each entry. exec: from the execve's kernel entry to the
+/// next kernel entry from user mode (the first return to user mode lies
+/// between); exit: from the kernel entry from user mode that leads to
+/// `do_exit`; run: between.
+pub fn phases(r: &Record) -> Vec<Phase> {
+    let (run, exit) = bounds(r);
+    (0..r.entries.len())
+        .map(|i| match i {
+            i if i < run => Phase::Exec,
+            i if i < exit => Phase::Run,
+            _ => Phase::Exit,
+        })
+        .collect()
+}
+
+/// The first entries of the run and exit phases (see [`phases`]).
+fn bounds(r: &Record) -> (usize, usize) {
     let run = r
         .entries
         .iter()
@@ -271,7 +257,7 @@ pub fn ftrace_counts(an: &Analysis) -> BTreeMap<String, u64> {
         callers_only: false,
         normalize: false,
     };
-    let fp = report::footprint(an, &f);
+    let fp = select::footprint(an, &f);
     fp.funcs
         .into_iter()
         .filter(|(_, n)| *n > 0)
@@ -310,23 +296,6 @@ pub fn window(gt: &Record, ftrace: &BTreeMap<String, u64>, last: Option<&str>) -
         Some(l) => until(gt, l, ftrace.get(l).copied().unwrap_or(0)),
         None => until(gt, "", 0),
     }
-}
-
-/// The function of a trace's last event line (`...: func <-parent`).
-pub fn last_function(trace: &str) -> Option<&str> {
-    trace
-        .lines()
-        .rev()
-        .find(|l| !l.starts_with('#') && l.contains(" <-"))
-        .and_then(event_function)
-}
-
-/// The function of a `...: func <-parent` line, as the trace parser reads
-/// it (without a sym-addr ` <address>` or a sym-offset).
-fn event_function(line: &str) -> Option<&str> {
-    let text = line.rsplit(": ").next()?;
-    let call = crate::parse::parse_call(text.as_bytes()).ok()?;
-    std::str::from_utf8(call.func).ok()
 }
 
 /// The report; the bool says whether ftrace and the ground truth agree
@@ -455,6 +424,13 @@ pub fn report(
 mod tests {
     use super::*;
 
+    /// The analysis of `text` with pid 40 as its target, every event kept.
+    fn logged(text: &str) -> Analysis {
+        let mut a = Analysis::new(Some(40)).logging();
+        a.read(text.as_bytes()).unwrap();
+        a
+    }
+
     fn rec(lines: &str) -> Record {
         parse(&format!(
             "# gt.version: 1\n# gt.path: /usr/bin/min\n# gt.closed: true\n{lines}"
@@ -483,9 +459,9 @@ mod tests {
         assert_eq!(until(&r, "a", 2).entries.len(), 3);
         assert_eq!(until(&r, "z", 1).entries.len(), 5);
         let t = "# tracer\n min-38 [001] d.h.. 1.4: gic_handle_irq <-call_on_irq_stack\n";
-        assert_eq!(last_function(t), Some("gic_handle_irq"));
+        assert_eq!(last_function(&logged(t)).unwrap(), "gic_handle_irq");
         let sym_addr = " min-38 [001] d.h.. 1.4: gic_handle_irq <ffff80008001000c> <-call_on_irq_stack <ffff8000800148b0>\n";
-        assert_eq!(last_function(sym_addr), Some("gic_handle_irq"));
+        assert_eq!(last_function(&logged(sym_addr)).unwrap(), "gic_handle_irq");
     }
 
     #[test]
@@ -510,12 +486,13 @@ mod tests {
             min-40 [000] d.... 2.1: lock <-x\n\
             min-40 [000] d.... 2.2: __traceiter_sched_switch <-__schedule\n\
             min-40 [000] d.... 2.3: lock <-trace_pid_list_is_set\n";
-        let events = task_events(trace, 40);
+        let an = logged(trace);
+        let events = task_events(&an, 40);
         assert_eq!(events.len(), 8);
         assert_eq!(events[0], "__x64_sys_execve");
         // With sym-addr the same events.
         let with_addr = trace.replace(" <-", " <ffffffff81000004> <-");
-        assert_eq!(task_events(&with_addr, 40), events);
+        assert_eq!(task_events(&logged(&with_addr), 40), events);
         let mut traced = BTreeMap::new();
         for (f, n) in [
             ("__x64_sys_execve", 1),

@@ -28,86 +28,13 @@
 //!   `el0_*` frames) ends the path: what follows is not execve's;
 //! - every other event continues an open path (entry work, interrupts,
 //!   faults taken in the kernel);
-//! - the execve (function or caller `EXECVE_NAMES`) begins exec at the
+//! - the execve (function or caller `names::EXECVE_NAMES`) begins exec at the
 //!   start of the open path, else at itself.
 //!
 //! A path longer than `MAX_PATH` events is dropped: no entry path is that
 //! long, and it bounds what is held per task.
 
 use crate::names::{class, classify, normalize};
-
-/// Functions (compiler suffix cut) whose event, as function or caller,
-/// means the task is inside `execve`: the caller counts so that a trace
-/// that starts inside `execve` still finds it.
-pub(crate) const EXECVE_NAMES: &[&str] = &[
-    "__arm64_sys_execve",
-    "__arm64_sys_execveat",
-    "__arm64_compat_sys_execve",
-    "__arm64_compat_sys_execveat",
-    "__x64_sys_execve",
-    "__x64_sys_execveat",
-    "__ia32_sys_execve",
-    "__ia32_sys_execveat",
-    "__ia32_compat_sys_execve",
-    "__ia32_compat_sys_execveat",
-    "__se_sys_execve",
-    "__se_sys_execveat",
-    "__do_sys_execve",
-    "__do_sys_execveat",
-    "sys_execve",
-    "sys_execveat",
-    "do_execve",
-    "do_execveat",
-    "do_execveat_common",
-];
-
-/// The system call entry path from the entry code up to the system call's
-/// own function (`noinstr` frames show up as callers only): the functions
-/// that also start a kernel entry for the phase rules (`names::classify`
-/// gives them `KERNEL_ENTRY`: after execve has returned to user space, one
-/// of them is the program's next system call)...
-const SYSCALL_KERNEL_ENTRY_NAMES: &[&str] = &[
-    // arm64
-    "do_el0_svc",
-    "do_el0_svc_compat",
-    "invoke_syscall",
-    // x86_64
-    "do_syscall_64",
-    "x64_sys_call",
-    "do_int80_syscall_32",
-    "do_fast_syscall_32",
-    "syscall_enter_from_user_mode",
-    "enter_from_user_mode",
-];
-
-/// ...and the rest of that path, which the return path or a compat entry
-/// shares.
-const SYSCALL_PATH_NAMES: &[&str] = &[
-    // arm64
-    "el0_svc_common",
-    // x86_64
-    "ia32_sys_call",
-    "__do_fast_syscall_32",
-    "do_SYSENTER_32",
-    "syscall_enter_from_user_mode_prepare",
-    "syscall_enter_from_user_mode_work",
-    // both
-    "syscall_trace_enter",
-];
-
-/// A system call's own function: the wrappers `SYSCALL_DEFINE` makes.
-const SYSCALL_FUNCTION_PREFIXES: &[&str] = &[
-    "__arm64_sys_",
-    "__arm64_compat_sys_",
-    "__x64_sys_",
-    "__x32_compat_sys_",
-    "__ia32_sys_",
-    "__ia32_compat_sys_",
-    "__do_sys_",
-    "__do_compat_sys_",
-    "__se_sys_",
-    "__se_compat_sys_",
-];
 
 /// Events held at most for one entry path.
 pub const MAX_PATH: usize = 1024;
@@ -120,30 +47,6 @@ pub fn syscall_function(machine: &str) -> Option<&'static str> {
         "x86_64" => Some("__x64_sys_execve"),
         _ => None,
     }
-}
-
-pub(crate) fn is_execve(norm: &[u8]) -> bool {
-    EXECVE_NAMES.iter().any(|n| n.as_bytes() == norm)
-}
-
-/// On the system call entry path (either list above).
-pub fn is_syscall_entry(norm: &[u8]) -> bool {
-    is_syscall_kernel_entry(norm) || SYSCALL_PATH_NAMES.iter().any(|n| n.as_bytes() == norm)
-}
-
-/// On the system call entry path and the start of a kernel entry.
-pub(crate) fn is_syscall_kernel_entry(norm: &[u8]) -> bool {
-    SYSCALL_KERNEL_ENTRY_NAMES
-        .iter()
-        .any(|n| n.as_bytes() == norm)
-}
-
-/// Another system call's function (`execve`'s own are `is_execve`).
-pub(crate) fn is_syscall_function(norm: &[u8]) -> bool {
-    !is_execve(norm)
-        && SYSCALL_FUNCTION_PREFIXES
-            .iter()
-            .any(|p| norm.starts_with(p.as_bytes()))
 }
 
 /// The state of one task before its execve: the events since a possible
@@ -214,6 +117,7 @@ pub fn start<'a>(events: impl IntoIterator<Item = (&'a str, &'a str)>) -> Option
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::names::{is_execve, is_syscall_function};
 
     /// `start` over `func <-caller` lines.
     fn start_of(lines: &str) -> Option<usize> {
@@ -231,25 +135,6 @@ mod tests {
         for m in ["aarch64", "x86_64"] {
             let f = syscall_function(m).unwrap();
             assert!(is_execve(f.as_bytes()) && !is_syscall_function(f.as_bytes()));
-        }
-    }
-
-    #[test]
-    fn the_first_functions_of_a_system_call_are_also_kernel_entries() {
-        use crate::names::{class, classify};
-        for n in SYSCALL_KERNEL_ENTRY_NAMES {
-            let c = classify(n.as_bytes());
-            assert!(
-                c & class::SYSCALL_ENTRY != 0 && c & class::KERNEL_ENTRY != 0,
-                "{n}"
-            );
-        }
-        for n in SYSCALL_PATH_NAMES {
-            let c = classify(n.as_bytes());
-            assert!(
-                c & class::SYSCALL_ENTRY != 0 && c & class::KERNEL_ENTRY == 0,
-                "{n}"
-            );
         }
     }
 

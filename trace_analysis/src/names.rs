@@ -1,96 +1,14 @@
 //! Function-name interning, compiler-suffix normalisation and the name
 //! classes the phase rules look at.
 
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
-
-use crate::execve;
-
-/// FxHash: names and ids are not attacker-chosen keys for a DoS here, and
-/// SipHash would dominate the per-line cost.
-#[derive(Default, Clone, Copy)]
-pub struct FxHasher {
-    hash: u64,
-}
-
-const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
-
-impl FxHasher {
-    #[inline]
-    fn add(&mut self, word: u64) {
-        self.hash = (self.hash.rotate_left(5) ^ word).wrapping_mul(SEED);
-    }
-}
-
-impl Hasher for FxHasher {
-    #[inline]
-    fn write(&mut self, mut bytes: &[u8]) {
-        let n = bytes.len();
-        if n >= 16 {
-            // Long keys (`func <-parent` texts): two independent lanes halve
-            // the multiply chain; the last 16 bytes are read even if they
-            // overlap the previous ones.
-            let word = |i: usize| u64::from_le_bytes(bytes[i..i + 8].try_into().unwrap_or([0; 8]));
-            let (mut a, mut b) = (self.hash, SEED);
-            let mut i = 0;
-            while i + 16 <= n {
-                a = (a.rotate_left(5) ^ word(i)).wrapping_mul(SEED);
-                b = (b.rotate_left(5) ^ word(i + 8)).wrapping_mul(SEED);
-                i += 16;
-            }
-            if i < n {
-                a = (a.rotate_left(5) ^ word(n - 16)).wrapping_mul(SEED);
-                b = (b.rotate_left(5) ^ word(n - 8)).wrapping_mul(SEED);
-            }
-            self.hash = a ^ b.rotate_left(32);
-            return;
-        }
-        while bytes.len() >= 8 {
-            self.add(u64::from_le_bytes(bytes[..8].try_into().unwrap_or([0; 8])));
-            bytes = &bytes[8..];
-        }
-        if !bytes.is_empty() {
-            let mut last = [0u8; 8];
-            last[..bytes.len()].copy_from_slice(bytes);
-            self.add(u64::from_le_bytes(last));
-        }
-    }
-
-    #[inline]
-    fn write_u8(&mut self, i: u8) {
-        self.add(u64::from(i));
-    }
-
-    #[inline]
-    fn write_u32(&mut self, i: u32) {
-        self.add(u64::from(i));
-    }
-
-    #[inline]
-    fn write_u64(&mut self, i: u64) {
-        self.add(i);
-    }
-
-    #[inline]
-    fn write_usize(&mut self, i: usize) {
-        self.add(i as u64);
-    }
-
-    #[inline]
-    fn finish(&self) -> u64 {
-        self.hash
-    }
-}
-
-pub type FxBuild = BuildHasherDefault<FxHasher>;
-pub type FxHashMap<K, V> = HashMap<K, V, FxBuild>;
+use rustc_hash::FxHashMap;
 
 /// Id of "no function" (a caller that is not known).
 pub const NONE: u32 = u32::MAX;
 
 /// Name classes (bits), decided on the normalised name.
 pub mod class {
-    /// Entry of `execve`/`execveat` (`execve::EXECVE_NAMES`).
+    /// Entry of `execve`/`execveat` ([`EXECVE_NAMES`]).
     pub const EXECVE: u8 = 1;
     /// Start of the end: exit syscalls, `do_exit`, signal delivery.
     pub const EXIT: u8 = 2;
@@ -103,7 +21,7 @@ pub mod class {
     /// arm64 EL0 synchronous-exception frames (syscalls and aborts): a
     /// kernel entry called from one came from user mode.
     pub const EL0_SYNC: u8 = 32;
-    /// On the system call entry path (`execve::is_syscall_entry`).
+    /// On the system call entry path ([`is_syscall_entry`]).
     pub const SYSCALL_ENTRY: u8 = 64;
     /// A system call's own function other than execve's.
     pub const SYSCALL_FN: u8 = 128;
@@ -155,7 +73,7 @@ const RET_USER_NAMES: &[&str] = &[
 ];
 
 /// Where the kernel is entered from user space or by an interrupt (and the
-/// system call's entry, `execve::is_syscall_kernel_entry`).
+/// system call's entry, [`is_syscall_kernel_entry`]).
 const KERNEL_ENTRY_NAMES: &[&str] = &[
     // x86_64
     "do_user_addr_fault",
@@ -208,13 +126,13 @@ const NMI_ROOTS: &[&str] = &[
 pub fn classify(norm: &[u8]) -> u8 {
     let is = |list: &[&str]| list.iter().any(|n| n.as_bytes() == norm);
     let mut c = 0;
-    if execve::is_execve(norm) {
+    if is_execve(norm) {
         c |= class::EXECVE;
     }
-    if execve::is_syscall_entry(norm) {
+    if is_syscall_entry(norm) {
         c |= class::SYSCALL_ENTRY;
     }
-    if execve::is_syscall_function(norm) {
+    if is_syscall_function(norm) {
         c |= class::SYSCALL_FN;
     }
     if is(EXIT_NAMES) {
@@ -231,7 +149,7 @@ pub fn classify(norm: &[u8]) -> u8 {
         c |= class::RET_USER;
     }
     if is(KERNEL_ENTRY_NAMES)
-        || execve::is_syscall_kernel_entry(norm)
+        || is_syscall_kernel_entry(norm)
         || (KERNEL_ENTRY_PREFIXES
             .iter()
             .any(|p| norm.starts_with(p.as_bytes())))
@@ -256,6 +174,106 @@ pub fn root_context(norm: &[u8]) -> Option<crate::model::Context> {
     }
 }
 
+// The system call names the execve rule (`crate::execve`) and the classes
+// above look at.
+
+/// Functions (compiler suffix cut) whose event, as function or caller,
+/// means the task is inside `execve`: the caller counts so that a trace
+/// that starts inside `execve` still finds it.
+pub const EXECVE_NAMES: &[&str] = &[
+    "__arm64_sys_execve",
+    "__arm64_sys_execveat",
+    "__arm64_compat_sys_execve",
+    "__arm64_compat_sys_execveat",
+    "__x64_sys_execve",
+    "__x64_sys_execveat",
+    "__ia32_sys_execve",
+    "__ia32_sys_execveat",
+    "__ia32_compat_sys_execve",
+    "__ia32_compat_sys_execveat",
+    "__se_sys_execve",
+    "__se_sys_execveat",
+    "__do_sys_execve",
+    "__do_sys_execveat",
+    "sys_execve",
+    "sys_execveat",
+    "do_execve",
+    "do_execveat",
+    "do_execveat_common",
+];
+
+/// The system call entry path from the entry code up to the system call's
+/// own function (`noinstr` frames show up as callers only): the functions
+/// that also start a kernel entry for the phase rules ([`classify`]
+/// gives them `KERNEL_ENTRY`: after execve has returned to user space, one
+/// of them is the program's next system call)...
+const SYSCALL_KERNEL_ENTRY_NAMES: &[&str] = &[
+    // arm64
+    "do_el0_svc",
+    "do_el0_svc_compat",
+    "invoke_syscall",
+    // x86_64
+    "do_syscall_64",
+    "x64_sys_call",
+    "do_int80_syscall_32",
+    "do_fast_syscall_32",
+    "syscall_enter_from_user_mode",
+    "enter_from_user_mode",
+];
+
+/// ...and the rest of that path, which the return path or a compat entry
+/// shares.
+const SYSCALL_PATH_NAMES: &[&str] = &[
+    // arm64
+    "el0_svc_common",
+    // x86_64
+    "ia32_sys_call",
+    "__do_fast_syscall_32",
+    "do_SYSENTER_32",
+    "syscall_enter_from_user_mode_prepare",
+    "syscall_enter_from_user_mode_work",
+    // both
+    "syscall_trace_enter",
+];
+
+/// A system call's own function: the wrappers `SYSCALL_DEFINE` makes.
+const SYSCALL_FUNCTION_PREFIXES: &[&str] = &[
+    "__arm64_sys_",
+    "__arm64_compat_sys_",
+    "__x64_sys_",
+    "__x32_compat_sys_",
+    "__ia32_sys_",
+    "__ia32_compat_sys_",
+    "__do_sys_",
+    "__do_compat_sys_",
+    "__se_sys_",
+    "__se_compat_sys_",
+];
+
+pub fn is_execve(norm: &[u8]) -> bool {
+    EXECVE_NAMES.iter().any(|n| n.as_bytes() == norm)
+}
+
+/// On the system call entry path (either list above).
+pub fn is_syscall_entry(norm: &[u8]) -> bool {
+    is_syscall_kernel_entry(norm) || SYSCALL_PATH_NAMES.iter().any(|n| n.as_bytes() == norm)
+}
+
+/// On the system call entry path and the start of a kernel entry.
+pub fn is_syscall_kernel_entry(norm: &[u8]) -> bool {
+    SYSCALL_KERNEL_ENTRY_NAMES
+        .iter()
+        .any(|n| n.as_bytes() == norm)
+}
+
+/// Another system call's function (`execve`'s own are `is_execve`).
+pub fn is_syscall_function(norm: &[u8]) -> bool {
+    !is_execve(norm)
+        && SYSCALL_FUNCTION_PREFIXES
+            .iter()
+            .any(|p| norm.starts_with(p.as_bytes()))
+}
+
 /// Compiler-generated suffixes: `.constprop.N`, `.isra.N`, `.part.N`,
 /// `.cold`, `.llvm.N`, ... The name is cut at the first `.` that starts one.
 const SUFFIX_WORDS: &[&str] = &[
@@ -270,6 +288,9 @@ const SUFFIX_WORDS: &[&str] = &[
     "specialized",
 ];
 
+/// A function's name without its compiler suffixes: the one rule, for the
+/// analysis (`--normalize`, the name classes) and the crates that compare
+/// names across kernels.
 pub fn normalize(name: &[u8]) -> &[u8] {
     let mut i = 0;
     while let Some(off) = memchr::memchr(b'.', &name[i..]) {
@@ -371,6 +392,24 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_first_functions_of_a_system_call_are_also_kernel_entries() {
+        for n in SYSCALL_KERNEL_ENTRY_NAMES {
+            let c = classify(n.as_bytes());
+            assert!(
+                c & class::SYSCALL_ENTRY != 0 && c & class::KERNEL_ENTRY != 0,
+                "{n}"
+            );
+        }
+        for n in SYSCALL_PATH_NAMES {
+            let c = classify(n.as_bytes());
+            assert!(
+                c & class::SYSCALL_ENTRY != 0 && c & class::KERNEL_ENTRY == 0,
+                "{n}"
+            );
+        }
+    }
+
+    #[test]
     fn normalize_strips_compiler_suffixes() {
         let n = |s: &str| String::from_utf8(normalize(s.as_bytes()).to_vec()).unwrap();
         assert_eq!(
@@ -385,6 +424,11 @@ mod tests {
         assert_eq!(n("plain"), "plain");
         assert_eq!(n("name.with.dots"), "name.with.dots");
         assert_eq!(n(".cold"), ".cold");
+        // Cut at the first suffix, numbered or not, of any of the words.
+        assert_eq!(n("a.isra.0.cold"), "a");
+        assert_eq!(n("copy_page.localalias"), "copy_page");
+        assert_eq!(n("f.lto_priv.0"), "f");
+        assert_eq!(n("g.constprop"), "g");
     }
 
     #[test]

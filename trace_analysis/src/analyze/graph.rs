@@ -1,10 +1,10 @@
 //! function_graph: the call stack of each task rebuilt from the
 //! indentation, contexts from irq markers and nesting.
 
-use super::{flag_context, Analysis, Kind, Logged, Now};
+use super::{flag_context, Analysis, Event, Kind, Logged, Now};
 use crate::model::Context;
 use crate::names::NONE;
-use crate::parse::{self, GraphKind, Skip};
+use trace_reader::{self as parse, GraphKind, Skip};
 
 /// function_graph stacks deeper than this are cut (bounded memory on any input).
 const MAX_DEPTH: usize = 512;
@@ -27,13 +27,13 @@ impl Analysis {
     /// A context-switch line: the CPU's task from now on.
     pub(super) fn switch(&mut self, cpu: u32, pid: u32) {
         self.format.graph_switches += 1;
-        self.cpus.entry(cpu).or_default().pid = Some(pid);
+        self.state.cpus.entry(cpu).or_default().pid = Some(pid);
     }
 
     /// `==========>` (enter) or `<==========`.
     pub(super) fn irq_marker(&mut self, cpu: u32, enter: bool) {
         self.format.graph_irq_markers += 1;
-        let c = self.cpus.entry(cpu).or_default();
+        let c = self.state.cpus.entry(cpu).or_default();
         c.irq = if enter {
             (c.irq + 1).min(MAX_IRQ_NESTING)
         } else {
@@ -41,8 +41,10 @@ impl Analysis {
         };
     }
 
-    /// A function_graph line; `raw` is the whole line (a fork event's text).
-    pub(super) fn graph(&mut self, g: parse::GraphLine<'_>, raw: &[u8]) {
+    /// A function_graph event at `ts` (the abstime column's); `raw` is the
+    /// whole line (a fork event's text, the duration), empty for a
+    /// trace.dat's.
+    pub(super) fn graph(&mut self, g: parse::GraphLine<'_>, ts: Option<u64>, raw: &[u8]) {
         // Ring-buffer events: a leaf is a call and its return on one line.
         let (ring, call) = match g.kind {
             GraphKind::Other => {
@@ -62,12 +64,12 @@ impl Analysis {
         if g.pid.is_some() {
             self.format.graph_proc += 1;
         }
-        if g.ts.is_some() {
+        if ts.is_some() {
             self.format.graph_abstime += 1;
         }
-        let cpu = self.cpus.get(&g.cpu).copied().unwrap_or_default();
+        let cpu = self.state.cpus.get(&g.cpu).copied().unwrap_or_default();
         if let Some(p) = g.pid {
-            self.cpus.entry(g.cpu).or_default().pid = Some(p);
+            self.state.cpus.entry(g.cpu).or_default().pid = Some(p);
         }
         // Without the proc column the task is known from the last context
         // switch on this CPU, or from the header (ftrace_it filters by pid).
@@ -77,14 +79,14 @@ impl Analysis {
             None => (1 << 40) | u64::from(g.cpu),
         };
         let depth = g.depth.min(MAX_DEPTH);
-        let stack = self.stacks.entry(key).or_default();
+        let stack = self.state.stacks.entry(key).or_default();
         stack.truncate(depth);
         let Some((name, is_entry)) = call else {
             // A return.
             self.markers += 1;
             if let (Some(log), Some(pid)) = (self.log.as_mut(), pid) {
                 log.push(Logged {
-                    ts: g.ts.and_then(parse::parse_ts),
+                    ts,
                     line: self.lines,
                     dur: super::graph_duration(raw),
                     pid,
@@ -129,7 +131,7 @@ impl Analysis {
         // The proc column names the task only when it gives the pid.
         let comm = if g.pid.is_some() { g.comm } else { b"" };
         if self.log.is_some() {
-            self.now = Now {
+            self.state.now = Now {
                 cpu: g.cpu,
                 kind: if is_entry { Kind::Entry } else { Kind::Leaf },
                 depth: depth as u32,
@@ -140,7 +142,15 @@ impl Analysis {
                 },
             };
         }
-        self.event(pid, comm, callee, caller, ctx, g.ts, Some(depth == 0));
+        self.event(Event {
+            pid,
+            comm,
+            callee,
+            caller,
+            ctx,
+            ts,
+            top: Some(depth == 0),
+        });
     }
 }
 
@@ -196,10 +206,7 @@ mod tests {
                 .find(|&i| a.names.name(i) == n.as_bytes())
                 .unwrap()
         };
-        let edge = |c: &str, f: &str| {
-            acc.edges
-                .get(&((u64::from(id(c)) << 32) | u64::from(id(f))))
-        };
+        let edge = |c: &str, f: &str| acc.edges.get(&super::super::edge_key(id(c), id(f)));
         assert!(edge("do_execveat_common.isra.0", "alloc_bprm").is_some());
         let h = edge("gic_handle_irq", "handle_percpu_devid_irq").unwrap();
         assert_eq!(

@@ -5,19 +5,24 @@ use std::io;
 
 use crate::execve::EntryPath;
 use crate::model::{self, Context, Phase, CONTEXTS, PHASES};
-use crate::names::{FxHashMap, Interner, NONE};
-use crate::parse::{self, Line, Skip, SKIPS};
+use crate::names::{Interner, NONE};
+use rustc_hash::FxHashMap;
+use trace_reader::text::{self, TextLine};
+use trace_reader::{self as parse, Line, Skip, SKIPS};
 
 mod addr;
 mod dat;
+mod file;
 mod graph;
 mod header;
 mod log;
 mod phase;
-mod pipeline;
+#[cfg(test)]
+mod read_tests;
 mod tree;
 
 use addr::Addresses;
+pub use file::{event_counts, EventCounts, ReadError, Source};
 use graph::{CpuState, Frame};
 use header::RingEvents;
 pub use header::{CpuStat, Header, Mismatch};
@@ -64,30 +69,6 @@ impl TargetSource {
     }
 }
 
-/// A timestamp kept as printed: copying it costs less than parsing every
-/// line's.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Stamp {
-    len: u8,
-    bytes: [u8; 20],
-}
-
-impl Stamp {
-    fn set(&mut self, ts: &[u8]) {
-        let n = ts.len().min(self.bytes.len());
-        self.bytes[..n].copy_from_slice(&ts[..n]);
-        self.len = n as u8;
-    }
-
-    /// Nanoseconds (or counter ticks), `None` if never set.
-    pub fn get(&self) -> Option<u64> {
-        match self.len {
-            0 => None,
-            n => parse::parse_ts(&self.bytes[..n as usize]),
-        }
-    }
-}
-
 /// Where one phase of the target starts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PhaseStart {
@@ -122,6 +103,17 @@ impl EdgeStat {
     }
 }
 
+/// The key of a caller -> callee edge in [`Acc::edges`] (caller `NONE`
+/// when unknown): the one place of its encoding.
+pub fn edge_key(caller: u32, callee: u32) -> u64 {
+    (u64::from(caller) << 32) | u64::from(callee)
+}
+
+/// The (caller, callee) of an [`edge_key`].
+pub fn edge_of(key: u64) -> (u32, u32) {
+    ((key >> 32) as u32, key as u32)
+}
+
 /// Everything recorded about one task.
 #[derive(Clone, Debug)]
 pub struct Acc {
@@ -136,12 +128,12 @@ pub struct Acc {
     entry: EntryPath<Held>,
     /// exec phase: the way back to user mode has been seen.
     returned: bool,
-    /// Key: caller id << 32 | callee id (caller `NONE` when unknown).
+    /// Key: [`edge_key`].
     pub edges: FxHashMap<u64, EdgeStat>,
     pub counts: [u64; CELLS],
     pub phase_start: [Option<PhaseStart>; 4],
     pub first_ts: Option<u64>,
-    pub last_ts: Stamp,
+    pub last_ts: Option<u64>,
     /// Command names in the order they appear: (name, first line, events).
     pub comms: Vec<(Vec<u8>, u64, u64)>,
     /// The lines of the events moved from pre-exec to exec (the execve's
@@ -165,7 +157,7 @@ impl Acc {
             counts: [0; CELLS],
             phase_start: [None; 4],
             first_ts: None,
-            last_ts: Stamp::default(),
+            last_ts: None,
             comms: Vec::new(),
             exec_lines: Vec::new(),
             pre_exec_before: None,
@@ -204,10 +196,24 @@ fn is_zero(n: &u64) -> bool {
     *n == 0
 }
 
+/// One event as the rules see it, whatever the input it was read from.
+struct Event<'a> {
+    /// `None`: a function_graph event of an unknown task.
+    pid: Option<u32>,
+    /// The command name with its column padding (empty: not printed).
+    comm: &'a [u8],
+    callee: u32,
+    /// `NONE` when not known.
+    caller: u32,
+    ctx: Context,
+    /// Nanoseconds (or counter ticks); `None` without a timestamp.
+    ts: Option<u64>,
+    /// function_graph: whether the call is at depth 0.
+    top: Option<bool>,
+}
+
 pub struct Analysis {
     pub names: Interner,
-    /// `func <-parent` text -> (callee, caller): one lookup per line.
-    calls: FxHashMap<Box<[u8]>, (u32, u32)>,
     /// Per name, the addresses sym-addr printed (`addresses`).
     addresses: Addresses,
     pub header: Header,
@@ -230,7 +236,7 @@ pub struct Analysis {
     /// count (the kernel had no room on the page to store it).
     pub lost_uncounted: u64,
     pub first_ts: Option<u64>,
-    pub last_ts: Stamp,
+    pub last_ts: Option<u64>,
     /// The callee of the last `function` event (any task): where a trace
     /// ends (`groundtruth` cuts the ground truth there).
     pub last_call: Option<u32>,
@@ -242,20 +248,30 @@ pub struct Analysis {
     /// After `read`: every task of the tree, the target first, then in fork
     /// order.
     pub tree: Vec<Acc>,
-    /// While reading: the tasks forked from the target, and their index.
-    children: Vec<Acc>,
-    child_index: FxHashMap<u32, usize>,
-    /// Before the target is known: a record per task.
-    pending: FxHashMap<u32, Acc>,
     tasks: Vec<TaskInfo>,
-    task_index: FxHashMap<u32, usize>,
-    last_task: Option<(u32, usize)>,
-    cpus: FxHashMap<u32, CpuState>,
-    stacks: FxHashMap<u64, Vec<Frame>>,
     ring_events: RingEvents,
     /// Every event of every task with a record, in order, when asked for
     /// (`logging`); the tree's are `tree_log`'s.
     pub log: Option<Vec<Logged>>,
+    /// What reading needs and the results do not.
+    state: State,
+}
+
+/// The reader's state: caches and the tasks' records before they are
+/// attributed.
+#[derive(Default)]
+struct State {
+    /// `func <-parent` text -> (callee, caller): one lookup per line.
+    calls: FxHashMap<Box<[u8]>, (u32, u32)>,
+    /// The tasks forked from the target, and their index.
+    children: Vec<Acc>,
+    child_index: FxHashMap<u32, usize>,
+    /// Before the target is known: a record per task.
+    pending: FxHashMap<u32, Acc>,
+    task_index: FxHashMap<u32, usize>,
+    last_task: Option<(u32, usize)>,
+    cpus: FxHashMap<u32, CpuState>,
+    stacks: FxHashMap<u64, Vec<Frame>>,
     now: Now,
 }
 
@@ -274,7 +290,6 @@ impl Analysis {
     pub fn new(pid: Option<u32>) -> Analysis {
         Analysis {
             names: Interner::default(),
-            calls: FxHashMap::default(),
             addresses: Addresses::default(),
             header: Header::default(),
             tracer_line: None,
@@ -289,22 +304,15 @@ impl Analysis {
             lost_markers: 0,
             lost_uncounted: 0,
             first_ts: None,
-            last_ts: Stamp::default(),
+            last_ts: None,
             last_call: None,
             target: pid.map(|p| (p, TargetSource::Option)),
             acc: pid.map(Acc::new),
             tree: Vec::new(),
-            children: Vec::new(),
-            child_index: FxHashMap::default(),
-            pending: FxHashMap::default(),
             tasks: Vec::new(),
-            task_index: FxHashMap::default(),
-            last_task: None,
-            cpus: FxHashMap::default(),
-            stacks: FxHashMap::default(),
             ring_events: RingEvents::default(),
             log: None,
-            now: Now::default(),
+            state: State::default(),
         }
     }
 
@@ -349,12 +357,38 @@ impl Analysis {
         self.skipped[i] += 1;
     }
 
+    /// Streams the text trace `r` line by line ([`trace_reader::text`]).
+    pub fn read<R: io::Read>(&mut self, r: R) -> Result<(), Error> {
+        let res = text::read(r, |l| self.text_line(l));
+        self.finish_tree();
+        res
+    }
+
+    fn text_line(&mut self, l: TextLine<'_>) -> Result<(), Error> {
+        match l {
+            TextLine::Func(f) => {
+                self.lines += 1;
+                self.func(f);
+            }
+            TextLine::Other(raw) => self.line(raw)?,
+            TextLine::Overlong => {
+                self.lines += 1;
+                self.skip(Skip::Unparsable);
+            }
+            TextLine::Partial => {
+                self.lines += 1;
+                self.skip(Skip::PartialLine);
+            }
+        }
+        Ok(())
+    }
+
     /// One complete line (without `\n`).
     fn line(&mut self, raw: &[u8]) -> Result<(), Error> {
         self.lines += 1;
         match parse::parse_line_lazy(raw) {
             Line::Func(f) => self.func(f),
-            Line::Graph(g) => self.graph(g, raw),
+            Line::Graph(g) => self.graph(g, g.ts.and_then(parse::parse_ts), raw),
             Line::Switch { cpu, pid } => {
                 self.markers += 1;
                 self.switch(cpu, pid);
@@ -390,7 +424,7 @@ impl Analysis {
         // Any line with the task and CPU columns is one ring-buffer event,
         // a function call or not (trace_printk, `<stack trace>`).
         self.ring_events.add(f.cpu, 1);
-        let (callee, caller) = match self.calls.get(f.text) {
+        let (callee, caller) = match self.state.calls.get(f.text) {
             Some(&ids) => ids,
             None => match parse::parse_call(f.text) {
                 Err(Skip::OtherEvent) if self.fork_line(f.text) => {
@@ -411,18 +445,18 @@ impl Analysis {
                         // Not cached: each splice is a different text.
                         self.format.kmsg_spliced += 1;
                     } else {
-                        self.calls.insert(f.text.into(), ids);
+                        self.state.calls.insert(f.text.into(), ids);
                     }
                     ids
                 }
             },
         };
-        self.call(&f, callee, caller);
+        self.call(&f, parse::parse_ts(f.ts), callee, caller);
     }
 
     /// A function call of a `function` tracer event (a line's or a
-    /// trace.dat's).
-    fn call(&mut self, f: &parse::FuncLine<'_>, callee: u32, caller: u32) {
+    /// trace.dat's), at `ts`.
+    fn call(&mut self, f: &parse::FuncLine<'_>, ts: Option<u64>, callee: u32, caller: u32) {
         self.format.function_lines += 1;
         self.last_call = Some(callee);
         if caller == NONE {
@@ -431,106 +465,96 @@ impl Analysis {
         if f.flags.is_some() {
             self.format.function_flags += 1;
         }
-        let ctx = flag_context(f.flags);
-        self.now = Now {
+        self.state.now = Now {
             cpu: f.cpu,
             ..Now::default()
         };
-        self.event(
-            Some(f.pid),
-            f.comm_padded,
+        self.event(Event {
+            pid: Some(f.pid),
+            comm: f.comm_padded,
             callee,
             caller,
-            ctx,
-            Some(f.ts),
-            None,
-        );
+            ctx: flag_context(f.flags),
+            ts,
+            top: None,
+        });
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn event(
-        &mut self,
-        pid: Option<u32>,
-        comm: &[u8],
-        callee: u32,
-        caller: u32,
-        ctx: Context,
-        ts: Option<&[u8]>,
-        top: Option<bool>,
-    ) {
+    fn event(&mut self, e: Event<'_>) {
         self.events += 1;
-        self.names.mark_callee(callee);
-        if let Some(t) = ts {
+        self.names.mark_callee(e.callee);
+        if e.ts.is_some() {
             if self.first_ts.is_none() {
-                self.first_ts = parse::parse_ts(t);
+                self.first_ts = e.ts;
             }
-            self.last_ts.set(t);
+            self.last_ts = e.ts;
         }
-        let Some(pid) = pid else {
+        let Some(pid) = e.pid else {
             self.unattributed += 1;
             return;
         };
-        let renamed = self.task(pid, comm);
-        let cf = self.names.class(callee);
-        let cp = self.names.class(caller);
+        let renamed = self.task(pid, e.comm);
+        let cf = self.names.class(e.callee);
+        let cp = self.names.class(e.caller);
         let line = self.lines;
         let acc = match self.target {
             Some((t, _)) if t == pid => match self.acc.as_mut() {
                 Some(a) => a,
                 None => return,
             },
-            Some(_) => match self.child_index.get(&pid) {
-                Some(&i) => &mut self.children[i],
+            Some(_) => match self.state.child_index.get(&pid) {
+                Some(&i) => &mut self.state.children[i],
                 None => return,
             },
-            None => self.pending.entry(pid).or_insert_with(|| Acc::new(pid)),
+            None => self
+                .state
+                .pending
+                .entry(pid)
+                .or_insert_with(|| Acc::new(pid)),
         };
-        let key = (u64::from(caller) << 32) | u64::from(callee);
-        acc.step(cf, cp, top, || Held {
+        let key = edge_key(e.caller, e.callee);
+        acc.step(cf, cp, e.top, || Held {
             key,
-            ctx,
-            at: PhaseStart {
-                line,
-                ts: ts.and_then(parse::parse_ts),
-            },
+            ctx: e.ctx,
+            at: PhaseStart { line, ts: e.ts },
         });
-        record(acc, comm, renamed, key, ctx, ts, line);
+        record(acc, &e, renamed, key, line);
         if let Some(log) = self.log.as_mut() {
             log.push(Logged {
-                ts: ts.and_then(parse::parse_ts),
+                ts: e.ts,
                 line,
-                dur: self.now.dur,
+                dur: self.state.now.dur,
                 pid,
-                cpu: self.now.cpu,
-                callee,
-                caller,
-                depth: self.now.depth,
-                kind: self.now.kind,
+                cpu: self.state.now.cpu,
+                callee: e.callee,
+                caller: e.caller,
+                depth: self.state.now.depth,
+                kind: self.state.now.kind,
                 phase: acc.phase,
-                ctx,
+                ctx: e.ctx,
             });
         }
         if self.target.is_none() && acc.phase != Phase::PreExec {
             self.target = Some((pid, TargetSource::Execve { line }));
-            self.acc = self.pending.remove(&pid);
-            self.pending.clear();
+            self.acc = self.state.pending.remove(&pid);
+            self.state.pending.clear();
         }
     }
 
     /// Counts the event; true when the task's name differs from its last one.
     fn task(&mut self, pid: u32, comm_padded: &[u8]) -> bool {
-        let i = match self.last_task {
+        let i = match self.state.last_task {
             Some((p, i)) if p == pid => i,
             _ => {
                 let n = self.tasks.len();
-                let i = *self.task_index.entry(pid).or_insert(n);
+                let i = *self.state.task_index.entry(pid).or_insert(n);
                 if i == n {
                     self.tasks.push(TaskInfo {
                         pid,
                         ..TaskInfo::default()
                     });
                 }
-                self.last_task = Some((pid, i));
+                self.state.last_task = Some((pid, i));
                 i
             }
         };
@@ -580,35 +604,26 @@ impl Analysis {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-fn record(
-    acc: &mut Acc,
-    comm: &[u8],
-    renamed: bool,
-    key: u64,
-    ctx: Context,
-    ts: Option<&[u8]>,
-    line: u64,
-) {
+/// Adds an event to its task's record.
+fn record(acc: &mut Acc, e: &Event<'_>, renamed: bool, key: u64, line: u64) {
     let phase = acc.phase;
-    let cell = model::cell(phase, ctx);
+    let cell = model::cell(phase, e.ctx);
     acc.counts[cell] += 1;
     if acc.phase_start[phase as usize].is_none() {
-        acc.phase_start[phase as usize] = Some(PhaseStart {
-            line,
-            ts: ts.and_then(parse::parse_ts),
-        });
+        acc.phase_start[phase as usize] = Some(PhaseStart { line, ts: e.ts });
     }
-    if let Some(t) = ts {
+    if e.ts.is_some() {
         if acc.first_ts.is_none() {
-            acc.first_ts = parse::parse_ts(t);
+            acc.first_ts = e.ts;
         }
-        acc.last_ts.set(t);
+        acc.last_ts = e.ts;
     }
-    if !comm.is_empty() {
+    if !e.comm.is_empty() {
         match acc.comms.last_mut() {
             Some((_, _, n)) if !renamed => *n += 1,
-            _ => acc.comms.push((parse::trim_start(comm).to_vec(), line, 1)),
+            _ => acc
+                .comms
+                .push((parse::trim_start(e.comm).to_vec(), line, 1)),
         }
     }
     acc.edges
@@ -631,7 +646,7 @@ pub(super) mod tests {
         let acc = a.acc.as_ref().unwrap();
         let mut v = Vec::new();
         for (k, e) in &acc.edges {
-            if a.names.name((*k & 0xffff_ffff) as u32) == callee.as_bytes() {
+            if a.names.name(edge_of(*k).1) == callee.as_bytes() {
                 for p in PHASES {
                     let m: u32 = (0..CONTEXTS.len())
                         .map(|c| 1 << (p as usize * CONTEXTS.len() + c))
@@ -709,7 +724,7 @@ pub(super) mod tests {
         );
         assert_eq!(a.events, 1);
         assert_eq!(a.skipped[Skip::PartialLine as usize], 1);
-        let mut long = vec![b'x'; 3 * pipeline::MAX_LINE];
+        let mut long = vec![b'x'; 3 * trace_reader::text::MAX_LINE];
         long.extend_from_slice(b"\n a-1 [000] ..... 1.0: foo <-bar\n");
         let mut a = Analysis::new(None);
         a.read(io::Cursor::new(long)).unwrap();

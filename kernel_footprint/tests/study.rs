@@ -2,14 +2,14 @@
 //! by scripts/study-readme.sh): rebuilt from its own columns, the table
 //! comes out byte for byte, union column and reasons included.
 
-use ftrace_report::footprint::{FootprintMap, Part};
-use ftrace_report::study::{table, ROOTS};
+use kernel_footprint::study::{table, ROOTS};
+use kernel_footprint::{FootprintMap, Part};
 
 const BEGIN: &str = "<!-- study table: begin -->\n";
 const END: &str = "<!-- study table: end -->";
 
 fn readme_table() -> String {
-    let readme = include_str!("../README.md");
+    let readme = include_str!("../../ftrace_report/README.md");
     let (_, rest) = readme.split_once(BEGIN).expect("begin marker");
     let (table, _) = rest.split_once(END).expect("end marker");
     table.to_string()

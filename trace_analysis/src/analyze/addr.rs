@@ -4,7 +4,8 @@
 //! address tells which one ran.
 
 use super::Analysis;
-use crate::names::{FxHashMap, NONE};
+use crate::names::NONE;
+use rustc_hash::FxHashMap;
 
 /// Per name id: every address seen with it, ascending, without repeats.
 #[derive(Clone, Debug, Default)]

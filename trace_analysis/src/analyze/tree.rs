@@ -82,7 +82,7 @@ impl Acc {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         };
-        if o.last_ts.get() > self.last_ts.get() {
+        if o.last_ts > self.last_ts {
             self.last_ts = o.last_ts;
         }
     }
@@ -96,20 +96,28 @@ impl Analysis {
         let Some((parent, child)) = parse_fork(text) else {
             return false;
         };
+        self.fork(parent, child);
+        true
+    }
+
+    /// `parent` forked `child`: the child joins the tree if its parent is
+    /// of it.
+    pub(super) fn fork(&mut self, parent: u32, child: u32) {
         let (target, target_acc) = match (self.target, &self.acc) {
             (Some((t, src)), Some(a)) if src != TargetSource::Option => (t, a),
-            _ => return true,
+            _ => return,
         };
         let joins = if parent == target {
             target_acc.phase != Phase::PreExec
         } else {
-            self.child_index.contains_key(&parent)
+            self.state.child_index.contains_key(&parent)
         };
-        if joins && child != target && !self.child_index.contains_key(&child) {
-            self.child_index.insert(child, self.children.len());
-            self.children.push(Acc::forked(child, parent));
+        if joins && child != target && !self.state.child_index.contains_key(&child) {
+            self.state
+                .child_index
+                .insert(child, self.state.children.len());
+            self.state.children.push(Acc::forked(child, parent));
         }
-        true
     }
 
     /// A function_graph event line `/* sched_process_fork: ... */`.
@@ -131,8 +139,8 @@ impl Analysis {
             return;
         };
         self.tree.push(acc.clone());
-        self.child_index.clear();
-        for c in self.children.drain(..) {
+        self.state.child_index.clear();
+        for c in self.state.children.drain(..) {
             acc.merge(&c);
             self.tree.push(c);
         }
@@ -215,7 +223,7 @@ mod tests {
             acc.phase_start[Phase::PreExec as usize].map(|s| s.line),
             Some(9)
         );
-        assert_eq!(acc.last_ts.get(), Some(1_180_000_000));
+        assert_eq!(acc.last_ts, Some(1_180_000_000));
         // The fork line is structure, not a skipped event.
         assert_eq!(a.skipped[Skip::OtherEvent as usize], 0);
         assert_eq!(a.markers, 2);
