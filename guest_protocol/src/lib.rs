@@ -14,7 +14,7 @@ pub mod manifest;
 pub mod plan;
 pub mod status;
 
-pub use duration::{parse_duration_ms, DURATION_RULE};
+pub use duration::{parse_duration_ms, reached_duration, DURATION_RULE};
 
 /// The plan vmrun puts into the initramfs (see [`plan`]).
 pub const PLAN_PATH: &str = "/etc/mpt.plan";
