@@ -17,16 +17,22 @@ pub struct Staging {
     pub guest: PathBuf,
 }
 
+/// Where the results of `results` are staged, `.NAME.tmp` beside it; a
+/// guest that failed leaves its `boot.log` there.
+pub fn staging_dir(results: &Path) -> PathBuf {
+    let parent = results
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let leaf = results.file_name().unwrap_or_default().to_string_lossy();
+    parent.join(format!(".{leaf}.tmp"))
+}
+
 impl Staging {
     /// An empty staging directory for `results`, with absolute paths:
     /// qemu.cmd runs from `guest`.
     pub fn create(results: &Path) -> Result<Self, Failure> {
-        let parent = results
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        let leaf = results.file_name().unwrap_or_default().to_string_lossy();
-        let dir = parent.join(format!(".{leaf}.tmp"));
+        let dir = staging_dir(results);
         let guest = dir.join("guest");
         let _ = fs::remove_dir_all(&dir);
         fs::create_dir_all(&guest).map_err(io_error(&guest))?;
