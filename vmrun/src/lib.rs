@@ -23,12 +23,12 @@ mod plan;
 mod qemu;
 mod report;
 
-use guest_protocol::plan::Channel;
 use guest_protocol::status::is_init_up;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 pub use collect::staging_dir;
+pub use guest_protocol::plan::Channel;
 pub use report::{Report, RunReport, REPORT_FILE};
 
 /// Why a run failed: the exit code (below) and one line to show.
@@ -64,7 +64,7 @@ pub(crate) fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> Failure {
 }
 
 /// What `vmrun run` is told: the command line's options, typed.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Options {
     pub arch: String,
     pub kernel_dir: PathBuf,

@@ -1,0 +1,35 @@
+//! Function names as the comparison sees them.
+
+/// A function's name without the suffixes of gcc's clones (`.constprop.0`,
+/// `.isra.0`, `.part.0`): a different config changes which clones gcc makes,
+/// not which code runs.
+pub fn base_name(name: &str) -> &str {
+    let mut n = name;
+    while let Some((head, tail)) = n.rsplit_once('.') {
+        let (kind, num) = match head.rsplit_once('.') {
+            Some((h, k)) if tail.bytes().all(|b| b.is_ascii_digit()) => ((h, k), tail),
+            _ => break,
+        };
+        if !["constprop", "isra", "part", "cold"].contains(&kind.1) || num.is_empty() {
+            break;
+        }
+        n = kind.0;
+    }
+    n
+}
+
+#[cfg(test)]
+mod tests {
+    use super::base_name;
+
+    #[test]
+    fn clone_suffixes_go() {
+        assert_eq!(
+            base_name("shmem_get_folio_gfp.constprop.0.isra.0"),
+            "shmem_get_folio_gfp"
+        );
+        assert_eq!(base_name("__queue_work.part.0"), "__queue_work");
+        assert_eq!(base_name("a.b"), "a.b");
+        assert_eq!(base_name("x.constprop"), "x.constprop");
+    }
+}
