@@ -200,3 +200,158 @@ fn the_host_of_an_inlined_function_is_explained_and_explains_nothing_below() {
         .how
         .starts_with("free_rcu is inlined into it"));
 }
+
+/// Direct branches in each kernel's vmlinux; nothing else explained.
+struct Branches(BTreeSet<(Kernel, &'static str, &'static str)>);
+
+impl Evidence for Branches {
+    fn direct(&mut self, _: Kernel, _: &str, _: &[String]) -> Option<Attribution> {
+        None
+    }
+    fn inlined_at(&mut self, _: Kernel, _: &str, _: &BTreeSet<String>) -> Option<Attribution> {
+        None
+    }
+    fn calls(&mut self, k: Kernel, caller: &str, callee: &str) -> bool {
+        self.0
+            .iter()
+            .any(|(kk, p, f)| *kk == k && *p == caller && *f == callee)
+    }
+    fn depends_on(&mut self, _: Kernel, _: &str, _: &[String]) -> BTreeSet<String> {
+        BTreeSet::new()
+    }
+}
+
+/// `_raw_spin_lock` calls `queued_spin_lock_slowpath` directly in both
+/// kernels' code.
+fn lock_branches() -> Branches {
+    Branches(
+        [Kernel::Start, Kernel::Tailored]
+            .into_iter()
+            .map(|k| (k, "_raw_spin_lock", "queued_spin_lock_slowpath"))
+            .collect(),
+    )
+}
+
+fn slowpath_row(c: &Comparison) -> &Row {
+    c.stable
+        .iter()
+        .chain(&c.varying)
+        .find(|r| r.name == "queued_spin_lock_slowpath")
+        .expect("a row")
+}
+
+#[test]
+fn a_contended_locks_slow_path_is_runtime_state_by_its_evidence() {
+    // The run: the slow path in 3 of 3 runs on the tailored kernel,
+    // in none on the starting one; its fast path ran on both.
+    let start = runs(
+        &[&["do_mmap", "_raw_spin_lock"] as &[&str]; 3],
+        &[("do_mmap", "_raw_spin_lock")],
+    );
+    let slow: &[&str] = &["do_mmap", "_raw_spin_lock", "queued_spin_lock_slowpath"];
+    let tailored = runs(
+        &[slow; 3],
+        &[
+            ("do_mmap", "_raw_spin_lock"),
+            ("_raw_spin_lock", "queued_spin_lock_slowpath"),
+        ],
+    );
+    let c = compare(&start, &tailored, &mut lock_branches());
+    let row = slowpath_row(&c);
+    assert_eq!(row.runs, 3);
+    let a = row.attribution.as_ref().expect("explained");
+    assert_eq!(a.rule, Rule::Timing);
+    assert!(a.options.is_empty(), "no option to add back");
+    assert!(a.how.contains("_raw_spin_lock"), "{}", a.how);
+    assert!(c.equal());
+    assert_eq!(add_back(&c), "");
+    assert!(report(&c, &start, &tailored).contains(
+        "only-tailored: queued_spin_lock_slowpath (3/3 runs): runtime state, not config"
+    ));
+}
+
+#[test]
+fn not_runtime_state_without_all_of_its_evidence() {
+    let slow: &[&str] = &["do_mmap", "_raw_spin_lock", "queued_spin_lock_slowpath"];
+    let tailored = runs(
+        &[slow; 2],
+        &[
+            ("do_mmap", "_raw_spin_lock"),
+            ("_raw_spin_lock", "queued_spin_lock_slowpath"),
+        ],
+    );
+    // The fast path did not run in every run of the other kernel.
+    let start = runs(&[&["do_mmap", "_raw_spin_lock"], &["do_mmap"]], &[]);
+    let c = compare(&start, &tailored, &mut lock_branches());
+    assert!(slowpath_row(&c).attribution.is_none());
+
+    let start = runs(&[&["do_mmap", "_raw_spin_lock"] as &[&str]; 2], &[]);
+    // No direct branch to it on the starting kernel: that code is not the
+    // same there.
+    let mut only_here = Branches(
+        [(
+            Kernel::Tailored,
+            "_raw_spin_lock",
+            "queued_spin_lock_slowpath",
+        )]
+        .into(),
+    );
+    let c = compare(&start, &tailored, &mut only_here);
+    assert!(slowpath_row(&c).attribution.is_none());
+
+    // It calls a function of the tailored kernel only: other code hangs
+    // below it.
+    let below: &[&str] = &[
+        "do_mmap",
+        "_raw_spin_lock",
+        "queued_spin_lock_slowpath",
+        "ramfs_thing",
+    ];
+    let deeper = runs(
+        &[below; 2],
+        &[
+            ("do_mmap", "_raw_spin_lock"),
+            ("_raw_spin_lock", "queued_spin_lock_slowpath"),
+            ("queued_spin_lock_slowpath", "ramfs_thing"),
+        ],
+    );
+    let c = compare(&start, &deeper, &mut lock_branches());
+    assert!(slowpath_row(&c).attribution.is_none());
+}
+
+#[test]
+fn a_fault_path_of_another_config_is_not_runtime_state() {
+    // do_read_fault ran on both kernels; on the tailored one it called
+    // __do_fault (unexplained, one kernel only) and finish_fault: its work
+    // differs, so finish_fault is not put down to timing though it is
+    // branched to in both kernels.
+    let start = runs(&[&["handle_mm_fault", "do_read_fault"] as &[&str]; 2], &[]);
+    let fault: &[&str] = &[
+        "handle_mm_fault",
+        "do_read_fault",
+        "__do_fault",
+        "finish_fault",
+    ];
+    let tailored = runs(
+        &[fault; 2],
+        &[
+            ("handle_mm_fault", "do_read_fault"),
+            ("do_read_fault", "__do_fault"),
+            ("do_read_fault", "finish_fault"),
+        ],
+    );
+    let mut both = Branches(
+        [Kernel::Start, Kernel::Tailored]
+            .into_iter()
+            .flat_map(|k| {
+                [
+                    (k, "do_read_fault", "__do_fault"),
+                    (k, "do_read_fault", "finish_fault"),
+                ]
+            })
+            .collect(),
+    );
+    let c = compare(&start, &tailored, &mut both);
+    let unexplained: Vec<&str> = c.unexplained().map(|r| r.name.as_str()).collect();
+    assert_eq!(unexplained, ["__do_fault", "finish_fault"]);
+}
