@@ -1,8 +1,13 @@
-//! Function names as the comparison sees them.
+//! Function names as the comparison sees them. [`base_name`] is tailor's
+//! only suffix stripping: the footprints' names, the traces' call edges
+//! and objdump's branch targets all go through it. Its rule (4 suffixes,
+//! `KIND.N`, from the end) is not ftrace_report's (`names.rs`: 9 suffixes,
+//! cut at the first); when that becomes the one public function, this
+//! body becomes a call to it.
 
 /// A function's name without the suffixes of gcc's clones (`.constprop.0`,
-/// `.isra.0`, `.part.0`): a different config changes which clones gcc makes,
-/// not which code runs.
+/// `.isra.0`, `.part.0`, `.cold.1`): a different config changes which
+/// clones gcc makes, not which code runs.
 pub fn base_name(name: &str) -> &str {
     let mut n = name;
     while let Some((head, tail)) = n.rsplit_once('.') {

@@ -295,13 +295,14 @@ impl Loop<'_> {
             );
         }
         write(&out.join("kconfig.txt"), &check)?;
-        eprint!("tailor: {}", check.lines().next().unwrap_or_default());
-        eprintln!();
+        eprintln!("tailor: {}", check.lines().next().unwrap_or_default());
         eprintln!(
             "tailor: tracing the payload on the tailored kernel {}",
             ktail.display()
         );
+        // Nothing of an earlier round may pass for this one's.
         let _ = std::fs::remove_file(out.join("compare.txt"));
+        let _ = std::fs::remove_dir_all(out.join("tailored"));
         let tried = self.try_kernel(&ktail, &out.join("tailored"), "tailored")?;
         if let Tried::Ran(_, c) = &tried {
             write(&out.join("compare.txt"), &c.text)?;
