@@ -131,7 +131,7 @@ pub struct TableSettings {
 /// reached its --duration.
 fn traced_runs(report: &vmrun::Report) -> String {
     match report.runs.iter().find(|r| !r.reached_duration) {
-        Some(r) => format!("no ({}: {})", r.id, r.exit),
+        Some(r) => format!("no ({}: {})", r.id, r.exit_text()),
         None => format!(
             "yes (traced, exit 137 at --duration 1, {} runs)",
             report.runs.len()
@@ -208,13 +208,13 @@ pub fn kernels(t: &TableSettings) -> Result<String, Stop> {
                     "{name}: booted to init in {} s; `{}` alone: {}; of needs.tsv it lacks (so no trace): {}",
                     boot_cell(r.boot_seconds),
                     t.id,
-                    run.exit,
+                    run.exit_text(),
                     lacks(&k)?
                 ));
                 let cell = if run.reached_duration {
                     "yes (untraced, still running when killed at --duration 1)".to_string()
                 } else {
-                    format!("no (exit {})", run.exit)
+                    format!("no (exit {})", run.exit_text())
                 };
                 (boot_cell(r.boot_seconds), cell)
             }

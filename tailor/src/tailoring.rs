@@ -223,7 +223,7 @@ impl Loop<'_> {
                 Some(r) => {
                     return Ok(Tried::Failed(format!(
                         "{id} exited {}, not by its --duration",
-                        r.exit
+                        r.exit_text()
                     )))
                 }
                 None => return Ok(Tried::Failed(format!("{id}: no run in vmrun's report"))),

@@ -36,7 +36,8 @@ fn the_tailored_kernel_booted_and_every_run_reached_its_duration() {
             assert!(
                 run.reached_duration,
                 "{dir}: {} exited {}",
-                run.id, run.exit
+                run.id,
+                run.exit_text()
             );
             assert!(
                 run.trace.is_some() && run.footprint.is_some(),

@@ -88,8 +88,8 @@ impl Lab for Fake {
             fs::write(&fp, json.to_string()).unwrap();
             runs.push(vmrun::RunReport {
                 id: id.into(),
-                exit: "137".into(),
-                seconds: 1.0,
+                exit: Some("137".into()),
+                seconds: Some(1.0),
                 traced: true,
                 reached_duration: true,
                 trace: None,
