@@ -95,7 +95,7 @@ check-msrv: deps
 
 lint: deps check-test-line
 	$(CARGO) fmt --all --check
-	$(CARGO) clippy --workspace --all-targets --features vmrun/guest-tests,kernel_index/real-tree --locked -- -D warnings
+	$(CARGO) clippy --workspace --all-targets --features vmrun/guest-tests,kernel_index/real-tree,tailor/loop-tests --locked -- -D warnings
 
 TEST_TARGETS := lint check-msrv unit-test payload-test
 BENCH_TARGETS :=

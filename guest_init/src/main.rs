@@ -15,7 +15,7 @@ mod ship;
 mod state;
 
 use guest_protocol::plan::{Channel, Plan, RunKind};
-use guest_protocol::status::Status;
+use guest_protocol::status::{Status, INIT_UP};
 use guest_protocol::{
     parse_duration_ms, BIN_DIR, CUT_SUFFIX, DURATION_RULE, FTRACE_IT, MAX_OUTPUT, OUT_DIR,
     PLAN_PATH, TRACEABLE_FILE,
@@ -68,7 +68,7 @@ fn run(start: &Instant) -> Result<(), String> {
         let secs = start.elapsed().as_secs_f64();
         println!("{}", Status::Progress(format_args!("[{secs:.2}s] {msg}")));
     };
-    say(format!("init up, {} run(s)", plan.runs().count()));
+    say(format!("{INIT_UP}, {} run(s)", plan.runs().count()));
     if let Some(e) = no_tracefs {
         say(format!("warning: no tracing: {e}"));
     }

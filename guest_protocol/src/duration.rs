@@ -25,6 +25,15 @@ pub fn parse_duration_ms(s: &[u8]) -> Option<u64> {
     (total > 0).then_some(total)
 }
 
+/// Whether a run's exit, as `guest_init` writes it to `ID.exit` (the
+/// code, or `signal N`), says it ran until `--duration` was reached: a
+/// traced run is ftrace_it's, which kills the program with SIGKILL and
+/// exits 128 + 9; an untraced run (`--tracer none`) is the program's own,
+/// killed by guest_init with SIGKILL, so `signal 9`.
+pub fn reached_duration(exit: &str, traced: bool) -> bool {
+    exit == if traced { "137" } else { "signal 9" }
+}
+
 /// 1 to 19 ASCII digits: always fits a `u64`.
 fn digits(s: &[u8]) -> Option<u64> {
     if s.is_empty() || s.len() > 19 {
@@ -37,7 +46,24 @@ fn digits(s: &[u8]) -> Option<u64> {
 
 #[cfg(test)]
 mod tests {
-    use super::parse_duration_ms;
+    use super::{parse_duration_ms, reached_duration};
+
+    #[test]
+    fn duration_reached_is_sigkill_by_ftrace_it_or_guest_init() {
+        assert!(reached_duration("137", true));
+        assert!(reached_duration("signal 9", false));
+        for (exit, traced) in [
+            ("0", true),
+            ("signal 9", true),
+            ("139", true),
+            ("137", false),
+            ("0", false),
+            ("signal 15", false),
+            (" 137", true),
+        ] {
+            assert!(!reached_duration(exit, traced), "{exit} {traced}");
+        }
+    }
 
     #[test]
     fn seconds_with_up_to_three_decimals() {

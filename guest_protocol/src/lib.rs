@@ -16,7 +16,7 @@ pub mod manifest;
 pub mod plan;
 pub mod status;
 
-pub use duration::{parse_duration_ms, DURATION_RULE};
+pub use duration::{parse_duration_ms, reached_duration, DURATION_RULE};
 
 /// The plan vmrun puts into the initramfs (see [`plan`]).
 pub const PLAN_PATH: &str = "/etc/mpt.plan";
@@ -29,6 +29,10 @@ pub const OUT_DIR: &str = "/tmp/out";
 /// A result: the traced kernel's `available_filter_functions`, what ftrace
 /// can trace (the ground truth tells notrace code from dropped events).
 pub const TRACEABLE_FILE: &str = "available_filter_functions";
+/// Beside the traces on the host: the path of the kernel build tree that
+/// ran them, which vmrun writes and `ftrace_report footprint` reads as its
+/// default `--kernel-build`.
+pub const KERNEL_BUILD_FILE: &str = "kernel-build";
 /// A payload's `ID.stdout` and `ID.stderr` keep at most this many bytes;
 /// `guest_init` cuts them after the run and writes the sizes the program
 /// wrote to [`CUT_SUFFIX`] (`ID.cut`: `stdout BYTES` lines).

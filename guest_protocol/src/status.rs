@@ -8,6 +8,19 @@ const PREFIX: &str = "mpt: ";
 const DONE: &str = "done";
 const FAILED: &str = "FAILED: ";
 
+/// The progress message `guest_init` starts with once it runs (after its
+/// `[SECONDS] ` stamp): the time the guest took to boot.
+pub const INIT_UP: &str = "init up";
+
+/// Whether a progress message is [`INIT_UP`]'s (`[0.02s] init up, 2 run(s)`).
+pub fn is_init_up(progress: &str) -> bool {
+    let msg = match progress.strip_prefix('[').and_then(|m| m.split_once("] ")) {
+        Some((_, rest)) => rest,
+        None => progress,
+    };
+    msg.starts_with(INIT_UP)
+}
+
 /// Formats as `mpt: MESSAGE`, `mpt: done DETAIL`, `mpt: FAILED: REASON`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status<T> {
@@ -51,8 +64,16 @@ impl<'a> Status<&'a str> {
 #[cfg(test)]
 mod tests {
     extern crate std;
-    use super::Status;
+    use super::{is_init_up, Status};
     use std::format;
+
+    #[test]
+    fn init_up_with_or_without_its_stamp() {
+        assert!(is_init_up("[0.02s] init up, 2 run(s)"));
+        assert!(is_init_up("init up, 1 run(s)"));
+        assert!(!is_init_up("[0.02s] run min: 137 after 1.00s"));
+        assert!(!is_init_up("[0.02s] warning: init up later"));
+    }
 
     #[test]
     fn formatted_lines_are_recognised() {

@@ -19,10 +19,6 @@ mod text;
 
 pub use text::text;
 
-/// Beside a trace of `make trace`: the path of the kernel build tree that
-/// ran it, the default of `footprint --kernel-build`.
-pub const KERNEL_BUILD_FILE: &str = "kernel-build";
-
 /// The section every file matches; it names no subsystem.
 pub const THE_REST: &str = "THE REST";
 

@@ -1,707 +1,483 @@
-//! `tailor`: the Rust steps of `scripts/tailor.sh` (see README.md, Tailor).
-//!
-//!   tailor required --needs FILE... --footprint LABEL=JSON... [--groundtruth LABEL=JSON]... [--drop SYMBOL]... [--added FILE]... --allconfig OUT --reasons OUT
-//!   tailor check --reasons FILE --config .config [--log KCONFIG_LOG]
-//!   tailor compare --start DIR --tailored DIR --id ID... --start-build DIR --tailored-build DIR [--add-back OUT]
-//!   tailor objects --kernel-build DIR
-//!   tailor bisect --allconfig FILE --start-config FILE --tailored-config FILE --try PROG --dir DIR --needs-out OUT
-//!
-//! `compare` reads `ID.footprint.json` and `ID.trace` of each run id in the
-//! results directories of `vmrun` on the starting and the tailored kernel.
-//!
-//! `bisect` (see `tailor::bisect`) tries the required symbols of the
-//! allconfig plus options of the starting config the tailored one lacks:
-//! each step writes `DIR/step-N.allconfig` and runs `PROG ALLCONFIG
-//! DIR/step-N`, which exits 0 when that kernel passed, 1 when it failed
-//! (with a line on why in `DIR/step-N/note`), anything else to stop. The
-//! options it needed go to OUT as `SYMBOL<TAB>reason` lines, each step to
-//! `DIR/steps.txt`.
-//!
-//! Exit codes: 0 done, 1 the footprints differ by a function no removed
-//! option explains (compare), or not even every candidate made the kernel
-//! pass (bisect), 2 usage, 3 unreadable or invalid input, a step that
-//! stopped.
+//! `tailor`: the tailoring loop and its steps (see tailor/README.md and
+//! `tailor --help`).
 
-use std::collections::BTreeSet;
-use std::path::Path;
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use kernel_index::preproc::Definitions;
-use kernel_index::{ConfigValues, KernelIndex};
-use tailor::{Attribution, Evidence, Kernel, Required, Runs};
-use trace_analysis::analyze::Analysis;
-use trace_analysis::model::Selection;
+use tailor::evidence::{linked_objects, open_index, read_runs, Trees};
+use tailor::lab::Guest;
+use tailor::required::{self, Required};
+use tailor::tailoring::{self, Settings, Stop};
+use tailor::{compare, footprint, table};
 
-const USAGE: &str = "usage: tailor required --needs FILE... --footprint LABEL=JSON... [--groundtruth LABEL=JSON]... [--drop SYMBOL]... [--added FILE]... --allconfig OUT --reasons OUT | check --reasons FILE --config FILE [--log FILE] | compare --start DIR --tailored DIR --id ID... --start-build DIR --tailored-build DIR [--add-back OUT] | objects --kernel-build DIR | bisect --allconfig FILE --start-config FILE --tailored-config FILE --try PROG --dir DIR --needs-out OUT";
+const HELP: &str = "\
+tailor: a kernel configuration from a program's footprint, built, booted
+and traced again (tailor/README.md)
 
-enum Fail {
-    Usage(String),
-    Input(String),
-    Differs,
+Usage:
+  tailor run VM_OPTIONS --report FTRACE_REPORT --payload FILE --results DIR
+             [--runs N] [--needs FILE] [--kernel-sh FILE] [--drop SYMBOL]...
+             [--groundtruth DIR]
+      The loop: trace the payload N times (default 3) in one boot of the
+      starting kernel (kernel.config), derive the required symbols, let
+      Kconfig make a config of them, build it, boot it, trace and compare;
+      add back the options that changed which other code ran, once; then
+      bisect over the starting config's options the tailored one lacks,
+      confirm each option found by a fresh pair of runs, and derive once
+      more. Writes DIR/tailor.json (the summary), table.md, times.tsv,
+      required.tsv, allconfig, kconfig.txt, compare.txt, start/, tailored/,
+      and after an add-back or a bisection add-back.tsv, bisect.tsv,
+      bisect/. --groundtruth DIR: `make groundtruth`'s DIR/ID.gt and
+      DIR/ID.trace on the starting kernel, whose symbols all count.
+      --drop takes a required symbol away, to see the bisection find it.
+  tailor table VM_OPTIONS --payload FILE --results DIR [--needs FILE]
+             [--kernel-sh FILE]
+      After `tailor run` in DIR: DIR/kernels.md, the starting and tailored
+      kernels beside the kernel's own tinyconfig and defconfig (built by
+      kernel.sh, booted with the payload alone: vmrun --tracer none).
+  tailor required --needs FILE... --footprint LABEL=JSON...
+             [--groundtruth LABEL=JSON]... [--drop SYMBOL]... [--added FILE]...
+             --allconfig OUT --reasons OUT
+      The loop's derivation by hand: the symbols of needs.tsv, those of
+      every run's footprint, all of the ground truth's, without --drop,
+      with --added (SYMBOL<TAB>reason files).
+  tailor check --reasons FILE --config .config [--log KCONFIG_LOG]
+      Which required symbols Kconfig did not honour, with its warnings.
+  tailor compare --start DIR --tailored DIR --id ID... --start-build DIR
+             --tailored-build DIR [--add-back OUT]
+      The loop's comparison by hand, of vmrun's results on two kernels.
+  tailor objects --kernel-build DIR
+      How many objects are linked into that kernel.
+  tailor -h | --help
+      This text.
+
+VM_OPTIONS (as vmrun run's): --arch aarch64 --init FILE --ftrace-it FILE
+  [--accel tcg|kvm] [--channel semihosting|console] [--timeout SECS]
+  [--sysroot DIR] [--rootfs DIR|FILE.cpio]
+Defaults: --needs tailor/needs.tsv, --kernel-sh scripts/kernel.sh.
+
+Exit codes: 0 done (run: the footprints are equal apart from functions of
+removed options and noise), 1 compare: a stable difference nothing
+explains, 2 usage, 3 unreadable or invalid input or results (a footprint
+made on another kernel than the build tree named, objdump failing, a
+start/ without a finished run), 4 scripts/kernel.sh failed, 5 run: a
+kernel did not boot or a run did not reach its --duration (the starting
+one, or the tailored one and the bisection found nothing that helps),
+6 run: a stable difference stays unexplained.
+";
+
+const USAGE: u8 = 2;
+
+fn usage(message: impl Into<String>) -> Stop {
+    Stop {
+        code: USAGE,
+        message: format!("{}; see tailor --help", message.into()),
+    }
 }
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    match run(&args) {
+    let mut args = std::env::args_os().skip(1);
+    let cmd = args.next().and_then(|c| c.into_string().ok());
+    let result = match cmd.as_deref() {
+        Some("-h" | "--help" | "help") => {
+            print!("{HELP}");
+            Ok(())
+        }
+        Some(c) => parse(c, args.collect()).and_then(|o| dispatch(c, &o)),
+        None => Err(usage("no command")),
+    };
+    match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(Fail::Differs) => ExitCode::from(1),
-        Err(Fail::Usage(m)) => {
-            eprintln!("tailor: {m}\n{USAGE}");
-            ExitCode::from(2)
-        }
-        Err(Fail::Input(m)) => {
-            eprintln!("tailor: {m}");
-            ExitCode::from(3)
+        Err(s) if s.message.is_empty() => ExitCode::from(s.code),
+        Err(s) => {
+            eprintln!("tailor: {}", s.message);
+            ExitCode::from(s.code)
         }
     }
 }
 
-/// `--key value` pairs after the subcommand; a key may repeat.
-fn options<'a>(args: &'a [String], known: &[&str]) -> Result<Vec<(&'a str, &'a str)>, Fail> {
+/// A command's `--key value` options, in order; a key may repeat.
+struct Opts(Vec<(&'static str, String)>);
+
+const VM: [&str; 8] = [
+    "arch",
+    "init",
+    "ftrace-it",
+    "accel",
+    "channel",
+    "timeout",
+    "sysroot",
+    "rootfs",
+];
+
+/// The options each command takes (the VM options for `run` and `table`).
+fn known(cmd: &str) -> Result<Vec<&'static str>, Stop> {
+    let own: &[&'static str] = match cmd {
+        "run" => &[
+            "report",
+            "payload",
+            "results",
+            "runs",
+            "needs",
+            "kernel-sh",
+            "drop",
+            "groundtruth",
+        ],
+        "table" => &["payload", "results", "needs", "kernel-sh"],
+        "required" => &[
+            "needs",
+            "footprint",
+            "groundtruth",
+            "drop",
+            "added",
+            "allconfig",
+            "reasons",
+        ],
+        "check" => &["reasons", "config", "log"],
+        "compare" => &[
+            "start",
+            "tailored",
+            "id",
+            "start-build",
+            "tailored-build",
+            "add-back",
+        ],
+        "objects" => &["kernel-build"],
+        other => return Err(usage(format!("unknown command '{other}'"))),
+    };
+    let vm: &[&'static str] = if matches!(cmd, "run" | "table") {
+        &VM
+    } else {
+        &[]
+    };
+    Ok([own, vm].concat())
+}
+
+fn parse(cmd: &str, args: Vec<OsString>) -> Result<Opts, Stop> {
+    use lexopt::prelude::*;
+    let keys = known(cmd)?;
+    let mut p = lexopt::Parser::from_args(args);
     let mut out = Vec::new();
-    let mut it = args.iter();
-    while let Some(k) = it.next() {
-        let key = k
-            .strip_prefix("--")
-            .filter(|k| known.contains(k))
-            .ok_or_else(|| Fail::Usage(format!("unknown argument '{k}'")))?;
-        let v = it
-            .next()
-            .ok_or_else(|| Fail::Usage(format!("--{key} needs a value")))?;
-        out.push((key, v.as_str()));
-    }
-    Ok(out)
-}
-
-/// `--KEY LABEL=JSON`: the label and the path.
-fn labelled<'a>(key: &str, spec: &'a str) -> Result<(&'a str, &'a str), Fail> {
-    spec.split_once('=')
-        .ok_or_else(|| Fail::Usage(format!("--{key} '{spec}': expected LABEL=JSON")))
-}
-
-fn one<'a>(opts: &[(&str, &'a str)], key: &str) -> Result<&'a str, Fail> {
-    let mut v = opts.iter().filter(|(k, _)| *k == key).map(|(_, v)| *v);
-    match (v.next(), v.next()) {
-        (Some(x), None) => Ok(x),
-        (None, _) => Err(Fail::Usage(format!("--{key} is required"))),
-        _ => Err(Fail::Usage(format!("--{key} given twice"))),
-    }
-}
-
-fn read(path: &str) -> Result<String, Fail> {
-    std::fs::read_to_string(path).map_err(|e| Fail::Input(format!("{path}: {e}")))
-}
-
-fn json(path: &str) -> Result<serde_json::Value, Fail> {
-    serde_json::from_str(&read(path)?).map_err(|e| Fail::Input(format!("{path}: not JSON: {e}")))
-}
-
-fn write(path: &str, text: &str) -> Result<(), Fail> {
-    std::fs::write(path, text).map_err(|e| Fail::Input(format!("{path}: {e}")))
-}
-
-fn input(path: &str) -> impl Fn(String) -> Fail + '_ {
-    move |m| Fail::Input(format!("{path}: {m}"))
-}
-
-fn open_index(dir: &str) -> Result<KernelIndex, Fail> {
-    kernel_index::KernelIndex::open(Path::new(dir), &kernel_index::Cache::InBuildTree)
-        .map(|(index, _)| index)
-        .map_err(|e| Fail::Input(format!("{dir}: {e}")))
-}
-
-fn linked_objects(index: &KernelIndex) -> BTreeSet<String> {
-    index.objects().iter().map(|o| o.path.clone()).collect()
-}
-
-/// The runs of one kernel: footprints and call edges of each id's trace.
-/// A footprint made on another kernel than `build` is refused.
-fn read_runs(dir: &str, ids: &[&str], build: &KernelIndex) -> Result<Runs, Fail> {
-    let mut runs = Runs::default();
-    let mask = Selection::default_phases().mask;
-    let canonical = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
-    let tree = canonical(build.build_dir());
-    for id in ids {
-        let fp = format!("{dir}/{id}.footprint.json");
-        let footprint = json(&fp)?;
-        let made_on = footprint["kernel_build"]
-            .as_str()
-            .unwrap_or("no kernel_build");
-        if canonical(Path::new(made_on)) != tree {
-            return Err(Fail::Input(format!(
-                "{fp}: a footprint of the kernel built in {made_on}, not of {}",
-                tree.display()
-            )));
-        }
-        runs.runs
-            .push(tailor::functions(&footprint).map_err(input(&fp))?);
-        let trace = format!("{dir}/{id}.trace");
-        let file = std::fs::File::open(&trace).map_err(|e| Fail::Input(format!("{trace}: {e}")))?;
-        let mut an = Analysis::new(None);
-        an.read(file)
-            .map_err(|e| Fail::Input(format!("{trace}: not a readable trace: {e:?}")))?;
-        let acc = an
-            .acc
-            .as_ref()
-            .ok_or_else(|| Fail::Input(format!("{trace}: no events of the traced program")))?;
-        let name =
-            |id: u32| tailor::base_name(&String::from_utf8_lossy(an.names.name(id))).to_string();
-        for (key, e) in &acc.edges {
-            let (caller, callee) = ((key >> 32) as u32, (*key & 0xffff_ffff) as u32);
-            if e.mask() & mask == 0 || caller == trace_analysis::names::NONE {
-                continue;
-            }
-            runs.callers
-                .entry(name(callee))
-                .or_default()
-                .insert(name(caller));
-        }
-    }
-    Ok(runs)
-}
-
-/// One kernel's build tree for the evidence.
-struct Tree<'a> {
-    index: &'a KernelIndex,
-    defs: Definitions<'a>,
-    linked: BTreeSet<String>,
-}
-
-/// (a) and (b) over both kernels' build trees.
-struct Trees<'a> {
-    start: Tree<'a>,
-    tailored: Tree<'a>,
-    /// Options whose value differs between the configs.
-    changed: BTreeSet<String>,
-    /// Files that could not be read, reported once the comparison is done.
-    errors: Vec<String>,
-}
-
-fn value(values: &ConfigValues, sym: &str) -> String {
-    values.get(sym).cloned().unwrap_or_else(|| "n".to_string())
-}
-
-impl<'a> Trees<'a> {
-    fn new(start: &'a KernelIndex, tailored: &'a KernelIndex) -> Trees<'a> {
-        let (a, b) = (start.config_values(), tailored.config_values());
-        let changed = a
-            .keys()
-            .chain(b.keys())
-            .filter(|s| value(a, s) != value(b, s))
-            .cloned()
-            .collect();
-        let tree = |index: &'a KernelIndex| Tree {
-            index,
-            defs: Definitions::new(index),
-            linked: linked_objects(index),
-        };
-        Trees {
-            start: tree(start),
-            tailored: tree(tailored),
-            changed,
-            errors: Vec::new(),
-        }
-    }
-}
-
-/// Whether `caller`'s code in the tree's vmlinux has a direct branch
-/// (`bl`, `b`) to `callee` (or one of its clones), by objdump.
-fn calls_in(
-    index: &KernelIndex,
-    caller: &kernel_index::TextSymbol,
-    callee: &str,
-) -> Result<bool, String> {
-    let syms = index.symbols();
-    let end = syms
-        .iter()
-        .map(|s| s.address)
-        .find(|&a| a > caller.address)
-        .ok_or_else(|| {
-            format!(
-                "{}: no symbol after {}",
-                index.build_dir().display(),
-                caller.name
-            )
-        })?;
-    let vmlinux = index.build_dir().join("vmlinux");
-    let out = std::process::Command::new("aarch64-linux-gnu-objdump")
-        .args([
-            "-d",
-            "--no-show-raw-insn",
-            &format!("--start-address={:#x}", caller.address),
-            &format!("--stop-address={end:#x}"),
-        ])
-        .arg(&vmlinux)
-        .output()
-        .map_err(|e| format!("aarch64-linux-gnu-objdump: {e} (run `make deps`)"))?;
-    if !out.status.success() {
-        return Err(format!(
-            "aarch64-linux-gnu-objdump {} failed: {}",
-            vmlinux.display(),
-            String::from_utf8_lossy(&out.stderr).trim()
-        ));
-    }
-    Ok(String::from_utf8_lossy(&out.stdout).lines().any(|l| {
-        let mut w = l.split_whitespace().skip(1);
-        matches!(w.next(), Some("bl" | "b"))
-            && w.nth(1)
-                .and_then(|t| t.strip_prefix('<')?.strip_suffix('>'))
-                .is_some_and(|t| tailor::base_name(t) == callee)
-    }))
-}
-
-/// The tree of `kernel` and the other one.
-fn split<'s, 'a>(
-    start: &'s mut Tree<'a>,
-    tailored: &'s mut Tree<'a>,
-    kernel: Kernel,
-) -> (&'s mut Tree<'a>, &'s mut Tree<'a>) {
-    match kernel {
-        Kernel::Start => (start, tailored),
-        Kernel::Tailored => (tailored, start),
-    }
-}
-
-impl Evidence for Trees<'_> {
-    fn direct(
-        &mut self,
-        kernel: Kernel,
-        function: &str,
-        objects: &[String],
-    ) -> Option<Attribution> {
-        if objects.is_empty() {
-            return None;
-        }
-        let changed = &self.changed;
-        let (mine, other) = split(&mut self.start, &mut self.tailored, kernel);
-        // (a) no object of it is linked in the other kernel.
-        if objects.iter().all(|o| !other.linked.contains(o)) {
-            let mut options = BTreeSet::new();
-            let mut how = Vec::new();
-            for o in objects {
-                let cond = mine.index.build_condition(mine.index.object(o)?);
-                options.extend(cond.symbols().into_iter().filter(|s| changed.contains(s)));
-                how.push(format!("{o} (built when {cond})"));
-            }
-            return (!options.is_empty()).then(|| Attribution {
-                options,
-                rule: tailor::Rule::Object,
-                how: format!(
-                    "not linked in the {} kernel: {}",
-                    kernel.other().name(),
-                    how.join(", ")
-                ),
-            });
-        }
-        // Inlined: compiled there, but no symbol of that name.
-        let (values, other_values) = (mine.index.config_values(), other.index.config_values());
-        if matches!(other.index.lookup(function), kernel_index::Lookup::Unknown) {
-            let mut there = Vec::new();
-            for o in objects {
-                let Some(object) = other.index.object(o) else {
-                    continue;
-                };
-                match other.defs.sites(object, function) {
-                    Ok(sites) => there.extend(
-                        sites
-                            .into_iter()
-                            .filter(|s| s.compiled(other_values) == Some(true))
-                            .map(|s| format!("{}:{}", s.file, s.line)),
-                    ),
-                    Err(e) => self.errors.push(e.to_string()),
-                }
-            }
-            if !there.is_empty() {
-                return Some(Attribution {
-                    options: BTreeSet::new(),
-                    rule: tailor::Rule::Inlined,
-                    how: format!(
-                        "inlined in the {} kernel: its definition ({}) is compiled there, no symbol has its name",
-                        kernel.other().name(),
-                        there.join(", ")
-                    ),
-                });
-            }
-        }
-        // (b) every definition compiled here is not compiled there.
-        let mut options = BTreeSet::new();
-        let mut how = Vec::new();
-        for o in objects {
-            let object = mine.index.object(o)?;
-            let sites = match mine.defs.sites(object, function) {
-                Ok(s) => s,
-                Err(e) => {
-                    self.errors.push(e.to_string());
-                    return None;
-                }
-            };
-            let here: Vec<_> = sites
-                .iter()
-                .filter(|s| s.compiled(values) != Some(false))
-                .collect();
-            if here.is_empty() {
-                return None;
-            }
-            for site in here {
-                let off: Vec<_> = site
-                    .frames
+    while let Some(arg) = p.next().map_err(|e| usage(e.to_string()))? {
+        match arg {
+            Long(k) => {
+                let key = keys
                     .iter()
-                    .filter(|f| f.frame.cond.eval(other_values) == Some(false))
-                    .collect();
-                if off.is_empty() {
-                    return None;
-                }
-                for f in off {
-                    let syms: BTreeSet<String> = f
-                        .frame
-                        .cond
-                        .symbols()
-                        .into_iter()
-                        .filter(|s| changed.contains(s))
-                        .collect();
-                    if syms.is_empty() {
-                        return None;
-                    }
-                    options.extend(syms);
-                    how.push(format!(
-                        "{}:{} in {}:{} {}",
-                        site.file, site.line, f.file, f.frame.line, f.frame.directive
-                    ));
-                }
+                    .copied()
+                    .find(|x| *x == k)
+                    .ok_or_else(|| usage(format!("{cmd}: unknown option '--{k}'")))?;
+                let v = p
+                    .value()
+                    .map_err(|e| usage(e.to_string()))?
+                    .into_string()
+                    .map_err(|v| usage(format!("--{key} {}: not UTF-8", v.to_string_lossy())))?;
+                out.push((key, v));
             }
+            other => return Err(usage(other.unexpected().to_string())),
         }
-        Some(Attribution {
-            options,
-            rule: tailor::Rule::Branch,
-            how: format!(
-                "not compiled in the {} kernel: {}",
-                kernel.other().name(),
-                how.join(", ")
-            ),
-        })
+    }
+    Ok(Opts(out))
+}
+
+impl Opts {
+    fn all(&self, key: &str) -> Vec<&str> {
+        self.0
+            .iter()
+            .filter(|(k, _)| *k == key)
+            .map(|(_, v)| v.as_str())
+            .collect()
     }
 
-    fn inlined_at(
-        &mut self,
-        kernel: Kernel,
-        function: &str,
-        callers: &BTreeSet<String>,
-    ) -> Option<Attribution> {
-        let (mine, other) = split(&mut self.start, &mut self.tailored, kernel);
-        if callers.is_empty()
-            || matches!(other.index.lookup(function), kernel_index::Lookup::Unknown)
-        {
-            return None;
-        }
-        // A direct call here, none there (an indirect call shows in neither).
-        for p in callers {
-            let (kernel_index::Lookup::Unique(here), kernel_index::Lookup::Unique(there)) =
-                (mine.index.lookup(p), other.index.lookup(p))
-            else {
-                return None;
-            };
-            let calls = calls_in(mine.index, here.symbol, function)
-                .and_then(|a| Ok((a, calls_in(other.index, there.symbol, function)?)));
-            match calls {
-                Ok((true, false)) => {}
-                Ok(_) => return None,
-                Err(e) => {
-                    self.errors.push(e);
-                    return None;
-                }
-            }
-        }
-        Some(Attribution {
-            options: BTreeSet::new(),
-            rule: tailor::Rule::Inlined,
-            how: format!(
-                "inlined in the {} kernel: it has a symbol there, but its callers ({}), which branch to it here, do not there",
-                kernel.other().name(),
-                callers.iter().cloned().collect::<Vec<_>>().join(", ")
-            ),
-        })
-    }
-
-    fn calls(&mut self, kernel: Kernel, caller: &str, callee: &str) -> bool {
-        let (mine, _) = split(&mut self.start, &mut self.tailored, kernel);
-        let kernel_index::Lookup::Unique(f) = mine.index.lookup(caller) else {
-            return false;
-        };
-        match calls_in(mine.index, f.symbol, callee) {
-            Ok(yes) => yes,
-            Err(e) => {
-                self.errors.push(e);
-                false
-            }
+    fn opt(&self, key: &str) -> Result<Option<&str>, Stop> {
+        match self.all(key)[..] {
+            [] => Ok(None),
+            [v] => Ok(Some(v)),
+            _ => Err(usage(format!("--{key} given twice"))),
         }
     }
 
-    fn depends_on(
-        &mut self,
-        kernel: Kernel,
-        function: &str,
-        objects: &[String],
-    ) -> BTreeSet<String> {
-        let changed = &self.changed;
-        let (mine, _) = split(&mut self.start, &mut self.tailored, kernel);
-        let values = mine.index.config_values();
-        let mut out = BTreeSet::new();
-        for o in objects {
-            let Some(object) = mine.index.object(o) else {
-                continue;
-            };
-            match mine.defs.sites(object, function) {
-                Ok(sites) => {
-                    for s in sites.iter().filter(|s| s.compiled(values) != Some(false)) {
-                        out.extend(
-                            s.body_symbols
-                                .iter()
-                                .filter(|x| changed.contains(*x))
-                                .cloned(),
-                        );
-                    }
-                }
-                Err(e) => self.errors.push(e.to_string()),
-            }
+    fn one(&self, key: &str) -> Result<&str, Stop> {
+        self.opt(key)?
+            .ok_or_else(|| usage(format!("--{key} is required")))
+    }
+
+    fn path(&self, key: &str, default: &str) -> Result<PathBuf, Stop> {
+        Ok(PathBuf::from(self.opt(key)?.unwrap_or(default)))
+    }
+
+    fn some(&self, key: &str) -> Result<Vec<&str>, Stop> {
+        let v = self.all(key);
+        if v.is_empty() {
+            return Err(usage(format!("--{key} is required")));
         }
-        out
+        Ok(v)
     }
 }
 
-fn run(args: &[String]) -> Result<(), Fail> {
-    let (cmd, rest) = args
-        .split_first()
-        .ok_or_else(|| Fail::Usage("no subcommand".into()))?;
-    match cmd.as_str() {
+fn read(path: &str) -> Result<String, Stop> {
+    std::fs::read_to_string(path).map_err(|e| tailoring::input(format!("{path}: {e}")))
+}
+
+fn write(path: &Path, text: &str) -> Result<(), Stop> {
+    std::fs::write(path, text).map_err(|e| tailoring::input(format!("{}: {e}", path.display())))
+}
+
+/// `SYMBOL<TAB>reason` lines of the file `path`.
+fn reasons_of(path: &str, prefix: &str) -> Result<Required, Stop> {
+    let mut r = Required::new();
+    required::parse_reasons(&read(path)?, prefix, &mut r)
+        .map_err(|e| tailoring::input(format!("{path}: {e}")))?;
+    Ok(r)
+}
+
+/// `--KEY LABEL=JSON`: the footprint's symbols, with the label in their
+/// reasons.
+fn labelled(key: &str, spec: &str) -> Result<Required, Stop> {
+    let (label, path) = spec
+        .split_once('=')
+        .ok_or_else(|| usage(format!("--{key} '{spec}': expected LABEL=JSON")))?;
+    let fp = footprint::read(Path::new(path)).map_err(tailoring::input)?;
+    let mut r = Required::new();
+    required::footprint_symbols(label, &fp, &mut r);
+    Ok(r)
+}
+
+/// vmrun's options from the VM options (the kernel, payloads and results
+/// are the loop's).
+fn vm_options(o: &Opts, tracer: &str, report: Option<PathBuf>) -> Result<vmrun::Options, Stop> {
+    let arch = o.opt("arch")?.unwrap_or("aarch64");
+    if arch != "aarch64" {
+        return Err(usage(format!(
+            "--arch {arch}: the loop tailors aarch64 kernels only"
+        )));
+    }
+    let timeout = match o.opt("timeout")? {
+        Some(t) => Some(
+            t.parse()
+                .map_err(|_| usage(format!("--timeout {t}: give whole seconds")))?,
+        ),
+        None => None,
+    };
+    let channel = match o.opt("channel")?.unwrap_or("semihosting") {
+        "semihosting" => vmrun::Channel::Semihosting,
+        "console" => vmrun::Channel::Console,
+        c => return Err(usage(format!("--channel {c}: use semihosting or console"))),
+    };
+    let accel = o.opt("accel")?.unwrap_or("tcg");
+    if !matches!(accel, "tcg" | "kvm") {
+        return Err(usage(format!("--accel {accel}: use tcg or kvm")));
+    }
+    Ok(vmrun::Options {
+        arch: arch.into(),
+        init: PathBuf::from(o.one("init")?),
+        ftrace_it: PathBuf::from(o.one("ftrace-it")?),
+        sysroot: o.opt("sysroot")?.map(PathBuf::from),
+        rootfs: o.opt("rootfs")?.map(PathBuf::from),
+        tracer: tracer.into(),
+        channel,
+        accel: accel.into(),
+        timeout,
+        report,
+        ..vmrun::Options::default()
+    })
+}
+
+fn dispatch(cmd: &str, o: &Opts) -> Result<(), Stop> {
+    match cmd {
+        "run" => run(o),
+        "table" => {
+            let payload = PathBuf::from(o.one("payload")?);
+            let id = file_name(&payload)?;
+            let t = table::TableSettings {
+                out: PathBuf::from(o.one("results")?),
+                needs: o.path("needs", "tailor/needs.tsv")?,
+                kernel_sh: o.path("kernel-sh", "scripts/kernel.sh")?,
+                vm: vmrun::Options {
+                    payloads: vec![vmrun::cmdline::Payload {
+                        path: payload,
+                        args: Vec::new(),
+                    }],
+                    ..vm_options(o, "none", None)?
+                },
+                id,
+            };
+            let text = table::kernels(&t)?;
+            write(&t.out.join("kernels.md"), &text)?;
+            print!("{text}");
+            Ok(())
+        }
         "required" => {
-            let o = options(
-                rest,
-                &[
-                    "needs",
-                    "footprint",
-                    "groundtruth",
-                    "drop",
-                    "added",
-                    "allconfig",
-                    "reasons",
-                ],
-            )?;
-            let mut required = Required::new();
-            if !o.iter().any(|(k, _)| *k == "needs") {
-                return Err(Fail::Usage("--needs is required".into()));
+            let mut i = required::Inputs::default();
+            for needs in o.some("needs")? {
+                i.needs.extend(reasons_of(needs, "needs: ")?);
             }
-            for (_, needs) in o.iter().filter(|(k, _)| *k == "needs") {
-                tailor::parse_reasons(&read(needs)?, "needs: ", &mut required)
-                    .map_err(input(needs))?;
+            for spec in o.some("footprint")? {
+                i.runs.push(labelled("footprint", spec)?);
             }
-            let mut runs = Vec::new();
-            for (_, spec) in o.iter().filter(|(k, _)| *k == "footprint") {
-                let (label, path) = labelled("footprint", spec)?;
-                let mut r = Required::new();
-                tailor::footprint_symbols(label, &json(path)?, &mut r).map_err(input(path))?;
-                runs.push(r);
+            for spec in o.all("groundtruth") {
+                i.groundtruth.push(labelled("groundtruth", spec)?);
             }
-            if runs.is_empty() {
-                return Err(Fail::Usage("--footprint is required".into()));
+            for added in o.all("added") {
+                i.added.push(reasons_of(added, "")?);
             }
-            let (every, some) = tailor::in_every(&runs);
-            for (sym, reasons) in every {
-                required.entry(sym).or_default().extend(reasons);
-            }
-            // The ground truth of one run is exact (every function in it
-            // ran, ftrace's blind spots included): all its symbols count,
-            // not only those every traced run has.
-            for (_, spec) in o.iter().filter(|(k, _)| *k == "groundtruth") {
-                let (label, path) = labelled("groundtruth", spec)?;
-                tailor::footprint_symbols(label, &json(path)?, &mut required)
-                    .map_err(input(path))?;
-            }
+            i.drop = o.all("drop").into_iter().map(String::from).collect();
+            let (allconfig, reasons) = (o.one("allconfig")?, o.one("reasons")?);
+            let (r, some) = required::derive(i).map_err(usage)?;
             if !some.is_empty() {
                 eprintln!(
                     "required: not taken, in some runs' footprints only: {}",
-                    some.iter().cloned().collect::<Vec<_>>().join(", ")
+                    some.into_iter().collect::<Vec<_>>().join(", ")
                 );
             }
-            // --drop: a symbol taken away on purpose, to check that the
-            // loop finds it again; --added: what the loop added back, never
-            // dropped.
-            for (_, sym) in o.iter().filter(|(k, _)| *k == "drop") {
-                if required.remove(*sym).is_none() {
-                    return Err(Fail::Usage(format!("--drop {sym}: not a required symbol")));
-                }
-                eprintln!("required: {sym} dropped (--drop)");
-            }
-            for (_, added) in o.iter().filter(|(k, _)| *k == "added") {
-                tailor::parse_reasons(&read(added)?, "", &mut required).map_err(input(added))?;
-            }
-            write(one(&o, "allconfig")?, &tailor::allconfig(&required))?;
-            write(one(&o, "reasons")?, &tailor::reasons(&required))?;
-            println!("required: {} symbols", required.len());
+            write(Path::new(allconfig), &required::allconfig(&r))?;
+            write(Path::new(reasons), &required::reasons(&r))?;
+            println!("required: {} symbols", r.len());
+            Ok(())
         }
         "check" => {
-            let o = options(rest, &["reasons", "config", "log"])?;
-            let path = one(&o, "reasons")?;
-            let mut required = Required::new();
-            tailor::parse_reasons(&read(path)?, "", &mut required).map_err(input(path))?;
-            let log = match o.iter().find(|(k, _)| *k == "log") {
-                Some((_, p)) => read(p)?,
+            let r = reasons_of(o.one("reasons")?, "")?;
+            let log = match o.opt("log")? {
+                Some(p) => read(p)?,
                 None => String::new(),
             };
-            let u = tailor::unhonoured(&required, &read(one(&o, "config")?)?, &log);
+            let u = required::unhonoured(&r, &read(o.one("config")?)?, &log);
             println!(
                 "check: Kconfig honoured {} of {} required symbols",
-                required.len() - u.len(),
-                required.len()
+                r.len() - u.len(),
+                r.len()
             );
             for x in u {
                 println!("not honoured: CONFIG_{} = {}: {}", x.symbol, x.value, x.why);
             }
+            Ok(())
         }
         "compare" => {
-            let o = options(
-                rest,
-                &[
-                    "start",
-                    "tailored",
-                    "id",
-                    "start-build",
-                    "tailored-build",
-                    "add-back",
-                ],
-            )?;
-            let ids: Vec<&str> = o
-                .iter()
-                .filter(|(k, _)| *k == "id")
-                .map(|(_, v)| *v)
-                .collect();
-            if ids.is_empty() {
-                return Err(Fail::Usage("--id is required".into()));
-            }
-            let a = open_index(one(&o, "start-build")?)?;
-            let b = open_index(one(&o, "tailored-build")?)?;
-            let start = read_runs(one(&o, "start")?, &ids, &a)?;
-            let tailored = read_runs(one(&o, "tailored")?, &ids, &b)?;
+            let ids: Vec<String> = o.some("id")?.into_iter().map(String::from).collect();
+            let input = tailoring::input;
+            let a = open_index(Path::new(o.one("start-build")?)).map_err(input)?;
+            let b = open_index(Path::new(o.one("tailored-build")?)).map_err(input)?;
+            let start = read_runs(Path::new(o.one("start")?), &ids, &a).map_err(input)?;
+            let tailored = read_runs(Path::new(o.one("tailored")?), &ids, &b).map_err(input)?;
             let mut trees = Trees::new(&a, &b);
-            let c = tailor::compare(&start, &tailored, &mut trees);
+            let c = compare::compare(&start, &tailored, &mut trees);
             if let Some(e) = trees.errors.first() {
-                return Err(Fail::Input(e.clone()));
+                return Err(input(e.clone()));
             }
-            print!("{}", tailor::report(&c, &start, &tailored));
-            if let Some((_, path)) = o.iter().find(|(k, _)| *k == "add-back") {
-                write(path, &tailor::add_back(&c))?;
+            print!("{}", compare::report(&c, &start, &tailored));
+            if let Some(path) = o.opt("add-back")? {
+                write(Path::new(path), &compare::add_back(&c))?;
             }
-            if !c.equal() {
-                return Err(Fail::Differs);
+            if c.equal() {
+                Ok(())
+            } else {
+                Err(Stop {
+                    code: 1,
+                    message: String::new(),
+                })
             }
         }
         "objects" => {
-            let o = options(rest, &["kernel-build"])?;
-            println!(
-                "{}",
-                linked_objects(&open_index(one(&o, "kernel-build")?)?).len()
-            );
+            let index = open_index(Path::new(o.one("kernel-build")?)).map_err(tailoring::input)?;
+            println!("{}", linked_objects(&index).len());
+            Ok(())
         }
-        "bisect" => bisect(&options(
-            rest,
-            &[
-                "allconfig",
-                "start-config",
-                "tailored-config",
-                "try",
-                "dir",
-                "needs-out",
-            ],
-        )?)?,
-        other => return Err(Fail::Usage(format!("unknown subcommand '{other}'"))),
+        _ => unreachable!("known() refused it"),
     }
-    Ok(())
 }
 
-/// `tailor bisect`: the candidates are the `=y` symbols of the starting
-/// config that the tailored one does not have as `y`, sorted.
-fn bisect(o: &[(&str, &str)]) -> Result<(), Fail> {
-    let values = |key| read(one(o, key)?).map(|t| tailor::config_values(&t));
-    let (start, tailored) = (values("start-config")?, values("tailored-config")?);
-    let candidates: Vec<String> = start
-        .iter()
-        .filter(|(s, v)| *v == "y" && tailored.get(*s).map(String::as_str) != Some("y"))
-        .map(|(s, _)| s.clone())
-        .collect();
-    let path = one(o, "allconfig")?;
-    let mut required = Required::new();
-    for (n, line) in read(path)?.lines().enumerate() {
-        let sym = line
-            .strip_prefix("CONFIG_")
-            .and_then(|l| l.strip_suffix("=y"))
-            .ok_or_else(|| Fail::Input(format!("{path}: line {}: not CONFIG_X=y", n + 1)))?;
-        required.insert(sym.to_string(), Vec::new());
-    }
-    let (prog, dir) = (one(o, "try")?, one(o, "dir")?);
-    std::fs::create_dir_all(dir).map_err(|e| Fail::Input(format!("{dir}: {e}")))?;
-    eprintln!(
-        "bisect: {} candidates (=y in the starting config, not in the tailored one)",
-        candidates.len()
-    );
-    let mut step = 0;
-    let b = tailor::bisect::bisect(&candidates, &mut |options: &[String]| {
-        step += 1;
-        let mut r = required.clone();
-        for opt in options {
-            r.entry(opt.clone()).or_default();
-        }
-        let allconfig = format!("{dir}/step-{step}.allconfig");
-        let out = format!("{dir}/step-{step}");
-        write(&allconfig, &tailor::allconfig(&r))?;
-        eprintln!("bisect: step {step}: {} options added", options.len());
-        let status = std::process::Command::new(prog)
-            .args([&allconfig, &out])
-            .status()
-            .map_err(|e| Fail::Input(format!("{prog}: {e}")))?;
-        let note = std::fs::read_to_string(format!("{out}/note")).unwrap_or_default();
-        let note = note.lines().next().unwrap_or("").trim().to_string();
-        let passed = match status.code() {
-            Some(0) => true,
-            Some(1) => false,
-            _ => {
-                return Err(Fail::Input(format!(
-                    "bisect: step {step}: {prog} {allconfig} {out}: {status}"
-                )))
+fn file_name(path: &Path) -> Result<String, Stop> {
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .map(String::from)
+        .ok_or_else(|| usage(format!("--payload {}: not a file name", path.display())))
+}
+
+/// `tailor run`: copies of the payload named `ID.1` .. `ID.N` (vmrun's
+/// run ids are file names), the loop, its table.
+fn run(o: &Opts) -> Result<(), Stop> {
+    let payload = PathBuf::from(o.one("payload")?);
+    let id = file_name(&payload)?;
+    let out = PathBuf::from(o.one("results")?);
+    let runs: usize = match o.opt("runs")? {
+        None => 3,
+        Some(n) => n
+            .parse()
+            .ok()
+            .filter(|n| (1..=99).contains(n))
+            .ok_or_else(|| usage(format!("--runs {n}: give a number from 1 to 99")))?,
+    };
+    let groundtruth = match o.opt("groundtruth")? {
+        Some(dir) => {
+            let (gt, trace) = (
+                Path::new(dir).join(format!("{id}.gt")),
+                Path::new(dir).join(format!("{id}.trace")),
+            );
+            if !gt.is_file() || !trace.is_file() {
+                return Err(usage(format!(
+                    "--groundtruth {dir}: no {id}.gt and {id}.trace there (make groundtruth writes them)"
+                )));
             }
-        };
-        eprintln!(
-            "bisect: step {step}: {} ({note})",
-            if passed { "passed" } else { "failed" }
-        );
-        Ok(tailor::bisect::Outcome { passed, note })
-    })?;
-    let steps: String = b
-        .steps
-        .iter()
-        .enumerate()
-        .map(|(i, s)| {
-            format!(
-                "step {}: {}: {}: {}\n",
-                i + 1,
-                if s.outcome.passed { "passed" } else { "failed" },
-                s.outcome.note,
-                s.options.join(" ")
-            )
-        })
-        .collect();
-    write(&format!("{dir}/steps.txt"), &steps)?;
-    write(one(o, "needs-out")?, &b.needs())?;
-    if !b.all_passed {
-        eprintln!("bisect: even with all {} candidates the kernel failed: no option of the starting config is enough", candidates.len());
-        return Err(Fail::Differs);
+            Some((gt, trace))
+        }
+        None => None,
+    };
+    let report = PathBuf::from(o.one("report")?);
+    let vm = vm_options(o, "function", Some(report.clone()))?;
+    let copies = out.join("payloads");
+    std::fs::create_dir_all(&copies)
+        .map_err(|e| tailoring::input(format!("{}: {e}", copies.display())))?;
+    let ids: Vec<String> = (1..=runs).map(|i| format!("{id}.{i}")).collect();
+    let mut payloads = Vec::new();
+    for i in &ids {
+        let copy = copies.join(i);
+        std::fs::copy(&payload, &copy)
+            .map_err(|e| tailoring::input(format!("{}: {e}", payload.display())))?;
+        payloads.push(copy);
     }
-    eprintln!(
-        "bisect: {} step(s), needed: {}",
-        b.steps.len(),
-        b.found
-            .iter()
-            .map(|f| f.option.as_str())
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
-    Ok(())
+    let s = Settings {
+        out: out.clone(),
+        needs: o.path("needs", "tailor/needs.tsv")?,
+        ids: ids.clone(),
+        drop: o.all("drop").into_iter().map(String::from).collect(),
+        groundtruth,
+    };
+    let mut lab = Guest {
+        kernel_sh: o.path("kernel-sh", "scripts/kernel.sh")?,
+        vm,
+        payloads,
+        ids,
+        report,
+    };
+    let summary = tailoring::run(&s, &mut lab)?;
+    if summary.tailored_ran {
+        let t = table::loop_table(&summary, &id)?;
+        write(&out.join("table.md"), &t)?;
+        eprint!("{t}");
+    }
+    match summary.code() {
+        0 => {
+            eprintln!(
+                "tailor: footprints equal apart from functions of removed options and noise ({})",
+                out.join("compare.txt").display()
+            );
+            Ok(())
+        }
+        tailoring::NO_RUN => Err(Stop {
+            code: tailoring::NO_RUN,
+            message: format!(
+                "the tailored kernel {} did not boot or {id} did not run to its --duration, and bisection found no option that helps (see {})",
+                summary.tailored_kernel.display(),
+                out.join("bisect/steps.txt").display()
+            ),
+        }),
+        code => Err(Stop {
+            code,
+            message: format!(
+                "the footprints differ by functions no removed option explains ({}): {}",
+                summary.unexplained.join(" "),
+                out.join("compare.txt").display()
+            ),
+        }),
+    }
 }

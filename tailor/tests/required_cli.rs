@@ -21,7 +21,8 @@ fn footprint(dir: &Path, name: &str, symbols: &[&str]) -> String {
     let path = dir.join(name);
     fs::write(
         &path,
-        serde_json::json!({ "build_symbols": rows }).to_string(),
+        serde_json::json!({ "kernel_build": "/k", "functions": [], "build_symbols": rows })
+            .to_string(),
     )
     .unwrap();
     path.display().to_string()

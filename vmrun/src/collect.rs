@@ -3,12 +3,13 @@
 
 use crate::{fail, io_error, manifest, Failure, TRANSFER};
 use guest_protocol::plan::Channel;
+use guest_protocol::KERNEL_BUILD_FILE;
 use guest_protocol::{CUT_SUFFIX, MAX_OUTPUT};
-use kernel_footprint::KERNEL_BUILD_FILE;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use trace_analysis::analyze::event_counts;
 
 pub struct Staging {
     /// `.LEAF.tmp` beside the results: what becomes them.
@@ -17,16 +18,22 @@ pub struct Staging {
     pub guest: PathBuf,
 }
 
+/// Where the results of `results` are staged, `.NAME.tmp` beside it; a
+/// guest that failed leaves its `boot.log` there.
+pub fn staging_dir(results: &Path) -> PathBuf {
+    let parent = results
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let leaf = results.file_name().unwrap_or_default().to_string_lossy();
+    parent.join(format!(".{leaf}.tmp"))
+}
+
 impl Staging {
     /// An empty staging directory for `results`, with absolute paths:
     /// qemu.cmd runs from `guest`.
     pub fn create(results: &Path) -> Result<Self, Failure> {
-        let parent = results
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        let leaf = results.file_name().unwrap_or_default().to_string_lossy();
-        let dir = parent.join(format!(".{leaf}.tmp"));
+        let dir = staging_dir(results);
         let guest = dir.join("guest");
         let _ = fs::remove_dir_all(&dir);
         fs::create_dir_all(&guest).map_err(io_error(&guest))?;
@@ -233,12 +240,11 @@ pub fn index(report: &Path, dir: &Path, ids: &[String], say: &dyn Fn(&str)) {
     for id in ids {
         let page = format!("{id}.html");
         if dir.join(&page).exists() {
-            let summary = fs::read_to_string(dir.join(format!("{id}.summary"))).unwrap_or_default();
-            let note = summary
-                .lines()
-                .find(|l| l.starts_with("events:"))
-                .unwrap_or("")
-                .to_string();
+            let trace = dir.join(format!("{id}.trace"));
+            let note = trace
+                .to_str()
+                .and_then(|t| event_counts(t).ok())
+                .map_or_else(String::new, |c| c.to_string());
             links.push((page, format!("{id}: the page of {id}.trace"), note));
         }
     }

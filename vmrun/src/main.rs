@@ -1,4 +1,5 @@
-//! vmrun: boots the tracing guest and brings the traces home.
+//! vmrun: boots the tracing guest and brings the traces home; the command
+//! line over the library (vmrun/src/lib.rs).
 //!
 //! ```text
 //! vmrun run --arch A --kernel-dir DIR --init FILE --ftrace-it FILE
@@ -14,23 +15,11 @@
 //! libraries missing from the sysroot, 9 the sysroot or root filesystem
 //! does not exist or cannot be read.
 
-mod closure;
-mod cmdline;
-mod collect;
-mod cpio;
-mod elf;
-mod groundtruth;
-mod guest;
-mod initramfs;
-mod manifest;
-mod plan;
-mod qemu;
-
 use guest_protocol::plan::Channel;
 use guest_protocol::{parse_duration_ms, DURATION_RULE};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Instant;
+use vmrun::{cmdline, Failure, Options, INPUT, USAGE_ERR};
 
 const USAGE: &str =
     "usage: vmrun run --arch aarch64|x86_64 --kernel-dir DIR --init FILE --ftrace-it FILE \
@@ -39,35 +28,11 @@ const USAGE: &str =
 [--channel semihosting|console] [--accel tcg|kvm] [--timeout SECS] [--checks] [--report FILE] \
 [--groundtruth PLUGIN [--qemu FILE] [--map SYSTEM_MAP]]";
 
-#[derive(Debug)]
-struct Failure {
-    code: u8,
-    message: String,
-}
-
 fn fail<T>(code: u8, message: impl Into<String>) -> Result<T, Failure> {
     Err(Failure {
         code,
         message: message.into(),
     })
-}
-
-const USAGE_ERR: u8 = 2;
-const INPUT: u8 = 3;
-const QEMU: u8 = 4;
-const GUEST: u8 = 5;
-const TRANSFER: u8 = 6;
-const IO: u8 = 7;
-const MISSING: u8 = 8;
-const NO_ROOT: u8 = 9;
-
-/// An I/O error on `path`, as a failure.
-fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> Failure {
-    let path = path.display().to_string();
-    move |e| Failure {
-        code: IO,
-        message: format!("{path}: {e}"),
-    }
 }
 
 fn main() -> ExitCode {
@@ -76,7 +41,9 @@ fn main() -> ExitCode {
         .as_deref()
         .and_then(|s| s.to_str())
     {
-        Some("run") => parse_run().and_then(|o| run(&o)),
+        Some("run") => {
+            parse_run().and_then(|o| vmrun::run(&o, &|line| eprintln!("{line}")).map(drop))
+        }
         Some("-h" | "--help") => {
             println!("{USAGE}");
             Ok(())
@@ -88,63 +55,6 @@ fn main() -> ExitCode {
         Err(f) => {
             eprintln!("vmrun: {}", f.message);
             ExitCode::from(f.code)
-        }
-    }
-}
-
-#[derive(Debug)]
-struct Options {
-    arch: String,
-    kernel_dir: PathBuf,
-    init: PathBuf,
-    ftrace_it: PathBuf,
-    payloads: Vec<cmdline::Payload>,
-    /// The indices in `payloads` of those run as they are, not under
-    /// ftrace_it (`--direct`: another tracer).
-    direct: Vec<usize>,
-    results: PathBuf,
-    /// Where a dynamic payload's libraries come from.
-    sysroot: Option<PathBuf>,
-    /// A root file system under ours: a directory or a cpio archive.
-    rootfs: Option<PathBuf>,
-    tracer: String,
-    /// As given, for ftrace_it.
-    duration: String,
-    duration_ms: u64,
-    channel: Channel,
-    accel: String,
-    timeout: Option<u64>,
-    checks: bool,
-    report: Option<PathBuf>,
-    groundtruth: Option<PathBuf>,
-    qemu: Option<String>,
-    map: Option<PathBuf>,
-}
-
-/// The knobs' defaults; the required paths are checked by `parse_run`.
-impl Default for Options {
-    fn default() -> Self {
-        Options {
-            arch: String::new(),
-            kernel_dir: PathBuf::new(),
-            direct: Vec::new(),
-            init: PathBuf::new(),
-            ftrace_it: PathBuf::new(),
-            payloads: Vec::new(),
-            results: PathBuf::new(),
-            sysroot: None,
-            rootfs: None,
-            tracer: "function".into(),
-            duration: "1".into(),
-            duration_ms: 1000,
-            channel: Channel::Console,
-            accel: "tcg".into(),
-            timeout: None,
-            checks: false,
-            report: None,
-            groundtruth: None,
-            qemu: None,
-            map: None,
         }
     }
 }
@@ -305,95 +215,6 @@ fn value(p: &mut lexopt::Parser) -> Result<String, Failure> {
         code: USAGE_ERR,
         message: format!("{} is not UTF-8", v.to_string_lossy()),
     })
-}
-
-fn run(o: &Options) -> Result<(), Failure> {
-    let start = Instant::now();
-    let say = |msg: &str| eprintln!("vmrun: [{:5.1}s] {msg}", start.elapsed().as_secs_f64());
-
-    let kernel = qemu::kernel_image(o)?;
-    let map = o
-        .map
-        .clone()
-        .unwrap_or_else(|| o.kernel_dir.join("System.map"));
-    let map = map.canonicalize().map_err(io_error(&map))?;
-    let gt_qemu = o
-        .qemu
-        .clone()
-        .unwrap_or_else(|| format!("qemu-system-{}", o.arch));
-    if let Some(plugin) = &o.groundtruth {
-        groundtruth::check(o, plugin, &map, &gt_qemu)?;
-    }
-    let (initramfs, payloads) = initramfs::gather(o)?;
-    let names: Vec<String> = payloads.iter().map(|p| p.name.clone()).collect();
-    let mut runs = plan::runs(o, &payloads);
-    if o.groundtruth.is_some() {
-        runs = groundtruth::runs(runs);
-    }
-    let plan = plan::text(o.channel, &runs, o.checks)?;
-    let staging = collect::Staging::create(&o.results)?;
-    let initrd = staging.write("initramfs.cpio", &initramfs.finish(&plan))?;
-    staging.write("mpt.plan", plan.as_bytes())?;
-    let mut cmd = qemu::Qemu::new(o, &kernel, &initrd);
-    let gt_out = groundtruth::out_dir(&staging.dir);
-    if let Some(plugin) = &o.groundtruth {
-        let plugin = plugin.canonicalize().map_err(io_error(plugin))?;
-        std::fs::create_dir_all(&gt_out).map_err(io_error(&gt_out))?;
-        groundtruth::attach(&mut cmd, &gt_qemu, &plugin, &map, &gt_out, &names);
-    }
-    staging.write("qemu.cmd", cmd.script(&staging.guest).as_bytes())?;
-
-    say(&format!(
-        "booting the {} guest ({}, {}, {} run(s), results by {})",
-        o.arch,
-        cmd.program,
-        o.accel.to_uppercase(),
-        runs.len(),
-        o.channel.name()
-    ));
-    let boot = guest::Boot {
-        program: cmd.program.clone(),
-        args: cmd.args,
-        cwd: staging.guest.clone(),
-        log: staging.dir.join("boot.log"),
-        timeout: qemu::timeout(o, runs.len()),
-    };
-    guest::run(&boot, &|line| say(&format!("guest: {line}"))).or_else(|e| match e {
-        guest::GuestError::Start(m) => fail(QEMU, m),
-        guest::GuestError::Guest(m) => fail(
-            GUEST,
-            format!(
-                "{m}\n(everything is in {}; rerun it by hand with qemu.cmd there)",
-                staging.dir.display()
-            ),
-        ),
-    })?;
-    say("guest powered off");
-
-    let listed = staging.receive(o.channel, &boot.log)?;
-    say(&format!(
-        "{} files arrived intact (SHA-256 manifest checked)",
-        listed.len()
-    ));
-    if o.groundtruth.is_some() {
-        groundtruth::collect(&runs, &gt_out, &staging.dir)?;
-        say("ground truth recorded for every run");
-    }
-    staging.install(&listed, &o.kernel_dir, &o.results)?;
-    if let Some(report) = &o.report {
-        collect::reports(report, &o.results, &names, &say);
-        collect::index(report, &o.results, &names, &say);
-    }
-    for cut in collect::cut_outputs(&o.results, &names) {
-        say(&cut);
-    }
-    let traces = collect::traces(&o.results, runs.iter().map(|r| r.id.as_str()));
-    say(&format!(
-        "done: {} in {}/",
-        traces.join(", "),
-        o.results.display()
-    ));
-    Ok(())
 }
 
 #[cfg(test)]

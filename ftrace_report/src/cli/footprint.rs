@@ -2,7 +2,8 @@
 
 use std::path::Path;
 
-use kernel_footprint::{study, KERNEL_BUILD_FILE};
+use guest_protocol::KERNEL_BUILD_FILE;
+use kernel_footprint::study;
 use trace_analysis::select::Filter;
 
 use super::args::{usage_err, Args};

@@ -130,7 +130,7 @@ pub fn recorded_build(file: &str) -> Option<PathBuf> {
     let beside = Path::new(file)
         .parent()
         .unwrap_or(Path::new("."))
-        .join(kernel_footprint::KERNEL_BUILD_FILE);
+        .join(guest_protocol::KERNEL_BUILD_FILE);
     std::fs::read_to_string(beside)
         .ok()
         .map(|text| PathBuf::from(text.trim_end()))

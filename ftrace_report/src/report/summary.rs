@@ -9,7 +9,9 @@ use serde::{Serialize, Serializer};
 use serde_json::value::RawValue;
 
 use super::{json_line, lossy, target, Target};
-use trace_analysis::analyze::{edge_of, Acc, Analysis, CpuStat, Format, Mismatch, CELLS};
+use trace_analysis::analyze::{
+    edge_of, Acc, Analysis, CpuStat, EventCounts, Format, Mismatch, CELLS,
+};
 use trace_analysis::model::{cell, cell_bit, Context, Phase, Selection, CONTEXTS, PHASES};
 use trace_analysis::names::NONE;
 use trace_analysis::select::{display, footprint, footprint_of, Filter, Footprint, Name};
@@ -482,20 +484,17 @@ impl Summary {
             "lines: {} (events {}, structure {}, skipped {skipped})",
             self.lines, self.events, self.structure_lines
         )?;
-        let attributed = if self.tree.is_empty() {
-            "target"
-        } else {
-            "process tree"
-        };
-        writeln!(
-            o,
-            "events: {} ({attributed} {}, other tasks {}, task unknown {})",
-            self.events,
-            self.target_events,
-            self.events
+        let counts = EventCounts {
+            events: self.events,
+            target: self.target_events,
+            other_tasks: self
+                .events
                 .saturating_sub(self.target_events + self.unattributed_events),
-            self.unattributed_events
-        )?;
+            task_unknown: self.unattributed_events,
+            process_tree: !self.tree.is_empty(),
+        };
+        writeln!(o, "{counts}")?;
+        let attributed = counts.attributed();
         writeln!(o, "tasks: {}", self.tasks.len())?;
         for t in self.tasks.iter().take(TEXT_TASKS) {
             writeln!(o, "  {:>7} {:<16} {:>9} events", t.pid, t.name, t.events)?;

@@ -81,8 +81,8 @@ impl Analysis {
     }
 }
 
-/// The events of a trace by attribution, as `ftrace_report summary`'s
-/// `events:` line counts them.
+/// The events of a trace by attribution: `ftrace_report summary`'s
+/// `events:` line, which vmrun also notes beside each page (`Display`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct EventCounts {
     pub events: u64,
@@ -91,6 +91,33 @@ pub struct EventCounts {
     pub other_tasks: u64,
     /// function_graph events whose task is not known.
     pub task_unknown: u64,
+    /// The target has more tasks than itself: `target` is its tree's.
+    pub process_tree: bool,
+}
+
+impl EventCounts {
+    /// Whose events [`EventCounts::target`] counts.
+    pub fn attributed(&self) -> &'static str {
+        if self.process_tree {
+            "process tree"
+        } else {
+            "target"
+        }
+    }
+}
+
+impl fmt::Display for EventCounts {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        write!(
+            f,
+            "events: {} ({} {}, other tasks {}, task unknown {})",
+            self.events,
+            self.attributed(),
+            self.target,
+            self.other_tasks,
+            self.task_unknown
+        )
+    }
 }
 
 impl Analysis {
@@ -101,6 +128,7 @@ impl Analysis {
             target,
             other_tasks: self.events.saturating_sub(target + self.unattributed),
             task_unknown: self.unattributed,
+            process_tree: self.tree.len() > 1,
         }
     }
 }

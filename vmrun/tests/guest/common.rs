@@ -1,9 +1,9 @@
 //! What the topics share: the results directory and the traces in it.
 
-use trace_analysis::execve;
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::PathBuf;
+use trace_analysis::execve;
 
 pub fn results() -> PathBuf {
     let dir = std::env::var_os("VM_RESULTS").map(PathBuf::from).expect(

@@ -1,8 +1,8 @@
 //! The runs themselves: their files, exit codes, restored settings, lost events.
 
 use super::common::*;
-use trace_analysis::names;
 use std::fs;
+use trace_analysis::names;
 
 #[test]
 fn kernel_config_keeps_the_tracing_options_after_olddefconfig() {
