@@ -2,6 +2,7 @@
 //! of two. The numbers are the ones `summary --json` and `graph --format
 //! json` print, under the same filter.
 
+use guest_protocol::header;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use report_pages::{
@@ -58,14 +59,20 @@ fn facts(t: &Traced, s: &Summary) -> Vec<Fact> {
     let or = |v: Option<&str>| v.unwrap_or("-").to_string();
     let program = an
         .header
-        .get("command")
+        .get(header::COMMAND)
         .map(str::to_string)
         .or_else(|| s.target_names.last().map(|n| n.name.clone()));
-    let cpus = match (an.header.get("cpu"), an.header.get("cpus_online")) {
+    let cpus = match (
+        an.header.get(header::CPU),
+        an.header.get(header::CPUS_ONLINE),
+    ) {
         (Some(cpu), online) => format!("traced on CPU {cpu} (online: {})", or(online)),
         (None, online) => or(online),
     };
-    let irq = match (an.header.get("irq_routing"), an.header.get("irqs_moved")) {
+    let irq = match (
+        an.header.get(header::IRQ_ROUTING),
+        an.header.get(header::IRQS_MOVED),
+    ) {
         (None, _) => "-".into(),
         (Some(r), moved) => format!("{r} ({} IRQs moved)", or(moved)),
     };
@@ -83,7 +90,7 @@ fn facts(t: &Traced, s: &Summary) -> Vec<Fact> {
                 .as_ref()
                 .map_or("-".into(), |t| format!("{} ({})", t.pid, t.source)),
         ),
-        ("kernel", "kernel", or(an.header.get("kernel"))),
+        ("kernel", "kernel", or(an.header.get(header::KERNEL))),
         ("tracer", "tracer", s.tracer.clone()),
         ("cpus", "CPUs", cpus),
         ("irq-routing", "IRQ routing", irq),
@@ -101,7 +108,7 @@ fn facts(t: &Traced, s: &Summary) -> Vec<Fact> {
         ),
         ("edges", "caller -> callee edges", s.edges.to_string()),
         ("lost", "lost events", s.lost.total.to_string()),
-        ("exit", "exit status", or(an.header.get("exit"))),
+        ("exit", "exit status", or(an.header.get(header::EXIT))),
         ("selection", "selection", s.selection.clone()),
     ];
     rows.into_iter().map(|(id, l, v)| fact(id, l, v)).collect()

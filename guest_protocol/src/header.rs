@@ -71,14 +71,10 @@ fn trim(s: &[u8]) -> &[u8] {
     &s[start..end]
 }
 
-/// The CPU number of a [`CPU_STATS`] key (`cpu3` -> 3), `None` for any
-/// other key, [`CPU`] included.
-pub fn cpu_stats_of(key: &[u8]) -> Option<u32> {
-    let digits = key.strip_prefix(CPU_STATS.as_bytes())?;
-    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
-        return None;
-    }
-    core::str::from_utf8(digits).ok()?.parse().ok()
+/// Whether `key` is a [`CPU_STATS`] key (`cpu3`), not [`CPU`] or any other.
+pub fn is_cpu_stats(key: &[u8]) -> bool {
+    key.strip_prefix(CPU_STATS.as_bytes())
+        .is_some_and(|n| !n.is_empty() && n.iter().all(u8::is_ascii_digit))
 }
 
 #[cfg(test)]
@@ -147,11 +143,12 @@ mod tests {
     }
 
     #[test]
-    fn cpu_stats_keys_name_their_cpu() {
-        assert_eq!(cpu_stats_of(b"cpu0"), Some(0));
-        assert_eq!(cpu_stats_of(b"cpu17"), Some(17));
+    fn cpu_stats_keys_are_cpu_and_a_number() {
+        for key in ["cpu0", "cpu17", "cpu99999999999"] {
+            assert!(is_cpu_stats(key.as_bytes()), "{key}");
+        }
         for other in [CPU, CPUS_ONLINE, "cpux", "cpu1a", PID] {
-            assert_eq!(cpu_stats_of(other.as_bytes()), None, "{other}");
+            assert!(!is_cpu_stats(other.as_bytes()), "{other}");
         }
     }
 }

@@ -168,7 +168,7 @@ pub fn header(dat: &TraceDat<'_>) -> Vec<(String, String)> {
     // key of the ftrace_it header's.
     let release = o.uname.as_deref().and_then(|u| u.split_whitespace().nth(2));
     if let Some(r) = release {
-        entries.push(("kernel".into(), r.to_string()));
+        entries.push((guest_protocol::header::KERNEL.into(), r.to_string()));
     }
     entries
 }

@@ -385,16 +385,8 @@ pub fn parse_line_lazy(line: &[u8]) -> Line<'_> {
 }
 
 fn parse_comment(t: &[u8]) -> Line<'_> {
-    if let Some(rest) = t.strip_prefix(b"# ftrace_it.") {
-        if let Some(colon) = memchr::memchr(b':', rest) {
-            let key = trim(&rest[..colon]);
-            if !key.is_empty() && key.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'_') {
-                return Line::Header {
-                    key,
-                    value: trim(&rest[colon + 1..]),
-                };
-            }
-        }
+    if let Some((key, value)) = guest_protocol::header::split(t) {
+        return Line::Header { key, value };
     }
     if let Some(rest) = t.strip_prefix(b"# tracer:") {
         return Line::Tracer(trim(rest));

@@ -1,6 +1,7 @@
 //! What the commands share: a trace read and checked, the kernel build
 //! tree beside it, the standard output.
 
+use guest_protocol::header;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
@@ -151,9 +152,9 @@ pub fn kernel_index(
             dir.display()
         );
     }
-    if let Some(release) = an.header.get("kernel") {
+    if let Some(release) = an.header.get(header::KERNEL) {
         index
-            .check_kernel(release, an.header.get("kernel_version"))
+            .check_kernel(release, an.header.get(header::KERNEL_VERSION))
             .map_err(|e| (exit::kernel(&e), format!("{file}: {e}")))?;
     }
     Ok(index)

@@ -160,8 +160,14 @@ mod tests {
                 events: 2,
                 target: 1,
                 other_tasks: 1,
-                task_unknown: 0
+                task_unknown: 0,
+                process_tree: false,
             }
+        );
+        // vmrun's note beside the page: summary's events: line.
+        assert_eq!(
+            counts.to_string(),
+            "events: 2 (target 1, other tasks 1, task unknown 0)"
         );
         let e = event_counts(file).unwrap_err();
         assert!(matches!(e, ReadError::Open(_)));

@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use super::{lossy, Acc, Analysis, Error, TargetSource};
+use guest_protocol::header;
 use rustc_hash::FxHashMap;
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
@@ -120,7 +121,7 @@ impl Analysis {
             msg: format!("bad ftrace_it header: {k}: '{v}' is not {what}"),
         };
         match k.as_str() {
-            "pid" => {
+            header::PID => {
                 let pid: u32 = v.parse().map_err(|_| bad("a pid"))?;
                 self.header.pid = Some(pid);
                 if self.target.is_none() {
@@ -134,16 +135,15 @@ impl Analysis {
                     self.state.pending.clear();
                 }
             }
-            "tracer" => self.header.tracer = Some(v.clone()),
-            "lost_events" => {
+            header::TRACER => self.header.tracer = Some(v.clone()),
+            header::LOST_EVENTS => {
                 self.header.lost_events = Some(v.parse().map_err(|_| bad("a number"))?);
             }
-            _ if k.len() > 3
-                && k.starts_with("cpu")
-                && k[3..].bytes().all(|b| b.is_ascii_digit()) =>
-            {
+            _ if header::is_cpu_stats(key) => {
                 let mut s = CpuStat {
-                    cpu: k[3..].parse().map_err(|_| bad("a CPU number"))?,
+                    cpu: k[header::CPU_STATS.len()..]
+                        .parse()
+                        .map_err(|_| bad("a CPU number"))?,
                     ..CpuStat::default()
                 };
                 for kv in v.split_whitespace() {
@@ -151,12 +151,14 @@ impl Analysis {
                         return Err(bad("a list of NAME=N"));
                     };
                     let n: u64 = num.parse().map_err(|_| bad("a list of NAME=N"))?;
-                    match name {
-                        "entries" => s.entries = n,
-                        "overrun" => s.overrun = n,
-                        "commit_overrun" => s.commit_overrun = n,
-                        "dropped" => s.dropped = n,
-                        _ => {}
+                    let fields = [
+                        &mut s.entries,
+                        &mut s.overrun,
+                        &mut s.commit_overrun,
+                        &mut s.dropped,
+                    ];
+                    if let Some(i) = header::CPU_STAT_FIELDS.iter().position(|f| *f == name) {
+                        *fields.into_iter().nth(i).expect("one field per name") = n;
                     }
                 }
                 self.header.cpus.push(s);
