@@ -1,79 +1,35 @@
 //! All of tailor's reading of footprint JSON (`ftrace_report footprint
-//! --json`, `ID.footprint.json` beside each trace): [`parse`] is the one
-//! function that looks into it, and [`Footprint`] holds the three things
-//! tailor uses. When the footprint types can be deserialized, [`parse`]
-//! becomes a `serde_json::from_str` into them and these types their
-//! fields.
+//! --json`, `ID.footprint.json` beside each trace), through the types that
+//! write it (`kernel_footprint::FootprintMap`): [`Footprint`] keeps the
+//! three things tailor uses.
 
 use std::path::Path;
 
-use serde_json::Value;
+use kernel_footprint::{FootprintMap, SymbolRow};
 
 /// What tailor reads of a footprint.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default)]
 pub struct Footprint {
     /// The kernel build tree the footprint was made with.
     pub kernel_build: String,
     /// Each function the program ran (names as traced) with its objects.
     pub functions: Vec<(String, Vec<String>)>,
     /// The build conditions' symbols of the objects it ran.
-    pub build_symbols: Vec<BuildSymbol>,
+    pub build_symbols: Vec<SymbolRow>,
 }
-
-/// A Kconfig symbol an object the program ran is built under.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BuildSymbol {
-    /// As in the footprint: `CONFIG_X`.
-    pub symbol: String,
-    /// Its value in the kernel's `.config` (`y`, `m`, ...; empty if unset).
-    pub value: String,
-    /// Its Kconfig prompt; None when only `select` or a default sets it.
-    pub prompt: Option<String>,
-    /// How many objects and functions the program ran under it.
-    pub objects: u64,
-    pub functions: u64,
-}
-
-const NOT_A_FOOTPRINT: &str = "not a `ftrace_report footprint --json` output";
 
 /// A footprint from its JSON text.
 pub fn parse(text: &str) -> Result<Footprint, String> {
-    let v: Value = serde_json::from_str(text).map_err(|e| format!("not JSON: {e}"))?;
-    let list = |key: &str| {
-        v[key]
-            .as_array()
-            .ok_or_else(|| format!("no {key}: {NOT_A_FOOTPRINT}"))
-    };
-    let mut functions = Vec::new();
-    for f in list("functions")? {
-        let name = f["name"].as_str().ok_or("function without a name")?;
-        let objects = f["objects"]
-            .as_array()
-            .map(|o| {
-                o.iter()
-                    .filter_map(|s| s.as_str().map(String::from))
-                    .collect()
-            })
-            .unwrap_or_default();
-        functions.push((name.to_string(), objects));
-    }
-    let mut build_symbols = Vec::new();
-    for s in list("build_symbols")? {
-        build_symbols.push(BuildSymbol {
-            symbol: s["symbol"]
-                .as_str()
-                .ok_or("build symbol without a name")?
-                .to_string(),
-            value: s["value"].as_str().unwrap_or_default().to_string(),
-            prompt: s["prompt"].as_str().map(String::from),
-            objects: s["objects"].as_u64().unwrap_or_default(),
-            functions: s["functions"].as_u64().unwrap_or_default(),
-        });
-    }
+    let map: FootprintMap = serde_json::from_str(text)
+        .map_err(|e| format!("not a `ftrace_report footprint --json` output: {e}"))?;
     Ok(Footprint {
-        kernel_build: v["kernel_build"].as_str().unwrap_or_default().to_string(),
-        functions,
-        build_symbols,
+        kernel_build: map.kernel_build,
+        functions: map
+            .functions
+            .into_iter()
+            .map(|f| (f.name, f.objects))
+            .collect(),
+        build_symbols: map.build_symbols,
     })
 }
 
@@ -88,30 +44,34 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_three_parts_tailor_reads() {
-        let fp = parse(
-            r#"{"kernel_build": "/k", "functions": [{"name": "f.isra.0", "objects": ["a.o", "b.o"]},
-            {"name": "g", "objects": []}], "build_symbols": [{"symbol": "CONFIG_MMU",
-            "prompt": null, "value": "y", "objects": 9, "functions": 83}]}"#,
-        )
-        .unwrap();
+    fn what_the_footprint_wrote_is_what_tailor_reads() {
+        let mut map = FootprintMap {
+            kernel_build: "/k".into(),
+            build_symbols: vec![SymbolRow {
+                symbol: "CONFIG_MMU".into(),
+                prompt: None,
+                value: Some("y".into()),
+                objects: 9,
+                functions: 83,
+                only_ambiguous: false,
+            }],
+            ..FootprintMap::default()
+        };
+        let fp = parse(&serde_json::to_string(&map).unwrap()).unwrap();
         assert_eq!(fp.kernel_build, "/k");
-        assert_eq!(
-            fp.functions,
-            [
-                (
-                    "f.isra.0".to_string(),
-                    vec!["a.o".to_string(), "b.o".to_string()]
-                ),
-                ("g".to_string(), vec![])
-            ]
-        );
-        assert_eq!(fp.build_symbols[0].prompt, None);
+        assert!(fp.functions.is_empty());
+        assert_eq!(fp.build_symbols[0].symbol, "CONFIG_MMU");
         assert_eq!(fp.build_symbols[0].objects, 9);
-        assert_eq!(
-            parse(r#"{"functions": []}"#).unwrap_err(),
-            "no build_symbols: not a `ftrace_report footprint --json` output"
+        map.kernel_build.clear();
+        let mut json: serde_json::Value = serde_json::to_value(&map).unwrap();
+        json.as_object_mut().unwrap().remove("build_symbols");
+        let e = parse(&json.to_string()).unwrap_err();
+        assert!(
+            e.starts_with(
+                "not a `ftrace_report footprint --json` output: missing field `build_symbols`"
+            ),
+            "{e}"
         );
-        assert!(parse("{").unwrap_err().starts_with("not JSON: "));
+        assert!(parse("{").unwrap_err().starts_with("not a `ftrace_report"));
     }
 }

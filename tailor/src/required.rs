@@ -36,7 +36,11 @@ fn valid_symbol(s: &str) -> bool {
 /// The `=y` build symbols of a footprint: the symbols without which an
 /// object the program ran is not built.
 pub fn footprint_symbols(label: &str, footprint: &Footprint, required: &mut Required) {
-    for s in footprint.build_symbols.iter().filter(|s| s.value == "y") {
+    for s in footprint
+        .build_symbols
+        .iter()
+        .filter(|s| s.value.as_deref() == Some("y"))
+    {
         let sym = s.symbol.strip_prefix("CONFIG_").unwrap_or(&s.symbol);
         // A symbol without a prompt is only set by `select` or a default:
         // the allconfig line alone does not set it.
@@ -181,7 +185,7 @@ pub fn unhonoured(required: &Required, config: &str, kconfig_log: &str) -> Vec<U
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::footprint;
+    use kernel_footprint::SymbolRow;
 
     #[test]
     fn needs_lines_and_errors() {
@@ -197,13 +201,22 @@ mod tests {
 
     #[test]
     fn footprint_symbols_take_y_only_and_merge_reasons() {
-        let fp = footprint::parse(
-            r#"{"kernel_build": "/k", "functions": [], "build_symbols": [
-            {"symbol": "CONFIG_MMU", "prompt": null, "value": "y", "objects": 9, "functions": 83},
-            {"symbol": "CONFIG_TTY", "prompt": "Enable TTY", "value": "y", "objects": 1, "functions": 1},
-            {"symbol": "CONFIG_X", "prompt": null, "value": "m", "objects": 1, "functions": 1}]}"#,
-        )
-        .unwrap();
+        let row = |symbol: &str, prompt: Option<&str>, value: &str, objects, functions| SymbolRow {
+            symbol: symbol.into(),
+            prompt: prompt.map(String::from),
+            value: Some(value.into()),
+            objects,
+            functions,
+            only_ambiguous: false,
+        };
+        let fp = Footprint {
+            build_symbols: vec![
+                row("CONFIG_MMU", None, "y", 9, 83),
+                row("CONFIG_TTY", Some("Enable TTY"), "y", 1, 1),
+                row("CONFIG_X", None, "m", 1, 1),
+            ],
+            ..Footprint::default()
+        };
         let mut r = Required::new();
         parse_reasons("TTY\tthe console\n", "needs: ", &mut r).unwrap();
         footprint_symbols("min", &fp, &mut r);

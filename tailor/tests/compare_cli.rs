@@ -19,9 +19,15 @@ fn a_footprint_of_another_kernel_is_refused() {
     // Both sides' footprints say they were made on the tailored tree.
     let made_on = tailored.build().display().to_string();
     for side in ["start", "tailored"] {
-        let fp =
-            serde_json::json!({ "kernel_build": made_on, "functions": [], "build_symbols": [] });
-        fs::write(runs.join(side).join("min.1.footprint.json"), fp.to_string()).unwrap();
+        let fp = kernel_footprint::FootprintMap {
+            kernel_build: made_on.clone(),
+            ..Default::default()
+        };
+        fs::write(
+            runs.join(side).join("min.1.footprint.json"),
+            serde_json::to_string(&fp).unwrap(),
+        )
+        .unwrap();
     }
     let out = Command::new(env!("CARGO_BIN_EXE_tailor"))
         .arg("compare")

@@ -14,17 +14,23 @@ fn scratch(name: &str) -> PathBuf {
 
 /// A `footprint --json` object with these `=y` build symbols.
 fn footprint(dir: &Path, name: &str, symbols: &[&str]) -> String {
-    let rows: Vec<serde_json::Value> = symbols
-        .iter()
-        .map(|s| serde_json::json!({"symbol": format!("CONFIG_{s}"), "value": "y", "prompt": null, "objects": 1, "functions": 2}))
-        .collect();
+    let map = kernel_footprint::FootprintMap {
+        kernel_build: "/k".into(),
+        build_symbols: symbols
+            .iter()
+            .map(|s| kernel_footprint::SymbolRow {
+                symbol: format!("CONFIG_{s}"),
+                prompt: None,
+                value: Some("y".into()),
+                objects: 1,
+                functions: 2,
+                only_ambiguous: false,
+            })
+            .collect(),
+        ..Default::default()
+    };
     let path = dir.join(name);
-    fs::write(
-        &path,
-        serde_json::json!({ "kernel_build": "/k", "functions": [], "build_symbols": rows })
-            .to_string(),
-    )
-    .unwrap();
+    fs::write(&path, serde_json::to_string(&map).unwrap()).unwrap();
     path.display().to_string()
 }
 

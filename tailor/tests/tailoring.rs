@@ -75,17 +75,26 @@ impl Lab for Fake {
             ));
         }
         fs::create_dir_all(results).unwrap();
-        let rows: Vec<serde_json::Value> = self
-            .footprint
-            .iter()
-            .map(|s| serde_json::json!({"symbol": format!("CONFIG_{s}"), "value": "y", "prompt": null, "objects": 1, "functions": 1}))
-            .collect();
+        let map = kernel_footprint::FootprintMap {
+            kernel_build: kernel.display().to_string(),
+            build_symbols: self
+                .footprint
+                .iter()
+                .map(|s| kernel_footprint::SymbolRow {
+                    symbol: format!("CONFIG_{s}"),
+                    prompt: None,
+                    value: Some("y".into()),
+                    objects: 1,
+                    functions: 1,
+                    only_ambiguous: false,
+                })
+                .collect(),
+            ..Default::default()
+        };
         let mut runs = Vec::new();
         for id in ["min.1", "min.2"] {
             let fp = results.join(format!("{id}.footprint.json"));
-            let json =
-                serde_json::json!({"kernel_build": kernel, "functions": [], "build_symbols": rows});
-            fs::write(&fp, json.to_string()).unwrap();
+            fs::write(&fp, serde_json::to_string(&map).unwrap()).unwrap();
             runs.push(vmrun::RunReport {
                 id: id.into(),
                 exit: Some("137".into()),
