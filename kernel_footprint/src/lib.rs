@@ -9,7 +9,7 @@ use kernel_index::{Function, KernelIndex, Lookup, Object};
 use serde::{Deserialize, Serialize};
 
 use ftrace_groundtruth::{self as groundtruth, Record};
-use trace_analysis::analyze::{edge_of, Analysis};
+use trace_analysis::analyze::{Analysis, Edge};
 use trace_analysis::model::{cell_bit, Context, Phase, Selection, CONTEXTS, PHASES};
 use trace_analysis::names::{self, class, classify, normalize, NONE};
 use trace_analysis::select::Filter;
@@ -246,7 +246,7 @@ fn traced(an: &Analysis, f: &Filter) -> (BTreeMap<String, Traced>, Edges) {
         if mask == 0 {
             continue;
         }
-        let (caller, callee) = edge_of(*key);
+        let Edge { caller, callee } = *key;
         let callee = name(callee);
         let t = funcs
             .entry(callee.clone())

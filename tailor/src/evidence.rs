@@ -7,7 +7,7 @@ use std::path::Path;
 
 use kernel_index::preproc::Definitions;
 use kernel_index::{ConfigValues, KernelIndex};
-use trace_analysis::analyze::Analysis;
+use trace_analysis::analyze::{Analysis, Edge};
 use trace_analysis::model::Selection;
 
 use crate::compare::{Attribution, Evidence, Kernel, Rule, Runs};
@@ -62,7 +62,7 @@ pub fn read_runs(dir: &Path, ids: &[String], build: &KernelIndex) -> Result<Runs
             .ok_or_else(|| format!("{}: no events of the traced program", trace.display()))?;
         let name = |id: u32| base_name(&String::from_utf8_lossy(an.names.name(id))).to_string();
         for (key, e) in &acc.edges {
-            let (caller, callee) = ((key >> 32) as u32, (*key & 0xffff_ffff) as u32);
+            let Edge { caller, callee } = *key;
             if e.mask() & mask == 0 || caller == trace_analysis::names::NONE {
                 continue;
             }

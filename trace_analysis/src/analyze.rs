@@ -103,15 +103,20 @@ impl EdgeStat {
     }
 }
 
-/// The key of a caller -> callee edge in [`Acc::edges`] (caller `NONE`
-/// when unknown): the one place of its encoding.
-pub fn edge_key(caller: u32, callee: u32) -> u64 {
-    (u64::from(caller) << 32) | u64::from(callee)
+/// A caller -> callee edge of [`Acc::edges`], by name id (caller `NONE`
+/// when unknown). Ordered by caller, then callee.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Edge {
+    pub caller: u32,
+    pub callee: u32,
 }
 
-/// The (caller, callee) of an [`edge_key`].
-pub fn edge_of(key: u64) -> (u32, u32) {
-    ((key >> 32) as u32, key as u32)
+impl std::hash::Hash for Edge {
+    // As the `caller << 32 | callee` key it replaced: the maps keep their
+    // order, and so does every output that walks one unsorted.
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        ((u64::from(self.caller) << 32) | u64::from(self.callee)).hash(h)
+    }
 }
 
 /// Everything recorded about one task.
@@ -129,7 +134,7 @@ pub struct Acc {
     /// exec phase: the way back to user mode has been seen.
     returned: bool,
     /// Key: [`edge_key`].
-    pub edges: FxHashMap<u64, EdgeStat>,
+    pub edges: FxHashMap<Edge, EdgeStat>,
     pub counts: [u64; CELLS],
     pub phase_start: [Option<PhaseStart>; 4],
     pub first_ts: Option<u64>,
@@ -512,7 +517,10 @@ impl Analysis {
                 .entry(pid)
                 .or_insert_with(|| Acc::new(pid)),
         };
-        let key = edge_key(e.caller, e.callee);
+        let key = Edge {
+            caller: e.caller,
+            callee: e.callee,
+        };
         acc.step(cf, cp, e.top, || Held {
             key,
             ctx: e.ctx,
@@ -605,7 +613,7 @@ impl Analysis {
 }
 
 /// Adds an event to its task's record.
-fn record(acc: &mut Acc, e: &Event<'_>, renamed: bool, key: u64, line: u64) {
+fn record(acc: &mut Acc, e: &Event<'_>, renamed: bool, key: Edge, line: u64) {
     let phase = acc.phase;
     let cell = model::cell(phase, e.ctx);
     acc.counts[cell] += 1;
@@ -646,7 +654,7 @@ pub(super) mod tests {
         let acc = a.acc.as_ref().unwrap();
         let mut v = Vec::new();
         for (k, e) in &acc.edges {
-            if a.names.name(edge_of(*k).1) == callee.as_bytes() {
+            if a.names.name(k.callee) == callee.as_bytes() {
                 for p in PHASES {
                     let m: u32 = (0..CONTEXTS.len())
                         .map(|c| 1 << (p as usize * CONTEXTS.len() + c))

@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
-use crate::analyze::{edge_of, Acc, Analysis};
+use crate::analyze::{Acc, Analysis, Edge};
 use crate::model::{cell_bit, Selection, CONTEXTS, PHASES};
 use crate::names::{normalize, NONE};
 
@@ -82,7 +82,7 @@ pub fn footprint_of(an: &Analysis, acc: &Acc, f: &Filter) -> Footprint {
         if e.mask() & f.sel.mask == 0 {
             continue;
         }
-        let (caller, callee) = edge_of(*key);
+        let Edge { caller, callee } = *key;
         let n = e.count(f.sel.mask);
         let callee = display(an, callee, f.normalize);
         *fp.funcs.entry(callee.clone()).or_insert(0) += n;

@@ -9,9 +9,7 @@ use serde::{Serialize, Serializer};
 use serde_json::value::RawValue;
 
 use super::{json_line, lossy, target, Target};
-use trace_analysis::analyze::{
-    edge_of, Acc, Analysis, CpuStat, EventCounts, Format, Mismatch, CELLS,
-};
+use trace_analysis::analyze::{Acc, Analysis, CpuStat, Edge, EventCounts, Format, Mismatch, CELLS};
 use trace_analysis::model::{cell, cell_bit, Context, Phase, Selection, CONTEXTS, PHASES};
 use trace_analysis::names::NONE;
 use trace_analysis::select::{display, footprint, footprint_of, Filter, Footprint, Name};
@@ -204,7 +202,7 @@ pub struct Summary {
 fn unique_per_cell(an: &Analysis, acc: &Acc, norm: bool) -> Vec<usize> {
     let mut sets: Vec<HashSet<Name>> = vec![HashSet::new(); CELLS];
     for (key, e) in &acc.edges {
-        let (caller, callee) = edge_of(*key);
+        let Edge { caller, callee } = *key;
         for (i, &n) in e.cells.iter().enumerate() {
             if n > 0 {
                 sets[i].insert(display(an, callee, norm));

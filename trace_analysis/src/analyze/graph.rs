@@ -206,7 +206,12 @@ mod tests {
                 .find(|&i| a.names.name(i) == n.as_bytes())
                 .unwrap()
         };
-        let edge = |c: &str, f: &str| acc.edges.get(&super::super::edge_key(id(c), id(f)));
+        let edge = |c: &str, f: &str| {
+            acc.edges.get(&super::super::Edge {
+                caller: id(c),
+                callee: id(f),
+            })
+        };
         assert!(edge("do_execveat_common.isra.0", "alloc_bprm").is_some());
         let h = edge("gic_handle_irq", "handle_percpu_devid_irq").unwrap();
         assert_eq!(

@@ -9,7 +9,7 @@ use crate::names::class;
 #[derive(Clone, Copy, Debug)]
 pub(super) struct Held {
     /// The edge (`Acc::edges`).
-    pub key: u64,
+    pub key: super::Edge,
     pub ctx: Context,
     pub at: PhaseStart,
 }
