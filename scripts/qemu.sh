@@ -76,11 +76,12 @@ say "fetching QEMU $version for $arch ($suite) into $dir"
 # guest's suites leave backports out, or apt would keep a backports
 # qemu-utils the host has and find 7.2 impossible.
 private_apt "$dir" "$suites"
-# The common parts from the same suite: apt would otherwise take bookworm's
-# 7.2 data beside a backports binary and find no solution. ipxe-qemu is
-# only a recommendation, but QEMU 10 will not start the virt machine's
-# virtio NIC without its efi-virtio.rom.
-fetch_debs "$dir" "$dir/root" "$package/$suite" "qemu-system-common/$suite" "qemu-system-data/$suite" ipxe-qemu
+# Whatever the suite has comes from it (apt-get -t): otherwise apt pairs a
+# backports QEMU with bookworm's data or firmware and finds no solution.
+aptopts+=(-o "APT::Default-Release=$suite")
+# ipxe-qemu is only a recommendation, but QEMU 10 will not start the virt
+# machine's virtio NIC without its efi-virtio.rom.
+fetch_debs "$dir" "$dir/root" "$package/$suite" ipxe-qemu
 libs=$(find "$dir/root" -name '*.so*' -printf '%h\n' | sort -u | paste -sd:)
 binary=$dir/root/usr/bin/qemu-system-$arch
 # Debian's QEMU looks for firmware in these three (its --firmwarepath).
@@ -88,6 +89,8 @@ firmware=
 for d in usr/share/qemu usr/share/seabios usr/lib/ipxe/qemu; do
 	firmware="$firmware -L $dir/root/$d"
 done
+# Not through a link an older run left to a system QEMU since removed.
+rm -f "$wrapper"
 cat >"$wrapper" <<WRAP
 #!/bin/sh
 LD_LIBRARY_PATH="$libs\${LD_LIBRARY_PATH:+:\$LD_LIBRARY_PATH}" exec "$binary" $firmware "\$@"
