@@ -1,6 +1,8 @@
 //! `tailor required`: the symbols every traced run's footprint has, and all
 //! of the ground truth's (it is exact for its run), each with its reason.
 
+mod common;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -14,23 +16,8 @@ fn scratch(name: &str) -> PathBuf {
 
 /// A `footprint --json` object with these `=y` build symbols.
 fn footprint(dir: &Path, name: &str, symbols: &[&str]) -> String {
-    let map = kernel_footprint::FootprintMap {
-        kernel_build: "/k".into(),
-        build_symbols: symbols
-            .iter()
-            .map(|s| kernel_footprint::SymbolRow {
-                symbol: format!("CONFIG_{s}"),
-                prompt: None,
-                value: Some("y".into()),
-                objects: 1,
-                functions: 2,
-                only_ambiguous: false,
-            })
-            .collect(),
-        ..Default::default()
-    };
     let path = dir.join(name);
-    fs::write(&path, serde_json::to_string(&map).unwrap()).unwrap();
+    fs::write(&path, common::footprint_json("/k", symbols, 2)).unwrap();
     path.display().to_string()
 }
 

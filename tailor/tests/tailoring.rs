@@ -4,6 +4,8 @@
 //! symbols, and the comparison fails by the kernel's config (or by the
 //! luck of a boot, for the timing case).
 
+mod common;
+
 use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -75,26 +77,11 @@ impl Lab for Fake {
             ));
         }
         fs::create_dir_all(results).unwrap();
-        let map = kernel_footprint::FootprintMap {
-            kernel_build: kernel.display().to_string(),
-            build_symbols: self
-                .footprint
-                .iter()
-                .map(|s| kernel_footprint::SymbolRow {
-                    symbol: format!("CONFIG_{s}"),
-                    prompt: None,
-                    value: Some("y".into()),
-                    objects: 1,
-                    functions: 1,
-                    only_ambiguous: false,
-                })
-                .collect(),
-            ..Default::default()
-        };
+        let json = common::footprint_json(&kernel.display().to_string(), &self.footprint, 1);
         let mut runs = Vec::new();
         for id in ["min.1", "min.2"] {
             let fp = results.join(format!("{id}.footprint.json"));
-            fs::write(&fp, serde_json::to_string(&map).unwrap()).unwrap();
+            fs::write(&fp, &json).unwrap();
             runs.push(vmrun::RunReport {
                 id: id.into(),
                 exit: Some("137".into()),
