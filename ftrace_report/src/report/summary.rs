@@ -482,15 +482,12 @@ impl Summary {
             "lines: {} (events {}, structure {}, skipped {skipped})",
             self.lines, self.events, self.structure_lines
         )?;
-        let counts = EventCounts {
-            events: self.events,
-            target: self.target_events,
-            other_tasks: self
-                .events
-                .saturating_sub(self.target_events + self.unattributed_events),
-            task_unknown: self.unattributed_events,
-            process_tree: !self.tree.is_empty(),
-        };
+        let counts = EventCounts::new(
+            self.events,
+            self.target_events,
+            self.unattributed_events,
+            !self.tree.is_empty(),
+        );
         writeln!(o, "{counts}")?;
         let attributed = counts.attributed();
         writeln!(o, "tasks: {}", self.tasks.len())?;

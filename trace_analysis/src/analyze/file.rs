@@ -96,6 +96,18 @@ pub struct EventCounts {
 }
 
 impl EventCounts {
+    /// The counts of `events`, `target`'s of them and `task_unknown`; the
+    /// rest are other tasks'.
+    pub fn new(events: u64, target: u64, task_unknown: u64, process_tree: bool) -> EventCounts {
+        EventCounts {
+            events,
+            target,
+            other_tasks: events.saturating_sub(target + task_unknown),
+            task_unknown,
+            process_tree,
+        }
+    }
+
     /// Whose events [`EventCounts::target`] counts.
     pub fn attributed(&self) -> &'static str {
         if self.process_tree {
@@ -123,13 +135,7 @@ impl fmt::Display for EventCounts {
 impl Analysis {
     pub fn event_counts(&self) -> EventCounts {
         let target = self.acc.as_ref().map_or(0, |a| a.counts.iter().sum());
-        EventCounts {
-            events: self.events,
-            target,
-            other_tasks: self.events.saturating_sub(target + self.unattributed),
-            task_unknown: self.unattributed,
-            process_tree: self.tree.len() > 1,
-        }
+        EventCounts::new(self.events, target, self.unattributed, self.tree.len() > 1)
     }
 }
 
